@@ -1,0 +1,162 @@
+// Package store holds the types every storage backend shares: the raw event
+// row, sites, and the errors callers branch on. The backends live in
+// store/clickhouse and store/sqlite; the interfaces they satisfy are declared
+// by their consumers (collector, cmd/footfall, store/storetest).
+package store
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+var (
+	// ErrNotFound is returned when a looked-up row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrSiteExists is returned by AddSite for a domain that is already registered.
+	ErrSiteExists = errors.New("site already exists")
+)
+
+// EventType is what a raw event records.
+type EventType string
+
+// The event types; their names are part of the public event body.
+const (
+	Pageview   EventType = "pageview"
+	Click      EventType = "click"
+	Custom     EventType = "event"
+	Engagement EventType = "engagement"
+	EmailOpen  EventType = "email_open"
+	EmailClick EventType = "email_click"
+)
+
+// Valid reports whether t is a known event type.
+func (t EventType) Valid() bool {
+	switch t {
+	case Pageview, Click, Custom, Engagement, EmailOpen, EmailClick:
+		return true
+	}
+	return false
+}
+
+// Consent categories as bits of Event.Consent. "necessary" is always on and
+// has no bit.
+const (
+	ConsentAnalytics uint8 = 1 << iota
+	ConsentPersonalization
+	ConsentMarketing
+)
+
+// Site is a website whose events Footfall accepts.
+type Site struct {
+	ID        uint32
+	Domain    string
+	CreatedAt time.Time
+}
+
+// Prop is one entry of an event's small flat property map.
+type Prop struct {
+	Key   string
+	Value string
+}
+
+// Event is one raw event row as stored. Fields a visitor's consent does not
+// cover are left at their zero value by the collector before storage; the
+// store keeps whatever it is given.
+type Event struct {
+	ID         uuid.UUID // unique per event; replays of the same event are stored once
+	SiteID     uint32
+	Type       EventType
+	Time       time.Time // when the event happened, UTC, second precision
+	ReceivedAt time.Time // when the collector accepted it; late data is found by this
+
+	Host  string // page host
+	Path  string // page path, no query, no fragment (unless hash routing)
+	Query string // only the query parameters the site allows, canonical order
+
+	Referrer     string // cleaned referrer URL
+	ReferrerHost string
+	Source       string // referrer source class: search, social, email, ai, internal, direct, other
+
+	UTMSource   string
+	UTMMedium   string
+	UTMCampaign string
+	UTMTerm     string
+	UTMContent  string
+	ClickID     string // gclid, fbclid, msclkid, …: marketing consent only
+
+	IP      string // raw client IP: analytics consent only, its own shorter retention
+	IPTrunc string // IPv4 /24 or IPv6 /48
+
+	VisitorKey uint64 // keyed hash under a daily salt, or derived from the consent id with personalization
+	KeyVersion uint8  // which visitor-key algorithm produced VisitorKey
+	SessionID  uint64
+	UserID     string // signed-in user: personalization consent only
+
+	ConsentID     uuid.UUID // the consent that allowed this event (uuid.Nil if none)
+	Consent       uint8     // granted categories, Consent* bits
+	PolicyVersion string
+	GPC           bool // Sec-GPC (or DNT, per config): excluded from partner aggregates
+
+	Browser        string
+	BrowserVersion string
+	OS             string
+	OSVersion      string
+	Device         string // desktop, mobile, tablet, or empty
+	ScreenWidth    uint16
+
+	Country string // ISO 3166-1 alpha-2
+	Region  string
+	City    string
+	ASN     uint32
+	ISP     string
+
+	Name   string // custom event name, or click label
+	Target string // click target (outbound URL, file, element)
+	Props  []Prop
+
+	EngagedMS uint32 // visible time on page
+
+	Bot       bool
+	BotReason string
+}
+
+// EventQuery selects raw events of one site in [From, To) by event time.
+type EventQuery struct {
+	SiteID uint32
+	From   time.Time
+	To     time.Time
+}
+
+// Dimension is what PageviewCounts groups by.
+type Dimension string
+
+// The dimensions PageviewCounts accepts.
+const (
+	ByDay          Dimension = "day"
+	ByPath         Dimension = "path"
+	ByReferrerHost Dimension = "referrer_host"
+)
+
+// CountQuery asks for pageview counts of one site in [From, To) grouped by one dimension.
+type CountQuery struct {
+	SiteID uint32
+	From   time.Time
+	To     time.Time
+	By     Dimension
+}
+
+// Count is one group of a CountQuery. Key is the group's value; days are
+// formatted as 2006-01-02 (UTC).
+type Count struct {
+	Key       string
+	Pageviews uint64
+}
+
+// Migration is one applied schema migration.
+type Migration struct {
+	Version   int
+	Name      string
+	AppliedAt time.Time
+}
