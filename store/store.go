@@ -148,7 +148,8 @@ type CountQuery struct {
 }
 
 // Count is one group of a CountQuery. Key is the group's value; days are
-// formatted as 2006-01-02 (UTC).
+// formatted as 2006-01-02 (UTC) and come in date order, other groups by
+// pageviews descending, then key.
 type Count struct {
 	Key       string
 	Pageviews uint64

@@ -154,6 +154,7 @@ func testReplayStoredOnce(t *testing.T, b Backend) {
 	site := addSite(t, b)
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	e := fullEvent(site.ID, at)
+	e.Type = store.Pageview
 	for i := range 3 {
 		if err := b.InsertEvents(ctx, []store.Event{e}); err != nil {
 			t.Fatalf("InsertEvents #%d: %v", i+1, err)
@@ -194,7 +195,7 @@ func testPageviewCounts(t *testing.T, b Backend) {
 	}
 	add(site.ID, store.Pageview, day1.Add(1*time.Hour), "/", "", 5)
 	add(site.ID, store.Pageview, day1.Add(2*time.Hour), "/pricing", "news.example", 3)
-	add(site.ID, store.Pageview, day2.Add(23*time.Hour), "/", "search.example", 2)
+	add(site.ID, store.Pageview, day2.Add(23*time.Hour), "/", "search.example", 7)
 	add(site.ID, store.Pageview, day2.Add(3*time.Hour), "/docs", "news.example", 3)
 	add(site.ID, store.Click, day2.Add(3*time.Hour), "/docs", "news.example", 7)      // not a pageview
 	add(other.ID, store.Pageview, day1.Add(3*time.Hour), "/", "news.example", 11)     // another site
@@ -208,9 +209,9 @@ func testPageviewCounts(t *testing.T, b Backend) {
 		by   store.Dimension
 		want []store.Count
 	}{
-		{store.ByDay, []store.Count{{Key: "2026-01-31", Pageviews: 8}, {Key: "2026-02-01", Pageviews: 5}}},
-		{store.ByPath, []store.Count{{Key: "/", Pageviews: 7}, {Key: "/docs", Pageviews: 3}, {Key: "/pricing", Pageviews: 3}}},
-		{store.ByReferrerHost, []store.Count{{Key: "news.example", Pageviews: 6}, {Key: "", Pageviews: 5}, {Key: "search.example", Pageviews: 2}}},
+		{store.ByDay, []store.Count{{Key: "2026-01-31", Pageviews: 8}, {Key: "2026-02-01", Pageviews: 10}}},
+		{store.ByPath, []store.Count{{Key: "/", Pageviews: 12}, {Key: "/docs", Pageviews: 3}, {Key: "/pricing", Pageviews: 3}}},
+		{store.ByReferrerHost, []store.Count{{Key: "search.example", Pageviews: 7}, {Key: "news.example", Pageviews: 6}, {Key: "", Pageviews: 5}}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.by), func(t *testing.T) {

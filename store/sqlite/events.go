@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
+)
+
+// InsertEvents stores events in one transaction. An event whose id is already
+// stored is skipped, so a replayed batch is stored once.
+func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, s.query("insert_event"))
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	defer stmt.Close()
+	for i := range events {
+		e := &events[i]
+		props, err := encodeProps(e.Props)
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		if _, err := stmt.ExecContext(ctx,
+			e.ID.String(), e.SiteID, string(e.Type), e.Time.Unix(), e.ReceivedAt.Unix(),
+			e.Host, e.Path, e.Query, e.Referrer, e.ReferrerHost, e.Source,
+			e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent, e.ClickID,
+			e.IP, e.IPTrunc, int64(e.VisitorKey), e.KeyVersion, int64(e.SessionID), e.UserID,
+			consentIDText(e.ConsentID), e.Consent, e.PolicyVersion, e.GPC,
+			e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
+			e.Country, e.Region, e.City, e.ASN, e.ISP,
+			e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason,
+		); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// Events returns one site's events in [From, To), by time.
+func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("events"), q.SiteID, q.From.Unix(), q.To.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		var (
+			e                  store.Event
+			id, typ, consentID string
+			ts, received       int64
+			visitor, session   int64
+			props              string
+		)
+		if err := rows.Scan(
+			&id, &e.SiteID, &typ, &ts, &received,
+			&e.Host, &e.Path, &e.Query, &e.Referrer, &e.ReferrerHost, &e.Source,
+			&e.UTMSource, &e.UTMMedium, &e.UTMCampaign, &e.UTMTerm, &e.UTMContent, &e.ClickID,
+			&e.IP, &e.IPTrunc, &visitor, &e.KeyVersion, &session, &e.UserID,
+			&consentID, &e.Consent, &e.PolicyVersion, &e.GPC,
+			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
+			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
+			&e.Name, &e.Target, &props, &e.EngagedMS, &e.Bot, &e.BotReason,
+		); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		if e.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("read events: event id: %w", err)
+		}
+		if consentID != "" {
+			if e.ConsentID, err = uuid.Parse(consentID); err != nil {
+				return nil, fmt.Errorf("read events: consent id: %w", err)
+			}
+		}
+		e.Type = store.EventType(typ)
+		e.Time = time.Unix(ts, 0).UTC()
+		e.ReceivedAt = time.Unix(received, 0).UTC()
+		e.VisitorKey = uint64(visitor)
+		e.SessionID = uint64(session)
+		if e.Props, err = decodeProps(props); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return out, nil
+}
+
+// countQueries names the embedded query of each dimension.
+var countQueries = map[store.Dimension]string{
+	store.ByDay:          "count_by_day",
+	store.ByPath:         "count_by_path",
+	store.ByReferrerHost: "count_by_referrer_host",
+}
+
+// PageviewCounts counts one site's pageviews in [From, To) by one dimension.
+func (s *Store) PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error) {
+	name, ok := countQueries[q.By]
+	if !ok {
+		return nil, fmt.Errorf("count pageviews: unknown dimension %q", q.By)
+	}
+	rows, err := s.db.QueryContext(ctx, s.query(name), q.SiteID, q.From.Unix(), q.To.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("count pageviews by %s: %w", q.By, err)
+	}
+	defer rows.Close()
+	var out []store.Count
+	for rows.Next() {
+		var c store.Count
+		if err := rows.Scan(&c.Key, &c.Pageviews); err != nil {
+			return nil, fmt.Errorf("count pageviews by %s: %w", q.By, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count pageviews by %s: %w", q.By, err)
+	}
+	return out, nil
+}
+
+func consentIDText(id uuid.UUID) string {
+	if id == uuid.Nil {
+		return ""
+	}
+	return id.String()
+}
+
+// Props are stored as a JSON array of [key, value] pairs, keeping their order.
+func encodeProps(props []store.Prop) (string, error) {
+	pairs := make([][2]string, len(props))
+	for i, p := range props {
+		pairs[i] = [2]string{p.Key, p.Value}
+	}
+	b, err := json.Marshal(pairs)
+	if err != nil {
+		return "", fmt.Errorf("encode props: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeProps(s string) ([]store.Prop, error) {
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, fmt.Errorf("decode props: %w", err)
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	props := make([]store.Prop, len(pairs))
+	for i, p := range pairs {
+		props[i] = store.Prop{Key: p[0], Value: p[1]}
+	}
+	return props, nil
+}

@@ -1,0 +1,1 @@
+SELECT site_id, domain, created_at FROM sites ORDER BY domain

@@ -1,0 +1,30 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/storetest"
+)
+
+// TestConformance runs the shared suite on a real SQLite file per subtest.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Backend { return Open(t) })
+}
+
+// Open returns a migrated store in a temporary file, closed at cleanup.
+func Open(t *testing.T) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
