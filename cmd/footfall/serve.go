@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
+)
+
+type serveFlags struct {
+	common        commonFlags
+	addr          string
+	config        string
+	flushInterval time.Duration
+	flushSize     int
+	queueSize     int
+	autoMigrate   bool
+	shutdown      time.Duration
+}
+
+func serveCommand() *command {
+	var s serveFlags
+	c := &command{
+		name:    "serve",
+		summary: "Run the collector, the reports API and the dashboard. With no flags it keeps everything in ./footfall-data/ and listens on 127.0.0.1:8080.",
+		flags:   flag.NewFlagSet("serve", flag.ContinueOnError),
+	}
+	s.common.register(c.flags)
+	c.flags.StringVar(&s.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
+	c.flags.StringVar(&s.config, "config", "", "`path` of the YAML config file (sites, consent policy, partners, retention)")
+	c.flags.DurationVar(&s.flushInterval, "flush-interval", time.Second, "write buffered events at least this often")
+	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
+	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it the collector answers 503")
+	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
+	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
+	c.check = func(args []string) []error {
+		errs := append(s.common.check(), noArgs(args)...)
+		if _, _, err := net.SplitHostPort(s.addr); err != nil {
+			errs = append(errs, fmt.Errorf("-addr: want host:port, got %q", s.addr))
+		}
+		if s.config != "" {
+			if _, err := config.Load(s.config); err != nil {
+				errs = append(errs, fmt.Errorf("-config: %w", err))
+			}
+		}
+		if s.flushInterval < 10*time.Millisecond || s.flushInterval > time.Hour {
+			errs = append(errs, fmt.Errorf("-flush-interval: want 10ms to 1h, got %s", s.flushInterval))
+		}
+		if s.flushSize < 1 {
+			errs = append(errs, fmt.Errorf("-flush-size: want at least 1, got %d", s.flushSize))
+		}
+		if s.queueSize < s.flushSize {
+			errs = append(errs, fmt.Errorf("-queue-size: want at least -flush-size (%d), got %d", s.flushSize, s.queueSize))
+		}
+		if s.shutdown <= 0 {
+			errs = append(errs, fmt.Errorf("-shutdown-timeout: must be positive"))
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error { return serve(ctx, env, s) }
+	return c
+}
+
+func serve(ctx context.Context, env *runEnv, s serveFlags) error {
+	log := s.common.logger(env.stderr)
+	cfg := &config.Config{}
+	if s.config != "" {
+		var err error
+		if cfg, err = config.Load(s.config); err != nil {
+			return err
+		}
+	}
+	target, _ := parseStore(s.common.store)
+	st, err := openStore(ctx, target, s.autoMigrate, s.common.storeWait, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if s.autoMigrate {
+		if err := migrate(ctx, st, log); err != nil {
+			return err
+		}
+	}
+	for _, site := range cfg.Sites {
+		if _, err := st.AddSite(ctx, site.Domain); err != nil && !errors.Is(err, store.ErrSiteExists) {
+			return fmt.Errorf("register configured site %s: %w", site.Domain, err)
+		}
+	}
+	sites := collector.NewSites(st, time.Second)
+	if err := sites.Load(ctx); err != nil {
+		return err
+	}
+	buffer := collector.NewBuffer(st, collector.BufferOptions{
+		QueueSize:     s.queueSize,
+		FlushSize:     s.flushSize,
+		FlushInterval: s.flushInterval,
+		DrainTimeout:  s.shutdown,
+		Log:           log,
+	})
+	handler := server.New(server.Options{
+		Collector: collector.New(collector.Options{Sites: sites, Buffer: buffer, Log: log}),
+		Store:     st,
+		Log:       log,
+	})
+
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("footfall serving", "addr", "http://"+ln.Addr().String(), "store", target.describe(), "version", version)
+
+	// The buffer outlives the HTTP server: it stops only after the last
+	// request has handed over its events.
+	bufCtx, stopBuffer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBuffer()
+	var wg sync.WaitGroup
+	var bufErr, srvErr error
+	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
+	serveDone := make(chan struct{})
+	go func() {
+		defer close(serveDone)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			srvErr = err
+		}
+	}()
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "queued_events", buffer.Len())
+	case <-serveDone:
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	<-serveDone
+	stopBuffer()
+	wg.Wait()
+	if bufErr != nil {
+		return bufErr
+	}
+	if srvErr != nil {
+		return fmt.Errorf("serve: %w", srvErr)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}

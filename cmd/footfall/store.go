@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/sqlite"
+)
+
+// defaultStore keeps everything in one local file, so a newcomer needs no server.
+const defaultStore = "sqlite:footfall-data/footfall.db"
+
+// backend is everything the commands use of a store; both backends satisfy it.
+type backend interface {
+	collector.EventWriter
+	collector.SiteLister
+	server.Pinger
+	Migrate(ctx context.Context) ([]store.MigrationFile, error)
+	AddSite(ctx context.Context, domain string) (store.Site, error)
+	Close() error
+}
+
+// storeTarget is a parsed -store value.
+type storeTarget struct {
+	sqlitePath string
+	clickhouse *clickhouse.Options
+}
+
+func parseStore(dsn string) (storeTarget, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if p == "" {
+			return storeTarget{}, fmt.Errorf("sqlite: needs a file path, as in sqlite:footfall-data/footfall.db")
+		}
+		return storeTarget{sqlitePath: p}, nil
+	case strings.HasPrefix(dsn, "clickhouse://"):
+		opts, err := clickhouse.ParseDSN(dsn)
+		if err != nil {
+			return storeTarget{}, err
+		}
+		return storeTarget{clickhouse: &opts}, nil
+	}
+	return storeTarget{}, fmt.Errorf("want sqlite:PATH or clickhouse://host:9000/db, got %q", redact(dsn))
+}
+
+// describe names the store for logs and messages, without a password.
+func (t storeTarget) describe() string {
+	if t.clickhouse != nil {
+		return fmt.Sprintf("clickhouse at %s, database %s", strings.Join(t.clickhouse.Addr, ","), t.clickhouse.Database)
+	}
+	return "sqlite file " + t.sqlitePath
+}
+
+// redact drops a password from a DSN before it is shown.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// openStore opens the store, retrying an unreachable ClickHouse with backoff
+// for up to wait. createDatabase lets it create a missing ClickHouse database.
+func openStore(ctx context.Context, t storeTarget, createDatabase bool, wait time.Duration, log *slog.Logger) (backend, error) {
+	if t.clickhouse == nil {
+		return sqlite.Open(ctx, t.sqlitePath)
+	}
+	opts := *t.clickhouse
+	opts.CreateDatabase = createDatabase
+	deadline := time.Now().Add(wait)
+	backoff := 250 * time.Millisecond
+	for {
+		st, err := clickhouse.Open(ctx, opts)
+		if err == nil {
+			return st, nil
+		}
+		if time.Now().Add(backoff).After(deadline) {
+			return nil, fmt.Errorf("store unreachable: %w (gave up after -store-wait %s)", err, wait)
+		}
+		log.Warn("store unreachable, retrying", "store", t.describe(), "retry_in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store unreachable: %w", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// migrate applies pending migrations and logs what ran.
+func migrate(ctx context.Context, st backend, log *slog.Logger) error {
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "version", m.Version, "name", m.Name)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+)
+
+// Limits on what a beacon may carry. A body or field over its limit is a
+// client error, never truncated silently.
+const (
+	MaxBodyBytes   = 16 << 10
+	MaxBatch       = 10
+	maxURLLen      = 2048
+	maxSiteLen     = 253
+	maxTokenLen    = 1024
+	maxNameLen     = 128
+	maxTargetLen   = 2048
+	maxSIDLen      = 64
+	maxProps       = 20
+	maxPropKeyLen  = 64
+	maxPropValLen  = 512
+	maxEngagedMS   = 24 * 60 * 60 * 1000
+	maxScreenWidth = 1<<16 - 1
+)
+
+// Beacon is the event body the snippet sends. Unknown fields are ignored.
+type Beacon struct {
+	Site     string         `json:"site"`
+	Type     string         `json:"type"`
+	URL      string         `json:"url"`
+	Referrer string         `json:"referrer"`
+	Token    string         `json:"token"`
+	Name     string         `json:"name"`
+	Target   string         `json:"target"`
+	Props    map[string]any `json:"props"`
+	SID      string         `json:"sid"`
+	W        int            `json:"w"`
+	MS       int64          `json:"ms"`
+}
+
+// checkContentType accepts what browsers and scripts send a beacon as:
+// JSON, text/plain (sendBeacon with a string) and curl's default form type;
+// the body is parsed as JSON in every case.
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "application/json", "text/plain", "application/x-www-form-urlencoded":
+		return nil
+	}
+	return httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported content type %q: send application/json or text/plain", mt)
+}
+
+// decodeBeacons reads one beacon object or an array of at most MaxBatch.
+func decodeBeacons(body []byte) ([]Beacon, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, httpapi.Errorf(http.StatusBadRequest, "empty body: send a JSON event")
+	}
+	if body[0] == '[' {
+		var batch []Beacon
+		if err := json.Unmarshal(body, &batch); err != nil {
+			return nil, malformed(err)
+		}
+		if len(batch) == 0 || len(batch) > MaxBatch {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "a batch holds 1 to %d events, got %d", MaxBatch, len(batch))
+		}
+		return batch, nil
+	}
+	var b Beacon
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, malformed(err)
+	}
+	return []Beacon{b}, nil
+}
+
+func malformed(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return httpapi.Errorf(http.StatusBadRequest, "field %q: want %s", te.Field, te.Type)
+	}
+	return &httpapi.Error{Code: http.StatusBadRequest, Msg: "malformed JSON: send one event object or an array of events", Err: err}
+}
+
+// page is a beacon's validated, parsed content, before consent and enrichment.
+type page struct {
+	site     string
+	typ      store.EventType
+	url      *url.URL
+	referrer *url.URL
+	props    []store.Prop
+}
+
+// validate checks every field of b against its limit and parses the URLs.
+func validate(b *Beacon) (page, error) {
+	p := page{site: strings.ToLower(strings.TrimSpace(b.Site)), typ: store.EventType(b.Type)}
+	switch {
+	case p.site == "":
+		return p, missing("site")
+	case b.Type == "":
+		return p, missing("type")
+	case b.URL == "":
+		return p, missing("url")
+	}
+	if len(p.site) > maxSiteLen {
+		return p, tooLong("site", maxSiteLen)
+	}
+	switch p.typ {
+	case store.Pageview, store.Click, store.Custom, store.Engagement:
+	default:
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"type\": want pageview, click, event or engagement")
+	}
+	if p.typ == store.Custom && b.Name == "" {
+		return p, missing("name")
+	}
+	var err error
+	if p.url, err = parseHTTPURL("url", b.URL); err != nil {
+		return p, err
+	}
+	if b.Referrer != "" {
+		if p.referrer, err = parseHTTPURL("referrer", b.Referrer); err != nil {
+			return p, err
+		}
+	}
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{
+		{"token", b.Token, maxTokenLen},
+		{"name", b.Name, maxNameLen},
+		{"target", b.Target, maxTargetLen},
+		{"sid", b.SID, maxSIDLen},
+	} {
+		if len(f.value) > f.max {
+			return p, tooLong(f.name, f.max)
+		}
+	}
+	if b.W < 0 || b.W > maxScreenWidth {
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"w\": want 0 to %d", maxScreenWidth)
+	}
+	if b.MS < 0 || b.MS > maxEngagedMS {
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"ms\": want 0 to %d", maxEngagedMS)
+	}
+	if p.props, err = flatProps(b.Props); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func parseHTTPURL(field, raw string) (*url.URL, error) {
+	if len(raw) > maxURLLen {
+		return nil, tooLong(field, maxURLLen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, httpapi.Errorf(http.StatusBadRequest, "field %q: want an absolute http(s) URL", field)
+	}
+	return u, nil
+}
+
+// flatProps turns the props object into sorted key/value pairs; values must
+// be strings, numbers or booleans.
+func flatProps(m map[string]any) ([]store.Prop, error) {
+	if len(m) > maxProps {
+		return nil, httpapi.Errorf(http.StatusBadRequest, "field \"props\": at most %d entries", maxProps)
+	}
+	props := make([]store.Prop, 0, len(m))
+	for k, v := range m {
+		if k == "" || len(k) > maxPropKeyLen {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "field \"props\": keys are 1 to %d bytes", maxPropKeyLen)
+		}
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			s = strconv.FormatBool(v)
+		default:
+			return nil, httpapi.Errorf(http.StatusBadRequest, "field \"props\": %q must be a string, number or boolean", k)
+		}
+		if len(s) > maxPropValLen {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "field \"props\": values are at most %d bytes", maxPropValLen)
+		}
+		props = append(props, store.Prop{Key: k, Value: s})
+	}
+	slices.SortFunc(props, func(a, b store.Prop) int { return strings.Compare(a.Key, b.Key) })
+	return props, nil
+}
+
+func missing(field string) error {
+	return httpapi.Errorf(http.StatusBadRequest, "missing field %q", field)
+}
+
+func tooLong(field string, max int) error {
+	return httpapi.Errorf(http.StatusBadRequest, "field %q: at most %d bytes", field, max)
+}

@@ -1,0 +1,76 @@
+// Package httpapi is how Footfall's HTTP handlers answer: a handler returns an
+// error, and one adapter turns it into a JSON response and a log line. Clients
+// see only the message meant for them; internal causes stay in the log.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// Error is an error with the status and message a client should see. Err is
+// the internal cause: logged, never sent.
+type Error struct {
+	Code int
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Code, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Code, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns a client error with a formatted message.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// HandlerFunc is an HTTP handler that returns an error instead of writing one.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h: a returned *Error is sent as JSON {"error": Msg} with its
+// code; any other error is a 500 with a generic message, logged with its cause.
+// Log lines carry the method and route, never the client's address or body.
+func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var he *Error
+		if !errors.As(err, &he) {
+			he = &Error{Code: http.StatusInternalServerError, Msg: "internal error", Err: err}
+		}
+		if he.Code >= 500 {
+			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", err)
+		} else if he.Err != nil {
+			log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
+		}
+		WriteJSON(w, he.Code, map[string]string{"error": he.Msg})
+	})
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	// A write error means the client went away; there is no one left to tell.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// RouteVar returns a route variable; every handler reads them through here so
+// the router stays replaceable.
+func RouteVar(r *http.Request, name string) string {
+	return mux.Vars(r)[name]
+}
