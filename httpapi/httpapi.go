@@ -42,6 +42,9 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // code; any other error is a 500 with a generic message, logged with its cause.
 // Log lines carry the method and route, never the client's address or body.
 func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {

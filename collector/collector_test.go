@@ -1,0 +1,220 @@
+package collector_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/sqlite"
+)
+
+// rig is a collector over a real SQLite file.
+type rig struct {
+	store  *sqlite.Store
+	site   store.Site
+	buffer *collector.Buffer
+	c      *collector.Collector
+	now    time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.AddSite(ctx, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := collector.NewSites(st, time.Hour)
+	if err := sites.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{store: st, site: site, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC)}
+	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour})
+	r.c = collector.New(collector.Options{Sites: sites, Buffer: r.buffer, Now: func() time.Time { return r.now }})
+	return r
+}
+
+// post sends body to the event handler and returns the response.
+func (r *rig) post(contentType, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/api/event", strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	httpapi.Handle(nil, r.c.HandleEvent).ServeHTTP(w, req)
+	return w
+}
+
+// stored flushes the buffer and returns every event of the rig's site.
+func (r *rig) stored(t *testing.T) []store.Event {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run drains what is queued and returns
+	if err := r.buffer.Run(ctx); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	events, err := r.store.Events(context.Background(), store.EventQuery{SiteID: r.site.ID, From: r.now.Add(-time.Hour), To: r.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+func TestBadInputStoresNothing(t *testing.T) {
+	valid := `{"site":"example.test","type":"pageview","url":"https://example.test/a"}`
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		code        int
+		errContains string
+	}{
+		{"malformed JSON", "application/json", `{"site":`, 400, "malformed JSON"},
+		{"not an object", "application/json", `"pageview"`, 400, "malformed JSON"},
+		{"empty body", "text/plain", ``, 400, "empty body"},
+		{"wrong content type", "application/xml", valid, 415, "unsupported content type"},
+		{"multipart", "multipart/form-data; boundary=x", valid, 415, "unsupported content type"},
+		{"oversized body", "text/plain", `{"site":"example.test","type":"pageview","url":"https://example.test/a","name":"` + strings.Repeat("x", collector.MaxBodyBytes) + `"}`, 413, "body over"},
+		{"unknown site", "application/json", `{"site":"other.test","type":"pageview","url":"https://other.test/"}`, 404, "unknown site"},
+		{"missing site", "application/json", `{"type":"pageview","url":"https://example.test/a"}`, 400, `missing field "site"`},
+		{"missing type", "application/json", `{"site":"example.test","url":"https://example.test/a"}`, 400, `missing field "type"`},
+		{"missing url", "application/json", `{"site":"example.test","type":"pageview"}`, 400, `missing field "url"`},
+		{"unknown type", "application/json", `{"site":"example.test","type":"purchase","url":"https://example.test/a"}`, 400, `field "type"`},
+		{"event without name", "application/json", `{"site":"example.test","type":"event","url":"https://example.test/a"}`, 400, `missing field "name"`},
+		{"relative url", "application/json", `{"site":"example.test","type":"pageview","url":"/a"}`, 400, `field "url"`},
+		{"javascript url", "application/json", `{"site":"example.test","type":"pageview","url":"javascript:alert(1)"}`, 400, `field "url"`},
+		{"unparsable url", "application/json", `{"site":"example.test","type":"pageview","url":"https://exa mple.test/%zz"}`, 400, `field "url"`},
+		{"long url", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/` + strings.Repeat("a", 2100) + `"}`, 400, `field "url": at most`},
+		{"bad referrer", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","referrer":"ftp://x"}`, 400, `field "referrer"`},
+		{"wrong field type", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","w":"wide"}`, 400, `field "w"`},
+		{"negative width", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","w":-1}`, 400, `field "w"`},
+		{"nested props", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":{"b":1}}}`, 400, `field "props"`},
+		{"long prop value", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":"` + strings.Repeat("v", 600) + `"}}`, 400, `field "props"`},
+		{"long name", "application/json", `{"site":"example.test","type":"event","url":"https://example.test/a","name":"` + strings.Repeat("n", 200) + `"}`, 400, `field "name"`},
+		{"empty batch", "application/json", `[]`, 400, "a batch holds"},
+		{"batch with one bad event", "application/json", `[` + valid + `,{"site":"example.test","type":"pageview"}]`, 400, `missing field "url"`},
+		{"batch too large", "application/json", `[` + strings.Repeat(valid+",", collector.MaxBatch) + valid + `]`, 400, "a batch holds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			w := r.post(tt.contentType, tt.body)
+			if w.Code != tt.code {
+				t.Errorf("status = %d, want %d (body %s)", w.Code, tt.code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want JSON", ct)
+			}
+			if !strings.Contains(w.Body.String(), `"error":`) || !strings.Contains(w.Body.String(), jsonEscape(tt.errContains)) {
+				t.Errorf("body = %s, want a JSON error containing %q", w.Body, tt.errContains)
+			}
+			if got := r.stored(t); len(got) != 0 {
+				t.Errorf("bad input stored %d events", len(got))
+			}
+		})
+	}
+}
+
+func jsonEscape(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
+
+func TestPageviewStored(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+	}{
+		{"json", "application/json"},
+		{"sendBeacon text", "text/plain;charset=UTF-8"},
+		{"curl default", "application/x-www-form-urlencoded"},
+		{"no content type", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			w := r.post(tt.contentType, `{"site":"Example.TEST","type":"pageview","url":"https://example.test/docs/intro?utm_source=x#top","referrer":"https://news.example/item?id=7","w":1280,"unknown":"ignored"}`)
+			if w.Code != http.StatusAccepted {
+				t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+			}
+			got := r.stored(t)
+			if len(got) != 1 {
+				t.Fatalf("stored %d events, want 1", len(got))
+			}
+			e := got[0]
+			checks := []struct{ field, got, want string }{
+				{"type", string(e.Type), "pageview"},
+				{"host", e.Host, "example.test"},
+				{"path", e.Path, "/docs/intro"},
+				{"referrer", e.Referrer, "https://news.example/item"},
+				{"referrer host", e.ReferrerHost, "news.example"},
+				{"time", e.Time.Format(time.RFC3339), r.now.Format(time.RFC3339)},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+				}
+			}
+			if e.ScreenWidth != 1280 || e.SiteID != r.site.ID {
+				t.Errorf("width %d site %d, want 1280 and %d", e.ScreenWidth, e.SiteID, r.site.ID)
+			}
+		})
+	}
+}
+
+func TestBatchStoresEveryEvent(t *testing.T) {
+	r := newRig(t)
+	w := r.post("text/plain", `[{"site":"example.test","type":"pageview","url":"https://example.test/"},
+		{"site":"example.test","type":"event","name":"signup","url":"https://example.test/join","props":{"plan":"pro","seats":3,"trial":true}}]`)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+	}
+	got := r.stored(t)
+	if len(got) != 2 {
+		t.Fatalf("stored %d events, want 2", len(got))
+	}
+	var custom store.Event
+	for _, e := range got {
+		if e.Type == store.Custom {
+			custom = e
+		}
+	}
+	want := []store.Prop{{Key: "plan", Value: "pro"}, {Key: "seats", Value: "3"}, {Key: "trial", Value: "true"}}
+	if custom.Name != "signup" || len(custom.Props) != len(want) {
+		t.Fatalf("custom event = %+v", custom)
+	}
+	for i := range want {
+		if custom.Props[i] != want[i] {
+			t.Errorf("prop %d = %+v, want %+v", i, custom.Props[i], want[i])
+		}
+	}
+}
+
+func TestFullQueueAnswers503(t *testing.T) {
+	r := newRig(t)
+	valid := `{"site":"example.test","type":"pageview","url":"https://example.test/a"}`
+	for i := range 100 {
+		if w := r.post("application/json", valid); w.Code != http.StatusAccepted {
+			t.Fatalf("event %d: status %d, want 202", i, w.Code)
+		}
+	}
+	w := r.post("application/json", valid)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Errorf("full queue: status %d Retry-After %q, want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+	if got := r.stored(t); len(got) != 100 {
+		t.Errorf("stored %d, want the 100 accepted", len(got))
+	}
+}
