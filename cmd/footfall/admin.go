@@ -60,17 +60,12 @@ func siteAddCommand() *command {
 		return errs
 	}
 	c.run = func(ctx context.Context, env *runEnv, args []string) error {
-		log := common.logger(env.stderr)
 		domain, _ := store.NormalizeDomain(args[0])
-		t, _ := parseStore(common.store)
-		st, err := openStore(ctx, t, true, common.storeWait, log)
+		st, err := common.openMigrated(ctx, env)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := migrate(ctx, st, log); err != nil {
-			return err
-		}
 		site, err := st.AddSite(ctx, domain)
 		if errors.Is(err, store.ErrSiteExists) {
 			return fmt.Errorf("site %s is already registered", domain)
@@ -94,16 +89,11 @@ func siteListCommand() *command {
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
 	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		log := common.logger(env.stderr)
-		t, _ := parseStore(common.store)
-		st, err := openStore(ctx, t, true, common.storeWait, log)
+		st, err := common.openMigrated(ctx, env)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := migrate(ctx, st, log); err != nil {
-			return err
-		}
 		sites, err := st.Sites(ctx)
 		if err != nil {
 			return err

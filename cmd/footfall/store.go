@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -87,6 +88,9 @@ func openStore(ctx context.Context, t storeTarget, createDatabase bool, wait tim
 		if err == nil {
 			return st, nil
 		}
+		if errors.Is(err, clickhouse.ErrNoDatabase) {
+			return nil, err // waiting will not create it
+		}
 		if time.Now().Add(backoff).After(deadline) {
 			return nil, fmt.Errorf("store unreachable: %w (gave up after -store-wait %s)", err, wait)
 		}
@@ -110,4 +114,20 @@ func migrate(ctx context.Context, st backend, log *slog.Logger) error {
 		log.Info("migration applied", "version", m.Version, "name", m.Name)
 	}
 	return nil
+}
+
+// openMigrated opens the store for an administrative command, creating and
+// migrating it as needed so that the command works on a fresh store.
+func (c *commonFlags) openMigrated(ctx context.Context, env *runEnv) (backend, error) {
+	log := c.logger(env.stderr)
+	t, _ := parseStore(c.store) // validated by check
+	st, err := openStore(ctx, t, true, c.storeWait, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // TestConformance runs the shared suite on a real SQLite file per subtest.
-func TestConformance(t *testing.T) {
+func TestConformanceSQLite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return Open(t) })
 }
 

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/footfall/footfall/collector"
+)
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+func TestOperationalRoutes(t *testing.T) {
+	tests := []struct {
+		name, method, path string
+		store              pinger
+		code               int
+		body               string
+	}{
+		{"healthz", "GET", "/healthz", pinger{}, 200, `"ok"`},
+		{"healthz ignores the store", "GET", "/healthz", pinger{errors.New("down")}, 200, `"ok"`},
+		{"readyz", "GET", "/readyz", pinger{}, 200, `"ready"`},
+		{"readyz with store down", "GET", "/readyz", pinger{errors.New("dial tcp 10.0.0.1:9000: refused")}, 503, `"store unreachable"`},
+		{"unknown route", "GET", "/nope", pinger{}, 404, `"error"`},
+		{"wrong method", "GET", "/api/event", pinger{}, 405, `"error"`},
+		{"preflight", "OPTIONS", "/api/event", pinger{}, 204, ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(Options{Collector: collector.New(collector.Options{}), Store: tt.store})
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
+				t.Errorf("%s %s = %d %s, want %d containing %s", tt.method, tt.path, w.Code, w.Body, tt.code, tt.body)
+			}
+			if strings.Contains(w.Body.String(), "10.0.0.1") {
+				t.Errorf("internal cause leaked to the client: %s", w.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,1 @@
+INSERT INTO sites (site_id, domain, created_at);
