@@ -26,6 +26,10 @@ type BufferOptions struct {
 	DrainTimeout time.Duration
 	// Log receives flush failures (counts and causes only).
 	Log *slog.Logger
+	// Discard, if set, is asked about every event just before it is written;
+	// true drops it. Withdrawn consent uses it: an event accepted before the
+	// withdrawal reached this collector is not written after it.
+	Discard func(e *store.Event) bool
 }
 
 func (o BufferOptions) withDefaults() BufferOptions {
@@ -54,15 +58,16 @@ func (o BufferOptions) withDefaults() BufferOptions {
 // size or on interval. Enqueue never blocks: a full queue is reported to the
 // caller, who answers the client so nothing is lost silently.
 type Buffer struct {
-	w     EventWriter
-	opts  BufferOptions
-	queue chan store.Event
+	w       EventWriter
+	opts    BufferOptions
+	queue   chan store.Event
+	flushes chan chan struct{}
 }
 
 // NewBuffer returns a buffer writing to w. Run must be started to write.
 func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 	opts = opts.withDefaults()
-	return &Buffer{w: w, opts: opts, queue: make(chan store.Event, opts.QueueSize)}
+	return &Buffer{w: w, opts: opts, queue: make(chan store.Event, opts.QueueSize), flushes: make(chan chan struct{})}
 }
 
 // Enqueue hands e to the writer; false means the queue is full.
@@ -94,8 +99,40 @@ func (b *Buffer) Run(ctx context.Context) error {
 			}
 		case <-ticker.C:
 			batch = b.flush(ctx, batch)
+		case done := <-b.flushes:
+			batch = b.flush(ctx, b.takeQueued(batch))
+			close(done)
 		case <-ctx.Done():
 			return b.drain(ctx, batch)
+		}
+	}
+}
+
+// Flush writes everything enqueued so far and returns when it is written,
+// or when ctx ends first.
+func (b *Buffer) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case b.flushes <- done:
+	case <-ctx.Done():
+		return fmt.Errorf("flush: %w", ctx.Err())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flush: %w", ctx.Err())
+	}
+}
+
+// takeQueued moves every queued event into batch without waiting.
+func (b *Buffer) takeQueued(batch []store.Event) []store.Event {
+	for {
+		select {
+		case e := <-b.queue:
+			batch = append(batch, e)
+		default:
+			return batch
 		}
 	}
 }
@@ -103,6 +140,15 @@ func (b *Buffer) Run(ctx context.Context) error {
 // flush writes batch, retrying with backoff while ctx lives. It returns the
 // batch emptied, or still full if ctx ended first (drain takes it over).
 func (b *Buffer) flush(ctx context.Context, batch []store.Event) []store.Event {
+	if b.opts.Discard != nil {
+		kept := batch[:0]
+		for i := range batch {
+			if !b.opts.Discard(&batch[i]) {
+				kept = append(kept, batch[i])
+			}
+		}
+		batch = kept
+	}
 	if len(batch) == 0 {
 		return batch
 	}
@@ -126,15 +172,7 @@ func (b *Buffer) flush(ctx context.Context, batch []store.Event) []store.Event {
 func (b *Buffer) drain(parent context.Context, batch []store.Event) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), b.opts.DrainTimeout)
 	defer cancel()
-queued:
-	for {
-		select {
-		case e := <-b.queue:
-			batch = append(batch, e)
-		default:
-			break queued
-		}
-	}
+	batch = b.takeQueued(batch)
 	if len(batch) == 0 {
 		return nil
 	}

@@ -167,3 +167,46 @@ func TestDrainGivesUpAfterTimeoutAndSaysHowMany(t *testing.T) {
 		}
 	})
 }
+
+func TestFlushWritesEverythingEnqueuedAndWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- b.Run(ctx) }()
+		enqueue(t, b, 9)
+		if err := b.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.sizes(); !equal(got, []int{9}) {
+			t.Fatalf("after Flush: batches %v, want [9]", got)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestDiscardDropsEventsAtWriteTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		withdrawn := uuid.New()
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour,
+			Discard: func(e *store.Event) bool { return e.ConsentID == withdrawn }})
+		for i := range 6 {
+			e := store.Event{ID: uuid.New()}
+			if i%2 == 0 {
+				e.ConsentID = withdrawn
+			}
+			b.Enqueue(e)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := b.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.sizes(); !equal(got, []int{3}) {
+			t.Fatalf("batches %v, want [3]: the withdrawn consent's events dropped", got)
+		}
+	})
+}
