@@ -1,6 +1,7 @@
-// Package collector receives beacons: it validates them, decides what may be
-// stored, turns them into raw events and hands them to the buffered writer.
-// Its handlers never wait on the store.
+// Package collector receives beacons and consent decisions. A beacon is
+// validated, checked against the visitor's consent token, stripped of what
+// that consent does not cover, and handed to the buffered writer; its
+// handler never waits on the store.
 package collector
 
 import (
@@ -9,34 +10,71 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
 )
 
+// Ledger is the consent ledger and the per-consent view of raw events.
+type Ledger interface {
+	AppendConsent(ctx context.Context, r consent.Record) error
+	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
+	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
+	EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error)
+}
+
 // Options are what a Collector needs.
 type Options struct {
-	Sites  *Sites
-	Buffer *Buffer
-	Log    *slog.Logger
+	Sites   *Sites
+	Config  *config.Config // site rules and consent policies; nil: defaults
+	Consent *ConsentState
+	Ledger  Ledger
+	// Chain appends this process's consent records; nil starts a new one.
+	Chain   *consent.Chain
+	Buffer  *Buffer
+	Metrics *Metrics
+	Log     *slog.Logger
 	// Now is the clock; tests inject one.
 	Now func() time.Time
 }
 
-// Collector serves the beacon endpoints.
+// Collector serves the beacon and consent endpoints.
 type Collector struct {
-	sites  *Sites
-	buffer *Buffer
-	log    *slog.Logger
-	now    func() time.Time
+	sites   *Sites
+	rules   map[string]config.Site
+	consent *ConsentState
+	ledger  Ledger
+	chain   *consent.Chain
+	buffer  *Buffer
+	metrics *Metrics
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New returns a collector.
 func New(opts Options) *Collector {
-	c := &Collector{sites: opts.Sites, buffer: opts.Buffer, log: opts.Log, now: opts.Now}
+	c := &Collector{
+		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
+		buffer: opts.Buffer, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
+		rules: map[string]config.Site{},
+	}
+	if opts.Config != nil {
+		for _, s := range opts.Config.Sites {
+			c.rules[s.Domain] = s
+		}
+	}
+	if c.chain == nil {
+		c.chain = consent.NewChain(uuid.New())
+	}
+	if c.metrics == nil {
+		c.metrics = NewMetrics(nil)
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -46,16 +84,40 @@ func New(opts Options) *Collector {
 	return c
 }
 
+// siteRules returns the configured rules of a site, or the defaults.
+func (c *Collector) siteRules(domain string) config.Site {
+	if s, ok := c.rules[domain]; ok {
+		return s
+	}
+	return config.Site{Domain: domain, Consent: config.DefaultConsent()}
+}
+
+func policyOf(s config.Site) consent.Policy {
+	return consent.Policy{Version: s.Consent.PolicyVersion, MaxAge: time.Duration(s.Consent.MaxAgeDays) * 24 * time.Hour}
+}
+
+// privacySignal reports whether the request carries a signal the site's
+// policy treats as "no marketing, no sharing": Sec-GPC, or DNT when the
+// policy treats it like GPC.
+func privacySignal(r *http.Request, s config.Site) bool {
+	if s.Consent.GPC != "deny_marketing" {
+		return false
+	}
+	return r.Header.Get("Sec-GPC") == "1" || s.Consent.DNT == "like_gpc" && r.Header.Get("DNT") == "1"
+}
+
 // HandleEvent is POST /api/event: one event or a small batch. 202 when
-// something was stored, 204 when everything was dropped, 4xx for bad input
-// (and then nothing of the body is stored).
+// something was stored, 204 when everything was dropped (no consent, bot),
+// 4xx for bad input (and then nothing of the body is stored).
 func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 	setCORS(w)
 	if err := checkContentType(r); err != nil {
+		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		return err
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
+		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return httpapi.Errorf(http.StatusRequestEntityTooLarge, "body over %d bytes", MaxBodyBytes)
@@ -64,63 +126,82 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	beacons, err := decodeBeacons(body)
 	if err != nil {
+		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		return err
 	}
 	events := make([]store.Event, 0, len(beacons))
 	for i := range beacons {
-		e, err := c.event(r.Context(), &beacons[i])
+		e, keep, err := c.event(r, &beacons[i])
 		if err != nil {
+			c.metrics.dropped.WithLabelValues("invalid").Add(float64(len(beacons)))
 			return err
 		}
-		events = append(events, e)
+		if keep {
+			events = append(events, e)
+		}
 	}
 	for i, e := range events {
 		if !c.buffer.Enqueue(e) {
 			// Earlier events of this batch are accepted; the client retries
 			// the whole batch and the event ids make the retry idempotent.
-			c.log.Warn("queue full, rejecting events", "rejected", len(events)-i)
+			c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - i))
 			w.Header().Set("Retry-After", "1")
 			return httpapi.Errorf(http.StatusServiceUnavailable, "busy, retry later")
 		}
+		c.metrics.accepted.Inc()
+	}
+	if len(events) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
 
-// event validates a beacon and builds the row to store.
-func (c *Collector) event(ctx context.Context, b *Beacon) (store.Event, error) {
+// event validates a beacon, checks its consent and builds the row to store.
+// keep is false when the event is dropped on purpose (the reason counted).
+func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool, err error) {
 	p, err := validate(b)
 	if err != nil {
-		return store.Event{}, err
+		return e, false, err
 	}
-	site, ok, err := c.sites.Lookup(ctx, p.site)
+	site, ok, err := c.sites.Lookup(r.Context(), p.site)
 	if err != nil {
-		return store.Event{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
+		return e, false, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
 	}
 	if !ok {
-		return store.Event{}, httpapi.Errorf(http.StatusNotFound, "unknown site %q: add it with footfall site add", p.site)
+		return e, false, httpapi.Errorf(http.StatusNotFound, "unknown site %q: add it with footfall site add", p.site)
 	}
+	rules := c.siteRules(site.Domain)
 	now := c.now().UTC().Truncate(time.Second)
-	e := store.Event{
-		ID:          uuid.New(),
-		SiteID:      site.ID,
-		Type:        p.typ,
-		Time:        now,
-		ReceivedAt:  now,
-		Host:        p.url.Hostname(),
-		Path:        cleanPath(p.url.EscapedPath()),
-		Name:        b.Name,
-		Target:      b.Target,
-		Props:       p.props,
-		ScreenWidth: uint16(b.W),
-		EngagedMS:   uint32(b.MS),
+	claims, reason := consent.Gate(c.consent.Keyring(), b.Token, site.ID, policyOf(rules), c.consent.Revoked, now)
+	if reason != consent.OK {
+		c.metrics.dropped.WithLabelValues(string(reason)).Inc()
+		return e, false, nil
+	}
+	e = store.Event{
+		ID:            uuid.New(),
+		SiteID:        site.ID,
+		Type:          p.typ,
+		Time:          now,
+		ReceivedAt:    now,
+		Host:          p.url.Hostname(),
+		Path:          cleanPath(p.url.EscapedPath()),
+		ConsentID:     claims.ConsentID,
+		PolicyVersion: strconv.FormatUint(uint64(claims.PolicyVersion), 10),
+		Name:          b.Name,
+		Target:        b.Target,
+		Props:         p.props,
+		ScreenWidth:   uint16(b.W),
+		EngagedMS:     uint32(b.MS),
 	}
 	if p.referrer != nil {
 		// The referrer keeps no query: it may carry another site's identifiers.
 		e.ReferrerHost = p.referrer.Hostname()
 		e.Referrer = p.referrer.Scheme + "://" + p.referrer.Host + cleanPath(p.referrer.EscapedPath())
 	}
-	return e, nil
+	consent.Filter(&e, claims.Categories, privacySignal(r, rules))
+	return e, true, nil
 }
 
 func cleanPath(p string) string {
@@ -130,12 +211,12 @@ func cleanPath(p string) string {
 	return p
 }
 
-// HandlePreflight answers CORS preflights for the beacon endpoint: the
-// snippet may post from any page that embeds it. No credentials are allowed.
+// HandlePreflight answers CORS preflights for the public endpoints: the
+// snippet may call them from any page that embeds it. No credentials.
 func (c *Collector) HandlePreflight(w http.ResponseWriter, r *http.Request) error {
 	setCORS(w)
-	w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+	w.Header().Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
 	w.Header().Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -4,37 +4,94 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/footfall/footfall/collector"
-	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/store/sqlite"
 )
 
-// rig is a collector over a real SQLite file.
-type rig struct {
-	store  *sqlite.Store
-	site   store.Site
-	buffer *collector.Buffer
-	c      *collector.Collector
-	now    time.Time
+// rigStore is what the rig needs of a real backend.
+type rigStore interface {
+	collector.EventWriter
+	collector.SiteLister
+	collector.ConsentStore
+	collector.Ledger
+	server.Pinger
+	AddSite(ctx context.Context, domain string) (store.Site, error)
+	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+	RetireConsentKey(ctx context.Context, kid string) error
+	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
 }
 
-func newRig(t *testing.T) *rig {
+// backends opens a fresh, migrated store of each kind.
+var backends = []struct {
+	name string
+	open func(t *testing.T) rigStore
+}{
+	{"sqlite", func(t *testing.T) rigStore {
+		ctx := context.Background()
+		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+	{"clickhouse", func(t *testing.T) rigStore {
+		st, err := clickhouse.Open(context.Background(), chtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+}
+
+func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
+
+// rig is a collector over a real store, with a consent key in it.
+type rig struct {
+	store   rigStore
+	site    store.Site
+	consent *collector.ConsentState
+	buffer  *collector.Buffer
+	c       *collector.Collector
+	now     time.Time
+	policy  uint32
+	handler http.Handler
+}
+
+// newRig returns a collector whose buffer writes in the background unless
+// paused (then nothing is written before stored is called).
+func newRig(t *testing.T, paused bool) *rig {
+	t.Helper()
+	return newRigOn(t, backends[0].open(t), paused)
+}
+
+func newRigOn(t *testing.T, st rigStore, paused bool) *rig {
+	t.Helper()
+	return newRigWith(t, st, nil, paused)
+}
+
+// newRigWith builds a rig with a config (nil: defaults, policy version 1).
+func newRigWith(t *testing.T, st rigStore, cfg *config.Config, paused bool) *rig {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	site, err := st.AddSite(ctx, "example.test")
 	if err != nil {
 		t.Fatal(err)
@@ -43,28 +100,76 @@ func newRig(t *testing.T) *rig {
 	if err := sites.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{store: st, site: site, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC)}
-	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour})
-	r.c = collector.New(collector.Options{Sites: sites, Buffer: r.buffer, Now: func() time.Time { return r.now }})
+	cs, err := collector.LoadConsentState(ctx, st, time.Hour, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{store: st, site: site, consent: cs, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC), policy: 1}
+	if cfg != nil {
+		r.policy = cfg.SiteByDomain(site.Domain).Consent.PolicyVersion
+	}
+	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour,
+		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) }})
+	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Now: func() time.Time { return r.now }})
+	r.handler = server.New(server.Options{Collector: r.c, Store: st})
+	if !paused {
+		r.startBuffer(t)
+	}
 	return r
 }
 
-// post sends body to the event handler and returns the response.
-func (r *rig) post(contentType, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/api/event", strings.NewReader(body))
+func (r *rig) startBuffer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.buffer.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("buffer: %v", err)
+		}
+	})
+}
+
+// token signs a consent token for the rig's site without the ledger.
+func (r *rig) token(t *testing.T, cats consent.Categories) string {
+	t.Helper()
+	tok, err := r.consent.Keyring().Sign(consent.Claims{
+		ConsentID: uuid.New(), SiteID: r.site.ID, Categories: cats, PolicyVersion: r.policy,
+		Issued: r.now.Add(-time.Minute), Expires: r.now.Add(24 * time.Hour),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// post sends body to the event endpoint; {{token}} in it becomes a token
+// granting every category.
+func (r *rig) post(t *testing.T, contentType, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	body = strings.ReplaceAll(body, "{{token}}", r.token(t, consent.All))
+	return r.do(t, http.MethodPost, "/api/event", contentType, body, nil)
+}
+
+func (r *rig) do(t *testing.T, method, path, contentType, body string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	w := httptest.NewRecorder()
-	httpapi.Handle(nil, r.c.HandleEvent).ServeHTTP(w, req)
+	r.handler.ServeHTTP(w, req)
 	return w
 }
 
-// stored flushes the buffer and returns every event of the rig's site.
+// stored writes out what is queued and returns every event of the rig's site.
 func (r *rig) stored(t *testing.T) []store.Event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // Run drains what is queued and returns
+	cancel() // a paused buffer: Run drains what is queued and returns
 	if err := r.buffer.Run(ctx); err != nil {
 		t.Fatalf("drain: %v", err)
 	}
@@ -112,8 +217,8 @@ func TestBadInputStoresNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t)
-			w := r.post(tt.contentType, tt.body)
+			r := newRig(t, true)
+			w := r.post(t, tt.contentType, tt.body)
 			if w.Code != tt.code {
 				t.Errorf("status = %d, want %d (body %s)", w.Code, tt.code, w.Body)
 			}
@@ -144,8 +249,8 @@ func TestPageviewStored(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t)
-			w := r.post(tt.contentType, `{"site":"Example.TEST","type":"pageview","url":"https://example.test/docs/intro?utm_source=x#top","referrer":"https://news.example/item?id=7","w":1280,"unknown":"ignored"}`)
+			r := newRig(t, true)
+			w := r.post(t, tt.contentType, `{"site":"Example.TEST","type":"pageview","token":"{{token}}","url":"https://example.test/docs/intro?utm_source=x#top","referrer":"https://news.example/item?id=7","w":1280,"unknown":"ignored"}`)
 			if w.Code != http.StatusAccepted {
 				t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
 			}
@@ -175,9 +280,9 @@ func TestPageviewStored(t *testing.T) {
 }
 
 func TestBatchStoresEveryEvent(t *testing.T) {
-	r := newRig(t)
-	w := r.post("text/plain", `[{"site":"example.test","type":"pageview","url":"https://example.test/"},
-		{"site":"example.test","type":"event","name":"signup","url":"https://example.test/join","props":{"plan":"pro","seats":3,"trial":true}}]`)
+	r := newRig(t, true)
+	w := r.post(t, "text/plain", `[{"site":"example.test","type":"pageview","url":"https://example.test/","token":"{{token}}"},
+		{"site":"example.test","type":"event","token":"{{token}}","name":"signup","url":"https://example.test/join","props":{"plan":"pro","seats":3,"trial":true}}]`)
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
 	}
@@ -203,14 +308,14 @@ func TestBatchStoresEveryEvent(t *testing.T) {
 }
 
 func TestFullQueueAnswers503(t *testing.T) {
-	r := newRig(t)
-	valid := `{"site":"example.test","type":"pageview","url":"https://example.test/a"}`
+	r := newRig(t, true)
+	valid := `{"site":"example.test","type":"pageview","url":"https://example.test/a","token":"{{token}}"}`
 	for i := range 100 {
-		if w := r.post("application/json", valid); w.Code != http.StatusAccepted {
+		if w := r.post(t, "application/json", valid); w.Code != http.StatusAccepted {
 			t.Fatalf("event %d: status %d, want 202", i, w.Code)
 		}
 	}
-	w := r.post("application/json", valid)
+	w := r.post(t, "application/json", valid)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Errorf("full queue: status %d Retry-After %q, want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
 	}

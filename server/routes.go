@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/httpapi"
@@ -23,7 +25,9 @@ type Pinger interface {
 type Options struct {
 	Collector *collector.Collector
 	Store     Pinger
-	Log       *slog.Logger
+	// Metrics is served on /metrics; nil serves an empty registry.
+	Metrics prometheus.Gatherer
+	Log     *slog.Logger
 }
 
 // New returns the HTTP handler for every route.
@@ -35,11 +39,25 @@ func New(opts Options) http.Handler {
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(log, fn) }
 	ops := operations{store: opts.Store}
 
+	if opts.Metrics == nil {
+		opts.Metrics = prometheus.NewRegistry()
+	}
+	c := opts.Collector
+
 	r := mux.NewRouter()
-	r.Handle("/api/event", h(opts.Collector.HandleEvent)).Methods(http.MethodPost)
-	r.Handle("/api/event", h(opts.Collector.HandlePreflight)).Methods(http.MethodOptions)
+	r.Handle("/api/event", h(c.HandleEvent)).Methods(http.MethodPost)
+	r.Handle("/api/consent", h(c.HandleConsent)).Methods(http.MethodPost)
+	r.Handle("/api/consent/policy", h(c.HandlePolicy)).Methods(http.MethodGet)
+	r.Handle("/api/consent/{id}", h(c.HandleConsentState)).Methods(http.MethodGet)
+	r.Handle("/api/consent/{id}/data", h(c.HandleConsentData)).Methods(http.MethodGet)
+	r.Handle("/api/consent/{id}/data", h(c.HandleConsentErase)).Methods(http.MethodDelete)
+	for _, path := range []string{"/api/event", "/api/consent", "/api/consent/policy", "/api/consent/{id}", "/api/consent/{id}/data"} {
+		r.Handle(path, h(c.HandlePreflight)).Methods(http.MethodOptions)
+	}
+
 	r.Handle("/healthz", h(ops.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", h(ops.readyz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
 	r.NotFoundHandler = h(func(http.ResponseWriter, *http.Request) error {
 		return httpapi.Errorf(http.StatusNotFound, "no such endpoint")

@@ -24,9 +24,10 @@ func TestServeStoresEventOnClickHouse(t *testing.T) {
 		t.Fatalf("site add: exit %d: %s", code, errOut)
 	}
 	addr, stop := startServe(t, "-store", dsn)
+	token := grant(t, addr, "example.test")
 	const n = 7
 	for i := range n {
-		body := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/p%d","referrer":"https://news.example/"}`, i%2)
+		body := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/p%d","referrer":"https://news.example/","token":%q}`, i%2, token)
 		if code := postEvent(t, addr, body); code != http.StatusAccepted {
 			t.Fatalf("post: %d, want 202", code)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -154,6 +155,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// grant records an accept-all decision for site and returns its token.
+func grant(t *testing.T, addr, site string) string {
+	t.Helper()
+	body := `{"site":"` + site + `","categories":{"analytics":true,"personalization":true,"marketing":true},"language":"en"}`
+	resp, err := http.Post("http://"+addr+"/api/consent", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Token == "" {
+		t.Fatalf("consent: status %d, token %q, %v", resp.StatusCode, out.Token, err)
+	}
+	return out.Token
+}
+
 func postEvent(t *testing.T, addr, body string) int {
 	t.Helper()
 	resp, err := http.Post("http://"+addr+"/api/event", "application/x-www-form-urlencoded", strings.NewReader(body))
@@ -172,9 +189,13 @@ func TestServeStoresEventOnSQLite(t *testing.T) {
 		t.Fatalf("site add: exit %d: %s", code, errOut)
 	}
 	addr, stop := startServe(t, "-store", dsn)
+	token := grant(t, addr, "example.test")
+	if code := postEvent(t, addr, `{"site":"example.test","type":"pageview","url":"https://example.test/no-consent"}`); code != http.StatusNoContent {
+		t.Errorf("post without a token: %d, want 204", code)
+	}
 	const n = 5
 	for i := range n {
-		body := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/p%d"}`, i)
+		body := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/p%d","token":%q}`, i, token)
 		if code := postEvent(t, addr, body); code != http.StatusAccepted {
 			t.Fatalf("post: %d, want 202", code)
 		}

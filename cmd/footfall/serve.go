@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
@@ -18,15 +21,20 @@ import (
 )
 
 type serveFlags struct {
-	common        commonFlags
-	addr          string
-	config        string
-	flushInterval time.Duration
-	flushSize     int
-	queueSize     int
-	autoMigrate   bool
-	shutdown      time.Duration
+	common         commonFlags
+	addr           string
+	config         string
+	flushInterval  time.Duration
+	flushSize      int
+	queueSize      int
+	autoMigrate    bool
+	shutdown       time.Duration
+	consentRefresh time.Duration
 }
+
+// maxConsentAge bounds how far back withdrawals matter: no policy lets a
+// token live longer.
+const maxConsentAge = 400 * 24 * time.Hour
 
 func serveCommand() *command {
 	var s serveFlags
@@ -43,6 +51,7 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it the collector answers 503")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
+	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
 		errs := append(s.common.check(), noArgs(args)...)
 		if _, _, err := net.SplitHostPort(s.addr); err != nil {
@@ -61,6 +70,9 @@ func serveCommand() *command {
 		}
 		if s.queueSize < s.flushSize {
 			errs = append(errs, fmt.Errorf("-queue-size: want at least -flush-size (%d), got %d", s.flushSize, s.queueSize))
+		}
+		if s.consentRefresh < 100*time.Millisecond || s.consentRefresh > time.Minute {
+			errs = append(errs, fmt.Errorf("-consent-refresh: want 100ms to 1m, got %s", s.consentRefresh))
 		}
 		if s.shutdown <= 0 {
 			errs = append(errs, fmt.Errorf("-shutdown-timeout: must be positive"))
@@ -100,17 +112,28 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if err := sites.Load(ctx); err != nil {
 		return err
 	}
+	consentState, err := collector.LoadConsentState(ctx, st, maxConsentAge, s.consentRefresh, log)
+	if err != nil {
+		return err
+	}
 	buffer := collector.NewBuffer(st, collector.BufferOptions{
 		QueueSize:     s.queueSize,
 		FlushSize:     s.flushSize,
 		FlushInterval: s.flushInterval,
 		DrainTimeout:  s.shutdown,
 		Log:           log,
+		Discard:       func(e *store.Event) bool { return consentState.Revoked(e.ConsentID) },
 	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := server.New(server.Options{
-		Collector: collector.New(collector.Options{Sites: sites, Buffer: buffer, Log: log}),
-		Store:     st,
-		Log:       log,
+		Collector: collector.New(collector.Options{
+			Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer,
+			Metrics: collector.NewMetrics(reg), Log: log,
+		}),
+		Store:   st,
+		Metrics: reg,
+		Log:     log,
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
@@ -135,6 +158,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	var wg sync.WaitGroup
 	var bufErr, srvErr error
 	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
+	wg.Go(func() { consentState.Run(bufCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -23,6 +23,8 @@ const defaultStore = "sqlite:footfall-data/footfall.db"
 type backend interface {
 	collector.EventWriter
 	collector.SiteLister
+	collector.ConsentStore
+	collector.Ledger
 	server.Pinger
 	Migrate(ctx context.Context) ([]store.MigrationFile, error)
 	AddSite(ctx context.Context, domain string) (store.Site, error)

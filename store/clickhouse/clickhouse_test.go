@@ -42,6 +42,10 @@ func TestConformanceClickHouse(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return open(t) })
 }
 
+func TestConsentClickHouse(t *testing.T) {
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
+}
+
 // TestMigrateFresh checks the first Migrate on an empty database: it applies
 // every migration (on 18.16 that needs the LowCardinality setting, which must
 // not be sent to 19+), records them, and a second run applies none.

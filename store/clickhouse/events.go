@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/footfall/footfall/store"
 )
 
@@ -68,6 +70,12 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+// scanEvents reads rows of the events table in the column order of
+// queries/events.sql.
+func scanEvents(rows driver.Rows) ([]store.Event, error) {
 	defer rows.Close()
 	var out []store.Event
 	for rows.Next() {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -58,6 +59,33 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+// EventsByConsent returns every stored event that a consent id allowed.
+func (s *Store) EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("events_by_consent"), consentID.String())
+	if err != nil {
+		return nil, fmt.Errorf("read events of a consent: %w", err)
+	}
+	return scanEvents(rows)
+}
+
+// EraseEventsByConsent deletes every event a consent id allowed and returns
+// how many there were.
+func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.query("events_erase_by_consent"), consentID.String())
+	if err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	return n, nil
+}
+
+func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 	defer rows.Close()
 	var out []store.Event
 	for rows.Next() {
@@ -80,6 +108,7 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 		); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
+		var err error
 		if e.ID, err = uuid.Parse(id); err != nil {
 			return nil, fmt.Errorf("read events: event id: %w", err)
 		}

@@ -28,3 +28,7 @@ func Open(t *testing.T) *sqlite.Store {
 	}
 	return s
 }
+
+func TestConsentSQLite(t *testing.T) {
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return Open(t) })
+}

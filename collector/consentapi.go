@@ -1,0 +1,412 @@
+package collector
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+)
+
+const maxConsentBody = 4 << 10
+
+// decisionBody is what POST /api/consent takes.
+type decisionBody struct {
+	Site           string          `json:"site"`
+	Action         string          `json:"action"` // grant (default), update, withdraw
+	Categories     map[string]bool `json:"categories"`
+	PolicyVersion  uint32          `json:"policy_version"`
+	Language       string          `json:"language"`
+	BannerHash     string          `json:"banner_hash"`
+	ConsentID      string          `json:"consent_id"`
+	Token          string          `json:"token"`
+	SnippetVersion string          `json:"snippet_version"`
+}
+
+// grantResponse answers a grant or update.
+type grantResponse struct {
+	ConsentID     uuid.UUID       `json:"consent_id"`
+	Token         string          `json:"token"`
+	Expires       time.Time       `json:"expires"`
+	Action        consent.Action  `json:"action"`
+	Categories    map[string]bool `json:"categories"`
+	PolicyVersion uint32          `json:"policy_version"`
+}
+
+// Receipt tells a visitor what was erased, and when.
+type Receipt struct {
+	ConsentID     uuid.UUID `json:"consent_id"`
+	Withdrawn     bool      `json:"withdrawn"`
+	ErasedEvents  int64     `json:"erased_events"`
+	ErasedAt      time.Time `json:"erased_at"`
+	ConsentRecord string    `json:"consent_record"` // what happens to the ledger entry
+}
+
+// HandleConsent is POST /api/consent: a visitor's decision is appended to
+// the ledger and answered with a signed token (grant, update), or the
+// consent is withdrawn and its raw events erased (withdraw, with a receipt).
+func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error {
+	setCORS(w)
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConsentBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return httpapi.Errorf(http.StatusRequestEntityTooLarge, "body over %d bytes", maxConsentBody)
+		}
+		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "could not read body", Err: err}
+	}
+	var body decisionBody
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return malformed(err)
+	}
+	if err := checkDecision(&body); err != nil {
+		return err
+	}
+	domain := strings.ToLower(strings.TrimSpace(body.Site))
+	site, ok, err := c.sites.Lookup(r.Context(), domain)
+	if err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
+	}
+	if !ok {
+		return httpapi.Errorf(http.StatusNotFound, "unknown site %q", domain)
+	}
+	rules := c.siteRules(site.Domain)
+	if body.PolicyVersion != 0 && body.PolicyVersion != rules.Consent.PolicyVersion {
+		return httpapi.Errorf(http.StatusConflict, "policy version %d is current, not %d: show the current banner", rules.Consent.PolicyVersion, body.PolicyVersion)
+	}
+	now := c.now().UTC().Truncate(time.Second)
+	rec := consent.Record{
+		SiteID:         site.ID,
+		Time:           now,
+		PolicyVersion:  rules.Consent.PolicyVersion,
+		Language:       body.Language,
+		BannerHash:     body.BannerHash,
+		GPC:            r.Header.Get("Sec-GPC") == "1",
+		DNT:            r.Header.Get("DNT") == "1",
+		SnippetVersion: body.SnippetVersion,
+	}
+	if rec.Language == "" {
+		rec.Language = "en"
+	}
+	if rec.BannerHash == "" {
+		if text, ok := rules.Consent.Banner[rec.Language]; ok {
+			rec.BannerHash = text.Hash()
+		}
+	}
+
+	if body.Action == "withdraw" {
+		id, err := c.owner(body.ConsentID, body.Token, site.ID)
+		if err != nil {
+			return err
+		}
+		rec.ConsentID, rec.Action = id, consent.Withdraw
+		receipt, err := c.withdraw(r, rec)
+		if err != nil {
+			return err
+		}
+		httpapi.WriteJSON(w, http.StatusOK, receipt)
+		return nil
+	}
+
+	requested, err := consent.ParseCategories(body.Categories)
+	if err != nil {
+		return httpapi.Errorf(http.StatusBadRequest, "field \"categories\": %v", err)
+	}
+	rec.ConsentID = uuid.New()
+	if body.Action == "update" {
+		if rec.ConsentID, err = c.owner(body.ConsentID, body.Token, site.ID); err != nil {
+			return err
+		}
+		if c.consent.Revoked(rec.ConsentID) {
+			return httpapi.Errorf(http.StatusGone, "consent was withdrawn: make a new decision without consent_id")
+		}
+	}
+	rec.Granted, rec.Action = consent.Decide(requested, consent.All, privacySignal(r, rules))
+	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
+	}
+	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
+	claims := consent.Claims{
+		ConsentID: rec.ConsentID, SiteID: site.ID, Categories: rec.Granted, PolicyVersion: rec.PolicyVersion,
+		Issued: now, Expires: now.Add(policyOf(rules).MaxAge),
+	}
+	token, err := c.consent.Keyring().Sign(claims)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, grantResponse{
+		ConsentID: rec.ConsentID, Token: token, Expires: claims.Expires, Action: rec.Action,
+		Categories: rec.Granted.Map(), PolicyVersion: rec.PolicyVersion,
+	})
+	return nil
+}
+
+func checkDecision(b *decisionBody) error {
+	switch {
+	case b.Site == "":
+		return missing("site")
+	case b.Action != "" && b.Action != "grant" && b.Action != "update" && b.Action != "withdraw":
+		return httpapi.Errorf(http.StatusBadRequest, "field \"action\": want grant, update or withdraw")
+	case b.Action != "withdraw" && b.Categories == nil:
+		return missing("categories")
+	case b.Action == "update" || b.Action == "withdraw":
+		if b.ConsentID == "" {
+			return missing("consent_id")
+		}
+		if b.Token == "" {
+			return missing("token")
+		}
+	}
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{
+		{"site", b.Site, maxSiteLen}, {"language", b.Language, 16}, {"banner_hash", b.BannerHash, 64},
+		{"consent_id", b.ConsentID, 36}, {"token", b.Token, maxTokenLen}, {"snippet_version", b.SnippetVersion, 32},
+	} {
+		if len(f.value) > f.max {
+			return tooLong(f.name, f.max)
+		}
+	}
+	for _, r := range b.Language {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return httpapi.Errorf(http.StatusBadRequest, "field \"language\": want a language tag such as en or de-CH")
+		}
+	}
+	for _, r := range b.BannerHash {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return httpapi.Errorf(http.StatusBadRequest, "field \"banner_hash\": want lower-case hex")
+		}
+	}
+	return nil
+}
+
+// owner checks that token proves ownership of the consent id (a valid
+// signature over that id and site; expiry does not matter: a visitor may
+// always withdraw or see their data) and returns the id.
+func (c *Collector) owner(rawID, token string, siteID uint32) (uuid.UUID, error) {
+	id, err := uuid.Parse(rawID)
+	if err != nil {
+		return uuid.Nil, httpapi.Errorf(http.StatusBadRequest, "consent id: want a UUID")
+	}
+	claims, err := c.consent.Keyring().Verify(token)
+	if err != nil || claims.ConsentID != id || siteID != 0 && claims.SiteID != siteID {
+		return uuid.Nil, &httpapi.Error{Code: http.StatusForbidden, Msg: "the token does not belong to this consent", Err: err}
+	}
+	return id, nil
+}
+
+// withdraw records the withdrawal, stops collection for the consent id here
+// at once, and erases its raw events.
+func (c *Collector) withdraw(r *http.Request, rec consent.Record) (Receipt, error) {
+	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
+		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
+	}
+	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
+	c.consent.Revoke(rec.ConsentID)
+	receipt, err := c.erase(r, rec.ConsentID)
+	receipt.Withdrawn = true
+	receipt.ConsentRecord = "kept in the consent ledger as proof of the withdrawal"
+	return receipt, err
+}
+
+// erase writes out what is queued (the buffer drops a withdrawn consent's
+// events), then deletes the consent id's raw events from the store.
+func (c *Collector) erase(r *http.Request, id uuid.UUID) (Receipt, error) {
+	if err := c.buffer.Flush(r.Context()); err != nil {
+		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
+	}
+	n, err := c.ledger.EraseEventsByConsent(r.Context(), id)
+	if err != nil {
+		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
+	}
+	c.metrics.erased.Add(float64(n))
+	return Receipt{ConsentID: id, ErasedEvents: n, ErasedAt: c.now().UTC().Truncate(time.Second)}, nil
+}
+
+// bearer reads the visitor's token from Authorization: Bearer, or ?token=.
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimPrefix(h, "Bearer ")
+	}
+	return r.URL.Query().Get("token")
+}
+
+// stateResponse is a visitor's view of their consent.
+type stateResponse struct {
+	ConsentID     uuid.UUID       `json:"consent_id"`
+	SiteID        uint32          `json:"site_id"`
+	Categories    map[string]bool `json:"categories"`
+	PolicyVersion uint32          `json:"policy_version"`
+	Withdrawn     bool            `json:"withdrawn"`
+	History       []historyItem   `json:"history"`
+}
+
+type historyItem struct {
+	Time          time.Time       `json:"time"`
+	Action        consent.Action  `json:"action"`
+	Categories    map[string]bool `json:"categories"`
+	PolicyVersion uint32          `json:"policy_version"`
+	Language      string          `json:"language"`
+	BannerHash    string          `json:"banner_hash"`
+	GPC           bool            `json:"gpc"`
+	DNT           bool            `json:"dnt"`
+}
+
+// HandleConsentState is GET /api/consent/{id}: the decision history of the
+// visitor's consent id, authenticated by their token.
+func (c *Collector) HandleConsentState(w http.ResponseWriter, r *http.Request) error {
+	setCORS(w)
+	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	if err != nil {
+		return err
+	}
+	recs, err := c.ledger.ConsentHistory(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return httpapi.Errorf(http.StatusNotFound, "no decision recorded for this consent id")
+	}
+	last := recs[len(recs)-1]
+	out := stateResponse{ConsentID: id, SiteID: last.SiteID, PolicyVersion: last.PolicyVersion, Categories: last.Granted.Map()}
+	for _, rec := range recs {
+		if rec.Action == consent.Withdraw {
+			out.Withdrawn = true
+			out.Categories = consent.Categories(0).Map()
+		}
+		out.History = append(out.History, historyItem{
+			Time: rec.Time, Action: rec.Action, Categories: rec.Granted.Map(), PolicyVersion: rec.PolicyVersion,
+			Language: rec.Language, BannerHash: rec.BannerHash, GPC: rec.GPC, DNT: rec.DNT,
+		})
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// dataEvent is one of the visitor's raw events as they see it.
+type dataEvent struct {
+	ID         uuid.UUID         `json:"id"`
+	Type       store.EventType   `json:"type"`
+	Time       time.Time         `json:"time"`
+	Page       string            `json:"page"`
+	Query      string            `json:"query,omitempty"`
+	Referrer   string            `json:"referrer,omitempty"`
+	IP         string            `json:"ip,omitempty"`
+	Browser    string            `json:"browser,omitempty"`
+	OS         string            `json:"os,omitempty"`
+	Device     string            `json:"device,omitempty"`
+	Country    string            `json:"country,omitempty"`
+	Region     string            `json:"region,omitempty"`
+	City       string            `json:"city,omitempty"`
+	ISP        string            `json:"isp,omitempty"`
+	UTMSource  string            `json:"utm_source,omitempty"`
+	UTMMedium  string            `json:"utm_medium,omitempty"`
+	UTMCamp    string            `json:"utm_campaign,omitempty"`
+	ClickID    string            `json:"click_id,omitempty"`
+	UserID     string            `json:"user_id,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	Props      map[string]string `json:"props,omitempty"`
+	EngagedMS  uint32            `json:"engaged_ms,omitempty"`
+	Categories map[string]bool   `json:"consented_categories"`
+}
+
+// HandleConsentData is GET /api/consent/{id}/data: every raw event the
+// visitor's consent allowed, as JSON.
+func (c *Collector) HandleConsentData(w http.ResponseWriter, r *http.Request) error {
+	setCORS(w)
+	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	if err != nil {
+		return err
+	}
+	events, err := c.ledger.EventsByConsent(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := make([]dataEvent, 0, len(events))
+	for _, e := range events {
+		d := dataEvent{
+			ID: e.ID, Type: e.Type, Time: e.Time, Page: e.Host + e.Path, Query: e.Query, Referrer: e.Referrer, IP: e.IP,
+			Browser: e.Browser, OS: e.OS, Device: e.Device, Country: e.Country, Region: e.Region, City: e.City, ISP: e.ISP,
+			UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCamp: e.UTMCampaign, ClickID: e.ClickID, UserID: e.UserID,
+			Name: e.Name, Target: e.Target, EngagedMS: e.EngagedMS, Categories: consent.Categories(e.Consent).Map(),
+		}
+		if len(e.Props) > 0 {
+			d.Props = make(map[string]string, len(e.Props))
+			for _, p := range e.Props {
+				d.Props[p.Key] = p.Value
+			}
+		}
+		out = append(out, d)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"consent_id": id, "events": out})
+	return nil
+}
+
+// HandleConsentErase is DELETE /api/consent/{id}/data: erase the visitor's
+// raw events and keep their consent (and its ledger records).
+func (c *Collector) HandleConsentErase(w http.ResponseWriter, r *http.Request) error {
+	setCORS(w)
+	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	if err != nil {
+		return err
+	}
+	receipt, err := c.erase(r, id)
+	if err != nil {
+		return err
+	}
+	receipt.Withdrawn = c.consent.Revoked(id)
+	receipt.ConsentRecord = "kept: the consent itself still applies to future visits"
+	httpapi.WriteJSON(w, http.StatusOK, receipt)
+	return nil
+}
+
+// policyResponse is what the banner needs to ask for consent.
+type policyResponse struct {
+	Site          string                       `json:"site"`
+	PolicyVersion uint32                       `json:"policy_version"`
+	MaxAgeDays    int                          `json:"max_age_days"`
+	Categories    []string                     `json:"categories"`
+	Texts         map[string]config.BannerText `json:"texts"`
+	BannerHashes  map[string]string            `json:"banner_hashes"`
+}
+
+// HandlePolicy is GET /api/consent/policy?site=DOMAIN: the site's current
+// policy version and banner texts.
+func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
+	setCORS(w)
+	domain := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("site")))
+	if domain == "" {
+		return missing("site")
+	}
+	site, ok, err := c.sites.Lookup(r.Context(), domain)
+	if err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
+	}
+	if !ok {
+		return httpapi.Errorf(http.StatusNotFound, "unknown site %q", domain)
+	}
+	rules := c.siteRules(site.Domain)
+	out := policyResponse{
+		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
+		Categories: consent.All.Names(), Texts: rules.Consent.Banner, BannerHashes: map[string]string{},
+	}
+	for lang, t := range rules.Consent.Banner {
+		out.BannerHashes[lang] = t.Hash()
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}

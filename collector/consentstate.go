@@ -1,0 +1,152 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+)
+
+// ConsentStore is where the signing keys and withdrawals live, shared by
+// every collector replica.
+type ConsentStore interface {
+	ConsentKeys(ctx context.Context) ([]consent.Key, error)
+	AddConsentKey(ctx context.Context, k consent.Key) error
+	Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error)
+}
+
+// ConsentState is a collector's view of the shared consent state: the keys
+// that sign and verify tokens, and the withdrawn consent ids. The beacon
+// path reads it from memory; Run refreshes it from the store every Refresh,
+// which bounds how long a withdrawal made on another replica takes to reach
+// this one.
+type ConsentState struct {
+	src     ConsentStore
+	keys    *consent.Keyring
+	refresh time.Duration
+	log     *slog.Logger
+
+	mu      sync.RWMutex
+	revoked map[uuid.UUID]struct{}
+	next    time.Time // where the next read of withdrawals starts
+}
+
+// Each read of withdrawals starts this long before the previous read did, so
+// a withdrawal written by a replica whose clock lags a little is not missed.
+const withdrawalOverlap = 10 * time.Second
+
+// LoadConsentState reads the keys and every withdrawal younger than maxAge
+// (older tokens have expired anyway). With no usable key it creates one, so a
+// fresh store signs from the first run.
+func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh time.Duration, log *slog.Logger) (*ConsentState, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if refresh <= 0 {
+		refresh = 2 * time.Second
+	}
+	keys, err := src.ConsentKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !hasActive(keys) {
+		k, err := consent.NewKey(time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("create consent key: %w", err)
+		}
+		if err := src.AddConsentKey(ctx, k); err != nil {
+			return nil, err
+		}
+		log.Info("created a consent token signing key", "kid", k.ID)
+		keys = append(keys, k)
+	}
+	ring, err := consent.NewKeyring(keys)
+	if err != nil {
+		return nil, fmt.Errorf("consent keys: %w", err)
+	}
+	s := &ConsentState{src: src, keys: ring, refresh: refresh, log: log, revoked: map[uuid.UUID]struct{}{}}
+	if err := s.readWithdrawals(ctx, time.Now().Add(-maxAge)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func hasActive(keys []consent.Key) bool {
+	for _, k := range keys {
+		if !k.Retired {
+			return true
+		}
+	}
+	return false
+}
+
+// Keyring signs and verifies tokens.
+func (s *ConsentState) Keyring() *consent.Keyring { return s.keys }
+
+// Revoked reports whether a consent id was withdrawn.
+func (s *ConsentState) Revoked(id uuid.UUID) bool {
+	s.mu.RLock()
+	_, ok := s.revoked[id]
+	s.mu.RUnlock()
+	return ok
+}
+
+// Revoke marks a consent id withdrawn here at once; other replicas learn it
+// from the ledger within Refresh.
+func (s *ConsentState) Revoke(id uuid.UUID) {
+	s.mu.Lock()
+	s.revoked[id] = struct{}{}
+	s.mu.Unlock()
+}
+
+// Run refreshes keys and withdrawals until ctx ends. A failed refresh is
+// logged and retried on the next tick: the state in memory stays valid.
+func (s *ConsentState) Run(ctx context.Context) error {
+	t := time.NewTicker(s.refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("consent state refresh failed", "err", err)
+			}
+		}
+	}
+}
+
+// Refresh reads new keys, retirements and withdrawals from the store.
+func (s *ConsentState) Refresh(ctx context.Context) error {
+	keys, err := s.src.ConsentKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.keys.Replace(keys); err != nil {
+		return fmt.Errorf("consent keys: %w", err)
+	}
+	s.mu.RLock()
+	since := s.next
+	s.mu.RUnlock()
+	return s.readWithdrawals(ctx, since)
+}
+
+func (s *ConsentState) readWithdrawals(ctx context.Context, since time.Time) error {
+	started := time.Now()
+	ws, err := s.src.Withdrawals(ctx, since)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range ws {
+		s.revoked[w.ConsentID] = struct{}{}
+	}
+	s.next = started.Add(-withdrawalOverlap)
+	return nil
+}

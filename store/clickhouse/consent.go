@@ -1,0 +1,251 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/store"
+)
+
+var (
+	qConsentAppend        = mustQuery("consent_append")
+	qConsentRecordsBySite = mustQuery("consent_records_by_site")
+	qConsentRecordsByID   = mustQuery("consent_records_by_id")
+	qConsentWithdrawals   = mustQuery("consent_withdrawals")
+	qConsentKeys          = mustQuery("consent_keys")
+	qConsentKeyAdd        = mustQuery("consent_key_add")
+	qConsentKeyByID       = mustQuery("consent_key_by_id")
+	qEventsByConsent      = mustQuery("events_by_consent")
+	qEventsCountByConsent = mustQuery("events_count_by_consent")
+	qEventsEraseByConsent = mustQuery("events_erase_by_consent")
+	qMutationsPending     = mustQuery("mutations_pending")
+)
+
+// AppendConsent adds one record to the consent ledger.
+func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
+	batch, err := s.conn.PrepareBatch(ctx, qConsentAppend)
+	if err != nil {
+		return fmt.Errorf("append consent record: %w", err)
+	}
+	defer batch.Close()
+	if err := batch.Append(r.SiteID, r.ChainID, r.Seq, r.ConsentID, r.Time.UTC(), string(r.Action),
+		uint8(r.Granted), r.PolicyVersion, r.BannerHash, r.Language, boolUInt8(r.GPC), boolUInt8(r.DNT),
+		r.SnippetVersion, hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:])); err != nil {
+		return fmt.Errorf("append consent record: %w", err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("append consent record: %w", err)
+	}
+	return nil
+}
+
+// ConsentRecords returns one site's ledger records in [from, to), by time.
+func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error) {
+	rows, err := s.conn.Query(ctx, qConsentRecordsBySite, siteID, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("read consent ledger: %w", err)
+	}
+	return scanRecords(rows)
+}
+
+// ConsentHistory returns every ledger record of one consent id, by time.
+func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error) {
+	rows, err := s.conn.Query(ctx, qConsentRecordsByID, consentID.String())
+	if err != nil {
+		return nil, fmt.Errorf("read consent history: %w", err)
+	}
+	return scanRecords(rows)
+}
+
+func scanRecords(rows driver.Rows) ([]consent.Record, error) {
+	defer rows.Close()
+	var out []consent.Record
+	for rows.Next() {
+		var (
+			r                consent.Record
+			action           string
+			granted, gpc, dn uint8
+			prev, hash       string
+		)
+		if err := rows.Scan(&r.SiteID, &r.ChainID, &r.Seq, &r.ConsentID, &r.Time, &action, &granted, &r.PolicyVersion,
+			&r.BannerHash, &r.Language, &gpc, &dn, &r.SnippetVersion, &prev, &hash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: %w", err)
+		}
+		if err := decodeHash(prev, &r.PrevHash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
+		}
+		if err := decodeHash(hash, &r.Hash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
+		}
+		r.Time = r.Time.UTC()
+		r.Action = consent.Action(action)
+		r.Granted = consent.Categories(granted)
+		r.GPC, r.DNT = gpc == 1, dn == 1
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent ledger: %w", err)
+	}
+	return out, nil
+}
+
+func decodeHash(s string, dst *[32]byte) error {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	if len(b) != len(dst) {
+		return fmt.Errorf("want %d bytes, got %d", len(dst), len(b))
+	}
+	copy(dst[:], b)
+	return nil
+}
+
+// Withdrawals returns the consent ids withdrawn at or after since, with when.
+func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error) {
+	rows, err := s.conn.Query(ctx, qConsentWithdrawals, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("read withdrawals: %w", err)
+	}
+	defer rows.Close()
+	var out []consent.Withdrawal
+	for rows.Next() {
+		var w consent.Withdrawal
+		if err := rows.Scan(&w.ConsentID, &w.Time); err != nil {
+			return nil, fmt.Errorf("read withdrawals: %w", err)
+		}
+		w.Time = w.Time.UTC()
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read withdrawals: %w", err)
+	}
+	return out, nil
+}
+
+// ConsentKeys returns every token-signing key, oldest first.
+func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
+	rows, err := s.conn.Query(ctx, qConsentKeys)
+	if err != nil {
+		return nil, fmt.Errorf("read consent keys: %w", err)
+	}
+	return scanKeys(rows)
+}
+
+func scanKeys(rows driver.Rows) ([]consent.Key, error) {
+	defer rows.Close()
+	var out []consent.Key
+	for rows.Next() {
+		var k consent.Key
+		var secret string
+		var retired uint8
+		if err := rows.Scan(&k.ID, &secret, &k.Created, &retired); err != nil {
+			return nil, fmt.Errorf("read consent keys: %w", err)
+		}
+		var err error
+		if k.Secret, err = hex.DecodeString(secret); err != nil {
+			return nil, fmt.Errorf("read consent keys: %w", err)
+		}
+		k.Created = k.Created.UTC()
+		k.Retired = retired == 1
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent keys: %w", err)
+	}
+	return out, nil
+}
+
+// AddConsentKey stores a new token-signing key.
+func (s *Store) AddConsentKey(ctx context.Context, k consent.Key) error {
+	return s.putKey(ctx, k)
+}
+
+// putKey writes a version of a key; the newest version wins (FINAL).
+func (s *Store) putKey(ctx context.Context, k consent.Key) error {
+	batch, err := s.conn.PrepareBatch(ctx, qConsentKeyAdd)
+	if err != nil {
+		return fmt.Errorf("write consent key: %w", err)
+	}
+	defer batch.Close()
+	if err := batch.Append(k.ID, hex.EncodeToString(k.Secret), k.Created.UTC(), boolUInt8(k.Retired), uint64(time.Now().UnixNano())); err != nil {
+		return fmt.Errorf("write consent key: %w", err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("write consent key: %w", err)
+	}
+	return nil
+}
+
+// RetireConsentKey stops a key from verifying tokens.
+func (s *Store) RetireConsentKey(ctx context.Context, kid string) error {
+	rows, err := s.conn.Query(ctx, qConsentKeyByID, kid)
+	if err != nil {
+		return fmt.Errorf("retire consent key: %w", err)
+	}
+	keys, err := scanKeys(rows)
+	if err != nil {
+		return fmt.Errorf("retire consent key: %w", err)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("retire consent key %s: %w", kid, store.ErrNotFound)
+	}
+	k := keys[0]
+	k.Retired = true
+	return s.putKey(ctx, k)
+}
+
+// EventsByConsent returns every stored event that a consent id allowed.
+func (s *Store) EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error) {
+	rows, err := s.conn.Query(ctx, qEventsByConsent, consentID.String())
+	if err != nil {
+		return nil, fmt.Errorf("read events of a consent: %w", err)
+	}
+	return scanEvents(rows)
+}
+
+// EraseEventsByConsent deletes every event a consent id allowed, waits until
+// ClickHouse has applied the deletion, and returns how many there were.
+func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error) {
+	var n uint64
+	if err := s.conn.QueryRow(ctx, qEventsCountByConsent, consentID.String()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.conn.Exec(ctx, qEventsEraseByConsent, consentID.String()); err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	if err := s.waitMutations(ctx, "events"); err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	return int64(n), nil
+}
+
+// waitMutations polls system.mutations until table has none pending: 18.16
+// has no mutations_sync setting.
+func (s *Store) waitMutations(ctx context.Context, table string) error {
+	delay := 20 * time.Millisecond
+	for {
+		var pending uint64
+		if err := s.conn.QueryRow(ctx, qMutationsPending, table).Scan(&pending); err != nil {
+			return fmt.Errorf("wait for mutations on %s: %w", table, err)
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for mutations on %s: %w", table, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Second)
+	}
+}

@@ -1,0 +1,1 @@
+INSERT INTO consent_keys (kid, secret, created_at, retired, version);

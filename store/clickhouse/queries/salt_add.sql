@@ -1,0 +1,1 @@
+INSERT INTO salts (day, secret, created_at);

@@ -1,0 +1,1 @@
+ALTER TABLE salts DELETE WHERE day < toDate(?);

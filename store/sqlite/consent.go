@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/store"
+)
+
+// AppendConsent adds one record to the consent ledger.
+func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
+	_, err := s.db.ExecContext(ctx, s.query("consent_append"),
+		r.SiteID, r.ChainID.String(), int64(r.Seq), r.ConsentID.String(), r.Time.Unix(), string(r.Action),
+		uint8(r.Granted), r.PolicyVersion, r.BannerHash, r.Language, r.GPC, r.DNT, r.SnippetVersion,
+		hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:]))
+	if err != nil {
+		return fmt.Errorf("append consent record: %w", err)
+	}
+	return nil
+}
+
+// ConsentRecords returns one site's ledger records in [from, to), by time.
+func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("consent_records_by_site"), siteID, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("read consent ledger: %w", err)
+	}
+	return scanRecords(rows)
+}
+
+// ConsentHistory returns every ledger record of one consent id, by time.
+func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("consent_records_by_id"), consentID.String())
+	if err != nil {
+		return nil, fmt.Errorf("read consent history: %w", err)
+	}
+	return scanRecords(rows)
+}
+
+func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
+	defer rows.Close()
+	var out []consent.Record
+	for rows.Next() {
+		var (
+			r                  consent.Record
+			chainID, consentID string
+			seq, ts            int64
+			action             string
+			granted            uint8
+			prev, hash         string
+		)
+		if err := rows.Scan(&r.SiteID, &chainID, &seq, &consentID, &ts, &action, &granted, &r.PolicyVersion,
+			&r.BannerHash, &r.Language, &r.GPC, &r.DNT, &r.SnippetVersion, &prev, &hash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: %w", err)
+		}
+		var err error
+		if r.ChainID, err = uuid.Parse(chainID); err != nil {
+			return nil, fmt.Errorf("read consent ledger: chain id: %w", err)
+		}
+		if r.ConsentID, err = uuid.Parse(consentID); err != nil {
+			return nil, fmt.Errorf("read consent ledger: consent id: %w", err)
+		}
+		if err := decodeHash(prev, &r.PrevHash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
+		}
+		if err := decodeHash(hash, &r.Hash); err != nil {
+			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
+		}
+		r.Seq = uint64(seq)
+		r.Time = time.Unix(ts, 0).UTC()
+		r.Action = consent.Action(action)
+		r.Granted = consent.Categories(granted)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent ledger: %w", err)
+	}
+	return out, nil
+}
+
+func decodeHash(s string, dst *[32]byte) error {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	if len(b) != len(dst) {
+		return fmt.Errorf("want %d bytes, got %d", len(dst), len(b))
+	}
+	copy(dst[:], b)
+	return nil
+}
+
+// Withdrawals returns the consent ids withdrawn at or after since, with when.
+func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("consent_withdrawals"), since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("read withdrawals: %w", err)
+	}
+	defer rows.Close()
+	var out []consent.Withdrawal
+	for rows.Next() {
+		var id string
+		var ts int64
+		if err := rows.Scan(&id, &ts); err != nil {
+			return nil, fmt.Errorf("read withdrawals: %w", err)
+		}
+		cid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("read withdrawals: %w", err)
+		}
+		out = append(out, consent.Withdrawal{ConsentID: cid, Time: time.Unix(ts, 0).UTC()})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read withdrawals: %w", err)
+	}
+	return out, nil
+}
+
+// ConsentKeys returns every token-signing key, oldest first.
+func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("consent_keys"))
+	if err != nil {
+		return nil, fmt.Errorf("read consent keys: %w", err)
+	}
+	defer rows.Close()
+	var out []consent.Key
+	for rows.Next() {
+		var k consent.Key
+		var secret string
+		var created int64
+		if err := rows.Scan(&k.ID, &secret, &created, &k.Retired); err != nil {
+			return nil, fmt.Errorf("read consent keys: %w", err)
+		}
+		if k.Secret, err = hex.DecodeString(secret); err != nil {
+			return nil, fmt.Errorf("read consent keys: %w", err)
+		}
+		k.Created = time.Unix(created, 0).UTC()
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent keys: %w", err)
+	}
+	return out, nil
+}
+
+// AddConsentKey stores a new token-signing key.
+func (s *Store) AddConsentKey(ctx context.Context, k consent.Key) error {
+	if _, err := s.db.ExecContext(ctx, s.query("consent_key_add"), k.ID, hex.EncodeToString(k.Secret), k.Created.Unix(), k.Retired); err != nil {
+		return fmt.Errorf("add consent key: %w", err)
+	}
+	return nil
+}
+
+// RetireConsentKey stops a key from verifying tokens.
+func (s *Store) RetireConsentKey(ctx context.Context, kid string) error {
+	res, err := s.db.ExecContext(ctx, s.query("consent_key_retire"), kid)
+	if err != nil {
+		return fmt.Errorf("retire consent key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("retire consent key %s: %w", kid, notFoundOr(err))
+	}
+	return nil
+}
+
+// notFoundOr returns err, or store.ErrNotFound when there is none.
+func notFoundOr(err error) error {
+	if err != nil {
+		return err
+	}
+	return store.ErrNotFound
+}

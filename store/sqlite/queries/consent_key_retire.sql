@@ -1,0 +1,1 @@
+UPDATE consent_keys SET retired = 1 WHERE kid = ?
