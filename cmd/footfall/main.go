@@ -31,6 +31,11 @@ func commands() []*command {
 		migrateCommand(),
 		siteAddCommand(),
 		siteListCommand(),
+		consentVerifyCommand(),
+		consentExportCommand(),
+		consentKeysCommand(),
+		consentRotateCommand(),
+		consentRetireCommand(),
 		versionCommand(),
 	}
 }

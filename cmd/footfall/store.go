@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
@@ -28,6 +29,9 @@ type backend interface {
 	server.Pinger
 	Migrate(ctx context.Context) ([]store.MigrationFile, error)
 	AddSite(ctx context.Context, domain string) (store.Site, error)
+	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
+	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
+	RetireConsentKey(ctx context.Context, kid string) error
 	Close() error
 }
 

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/clickhouse/chtest"
+)
+
+// ledgerBackends give a DSN for a fresh store and a way to tamper with one
+// ledger row behind Footfall's back.
+var ledgerBackends = []struct {
+	name   string
+	open   func(t *testing.T) string
+	tamper func(t *testing.T, dsn string, seq int)
+}{
+	{"sqlite",
+		func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "footfall.db") },
+		func(t *testing.T, dsn string, seq int) {
+			db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(dsn, "sqlite:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec("UPDATE consent_ledger SET granted = 1 WHERE seq = ?", seq); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	{"clickhouse",
+		func(t *testing.T) string {
+			o := chtest.NewEmptyDatabase(t)
+			return fmt.Sprintf("clickhouse://%s@%s/%s", o.Username, o.Addr[0], o.Database)
+		},
+		func(t *testing.T, dsn string, seq int) {
+			opts, err := clickhouse.ParseDSN(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := ch.Open(&ch.Options{Addr: opts.Addr, Auth: ch.Auth{Database: opts.Database, Username: opts.Username}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx := context.Background()
+			if err := conn.Exec(ctx, "ALTER TABLE consent_ledger UPDATE granted = 1 WHERE seq = ?", seq); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				var pending uint64
+				if err := conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND is_done = 0").Scan(&pending); err != nil {
+					t.Fatal(err)
+				}
+				if pending == 0 {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}},
+}
+
+func TestConsentVerifyDetectsTampering(t *testing.T) {
+	for _, b := range ledgerBackends {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := b.open(t)
+			if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
+				t.Fatalf("site add: %s", errOut)
+			}
+			addr, stop := startServe(t, "-store", dsn)
+			for range 4 {
+				grant(t, addr, "example.test")
+			}
+			stop()
+
+			code, out, errOut := footfall(t, nil, "consent", "verify", "-store", dsn)
+			if code != 0 || !strings.Contains(out, "example.test: intact (4 records in 1 chains)") {
+				t.Fatalf("verify before tampering: exit %d\n%s%s", code, out, errOut)
+			}
+			code, out, _ = footfall(t, nil, "consent", "export", "-store", dsn, "-site", "example.test")
+			if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, `"action":"accept_all"`) || strings.Contains(out, "127.0.0.1") {
+				t.Errorf("export: exit %d\n%s", code, out)
+			}
+
+			b.tamper(t, dsn, 2)
+			code, out, errOut = footfall(t, nil, "consent", "verify", "-store", dsn, "-site", "example.test")
+			if code != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "seq 2") {
+				t.Errorf("verify after tampering with seq 2: exit %d\n%s%s", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestConsentKeyRotation(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	_, stop := startServe(t, "-store", dsn) // creates the first key
+	stop()
+	code, out, _ := footfall(t, nil, "consent", "keys", "-store", dsn)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("keys: exit %d\n%s", code, out)
+	}
+	first := strings.Fields(lines[1])[0]
+	if code, _, errOut := footfall(t, nil, "consent", "retire-key", "-store", dsn, first); code != 1 || !strings.Contains(errOut, "last active key") {
+		t.Errorf("retiring the last key: exit %d %s", code, errOut)
+	}
+	if code, out, _ := footfall(t, nil, "consent", "rotate-key", "-store", dsn); code != 0 || !strings.Contains(out, "new signing key") {
+		t.Fatalf("rotate: exit %d %s", code, out)
+	}
+	if code, _, errOut := footfall(t, nil, "consent", "retire-key", "-store", dsn, first); code != 0 {
+		t.Fatalf("retire: exit %d %s", code, errOut)
+	}
+	code, out, _ = footfall(t, nil, "consent", "keys", "-store", dsn)
+	if code != 0 || !strings.Contains(out, first) || !strings.Contains(out, "retired") || strings.Contains(out, "secret") {
+		t.Errorf("keys after retirement:\n%s", out)
+	}
+}
