@@ -25,6 +25,7 @@ const (
 	maxNameLen     = 128
 	maxTargetLen   = 2048
 	maxSIDLen      = 64
+	maxUserIDLen   = 128
 	maxProps       = 20
 	maxPropKeyLen  = 64
 	maxPropValLen  = 512
@@ -43,6 +44,7 @@ type Beacon struct {
 	Target   string         `json:"target"`
 	Props    map[string]any `json:"props"`
 	SID      string         `json:"sid"`
+	UserID   string         `json:"user_id"` // a signed-in user: stored only with personalization
 	W        int            `json:"w"`
 	MS       int64          `json:"ms"`
 }
@@ -142,6 +144,7 @@ func validate(b *Beacon) (page, error) {
 		{"name", b.Name, maxNameLen},
 		{"target", b.Target, maxTargetLen},
 		{"sid", b.SID, maxSIDLen},
+		{"user_id", b.UserID, maxUserIDLen},
 	} {
 		if len(f.value) > f.max {
 			return p, tooLong(f.name, f.max)

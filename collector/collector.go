@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
@@ -36,10 +37,13 @@ type Options struct {
 	Consent *ConsentState
 	Ledger  Ledger
 	// Chain appends this process's consent records; nil starts a new one.
-	Chain   *consent.Chain
-	Buffer  *Buffer
-	Metrics *Metrics
-	Log     *slog.Logger
+	Chain  *consent.Chain
+	Buffer *Buffer
+	// Enricher turns a consented request into a full row (IP, user agent,
+	// referrer class, geo, visitor key, session). Required.
+	Enricher *enrich.Enricher
+	Metrics  *Metrics
+	Log      *slog.Logger
 	// Now is the clock; tests inject one.
 	Now func() time.Time
 }
@@ -52,6 +56,7 @@ type Collector struct {
 	ledger  Ledger
 	chain   *consent.Chain
 	buffer  *Buffer
+	enrich  *enrich.Enricher
 	metrics *Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -61,7 +66,7 @@ type Collector struct {
 func New(opts Options) *Collector {
 	c := &Collector{
 		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
-		buffer: opts.Buffer, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
+		buffer: opts.Buffer, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
 		rules: map[string]config.Site{},
 	}
 	if opts.Config != nil {
@@ -185,20 +190,31 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		Type:          p.typ,
 		Time:          now,
 		ReceivedAt:    now,
-		Host:          p.url.Hostname(),
-		Path:          cleanPath(p.url.EscapedPath()),
 		ConsentID:     claims.ConsentID,
 		PolicyVersion: strconv.FormatUint(uint64(claims.PolicyVersion), 10),
+		UserID:        b.UserID,
 		Name:          b.Name,
 		Target:        b.Target,
 		Props:         p.props,
 		ScreenWidth:   uint16(b.W),
 		EngagedMS:     uint32(b.MS),
 	}
-	if p.referrer != nil {
-		// The referrer keeps no query: it may carry another site's identifiers.
-		e.ReferrerHost = p.referrer.Hostname()
-		e.Referrer = p.referrer.Scheme + "://" + p.referrer.Host + cleanPath(p.referrer.EscapedPath())
+	err = c.enrich.Enrich(r.Context(), enrich.Request{
+		Remote: r.RemoteAddr, Header: r.Header, Page: p.url, Referrer: p.referrer, SID: b.SID,
+		SiteID: site.ID, ConsentID: claims.ConsentID, StableVisitor: claims.Categories.Has(consent.Personalization),
+		Site: enrich.SiteRules{Domain: site.Domain, HashRouting: rules.HashRouting, AllowedQuery: rules.AllowedQuery},
+	}, &e)
+	if errors.Is(err, enrich.ErrNoSalt) {
+		// Everything else is filled: keep the visit, without a visitor key
+		// (counted, so an operator sees unique visitors undercounted).
+		c.metrics.noSalt.Inc()
+	} else if err != nil {
+		return e, false, err
+	}
+	if e.Bot {
+		// Kept, flagged: reports do not count bots as visits, operators can
+		// still count them by reason.
+		c.metrics.bots.WithLabelValues(e.BotReason).Inc()
 	}
 	consent.Filter(&e, claims.Categories, privacySignal(r, rules))
 	return e, true, nil

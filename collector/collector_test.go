@@ -14,6 +14,7 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -31,6 +32,7 @@ type rigStore interface {
 	server.Pinger
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+	enrich.SaltStore
 	RetireConsentKey(ctx context.Context, kid string) error
 	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
 }
@@ -110,7 +112,12 @@ func newRigWith(t *testing.T, st rigStore, cfg *config.Config, paused bool) *rig
 	}
 	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour,
 		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) }})
-	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Now: func() time.Time { return r.now }})
+	en, err := enrich.New(enrich.Options{Salts: st, Now: func() time.Time { return r.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { en.Close() })
+	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Enricher: en, Now: func() time.Time { return r.now }})
 	r.handler = server.New(server.Options{Collector: r.c, Store: st})
 	if !paused {
 		r.startBuffer(t)

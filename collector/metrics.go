@@ -12,6 +12,8 @@ type Metrics struct {
 	dropped  *prometheus.CounterVec
 	consents *prometheus.CounterVec
 	erased   prometheus.Counter
+	bots     *prometheus.CounterVec
+	noSalt   prometheus.Counter
 }
 
 // NewMetrics registers the collector's metrics on reg; nil reg keeps them
@@ -34,9 +36,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "footfall_events_erased_total",
 			Help: "Raw events erased on a visitor's withdrawal or request.",
 		}),
+		bots: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "footfall_bot_events_total",
+			Help: "Consented events flagged as bots (stored, not counted as visits), by reason.",
+		}, []string{"reason"}),
+		noSalt: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_events_without_visitor_key_total",
+			Help: "Events stored without a visitor key because the daily salt could not be read or created.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased)
+		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased, m.bots, m.noSalt)
 	}
 	return m
 }

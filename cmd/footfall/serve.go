@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -30,6 +31,7 @@ type serveFlags struct {
 	autoMigrate    bool
 	shutdown       time.Duration
 	consentRefresh time.Duration
+	enrich         enrichFlags
 }
 
 // maxConsentAge bounds how far back withdrawals matter: no policy lets a
@@ -51,6 +53,7 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it the collector answers 503")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
+	s.enrich.register(c.flags)
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
 		errs := append(s.common.check(), noArgs(args)...)
@@ -71,6 +74,7 @@ func serveCommand() *command {
 		if s.queueSize < s.flushSize {
 			errs = append(errs, fmt.Errorf("-queue-size: want at least -flush-size (%d), got %d", s.flushSize, s.queueSize))
 		}
+		errs = append(errs, s.enrich.check()...)
 		if s.consentRefresh < 100*time.Millisecond || s.consentRefresh > time.Minute {
 			errs = append(errs, fmt.Errorf("-consent-refresh: want 100ms to 1m, got %s", s.consentRefresh))
 		}
@@ -116,6 +120,11 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if err != nil {
 		return err
 	}
+	enricher, err := enrich.New(s.enrich.options(st, log))
+	if err != nil {
+		return err
+	}
+	defer enricher.Close() // after the HTTP server stopped: it unmaps the geo databases
 	buffer := collector.NewBuffer(st, collector.BufferOptions{
 		QueueSize:     s.queueSize,
 		FlushSize:     s.flushSize,
@@ -128,7 +137,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := server.New(server.Options{
 		Collector: collector.New(collector.Options{
-			Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer,
+			Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
 			Metrics: collector.NewMetrics(reg), Log: log,
 		}),
 		Store:   st,
@@ -159,6 +168,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	var bufErr, srvErr error
 	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
 	wg.Go(func() { consentState.Run(bufCtx) })
+	wg.Go(func() { enricher.Run(bufCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

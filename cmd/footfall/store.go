@@ -11,6 +11,7 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
@@ -25,6 +26,7 @@ type backend interface {
 	collector.EventWriter
 	collector.SiteLister
 	collector.ConsentStore
+	enrich.SaltStore
 	collector.Ledger
 	server.Pinger
 	Migrate(ctx context.Context) ([]store.MigrationFile, error)

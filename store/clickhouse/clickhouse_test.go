@@ -42,6 +42,10 @@ func TestConformanceClickHouse(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return open(t) })
 }
 
+func TestSaltsClickHouse(t *testing.T) {
+	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }

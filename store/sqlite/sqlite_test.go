@@ -32,3 +32,7 @@ func Open(t *testing.T) *sqlite.Store {
 func TestConsentSQLite(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return Open(t) })
 }
+
+func TestSaltsSQLite(t *testing.T) {
+	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return Open(t) })
+}

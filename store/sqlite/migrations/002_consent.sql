@@ -35,4 +35,5 @@ CREATE TABLE IF NOT EXISTS salts (
     secret     TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS salts_day ON salts (day);
+-- One salt a day: a replica racing to create it is refused and reads the winner.
+CREATE UNIQUE INDEX IF NOT EXISTS salts_day ON salts (day);

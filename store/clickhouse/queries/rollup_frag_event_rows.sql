@@ -1,0 +1,11 @@
+-- Fragment: one row per event and event dimension in @dims: its page, and
+-- its name and target when it has them. Bounces and duration belong to
+-- visits, so they are zero here.
+SELECT win, visitor_key, session_id, sess,
+       toUInt64(etype = 'pageview') AS pv,
+       toUInt64(etype IN ('click', 'event', 'email_open', 'email_click')) AS ev,
+       toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,
+       d.1 AS dim, d.2 AS value
+FROM ({{events}})
+ARRAY JOIN [('page', path), ('event_name', name), ('event_target', target)] AS d
+WHERE has(@dims, d.1) AND (d.1 = 'page' OR d.2 != '')
