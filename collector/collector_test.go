@@ -40,9 +40,9 @@ type rigStore interface {
 // backends opens a fresh, migrated store of each kind.
 var backends = []struct {
 	name string
-	open func(t *testing.T) rigStore
+	open func(t testing.TB) rigStore
 }{
-	{"sqlite", func(t *testing.T) rigStore {
+	{"sqlite", func(t testing.TB) rigStore {
 		ctx := context.Background()
 		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
 		if err != nil {
@@ -54,7 +54,7 @@ var backends = []struct {
 		}
 		return st
 	}},
-	{"clickhouse", func(t *testing.T) rigStore {
+	{"clickhouse", func(t testing.TB) rigStore {
 		st, err := clickhouse.Open(context.Background(), chtest.NewDatabase(t))
 		if err != nil {
 			t.Fatal(err)
@@ -80,18 +80,18 @@ type rig struct {
 
 // newRig returns a collector whose buffer writes in the background unless
 // paused (then nothing is written before stored is called).
-func newRig(t *testing.T, paused bool) *rig {
+func newRig(t testing.TB, paused bool) *rig {
 	t.Helper()
 	return newRigOn(t, backends[0].open(t), paused)
 }
 
-func newRigOn(t *testing.T, st rigStore, paused bool) *rig {
+func newRigOn(t testing.TB, st rigStore, paused bool) *rig {
 	t.Helper()
 	return newRigWith(t, st, nil, paused)
 }
 
 // newRigWith builds a rig with a config (nil: defaults, policy version 1).
-func newRigWith(t *testing.T, st rigStore, cfg *config.Config, paused bool) *rig {
+func newRigWith(t testing.TB, st rigStore, cfg *config.Config, paused bool) *rig {
 	t.Helper()
 	ctx := context.Background()
 	site, err := st.AddSite(ctx, "example.test")
@@ -125,7 +125,7 @@ func newRigWith(t *testing.T, st rigStore, cfg *config.Config, paused bool) *rig
 	return r
 }
 
-func (r *rig) startBuffer(t *testing.T) {
+func (r *rig) startBuffer(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.buffer.Run(ctx) }()
@@ -138,7 +138,7 @@ func (r *rig) startBuffer(t *testing.T) {
 }
 
 // token signs a consent token for the rig's site without the ledger.
-func (r *rig) token(t *testing.T, cats consent.Categories) string {
+func (r *rig) token(t testing.TB, cats consent.Categories) string {
 	t.Helper()
 	tok, err := r.consent.Keyring().Sign(consent.Claims{
 		ConsentID: uuid.New(), SiteID: r.site.ID, Categories: cats, PolicyVersion: r.policy,
@@ -158,7 +158,7 @@ func (r *rig) post(t *testing.T, contentType, body string) *httptest.ResponseRec
 	return r.do(t, http.MethodPost, "/api/event", contentType, body, nil)
 }
 
-func (r *rig) do(t *testing.T, method, path, contentType, body string, header http.Header) *httptest.ResponseRecorder {
+func (r *rig) do(t testing.TB, method, path, contentType, body string, header http.Header) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if contentType != "" {
