@@ -3,6 +3,8 @@ package collector_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,19 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 					}
 					if got := consent.Categories(e.Consent); got != consent.Effective(cats, gpc) {
 						t.Errorf("%s: recorded categories %s, want %s", name, got, consent.Effective(cats, gpc))
+					}
+				}
+			}
+			// Read back from the store, the client IP is in the IP column only.
+			for _, e := range r.flushed(t) {
+				v := reflect.ValueOf(e)
+				for i := range v.NumField() {
+					f := v.Type().Field(i)
+					if f.Name == "IP" {
+						continue
+					}
+					if text := fmt.Sprint(v.Field(i).Interface()); strings.Contains(text, "192.0.2.1") {
+						t.Errorf("stored column %s holds the client IP: %q", f.Name, text)
 					}
 				}
 			}
