@@ -40,7 +40,8 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts h: a returned *Error is sent as JSON {"error": Msg} with its
 // code; any other error is a 500 with a generic message, logged with its cause.
-// Log lines carry the method and route, never the client's address or body.
+// Log lines carry the method and route template, never the client's
+// address, the path's values or the body.
 func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -55,12 +56,23 @@ func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 			he = &Error{Code: http.StatusInternalServerError, Msg: "internal error", Err: err}
 		}
 		if he.Code >= 500 {
-			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", err)
+			log.Error("request failed", "method", r.Method, "route", route(r), "status", he.Code, "err", err)
 		} else if he.Err != nil {
-			log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
+			log.Debug("request rejected", "method", r.Method, "route", route(r), "status", he.Code, "err", he.Err)
 		}
 		WriteJSON(w, he.Code, map[string]string{"error": he.Msg})
 	})
+}
+
+// route names the matched route by its template (/api/consent/{id}), never
+// by the request's path, which may hold a visitor's consent id or token.
+func route(r *http.Request) string {
+	if cur := mux.CurrentRoute(r); cur != nil {
+		if tpl, err := cur.GetPathTemplate(); err == nil {
+			return tpl
+		}
+	}
+	return "(no route)"
 }
 
 // WriteJSON writes v as a JSON response with the given status.
