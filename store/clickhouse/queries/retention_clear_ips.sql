@@ -1,0 +1,1 @@
+ALTER TABLE events UPDATE ip = '' WHERE ts < ? AND ip != '';

@@ -1,0 +1,1 @@
+ALTER TABLE consent_ledger DELETE WHERE ts < ?;

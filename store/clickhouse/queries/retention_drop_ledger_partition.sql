@@ -1,0 +1,1 @@
+ALTER TABLE consent_ledger DROP PARTITION ?;

@@ -1,0 +1,1 @@
+UPDATE events SET ip = '' WHERE ts < ? AND ip != ''

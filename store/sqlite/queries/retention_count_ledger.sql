@@ -1,0 +1,1 @@
+SELECT count(*) FROM consent_ledger WHERE ts < ?

@@ -1,0 +1,1 @@
+DELETE FROM consent_ledger WHERE ts < ?
