@@ -4,7 +4,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-short lint bench build run
+.PHONY: test test-short lint bench bench-load build run
 
 build:
 	$(GO) build -o footfall ./cmd/footfall
@@ -25,3 +25,9 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Beacon ingestion under load: footfall (ClickHouse, SQLite) against a
+# minimal Go 204 server, pinned with taskset; see docs/ingestion.md.
+# Pass options as LOADBENCH_FLAGS="-duration 30s -profile cpu.pprof".
+bench-load:
+	$(GO) run ./cmd/loadbench $(LOADBENCH_FLAGS)

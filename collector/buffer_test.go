@@ -3,6 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/footfall/footfall/collector/spool"
 	"github.com/footfall/footfall/store"
 )
 
@@ -208,5 +212,413 @@ func TestDiscardDropsEventsAtWriteTime(t *testing.T) {
 		if got := rec.sizes(); !equal(got, []int{3}) {
 			t.Fatalf("batches %v, want [3]: the withdrawn consent's events dropped", got)
 		}
+	})
+}
+
+// runBuffer runs b until the test ends (also when a check fails: a
+// synctest bubble waits for its goroutines) and checks Run's result.
+func runBuffer(t *testing.T, b *Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// newSpool returns a spool in a fresh folder, closed when the test ends.
+func newSpool(t *testing.T, opts spool.Options) *spool.Spool {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	sp, err := spool.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	return sp
+}
+
+// storedOnce checks that the recorder holds exactly the events of want,
+// each once.
+func storedOnce(t *testing.T, rec *recorder, want []uuid.UUID) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	seen := map[uuid.UUID]int{}
+	for _, b := range rec.batches {
+		for _, e := range b {
+			seen[e.ID]++
+		}
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Errorf("event %s stored %d times, want once", id, seen[id])
+		}
+		delete(seen, id)
+	}
+	if len(seen) > 0 {
+		t.Errorf("%d events stored that were never enqueued", len(seen))
+	}
+}
+
+func enqueueIDs(t *testing.T, b *Buffer, n int) []uuid.UUID {
+	t.Helper()
+	var ids []uuid.UUID
+	for range n {
+		e := store.Event{ID: uuid.New(), Type: store.Pageview}
+		if !b.Enqueue(e) {
+			t.Fatalf("event %d refused", len(ids))
+		}
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+func TestStoreDownSpoolsThenReplays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{fail: 4}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 10, FlushInterval: time.Second, Spool: sp})
+		runBuffer(t, b)
+
+		ids := enqueueIDs(t, b, 35)
+		synctest.Wait()
+		if st := sp.Stats(); st.Appended == 0 {
+			t.Fatalf("nothing spooled while the store failed: %+v", st)
+		}
+		time.Sleep(30 * time.Second) // backoffs pass, the store answers
+		synctest.Wait()
+		if sp.Pending() {
+			t.Errorf("spool still holds events after the store recovered: %+v", sp.Stats())
+		}
+		storedOnce(t, rec, ids)
+	})
+}
+
+func TestFullQueueOverflowsToSpool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 10, FlushSize: 10, FlushInterval: time.Hour, Spool: sp})
+		ids := enqueueIDs(t, b, 25) // no writer runs: 10 queued, 15 spooled
+		if b.Len() != 10 || sp.Stats().Appended != 15 {
+			t.Fatalf("queue %d, spooled %d; want 10 and 15", b.Len(), sp.Stats().Appended)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := b.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		storedOnce(t, rec, ids)
+	})
+}
+
+func TestFullQueueWithoutSpoolRefuses(t *testing.T) {
+	b := NewBuffer(&recorder{}, BufferOptions{QueueSize: 3, FlushSize: 3})
+	n, err := b.EnqueueAll(make([]store.Event, 5))
+	if n != 3 || !errors.Is(err, ErrQueueFull) {
+		t.Errorf("EnqueueAll = %d, %v; want 3, ErrQueueFull", n, err)
+	}
+}
+
+// Store down and spool full: events are refused (the client gets 503), the
+// buffer says why, nothing accepted is lost, nothing crashes.
+func TestSpoolFullRefusesAndSaysSo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{fail: 1 << 30}
+		sp := newSpool(t, spool.Options{MaxBytes: 64 << 10})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 10, FlushSize: 10, FlushInterval: time.Hour, Spool: sp, DrainTimeout: time.Second})
+		var accepted int
+		var err error
+		for range 10000 {
+			var n int
+			n, err = b.EnqueueAll([]store.Event{{ID: uuid.New(), Type: store.Pageview, Path: "/a-path-of-some-length"}})
+			accepted += n
+			if err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, spool.ErrFull) {
+			t.Fatalf("enqueue with the spool full: %v, want spool.ErrFull", err)
+		}
+		if err := b.Ready(); !errors.Is(err, spool.ErrFull) {
+			t.Errorf("Ready = %v, want spool.ErrFull", err)
+		}
+		if got := int(sp.Stats().Appended) + b.Len(); got != accepted {
+			t.Errorf("spooled+queued %d, accepted %d", got, accepted)
+		}
+	})
+}
+
+// At shutdown, what the store cannot take goes to the spool, and the next
+// run replays it.
+func TestDrainSpoolsForTheNextRun(t *testing.T) {
+	dir := t.TempDir()
+	var ids []uuid.UUID
+	synctest.Test(t, func(t *testing.T) {
+		down := &recorder{fail: 1 << 30}
+		sp, _ := spool.New(spool.Options{Dir: dir})
+		b := NewBuffer(down, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour, Spool: sp, DrainTimeout: time.Second})
+		ids = enqueueIDs(t, b, 30)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := b.Run(ctx); err != nil {
+			t.Fatalf("drain with the store down: %v, want the events spooled", err)
+		}
+		sp.Close()
+	})
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{Dir: dir})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour, Spool: sp})
+		runBuffer(t, b)
+		synctest.Wait()
+		storedOnce(t, rec, ids)
+	})
+}
+
+func TestDurableGoesThroughSpoolAndFlushesOnInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 1000, FlushInterval: 2 * time.Second, Spool: sp, Durable: true})
+		runBuffer(t, b)
+		ids := enqueueIDs(t, b, 7)
+		if b.Len() != 0 || sp.Stats().Appended != 7 {
+			t.Fatalf("durable enqueue: queue %d, spool %d; want 0 and 7", b.Len(), sp.Stats().Appended)
+		}
+		synctest.Wait()
+		if got := rec.sizes(); len(got) != 0 {
+			t.Fatalf("written %v before the interval", got)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		storedOnce(t, rec, ids)
+		if sp.Pending() {
+			t.Error("spool not empty after the flush")
+		}
+	})
+}
+
+func TestFlushWritesTheSpoolToo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 5, FlushSize: 5, FlushInterval: time.Hour, Spool: sp})
+		ids := enqueueIDs(t, b, 12) // 5 queued, 7 spooled
+		runBuffer(t, b)
+		if err := b.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		storedOnce(t, rec, ids)
+	})
+}
+
+func TestFlushReportsStoreDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{fail: 1 << 30}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 5, FlushSize: 5, FlushInterval: time.Hour, Spool: sp, DrainTimeout: time.Second})
+		enqueueIDs(t, b, 3)
+		runBuffer(t, b)
+		if err := b.Flush(t.Context()); err == nil {
+			t.Error("Flush = nil with the store down, want an error (erasure must not report success)")
+		}
+	})
+}
+
+func TestDiscardAppliesToReplayedEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{})
+		withdrawn := uuid.New()
+		var revoked bool
+		b := NewBuffer(rec, BufferOptions{QueueSize: 2, FlushSize: 2, FlushInterval: time.Hour, Spool: sp,
+			Discard: func(e *store.Event) bool { return revoked && e.ConsentID == withdrawn }})
+		var keep []uuid.UUID
+		for i := range 6 {
+			e := store.Event{ID: uuid.New(), Type: store.Pageview}
+			if i%2 == 0 {
+				e.ConsentID = withdrawn
+			} else {
+				keep = append(keep, e.ID)
+			}
+			b.Enqueue(e) // 2 queued, 4 spooled
+		}
+		revoked = true // withdrawn while the events wait
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := b.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		storedOnce(t, rec, keep)
+	})
+}
+
+// sink is a store that keeps only a count, and fails while down is set.
+type sink struct {
+	mu     sync.Mutex
+	down   bool
+	stored int
+}
+
+func (s *sink) InsertEvents(ctx context.Context, events []store.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.down {
+		return errors.New("store down")
+	}
+	s.stored += len(events)
+	return nil
+}
+
+func (s *sink) set(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+func (s *sink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stored
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// A million events from a million distinct clients (IP, user agent
+// fields, visitor key) pass through the queue and the spool — a third of
+// them while the store is down — and the live heap does not grow with
+// them: nothing in the buffer or the spool keeps per-client state.
+// (The enricher's caches have their own bound and test.)
+func TestMemoryBoundedWithMillionDistinctClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million events")
+	}
+	const total = 1_000_000
+	st := &sink{down: true}
+	sp := newSpool(t, spool.Options{MaxBytes: 4 << 30})
+	b := NewBuffer(st, BufferOptions{Spool: sp, FlushInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+
+	base := liveHeap()
+	var peak uint64
+	const producers = 4
+	var wg sync.WaitGroup
+	var sampled sync.Mutex
+	for p := range producers {
+		wg.Go(func() {
+			batch := make([]store.Event, 1)
+			for i := p; i < total; i += producers {
+				if i == total/3 {
+					st.set(false) // the store comes back
+				}
+				batch[0] = store.Event{
+					ID: uuid.New(), Type: store.Pageview, Time: time.Unix(int64(1_780_000_000+i), 0).UTC(),
+					IP:             fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
+					IPTrunc:        fmt.Sprintf("10.%d.%d.0", i>>16&255, i>>8&255),
+					Browser:        "Browser" + strconv.Itoa(i%5000),
+					BrowserVersion: strconv.Itoa(i),
+					OS:             "OS" + strconv.Itoa(i%777),
+					VisitorKey:     uint64(i) * 0x9e3779b97f4a7c15,
+					Path:           "/page/" + strconv.Itoa(i),
+				}
+				if n, err := b.EnqueueAll(batch); n != 1 {
+					t.Errorf("event %d refused: %v", i, err)
+					return
+				}
+				if p == 0 && i%(200_000) == 0 && i > 0 {
+					sampled.Lock()
+					peak = max(peak, liveHeap())
+					sampled.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after := liveHeap()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := st.count(); got != total {
+		t.Errorf("stored %d of %d", got, total)
+	}
+	stats := sp.Stats()
+	t.Logf("live heap: %d MiB before, %d MiB at peak, %d MiB after; spooled %d events (%d MiB on disk at most)",
+		base>>20, peak>>20, after>>20, stats.Appended, stats.Appended*200>>20)
+	// The queue's ring (100k events of ~600 bytes), a batch and a replay
+	// batch are the fixed cost; a per-client leak would add hundreds of MiB.
+	if peak > base+256<<20 {
+		t.Errorf("live heap peaked at %d MiB, %d MiB over the start", peak>>20, (peak-base)>>20)
+	}
+	if after > base+128<<20 {
+		t.Errorf("live heap %d MiB after everything was written, %d MiB over the start: events are kept", after>>20, (after-base)>>20)
+	}
+	if stats.Appended == 0 {
+		t.Error("nothing went through the spool")
+	}
+}
+
+// A durable buffer writes batches, not one insert per request: on size, or
+// on interval.
+func TestDurableFlushesOnSizeNotPerEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 20, FlushInterval: time.Second, Spool: sp, Durable: true})
+		runBuffer(t, b)
+		time.Sleep(3 * time.Second) // ticks with an empty spool
+		synctest.Wait()
+		ids := enqueueIDs(t, b, 5)
+		synctest.Wait()
+		if got := rec.sizes(); len(got) != 0 {
+			t.Fatalf("batches %v right after 5 events; want none before the interval or a full batch", got)
+		}
+		ids = append(ids, enqueueIDs(t, b, 45)...) // 50 events: over a batch's worth
+		synctest.Wait()
+		if got := rec.sizes(); len(got) == 0 {
+			t.Fatalf("nothing written with 50 events spooled and FlushSize 20")
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		storedOnce(t, rec, ids)
+	})
+}
+
+// A spool closed under a running buffer (a test's cleanup, a shutdown in
+// the wrong order) ends the drain; it must not spin.
+func TestClosedSpoolDoesNotSpin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{fail: 1 << 30}
+		sp := newSpool(t, spool.Options{})
+		b := NewBuffer(rec, BufferOptions{QueueSize: 10, FlushSize: 10, FlushInterval: time.Hour, Spool: sp, DrainTimeout: time.Second})
+		enqueueIDs(t, b, 25) // 15 spooled
+		sp.Close()
+		rec.mu.Lock()
+		rec.fail = 0
+		rec.mu.Unlock()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		b.Run(ctx) // returns: the test would hang otherwise
 	})
 }

@@ -60,6 +60,10 @@ type Collector struct {
 	metrics *Metrics
 	log     *slog.Logger
 	now     func() time.Time
+	// defaults is the consent policy of a site the config does not list,
+	// built once: building it parses the built-in banner texts (YAML),
+	// which cost half the beacon path's time when done per request.
+	defaults config.Consent
 }
 
 // New returns a collector.
@@ -67,7 +71,7 @@ func New(opts Options) *Collector {
 	c := &Collector{
 		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
 		buffer: opts.Buffer, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
-		rules: map[string]config.Site{},
+		rules: map[string]config.Site{}, defaults: config.DefaultConsent(),
 	}
 	if opts.Config != nil {
 		for _, s := range opts.Config.Sites {
@@ -94,7 +98,7 @@ func (c *Collector) siteRules(domain string) config.Site {
 	if s, ok := c.rules[domain]; ok {
 		return s
 	}
-	return config.Site{Domain: domain, Consent: config.DefaultConsent()}
+	return config.Site{Domain: domain, Consent: c.defaults}
 }
 
 func policyOf(s config.Site) consent.Policy {
@@ -145,15 +149,18 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 			events = append(events, e)
 		}
 	}
-	for i, e := range events {
-		if !c.buffer.Enqueue(e) {
-			// Earlier events of this batch are accepted; the client retries
-			// the whole batch and the event ids make the retry idempotent.
-			c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - i))
+	if len(events) > 0 {
+		// The buffer queues the events, or spools what the queue cannot
+		// hold; with -durability=fsync it returns after the spool's fsync.
+		n, err := c.buffer.EnqueueAll(events)
+		c.metrics.accepted.Add(float64(n))
+		if err != nil {
+			// Neither queue nor spool took the rest (the earlier events of
+			// a batch are accepted): the client should retry later.
+			c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - n))
 			w.Header().Set("Retry-After", "1")
-			return httpapi.Errorf(http.StatusServiceUnavailable, "busy, retry later")
+			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "busy, retry later", Err: err}
 		}
-		c.metrics.accepted.Inc()
 	}
 	if len(events) == 0 {
 		w.WriteHeader(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/links"
 )
 
 // ConsentStore is where the signing keys and withdrawals live, shared by
@@ -28,6 +29,7 @@ type ConsentStore interface {
 type ConsentState struct {
 	src     ConsentStore
 	keys    *consent.Keyring
+	links   *links.Signer
 	refresh time.Duration
 	log     *slog.Logger
 
@@ -69,7 +71,7 @@ func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh tim
 	if err != nil {
 		return nil, fmt.Errorf("consent keys: %w", err)
 	}
-	s := &ConsentState{src: src, keys: ring, refresh: refresh, log: log, revoked: map[uuid.UUID]struct{}{}}
+	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, revoked: map[uuid.UUID]struct{}{}}
 	if err := s.readWithdrawals(ctx, time.Now().Add(-maxAge)); err != nil {
 		return nil, err
 	}
@@ -87,6 +89,10 @@ func hasActive(keys []consent.Key) bool {
 
 // Keyring signs and verifies tokens.
 func (s *ConsentState) Keyring() *consent.Keyring { return s.keys }
+
+// Links signs and verifies e-mail link tokens, under keys derived from the
+// same signing keys (rotated and retired with them).
+func (s *ConsentState) Links() *links.Signer { return s.links }
 
 // Revoked reports whether a consent id was withdrawn.
 func (s *ConsentState) Revoked(id uuid.UUID) bool {
@@ -130,6 +136,7 @@ func (s *ConsentState) Refresh(ctx context.Context) error {
 	if err := s.keys.Replace(keys); err != nil {
 		return fmt.Errorf("consent keys: %w", err)
 	}
+	s.links.Replace(keys)
 	s.mu.RLock()
 	since := s.next
 	s.mu.RUnlock()

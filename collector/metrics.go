@@ -1,7 +1,11 @@
 package collector
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/footfall/footfall/collector/spool"
 )
 
 // Metrics are the collector's counters, registered on a registry of the
@@ -14,6 +18,7 @@ type Metrics struct {
 	erased   prometheus.Counter
 	bots     *prometheus.CounterVec
 	noSalt   prometheus.Counter
+	ingest   *ingestMetrics
 }
 
 // NewMetrics registers the collector's metrics on reg; nil reg keeps them
@@ -48,5 +53,116 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased, m.bots, m.noSalt)
 	}
+	m.ingest = newIngestMetrics(reg)
+	return m
+}
+
+// ingestMetrics show the way from an accepted event to the store: the
+// queue, the batches and their writes, and the disk spool.
+type ingestMetrics struct {
+	batchSize   prometheus.Histogram
+	writeTime   prometheus.Histogram
+	storeErrors prometheus.Counter
+	storeUp     prometheus.Gauge
+	stored      prometheus.Counter
+	discarded   prometheus.Counter
+	spooled     *prometheus.CounterVec
+	replayed    prometheus.Counter
+
+	// buffer is the Buffer whose queue and spool the gauges read: the last
+	// one built with these metrics.
+	buffer atomic.Pointer[Buffer]
+}
+
+// Reasons an event goes to the spool, the label of footfall_events_spooled_total.
+const (
+	spoolStoreDown = "store_unavailable" // a write failed, or the store is in its retry backoff
+	spoolQueueFull = "queue_full"        // the in-memory queue was full when the event was accepted
+	spoolDurable   = "durable"           // -durability=fsync: every event goes through the spool
+	spoolShutdown  = "shutdown"          // the store could not take the last batch at shutdown
+)
+
+func newIngestMetrics(reg prometheus.Registerer) *ingestMetrics {
+	m := &ingestMetrics{
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "footfall_store_batch_events",
+			Help:    "Events per write to the store (live batches and spool replays).",
+			Buckets: []float64{1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000},
+		}),
+		writeTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "footfall_store_write_seconds",
+			Help:    "Duration of one write of a batch to the store, failed ones included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12), // 1ms to ~60s
+		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_store_write_errors_total",
+			Help: "Failed writes of a batch to the store (each failed batch is spooled or retried).",
+		}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "footfall_store_writable",
+			Help: "1 if the last write to the store succeeded, 0 while it fails (events go to the spool).",
+		}),
+		stored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_events_stored_total",
+			Help: "Events written to the store, directly or replayed from the spool (a replay after a crash may count an event twice; the store keeps it once).",
+		}),
+		discarded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_events_discarded_total",
+			Help: "Accepted events not written because their consent was withdrawn before the write.",
+		}),
+		spooled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "footfall_events_spooled_total",
+			Help: "Events written to the disk spool, by reason (store_unavailable, queue_full, durable, shutdown).",
+		}, []string{"reason"}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_events_replayed_total",
+			Help: "Events read back from the disk spool and written to the store.",
+		}),
+	}
+	m.storeUp.Set(1)
+	for _, r := range []string{spoolStoreDown, spoolQueueFull, spoolDurable, spoolShutdown} {
+		m.spooled.WithLabelValues(r)
+	}
+	if reg == nil {
+		return m
+	}
+	reg.MustRegister(m.batchSize, m.writeTime, m.storeErrors, m.storeUp, m.stored, m.discarded, m.spooled, m.replayed)
+	gauge := func(name, help string, f func(b *Buffer) float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			if b := m.buffer.Load(); b != nil {
+				return f(b)
+			}
+			return 0
+		}))
+	}
+	counter := func(name, help string, f func(st spool.Stats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			if b := m.buffer.Load(); b != nil && b.opts.Spool != nil {
+				return float64(f(b.opts.Spool.Stats()))
+			}
+			return 0
+		}))
+	}
+	spoolGauge := func(name, help string, f func(st spool.Stats) float64) {
+		gauge(name, help, func(b *Buffer) float64 {
+			if b.opts.Spool == nil {
+				return 0
+			}
+			return f(b.opts.Spool.Stats())
+		})
+	}
+	gauge("footfall_queue_depth", "Accepted events waiting in memory for the writer.", func(b *Buffer) float64 { return float64(b.Len()) })
+	gauge("footfall_queue_capacity", "Events the in-memory queue holds before new ones go to the spool.", func(b *Buffer) float64 { return float64(cap(b.queue)) })
+	spoolGauge("footfall_spool_bytes", "Size of the disk spool's segment files.", func(st spool.Stats) float64 { return float64(st.Bytes) })
+	spoolGauge("footfall_spool_pending_bytes", "Spool bytes not yet replayed into the store.", func(st spool.Stats) float64 { return float64(st.PendingBytes) })
+	spoolGauge("footfall_spool_segments", "Segment files in the disk spool.", func(st spool.Stats) float64 { return float64(st.Segments) })
+	gauge("footfall_spool_max_bytes", "Size limit of the disk spool (-spool-max-bytes).", func(b *Buffer) float64 {
+		if b.opts.Spool == nil {
+			return 0
+		}
+		return float64(b.opts.Spool.MaxBytes())
+	})
+	counter("footfall_spool_corrupt_records_total", "Damaged spool stretches (torn tail after a crash, bad checksum) skipped during replays.", func(st spool.Stats) uint64 { return st.Corrupt })
+	counter("footfall_spool_write_errors_total", "Failed writes and fsyncs of the disk spool.", func(st spool.Stats) uint64 { return st.WriteErrors })
 	return m
 }

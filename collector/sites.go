@@ -24,6 +24,7 @@ type Sites struct {
 
 	mu       sync.Mutex
 	byDomain map[string]store.Site
+	byID     map[uint32]store.Site
 	loadedAt time.Time
 }
 
@@ -32,7 +33,7 @@ func NewSites(src SiteLister, minReload time.Duration) *Sites {
 	if minReload <= 0 {
 		minReload = time.Second
 	}
-	return &Sites{src: src, minReload: minReload, byDomain: map[string]store.Site{}}
+	return &Sites{src: src, minReload: minReload, byDomain: map[string]store.Site{}, byID: map[uint32]store.Site{}}
 }
 
 // Load reads every site from the store.
@@ -42,11 +43,13 @@ func (s *Sites) Load(ctx context.Context) error {
 		return fmt.Errorf("load sites: %w", err)
 	}
 	m := make(map[string]store.Site, len(sites))
+	ids := make(map[uint32]store.Site, len(sites))
 	for _, site := range sites {
 		m[site.Domain] = site
+		ids[site.ID] = site
 	}
 	s.mu.Lock()
-	s.byDomain, s.loadedAt = m, time.Now()
+	s.byDomain, s.byID, s.loadedAt = m, ids, time.Now()
 	s.mu.Unlock()
 	return nil
 }
@@ -70,4 +73,13 @@ func (s *Sites) Lookup(ctx context.Context, domain string) (store.Site, bool, er
 	site, ok = s.byDomain[domain]
 	s.mu.Unlock()
 	return site, ok, nil
+}
+
+// ByID returns the site of an id from memory (e-mail links carry ids; they
+// come from signed tokens, so no reload is needed for unknown ones).
+func (s *Sites) ByID(id uint32) (store.Site, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	site, ok := s.byID[id]
+	return site, ok
 }

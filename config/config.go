@@ -24,6 +24,10 @@ import (
 type Config struct {
 	// Sites are registered at start-up if the store does not have them yet.
 	Sites []Site `yaml:"sites"`
+	// Partners receive anonymised aggregates (footfall export); see partners.go.
+	Partners []Partner `yaml:"partners"`
+	// Retention is how long each class of data is kept.
+	Retention Retention `yaml:"retention"`
 }
 
 // Site is one website and its rules.
@@ -35,6 +39,9 @@ type Site struct {
 	// are dropped (sensitive ones always are).
 	AllowedQuery []string `yaml:"allowed_query"`
 	Consent      Consent  `yaml:"consent"`
+	// TimeZone is the IANA zone of the site's daily aggregation windows and
+	// partner days (default UTC); hourly windows are always UTC.
+	TimeZone string `yaml:"timezone"`
 }
 
 // Consent is a site's consent policy.
@@ -133,6 +140,8 @@ func (c *Config) validate() error {
 		}
 		errs = append(errs, s.Consent.validate(where+".consent", defaults)...)
 	}
+	errs = append(errs, c.validateAggregation()...)
+	errs = append(errs, c.Retention.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -43,3 +43,19 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		})
 	}
 }
+
+func TestRetention(t *testing.T) {
+	c, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention != (Retention{RawEventsDays: 395, RawIPDays: 30, ConsentLedgerDays: 1826}) {
+		t.Errorf("defaults = %+v", c.Retention)
+	}
+	_, err = Parse([]byte("retention:\n  raw_events_days: 20\n  raw_ip_days: 40\n  consent_ledger_days: -1\n"))
+	for _, want := range []string{"raw_ip_days (40) is longer", "consent_ledger_days: want 1 to"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

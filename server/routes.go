@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/web"
+	"github.com/footfall/footfall/web/auth"
 )
 
 // Pinger reports whether the store answers.
@@ -27,7 +30,17 @@ type Options struct {
 	Store     Pinger
 	// Metrics is served on /metrics; nil serves an empty registry.
 	Metrics prometheus.Gatherer
-	Log     *slog.Logger
+	// Web serves the tracker scripts and the pixel; nil serves neither.
+	Web *web.Handler
+	Log *slog.Logger
+	// Ready, if set, is /readyz's check of the disk spool, made before the
+	// store's. An *httpapi.Error it returns is the answer
+	// (a 503 with a short reason such as "spool full"); any other error is
+	// a 503 "not ready".
+	Ready func() error
+	// Auth serves /login, /logout and /api/v1/me, and guards the routes
+	// that need a principal; nil serves none of them.
+	Auth *auth.Auth
 }
 
 // New returns the HTTP handler for every route.
@@ -37,22 +50,39 @@ func New(opts Options) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(log, fn) }
-	ops := operations{store: opts.Store}
+	ops := operations{store: opts.Store, ready: opts.Ready}
 
 	if opts.Metrics == nil {
 		opts.Metrics = prometheus.NewRegistry()
 	}
 	c := opts.Collector
 
-	r := mux.NewRouter()
+	// No path cleaning: mux would answer a redirect (a Location header) to
+	// a cleaned path, and /r/ must never redirect anything but a signed link.
+	r := mux.NewRouter().SkipClean(true)
 	r.Handle("/api/event", h(c.HandleEvent)).Methods(http.MethodPost)
 	r.Handle("/api/consent", h(c.HandleConsent)).Methods(http.MethodPost)
 	r.Handle("/api/consent/policy", h(c.HandlePolicy)).Methods(http.MethodGet)
 	r.Handle("/api/consent/{id}", h(c.HandleConsentState)).Methods(http.MethodGet)
 	r.Handle("/api/consent/{id}/data", h(c.HandleConsentData)).Methods(http.MethodGet)
 	r.Handle("/api/consent/{id}/data", h(c.HandleConsentErase)).Methods(http.MethodDelete)
+	r.Handle("/r/{token:.+}", h(c.HandleEmailClick)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/p/{token}.gif", h(c.HandleEmailOpen)).Methods(http.MethodGet, http.MethodHead)
 	for _, path := range []string{"/api/event", "/api/consent", "/api/consent/policy", "/api/consent/{id}", "/api/consent/{id}/data"} {
 		r.Handle(path, h(c.HandlePreflight)).Methods(http.MethodOptions)
+	}
+
+	if wh := opts.Web; wh != nil {
+		for _, path := range wh.ScriptPaths() {
+			r.Handle(path, h(wh.HandleScript)).Methods(http.MethodGet, http.MethodHead)
+		}
+		r.Handle("/p.gif", h(wh.HandlePixel)).Methods(http.MethodGet)
+	}
+
+	if a := opts.Auth; a != nil {
+		r.Handle("/login", h(a.HandleLogin)).Methods(http.MethodPost)
+		r.Handle("/logout", h(a.HandleLogout)).Methods(http.MethodPost)
+		r.Handle("/api/v1/me", h(a.Require()(a.HandleMe))).Methods(http.MethodGet)
 	}
 
 	r.Handle("/healthz", h(ops.healthz)).Methods(http.MethodGet, http.MethodHead)
@@ -70,6 +100,7 @@ func New(opts Options) http.Handler {
 
 type operations struct {
 	store Pinger
+	ready func() error
 }
 
 // healthz says the process serves; it does not depend on the store.
@@ -78,9 +109,20 @@ func (o operations) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readyz says whether the store answers, so a load balancer can route around
-// a collector that cannot write.
+// readyz says whether the store answers and the spool can take events, so a
+// load balancer can route around a collector that cannot write.
 func (o operations) readyz(w http.ResponseWriter, r *http.Request) error {
+	// The spool first: when it cannot take events they are being refused,
+	// the more urgent of the two reasons.
+	if o.ready != nil {
+		if err := o.ready(); err != nil {
+			var he *httpapi.Error
+			if errors.As(err, &he) {
+				return he
+			}
+			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "not ready", Err: err}
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := o.store.Ping(ctx); err != nil {

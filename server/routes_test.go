@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/httpapi"
 )
 
 type pinger struct{ err error }
@@ -38,6 +39,38 @@ func TestOperationalRoutes(t *testing.T) {
 				t.Errorf("%s %s = %d %s, want %d containing %s", tt.method, tt.path, w.Code, w.Body, tt.code, tt.body)
 			}
 			if strings.Contains(w.Body.String(), "10.0.0.1") {
+				t.Errorf("internal cause leaked to the client: %s", w.Body)
+			}
+		})
+	}
+}
+
+func TestReadyzReportsTheSpool(t *testing.T) {
+	tests := []struct {
+		name  string
+		store pinger
+		ready func() error
+		code  int
+		body  string
+	}{
+		{"spool fine", pinger{}, func() error { return nil }, 200, `"ready"`},
+		{"spool full", pinger{}, func() error {
+			return &httpapi.Error{Code: 503, Msg: "spool full", Err: errors.New("/var/lib/footfall/spool: 1073741824 bytes")}
+		}, 503, `"spool full"`},
+		{"spool full and store down: the spool is named", pinger{errors.New("down")}, func() error {
+			return &httpapi.Error{Code: 503, Msg: "spool full"}
+		}, 503, `"spool full"`},
+		{"plain error", pinger{}, func() error { return errors.New("/var/lib/footfall/spool: read-only") }, 503, `"not ready"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(Options{Collector: collector.New(collector.Options{}), Store: tt.store, Ready: tt.ready})
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
+				t.Errorf("readyz = %d %s, want %d containing %s", w.Code, w.Body, tt.code, tt.body)
+			}
+			if strings.Contains(w.Body.String(), "/var/lib") {
 				t.Errorf("internal cause leaked to the client: %s", w.Body)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,40 @@ func TestConsentKeyRotation(t *testing.T) {
 	code, out, _ = footfall(t, nil, "consent", "keys", "-store", dsn)
 	if code != 0 || !strings.Contains(out, first) || !strings.Contains(out, "retired") || strings.Contains(out, "secret") {
 		t.Errorf("keys after retirement:\n%s", out)
+	}
+}
+
+func TestLinkSign(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := footfall(t, nil, "link", "sign", "-store", dsn, "-site", "example.test", "-campaign", "c"); code != 1 || !strings.Contains(errOut, "no signing key") {
+		t.Errorf("before any key: exit %d %s", code, errOut)
+	}
+	addr, stop := startServe(t, "-store", dsn)
+	code, out, errOut := footfall(t, nil, "link", "sign", "-store", dsn, "-site", "example.test", "-campaign", "spring",
+		"-link", "hero", "-target", "https://example.test/sale", "-consent", "marketing", "-base", "http://"+addr)
+	if code != 0 {
+		t.Fatalf("link sign: exit %d %s", code, errOut)
+	}
+	var click string
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "click: "); ok {
+			click = rest
+		}
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(click)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.test/sale" {
+		t.Errorf("GET %s: %d %q", click, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	stop()
+	if code, _, errOut := footfall(t, nil, "link", "sign", "-store", dsn, "-site", "example.test", "-campaign", "c", "-consent", "tracking"); code != 2 || !strings.Contains(errOut, "-consent") {
+		t.Errorf("bad consent: exit %d %s", code, errOut)
 	}
 }

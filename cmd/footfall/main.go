@@ -28,6 +28,8 @@ func main() {
 func commands() []*command {
 	return []*command{
 		serveCommand(),
+		aggregateCommand(),
+		exportCommand(),
 		migrateCommand(),
 		siteAddCommand(),
 		siteListCommand(),
@@ -36,6 +38,14 @@ func commands() []*command {
 		consentKeysCommand(),
 		consentRotateCommand(),
 		consentRetireCommand(),
+		retentionCommand(),
+		linkSignCommand(),
+		userAddCommand(os.Stdin),
+		userListCommand(),
+		userDeleteCommand(),
+		tokenCreateCommand(),
+		tokenListCommand(),
+		tokenRevokeCommand(),
 		versionCommand(),
 	}
 }

@@ -110,8 +110,11 @@ func startServe(t *testing.T, args ...string) (string, func() (int, string)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	// The spool defaults to ./footfall-data/spool with ClickHouse: keep it
+	// out of the source tree (a -spool-dir in args comes later and wins).
+	base := []string{"serve", "-addr", addr, "-flush-interval", "50ms", "-spool-dir", filepath.Join(t.TempDir(), "spool")}
 	go func() {
-		done <- run(ctx, append([]string{"serve", "-addr", addr, "-flush-interval", "50ms"}, args...), func(string) string { return "" }, &stderr, &stderr)
+		done <- run(ctx, append(base, args...), func(string) string { return "" }, &stderr, &stderr)
 	}()
 	var once sync.Once
 	var code int

@@ -19,6 +19,8 @@ import (
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/web"
+	"github.com/footfall/footfall/web/auth"
 )
 
 type serveFlags struct {
@@ -32,6 +34,7 @@ type serveFlags struct {
 	shutdown       time.Duration
 	consentRefresh time.Duration
 	enrich         enrichFlags
+	ingest         ingestFlags
 }
 
 // maxConsentAge bounds how far back withdrawals matter: no policy lets a
@@ -53,6 +56,7 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it the collector answers 503")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
+	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
@@ -75,6 +79,7 @@ func serveCommand() *command {
 			errs = append(errs, fmt.Errorf("-queue-size: want at least -flush-size (%d), got %d", s.flushSize, s.queueSize))
 		}
 		errs = append(errs, s.enrich.check()...)
+		errs = append(errs, s.ingest.check()...)
 		if s.consentRefresh < 100*time.Millisecond || s.consentRefresh > time.Minute {
 			errs = append(errs, fmt.Errorf("-consent-refresh: want 100ms to 1m, got %s", s.consentRefresh))
 		}
@@ -125,6 +130,16 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		return err
 	}
 	defer enricher.Close() // after the HTTP server stopped: it unmaps the geo databases
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := collector.NewMetrics(reg)
+	// The spool closes after the buffer's final flush (deferred later, run
+	// earlier) and before the store.
+	spool, err := s.ingest.openSpool(target, log)
+	if err != nil {
+		return err
+	}
+	defer spool.Close()
 	buffer := collector.NewBuffer(st, collector.BufferOptions{
 		QueueSize:     s.queueSize,
 		FlushSize:     s.flushSize,
@@ -132,17 +147,28 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		DrainTimeout:  s.shutdown,
 		Log:           log,
 		Discard:       func(e *store.Event) bool { return consentState.Revoked(e.ConsentID) },
+		Spool:         spool,
+		Durable:       s.ingest.durability == durabilityFsync,
+		Metrics:       metrics,
 	})
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	coll := collector.New(collector.Options{
+		Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
+		Metrics: metrics, Log: log,
+	})
+	scripts, err := web.New(web.Options{Events: coll, Log: log})
+	if err != nil {
+		return err
+	}
+	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
+	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Log: log})
 	handler := server.New(server.Options{
-		Collector: collector.New(collector.Options{
-			Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
-			Metrics: collector.NewMetrics(reg), Log: log,
-		}),
-		Store:   st,
-		Metrics: reg,
-		Log:     log,
+		Auth:      access,
+		Collector: coll,
+		Web:       scripts,
+		Store:     st,
+		Ready:     readiness(buffer),
+		Metrics:   reg,
+		Log:       log,
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
@@ -150,7 +176,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           withDebug(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -158,7 +184,8 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("footfall serving", "addr", "http://"+ln.Addr().String(), "store", target.describe(), "version", version)
+	log.Info("footfall serving", "addr", "http://"+ln.Addr().String(), "store", target.describe(), "version", version,
+		"spool", spool.Dir(), "durability", s.ingest.durability)
 
 	// The buffer outlives the HTTP server: it stops only after the last
 	// request has handed over its events.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
@@ -16,6 +17,7 @@ import (
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/web/auth"
 )
 
 // defaultStore keeps everything in one local file, so a newcomer needs no server.
@@ -34,6 +36,16 @@ type backend interface {
 	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
 	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
 	RetireConsentKey(ctx context.Context, kid string) error
+	auth.Store
+	AddUser(ctx context.Context, u store.User) error
+	Users(ctx context.Context) ([]store.User, error)
+	DeleteUser(ctx context.Context, id string) error
+	AddToken(ctx context.Context, t store.Token) error
+	Tokens(ctx context.Context) ([]store.Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	retainer
+	aggregator.Store
+	aggregator.CellSource
 	Close() error
 }
 

@@ -46,6 +46,10 @@ func TestSaltsClickHouse(t *testing.T) {
 	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return open(t) })
 }
 
+func TestRetentionClickHouse(t *testing.T) {
+	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }
@@ -291,4 +295,16 @@ func TestParseDSNHidesPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %q repeats the password", err)
 	}
+}
+
+func TestRollupsClickHouse(t *testing.T) {
+	// One database for the suite: every subtest works on a site of its own.
+	s := open(t)
+	storetest.RunRollups(t, func(t *testing.T) storetest.RollupBackend { return s })
+}
+
+func TestAccessClickHouse(t *testing.T) {
+	// One database for the suite: every subtest works on ids of its own.
+	s := open(t)
+	storetest.RunAccess(t, func(t *testing.T) storetest.AccessBackend { return s })
 }

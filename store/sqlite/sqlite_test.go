@@ -36,3 +36,15 @@ func TestConsentSQLite(t *testing.T) {
 func TestSaltsSQLite(t *testing.T) {
 	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return Open(t) })
 }
+
+func TestRollupsSQLite(t *testing.T) {
+	storetest.RunRollups(t, func(t *testing.T) storetest.RollupBackend { return Open(t) })
+}
+
+func TestRetentionSQLite(t *testing.T) {
+	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return Open(t) })
+}
+
+func TestAccessSQLite(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T) storetest.AccessBackend { return Open(t) })
+}

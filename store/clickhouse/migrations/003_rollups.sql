@@ -5,7 +5,7 @@
 --
 -- Re-running a window replaces its rows: the aggregator deletes them with
 -- ALTER TABLE … DELETE, waits until system.mutations has no pending
--- mutation on the table, then inserts the new results with one
+-- mutation on the table, then inserts the new results with
 -- INSERT … SELECT. A plain MergeTree is enough for that; ReplacingMergeTree
 -- would leave rows of values that vanished from a window (after an erasure,
 -- say) behind. run_version says which run wrote a row.

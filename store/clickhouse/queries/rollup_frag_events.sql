@@ -8,7 +8,9 @@
 -- first and last events are the same on every backend. @exclude_gpc = 1
 -- drops every visitor key that had Global Privacy Control on in the range.
 -- The arrayResize hands t to the lambda as an argument: 18.16 does not see
--- columns used only inside a lambda and would drop t from the subquery.
+-- columns used only inside a lambda and would drop t from the subquery. The
+-- visit starts are read without FINAL: a replayed event repeats a time and
+-- starts no visit.
 SELECT win, visitor_key, session_id, t, k, etype, path, ref, src, usrc, umed, ucamp,
        ctry, reg, cty, dev, brw, osn, name, target, engaged_ms,
        if(session_id = 0, arrayCount((b, x) -> b <= x, starts, arrayResize(emptyArrayUInt32(), length(starts), t)), 0) AS sess
@@ -47,7 +49,7 @@ FROM
         (
             SELECT if(@hourly = 1, toUInt32(toStartOfHour(ts)), toUInt32(toStartOfDay(ts, @tz))) AS win,
                    visitor_key, session_id, arraySort(groupArray(toUInt32(ts))) AS tss
-            FROM events FINAL
+            FROM events
             WHERE site_id = @site
               AND date >= toDate(toDateTime(@from, 'UTC')) AND date <= toDate(toDateTime(@to, 'UTC'))
               AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')

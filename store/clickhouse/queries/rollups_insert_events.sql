@@ -1,6 +1,7 @@
--- Aggregates the windows of one site in [@from, @to) into rollups, all in
--- ClickHouse (the raw events never leave the server). The caller has deleted
--- the windows' earlier rows.
+-- Aggregates the event dimensions (page, event name and target) of the
+-- windows of one site in [@from, @to) into rollups: visits are the distinct
+-- visits the events belong to. A second statement rather than a UNION ALL
+-- with the session dimensions, so ClickHouse holds one of them at a time.
 INSERT INTO rollups
 (
     site_id, granularity, window_start, dimension, value,
@@ -9,10 +10,5 @@ INSERT INTO rollups
 SELECT toUInt32(@site), CAST(@granularity AS Enum8('hour' = 1, 'day' = 2)), toDateTime(win, 'UTC'), dim, value,
        uniqExact(visitor_key), uniqExact(visitor_key, session_id, sess),
        sum(pv), sum(ev), sum(bounce), sum(dur), sum(eng), toUInt8(@partial), toUInt64(@version)
-FROM
-(
-    SELECT win, visitor_key, session_id, sess, pv, ev, bounce, dur, eng, dim, value FROM ({{session_rows}})
-    UNION ALL
-    SELECT win, visitor_key, session_id, sess, pv, ev, bounce, dur, eng, dim, value FROM ({{event_rows}})
-)
+FROM ({{event_rows}})
 GROUP BY win, dim, value;

@@ -1,0 +1,406 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/web/auth"
+)
+
+// siteScopeFlag collects -site domains: repeated, or comma-separated.
+// None means every site.
+type siteScopeFlag []string
+
+func (f *siteScopeFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *siteScopeFlag) Set(s string) error {
+	for _, d := range strings.Split(s, ",") {
+		d, err := store.NormalizeDomain(d)
+		if err != nil {
+			return err
+		}
+		*f = append(*f, d)
+	}
+	return nil
+}
+
+// resolve turns the domains into site ids; nil (every site) when none.
+func (f siteScopeFlag) resolve(ctx context.Context, st backend) ([]uint32, error) {
+	if len(f) == 0 {
+		return nil, nil
+	}
+	ids := make([]uint32, 0, len(f))
+	for _, d := range f {
+		s, err := st.SiteByDomain(ctx, d)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("site %s is not registered (footfall site add %s)", d, d)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
+}
+
+// grantFlags are the role, partner and site scope of a new user or token.
+type grantFlags struct {
+	role    string
+	partner string
+	sites   siteScopeFlag
+}
+
+func (g *grantFlags) register(fs *flag.FlagSet, what string) {
+	fs.StringVar(&g.role, "role", "", "`role` of the "+what+": admin, analyst or partner (required)")
+	fs.StringVar(&g.partner, "partner", "", "partner `name` (required for role partner, as in the config's partners)")
+	fs.Var(&g.sites, "site", "`domain` the "+what+" may read; repeat or separate with commas (default: every site)")
+}
+
+func (g *grantFlags) check() []error {
+	if g.role == "" {
+		return []error{errors.New("-role: required (admin, analyst or partner)")}
+	}
+	if err := auth.ValidateGrant(auth.Role(g.role), g.partner, nil); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// scopeNames shows a site scope by domain.
+func scopeNames(ctx context.Context, st backend) (func([]uint32) string, error) {
+	all, err := st.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	domains := make(map[uint32]string, len(all))
+	for _, s := range all {
+		domains[s.ID] = s.Domain
+	}
+	return func(ids []uint32) string {
+		if ids == nil {
+			return "all"
+		}
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = domains[id]
+			if names[i] == "" {
+				names[i] = fmt.Sprintf("#%d", id) // a site removed since
+			}
+		}
+		return strings.Join(names, ",")
+	}, nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// userAddCommand reads -password-stdin from stdin.
+func userAddCommand(stdin io.Reader) *command {
+	var common commonFlags
+	var grant grantFlags
+	var email, passwordFile string
+	var passwordStdin bool
+	c := &command{
+		name: "user add",
+		summary: "Add a user who signs in to the dashboard. The password comes from -password-file or -password-stdin " +
+			"(never from a flag's value, which other users of the machine could see); with neither, a random one is generated and printed once.",
+		flags: flag.NewFlagSet("user add", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.flags.StringVar(&email, "email", "", "e-mail `address` the user signs in with (required)")
+	grant.register(c.flags, "user")
+	c.flags.StringVar(&passwordFile, "password-file", "", "`file` whose first line is the password")
+	c.flags.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	c.check = func(args []string) []error {
+		errs := append(common.check(), noArgs(args)...)
+		if email == "" {
+			errs = append(errs, errors.New("-email: required"))
+		} else if _, err := auth.NormalizeEmail(email); err != nil {
+			errs = append(errs, fmt.Errorf("-email: %w", err))
+		}
+		errs = append(errs, grant.check()...)
+		if passwordFile != "" && passwordStdin {
+			errs = append(errs, errors.New("-password-file and -password-stdin: give one"))
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		password, generated := "", false
+		var err error
+		switch {
+		case passwordFile != "":
+			f, err := os.Open(passwordFile)
+			if err != nil {
+				return fmt.Errorf("-password-file: %w", err)
+			}
+			password, err = firstLine(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("-password-file %s: %w", passwordFile, err)
+			}
+		case passwordStdin:
+			if password, err = firstLine(stdin); err != nil {
+				return fmt.Errorf("-password-stdin: %w", err)
+			}
+		default:
+			password, generated = auth.GeneratePassword(), true
+		}
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sites, err := grant.sites.resolve(ctx, st)
+		if err != nil {
+			return err
+		}
+		u, err := auth.NewUser(auth.UserSpec{Email: email, Role: auth.Role(grant.role), Partner: grant.partner, Sites: sites}, password, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := st.AddUser(ctx, u); errors.Is(err, store.ErrUserExists) {
+			return fmt.Errorf("a user with e-mail %s exists", u.Email)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "added user %s (id %s, role %s, sites %s)\n", u.Email, u.ID, u.Role, grant.sites.scope())
+		if generated {
+			fmt.Fprintf(env.stdout, "password: %s\n", password)
+			fmt.Fprintln(env.stderr, "The generated password is shown once, above: hand it to the user now.")
+		}
+		return nil
+	}
+	return c
+}
+
+// scope describes the flag's site scope for a message.
+func (f siteScopeFlag) scope() string {
+	if len(f) == 0 {
+		return "all"
+	}
+	return f.String()
+}
+
+// firstLine reads a password: the first line of r, without its line end.
+func firstLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, auth.MaxPasswordLen+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", errors.New("no password: the first line is empty")
+	}
+	return line, nil
+}
+
+func userListCommand() *command {
+	var common commonFlags
+	c := &command{
+		name:    "user list",
+		summary: "List the users: e-mail address, id, role, partner and sites (never passwords or their hashes).",
+		flags:   flag.NewFlagSet("user list", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		names, err := scopeNames(ctx, st)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tID\tROLE\tPARTNER\tSITES\tADDED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.ID, u.Role, dash(u.Partner), names(u.Sites), u.CreatedAt.Format(time.DateOnly))
+		}
+		return tw.Flush()
+	}
+	return c
+}
+
+func userDeleteCommand() *command {
+	var common commonFlags
+	c := &command{
+		name:    "user delete",
+		args:    "EMAIL",
+		summary: "Delete a user. Their sessions end at once.",
+		flags:   flag.NewFlagSet("user delete", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.check = func(args []string) []error {
+		errs := common.check()
+		if len(args) != 1 {
+			return append(errs, fmt.Errorf("want exactly one EMAIL, got %d arguments", len(args)))
+		}
+		if _, err := auth.NormalizeEmail(args[0]); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, args []string) error {
+		email, _ := auth.NormalizeEmail(args[0])
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		u, err := st.UserByEmail(ctx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user has e-mail %s", email)
+		}
+		if err != nil {
+			return err
+		}
+		if err := st.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "deleted user %s (id %s)\n", u.Email, u.ID)
+		return nil
+	}
+	return c
+}
+
+func tokenCreateCommand() *command {
+	var common commonFlags
+	var grant grantFlags
+	var name string
+	c := &command{
+		name: "token create",
+		summary: "Create an API token for the reports API (admin, analyst) or the partner API (partner) and print it once, " +
+			"alone on standard output. Only its SHA-256 is stored: a lost token cannot be shown again; revoke it and create another.",
+		flags: flag.NewFlagSet("token create", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	grant.register(c.flags, "token")
+	c.flags.StringVar(&name, "name", "", "`label` saying what the token is for, shown by token list")
+	c.check = func(args []string) []error {
+		errs := append(common.check(), noArgs(args)...)
+		return append(errs, grant.check()...)
+	}
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sites, err := grant.sites.resolve(ctx, st)
+		if err != nil {
+			return err
+		}
+		tok, secret, err := auth.NewToken(auth.TokenSpec{Role: auth.Role(grant.role), Partner: grant.partner, Sites: sites, Name: name}, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := st.AddToken(ctx, tok); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, secret)
+		fmt.Fprintf(env.stderr, "Created token %s (role %s, sites %s). It is shown once, above: store it now.\n", tok.ID, tok.Role, grant.sites.scope())
+		return nil
+	}
+	return c
+}
+
+func tokenListCommand() *command {
+	var common commonFlags
+	c := &command{
+		name:    "token list",
+		summary: "List the API tokens: id, label, role, partner, sites, when created and last used (to the hour), and whether revoked. Never the tokens themselves.",
+		flags:   flag.NewFlagSet("token list", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		tokens, err := st.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		names, err := scopeNames(ctx, st)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tPARTNER\tSITES\tCREATED\tLAST USED\tSTATE")
+		for _, t := range tokens {
+			used := "never"
+			if !t.LastUsed.IsZero() {
+				used = t.LastUsed.Format(time.RFC3339)
+			}
+			state := "active"
+			if t.Revoked() {
+				state = "revoked " + t.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, dash(t.Name), t.Role, dash(t.Partner), names(t.Sites),
+				t.CreatedAt.Format(time.RFC3339), used, state)
+		}
+		return tw.Flush()
+	}
+	return c
+}
+
+func tokenRevokeCommand() *command {
+	var common commonFlags
+	c := &command{
+		name:    "token revoke",
+		args:    "ID",
+		summary: "Revoke an API token by its id (as token list shows it). Requests with it are refused at once.",
+		flags:   flag.NewFlagSet("token revoke", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.check = func(args []string) []error {
+		errs := common.check()
+		if len(args) != 1 {
+			return append(errs, fmt.Errorf("want exactly one token ID, got %d arguments", len(args)))
+		}
+		switch {
+		case strings.HasPrefix(args[0], "ff_"):
+			// Not echoed: it may be a whole token, secret included.
+			errs = append(errs, errors.New("give the token's id (16 hex digits, as token list shows), not the token"))
+		case !auth.ValidTokenID(args[0]):
+			errs = append(errs, fmt.Errorf("%q is not a token id (16 hex digits, as token list shows)", args[0]))
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, args []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.RevokeToken(ctx, args[0], time.Now()); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no token has id %s", args[0])
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "revoked token %s\n", args[0])
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
+)
+
+type aggregateFlags struct {
+	common       commonFlags
+	config       string
+	once         bool
+	every        time.Duration
+	from, to     string
+	lookback     time.Duration
+	exportDir    string
+	exportFormat string
+}
+
+func aggregateCommand() *command {
+	var a aggregateFlags
+	c := &command{
+		name: "aggregate",
+		summary: "Turn raw events into the rollups analysts read. -once does every complete window not yet done, every window with late events " +
+			"and the current window (marked partial); -every repeats that; -from and -to recompute the days given. " +
+			"Hourly windows are UTC hours, daily windows days in each site's time zone.",
+		flags: flag.NewFlagSet("aggregate", flag.ContinueOnError),
+	}
+	a.common.register(c.flags)
+	c.flags.StringVar(&a.config, "config", "", "`path` of the YAML config file (site time zones, partners)")
+	c.flags.BoolVar(&a.once, "once", false, "aggregate what is due once and exit")
+	c.flags.DurationVar(&a.every, "every", 0, "aggregate what is due, then again after this `interval`, until stopped")
+	c.flags.StringVar(&a.from, "from", "", "recompute from this `date` (YYYY-MM-DD), with -to")
+	c.flags.StringVar(&a.to, "to", "", "recompute up to this `date` (YYYY-MM-DD, inclusive), with -from")
+	c.flags.DurationVar(&a.lookback, "lookback", 7*24*time.Hour, "how far back events arriving late re-queue their windows")
+	c.flags.StringVar(&a.exportDir, "export-dir", "", "after each pass write the finished period of every partner with a schedule to `dir`/PARTNER/FROM_TO/ (needs -config)")
+	c.flags.StringVar(&a.exportFormat, "export-format", aggregator.FormatCSV, "`format` of scheduled exports: csv or jsonl")
+	c.check = func(args []string) []error {
+		errs := append(a.common.check(), noArgs(args)...)
+		modes := 0
+		if a.once {
+			modes++
+		}
+		if a.every != 0 {
+			modes++
+			if a.every < 10*time.Second {
+				errs = append(errs, fmt.Errorf("-every: want at least 10s, got %s", a.every))
+			}
+		}
+		if a.from != "" || a.to != "" {
+			modes++
+			errs = append(errs, checkDates(a.from, a.to)...)
+		}
+		if modes != 1 {
+			errs = append(errs, errors.New("give exactly one of -once, -every DURATION, or -from DATE -to DATE"))
+		}
+		if a.lookback < time.Hour {
+			errs = append(errs, fmt.Errorf("-lookback: want at least 1h, got %s", a.lookback))
+		}
+		if a.config != "" {
+			if _, err := config.Load(a.config); err != nil {
+				errs = append(errs, fmt.Errorf("-config: %w", err))
+			}
+		}
+		if a.exportDir != "" && a.config == "" {
+			errs = append(errs, errors.New("-export-dir: needs -config (the partners)"))
+		}
+		if a.exportFormat != aggregator.FormatCSV && a.exportFormat != aggregator.FormatJSONL {
+			errs = append(errs, fmt.Errorf("-export-format: want csv or jsonl, got %q", a.exportFormat))
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error { return aggregate(ctx, env, a) }
+	return c
+}
+
+// checkDates validates a -from/-to pair of dates.
+func checkDates(from, to string) []error {
+	var errs []error
+	f, ferr := time.Parse(time.DateOnly, from)
+	if ferr != nil {
+		errs = append(errs, fmt.Errorf("-from: want a date like 2026-03-14, got %q", from))
+	}
+	t, terr := time.Parse(time.DateOnly, to)
+	if terr != nil {
+		errs = append(errs, fmt.Errorf("-to: want a date like 2026-03-14, got %q", to))
+	}
+	if ferr == nil && terr == nil && t.Before(f) {
+		errs = append(errs, fmt.Errorf("-to %s is before -from %s", to, from))
+	}
+	return errs
+}
+
+func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
+	log := a.common.logger(env.stderr)
+	cfg := &config.Config{}
+	if a.config != "" {
+		var err error
+		if cfg, err = config.Load(a.config); err != nil {
+			return err
+		}
+	}
+	st, err := openForAggregation(ctx, env, a.common)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	opts := aggregator.Options{Store: st, Zone: cfg.SiteZone, Lookback: a.lookback, Log: log}
+	if !(a.every > 0) {
+		opts.Progress = newProgress(env.stderr).report
+	}
+	agg := aggregator.New(opts)
+	var sum aggregator.Summary
+	switch {
+	case a.every > 0:
+		var after func(ctx context.Context) error
+		if a.exportDir != "" {
+			after = func(ctx context.Context) error {
+				written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
+				for _, dir := range written {
+					log.Info("partner export written", "dir", dir)
+				}
+				return err
+			}
+		}
+		return agg.Every(ctx, a.every, after)
+	case a.once:
+		sum, err = agg.Once(ctx)
+	default:
+		from, _ := time.Parse(time.DateOnly, a.from)
+		to, _ := time.Parse(time.DateOnly, a.to)
+		sum, err = agg.Recompute(ctx, from, to)
+	}
+	fmt.Fprintf(env.stdout, "aggregated %d windows in %d jobs (%d failed): %d rows read, %d rows written\n",
+		sum.Windows, sum.Jobs, sum.Failed, sum.RowsRead, sum.RowsWritten)
+	if err != nil {
+		return err
+	}
+	if a.once && a.exportDir != "" {
+		written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
+		for _, dir := range written {
+			fmt.Fprintf(env.stdout, "wrote partner export %s\n", dir)
+		}
+		return err
+	}
+	return nil
+}
+
+// aggregationReadTimeout is how long the aggregator waits for one ClickHouse
+// query: aggregating a big site's day is one long INSERT … SELECT, and the
+// store's default (60s) suits the collector's short queries.
+const aggregationReadTimeout = 30 * time.Minute
+
+// openForAggregation opens and migrates the store as the admin commands
+// do, with aggregationReadTimeout unless the DSN sets read_timeout.
+func openForAggregation(ctx context.Context, env *runEnv, common commonFlags) (backend, error) {
+	log := common.logger(env.stderr)
+	t, _ := parseStore(common.store) // validated by check
+	if t.clickhouse != nil && !strings.Contains(common.store, "read_timeout=") {
+		opts := *t.clickhouse
+		opts.ReadTimeout = aggregationReadTimeout
+		t.clickhouse = &opts
+	}
+	st, err := openStore(ctx, t, true, common.storeWait, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// progress shows how far a run is: a bar redrawn in place on a terminal,
+// one plain line per job otherwise (logs, CI, pipes).
+type progress struct {
+	w       io.Writer
+	tty     bool
+	started time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, tty: isTerminal(w), started: time.Now()}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) report(pr aggregator.Progress) {
+	status := "ok"
+	if pr.Err != nil {
+		status = "FAILED: " + pr.Err.Error()
+	}
+	j := pr.Job
+	what := fmt.Sprintf("%s %s %s", j.Site.Domain, j.Granularity, j.From.Format("2006-01-02T15:04Z07:00"))
+	if !p.tty {
+		fmt.Fprintf(p.w, "aggregate: %d/%d %s..%s (%d windows, %s) %s\n", pr.Done, pr.Total, what,
+			j.To.Format("2006-01-02T15:04Z07:00"), len(j.Windows), j.Reason, status)
+		return
+	}
+	const width = 30
+	filled := width * pr.Done / max(pr.Total, 1)
+	elapsed := time.Since(p.started).Round(time.Second)
+	eta := time.Duration(0)
+	if pr.Done > 0 {
+		eta = (time.Since(p.started) * time.Duration(pr.Total-pr.Done) / time.Duration(pr.Done)).Round(time.Second)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s%s] %d/%d %s elapsed %s, left ~%s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		pr.Done, pr.Total, what, elapsed, eta)
+	if pr.Err != nil {
+		fmt.Fprintf(p.w, "\n%s: %s\n", what, status)
+	}
+	if pr.Done == pr.Total {
+		fmt.Fprintln(p.w)
+	}
+}

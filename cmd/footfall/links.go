@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/links"
+)
+
+func linkSignCommand() *command {
+	var common commonFlags
+	var site, campaign, linkID, target, cats, base string
+	c := &command{
+		name: "link sign",
+		summary: "Sign a newsletter link and open pixel. Prints the tracked click URL (/r/TOKEN, a 302 to -target) and the open pixel URL (/p/TOKEN.gif). " +
+			"They are recorded only when -consent includes marketing: pass the subscriber's consent, as your newsletter tool knows it.",
+		flags: flag.NewFlagSet("link sign", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.flags.StringVar(&site, "site", "", "`domain` whose statistics the link counts in (required)")
+	c.flags.StringVar(&campaign, "campaign", "", "campaign `name` (required)")
+	c.flags.StringVar(&linkID, "link", "", "link `id` within the campaign")
+	c.flags.StringVar(&target, "target", "", "`URL` the click redirects to (none: an open pixel only)")
+	c.flags.StringVar(&cats, "consent", "", "the subscriber's consent, comma-separated: `categories` among analytics, marketing")
+	c.flags.StringVar(&base, "base", "http://127.0.0.1:8080", "public base `URL` of the collector")
+	c.check = func(args []string) []error {
+		errs := append(common.check(), noArgs(args)...)
+		if site == "" {
+			errs = append(errs, errors.New("-site: required"))
+		}
+		if _, err := parseCategoryList(cats); err != nil {
+			errs = append(errs, fmt.Errorf("-consent: %w", err))
+		}
+		if u, err := url.Parse(base); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("-base: want an absolute URL, got %q", base))
+		}
+		return errs
+	}
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sites, err := siteArg(ctx, st, site)
+		if err != nil {
+			return err
+		}
+		keys, err := st.ConsentKeys(ctx)
+		if err != nil {
+			return err
+		}
+		granted, _ := parseCategoryList(cats)
+		tok, err := links.NewSigner(keys).Sign(links.Link{SiteID: sites[0].ID, Campaign: campaign, LinkID: linkID, Target: target, Consent: granted})
+		if errors.Is(err, links.ErrUnknownKey) {
+			return errors.New("no signing key yet: run footfall serve once, or footfall consent rotate-key")
+		}
+		if err != nil {
+			return err
+		}
+		base = strings.TrimSuffix(base, "/")
+		if target != "" {
+			fmt.Fprintf(env.stdout, "click: %s/r/%s\n", base, tok)
+		}
+		fmt.Fprintf(env.stdout, "open:  %s/p/%s.gif\n", base, tok)
+		if !granted.Has(consent.Marketing) {
+			fmt.Fprintln(env.stderr, "note: without marketing consent the link redirects but nothing is recorded")
+		}
+		return nil
+	}
+	return c
+}
+
+func parseCategoryList(s string) (consent.Categories, error) {
+	m := map[string]bool{}
+	for _, name := range splitList(s) {
+		m[name] = true
+	}
+	return consent.ParseCategories(m)
+}

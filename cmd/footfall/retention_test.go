@@ -1,0 +1,38 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/footfall/footfall/config"
+)
+
+func TestRetentionPlan(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p := retentionPlan(config.Retention{RawEventsDays: 395, RawIPDays: 30, ConsentLedgerDays: 1826}, now)
+	for _, c := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"events", p.EventsBefore, time.Date(2025, 10, 31, 10, 0, 0, 0, time.UTC)},
+		{"ip", p.IPBefore, time.Date(2026, 10, 31, 10, 0, 0, 0, time.UTC)},
+		{"ledger", p.LedgerBefore, time.Date(2021, 11, 30, 10, 0, 0, 0, time.UTC)},
+	} {
+		if !c.got.Equal(c.want) {
+			t.Errorf("%s before %s, want %s", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestRetentionCommand(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	code, out, errOut := footfall(t, nil, "retention", "-store", dsn, "-dry-run")
+	if code != 0 || !strings.Contains(out, "would remove 0 raw events, 0 raw IPs, 0 consent ledger records") || !strings.Contains(errOut, "dry_run=true") {
+		t.Errorf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := footfall(t, nil, "retention", "-store", dsn); code != 0 || !strings.Contains(out, "removed 0") {
+		t.Errorf("run: exit %d %s", code, out)
+	}
+}

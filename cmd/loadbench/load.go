@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// load is what one measurement saw from the client side.
+type load struct {
+	serverCPU float64 // share of one core the server used while measured
+	loadCPU   float64 // share of one core the generator used
+	elapsed   time.Duration
+	requests  int             // completed in the measured window
+	status    map[int]int     // by HTTP status, measured window
+	errors    int             // connection errors, whole run
+	lat       []time.Duration // per request, measured window
+}
+
+func (l load) rate() float64 { return float64(l.requests) / l.elapsed.Seconds() }
+
+func (l load) percentile(p float64) time.Duration {
+	if len(l.lat) == 0 {
+		return 0
+	}
+	return l.lat[min(len(l.lat)-1, int(float64(len(l.lat))*p))]
+}
+
+// drive sends requests (raw HTTP/1.1, rotated) over conns keep-alive
+// connections: warmup unmeasured, then measure. A hand-written client keeps
+// the generator cheap, so its core is not what limits the figures.
+func drive(ctx context.Context, addr string, server *process, requests [][]byte, conns int, warmup, measure time.Duration) load {
+	start := time.Now()
+	var cpu0, self0 time.Duration
+	cpuDone := make(chan [2]float64, 1)
+	go func() {
+		time.Sleep(warmup)
+		cpu0, self0 = server.cpuTime(), selfCPU()
+		time.Sleep(measure)
+		cpuDone <- [2]float64{(server.cpuTime() - cpu0).Seconds() / measure.Seconds(), (selfCPU() - self0).Seconds() / measure.Seconds()}
+	}()
+	from, to := start.Add(warmup), start.Add(warmup+measure)
+	type connLoad struct {
+		status map[int]int
+		lat    []time.Duration
+		errors int
+	}
+	results := make([]connLoad, conns)
+	var wg sync.WaitGroup
+	for c := range conns {
+		wg.Go(func() {
+			r := &results[c]
+			r.status = map[int]int{}
+			r.lat = make([]time.Duration, 0, 1<<16)
+			next := c * len(requests) / conns
+			var conn net.Conn
+			var br *bufio.Reader
+			for ctx.Err() == nil {
+				if conn == nil {
+					var err error
+					conn, err = net.Dial("tcp", addr)
+					if err != nil {
+						r.errors++
+						time.Sleep(10 * time.Millisecond)
+						if time.Now().After(to) {
+							return
+						}
+						continue
+					}
+					br = bufio.NewReaderSize(conn, 4096)
+				}
+				req := requests[next%len(requests)]
+				next++
+				t0 := time.Now()
+				if t0.After(to) {
+					break
+				}
+				_, err := conn.Write(req)
+				var code int
+				var keep bool
+				if err == nil {
+					code, keep, err = readResponse(br)
+				}
+				t1 := time.Now()
+				if err != nil {
+					r.errors++
+					conn.Close()
+					conn = nil
+					continue
+				}
+				if !t0.Before(from) {
+					r.status[code]++
+					r.lat = append(r.lat, t1.Sub(t0))
+				}
+				if !keep {
+					conn.Close()
+					conn = nil
+				}
+			}
+			if conn != nil {
+				conn.Close()
+			}
+		})
+	}
+	wg.Wait()
+	cpu := <-cpuDone
+	out := load{elapsed: measure, status: map[int]int{}, serverCPU: cpu[0], loadCPU: cpu[1]}
+	for _, r := range results {
+		for k, v := range r.status {
+			out.status[k] += v
+			out.requests += v
+		}
+		out.errors += r.errors
+		out.lat = append(out.lat, r.lat...)
+	}
+	slices.Sort(out.lat)
+	return out
+}
+
+var (
+	headerContentLength = []byte("content-length:")
+	headerConnClose     = []byte("connection: close")
+)
+
+// readResponse reads one response and discards its body.
+func readResponse(br *bufio.Reader) (code int, keepAlive bool, err error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, false, fmt.Errorf("bad status line %q", line)
+	}
+	code, err = strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, false, fmt.Errorf("bad status line %q", line)
+	}
+	length, keepAlive := 0, true
+	for {
+		h, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		lower := bytes.ToLower(h)
+		if v, ok := bytes.CutPrefix(lower, headerContentLength); ok {
+			length, err = strconv.Atoi(string(bytes.TrimSpace(v)))
+			if err != nil {
+				return 0, false, fmt.Errorf("bad content-length %q", h)
+			}
+		} else if bytes.HasPrefix(lower, headerConnClose) {
+			keepAlive = false
+		}
+	}
+	if _, err := io.CopyN(io.Discard, br, int64(length)); err != nil {
+		return 0, false, err
+	}
+	return code, keepAlive, nil
+}

@@ -1,0 +1,73 @@
+package collector
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/links"
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+)
+
+// transparentGIF is a 1×1 transparent GIF.
+var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// HandleEmailClick is GET /r/{token}: a tracked newsletter link. A valid
+// token redirects (302) to its signed target and, under the subscriber's
+// marketing consent, records the click. Anything else is a 400 with no
+// Location header: never an open redirect.
+func (c *Collector) HandleEmailClick(w http.ResponseWriter, r *http.Request) error {
+	l, err := c.consent.Links().Verify(httpapi.RouteVar(r, "token"))
+	if err != nil || l.Target == "" {
+		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "invalid link", Err: err}
+	}
+	c.recordEmail(l, store.EmailClick)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Location", l.Target)
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+// HandleEmailOpen is GET /p/{token}.gif: a newsletter's open pixel.
+func (c *Collector) HandleEmailOpen(w http.ResponseWriter, r *http.Request) error {
+	l, err := c.consent.Links().Verify(httpapi.RouteVar(r, "token"))
+	if err != nil {
+		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "invalid pixel", Err: err}
+	}
+	c.recordEmail(l, store.EmailOpen)
+	w.Header().Set("Content-Type", "image/gif")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(transparentGIF) // the reader has gone if this fails
+	return nil
+}
+
+// recordEmail stores an open or click when the subscriber's consent flags
+// grant marketing: campaign and link only, plus the target with analytics.
+// No IP or user agent is taken from the mail client.
+func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
+	if !l.Consent.Has(consent.Marketing) {
+		c.metrics.dropped.WithLabelValues("no_marketing").Inc()
+		return
+	}
+	if _, ok := c.sites.ByID(l.SiteID); !ok {
+		c.metrics.dropped.WithLabelValues("unknown_site").Inc()
+		return
+	}
+	now := c.now().UTC().Truncate(time.Second)
+	e := store.Event{
+		ID: uuid.New(), SiteID: l.SiteID, Type: typ, Time: now, ReceivedAt: now, Consent: uint8(l.Consent),
+		UTMMedium: "email", UTMCampaign: l.Campaign, UTMContent: l.LinkID,
+	}
+	if l.Consent.Has(consent.Analytics) {
+		e.Source, e.Target = "email", l.Target
+	}
+	if !c.buffer.Enqueue(e) {
+		c.metrics.dropped.WithLabelValues("busy").Inc()
+		return
+	}
+	c.metrics.accepted.Inc()
+}

@@ -1,0 +1,100 @@
+package links
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/footfall/footfall/collector/consent"
+)
+
+func newKeys(t testing.TB, n int) []consent.Key {
+	t.Helper()
+	var keys []consent.Key
+	for i := range n {
+		k, err := consent.NewKey(time.Now().Add(time.Duration(i) * time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func TestSignVerify(t *testing.T) {
+	keys := newKeys(t, 2)
+	s := NewSigner(keys)
+	l := Link{SiteID: 7, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale?x=1", Consent: consent.Analytics | consent.Marketing}
+	tok, err := s.Sign(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Verify(tok)
+	if err != nil || got != l {
+		t.Fatalf("Verify = %+v, %v; want %+v", got, err, l)
+	}
+	other, err := NewSigner(newKeys(t, 1)).Sign(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rebuild a token around a changed payload, keeping the signature.
+	forge := func(edit func(l *Link)) string {
+		m := l
+		edit(&m)
+		parts := strings.Split(tok, ".")
+		parts[2] = b64.EncodeToString(encode(m))
+		return strings.Join(parts, ".")
+	}
+	tests := []struct {
+		name, token string
+		want        error
+	}{
+		{"changed target", forge(func(l *Link) { l.Target = "https://evil.example/" }), ErrBadSignature},
+		{"changed campaign", forge(func(l *Link) { l.Campaign = "autumn" }), ErrBadSignature},
+		{"changed consent", forge(func(l *Link) { l.Consent = consent.All }), ErrBadSignature},
+		{"truncated", tok[:len(tok)-5], ErrMalformed},
+		{"no signature", tok[:strings.LastIndexByte(tok, '.')], ErrMalformed},
+		{"another key", other, ErrUnknownKey},
+		{"unsigned", "https://evil.example/", ErrMalformed},
+		{"empty", "", ErrMalformed},
+	}
+	for _, tt := range tests {
+		if _, err := s.Verify(tt.token); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Verify error %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	keys[1].Retired = true
+	s.Replace(keys)
+	if _, err := s.Verify(tok); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("retired key: %v, want ErrUnknownKey", err)
+	}
+}
+
+func TestSignRefusesBadLinks(t *testing.T) {
+	s := NewSigner(newKeys(t, 1))
+	for _, l := range []Link{
+		{Campaign: "c"},
+		{SiteID: 1},
+		{SiteID: 1, Campaign: "c", Target: "javascript:alert(1)"},
+		{SiteID: 1, Campaign: "c", Target: "/relative"},
+		{SiteID: 1, Campaign: "c", Consent: 8},
+	} {
+		if _, err := s.Sign(l); err == nil {
+			t.Errorf("Sign(%+v) succeeded", l)
+		}
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	s := NewSigner(newKeys(f, 1))
+	tok, _ := s.Sign(Link{SiteID: 1, Campaign: "c", LinkID: "l", Target: "https://example.test/"})
+	f.Add(tok)
+	f.Add("l1.x.y.z")
+	f.Fuzz(func(t *testing.T, token string) {
+		l, err := s.Verify(token)
+		if err == nil && l.Validate() != nil {
+			t.Fatalf("a verified token carries an invalid link: %+v", l)
+		}
+	})
+}

@@ -1,0 +1,1 @@
+INSERT INTO auth_token_uses (token_id, used_at);

@@ -1,0 +1,1 @@
+SELECT id, secret_hash, name, role, partner, all_sites, sites, created_at, last_used, revoked_at FROM auth_tokens WHERE id = ?

@@ -1,0 +1,1 @@
+SELECT id, email, password_hash, role, partner, all_sites, sites, created_at FROM auth_users WHERE id = ?

@@ -1,0 +1,2 @@
+DELETE FROM rollups
+WHERE site_id = :site AND granularity = :granularity AND window_start >= :from AND window_start < :to

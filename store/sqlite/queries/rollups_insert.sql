@@ -1,0 +1,12 @@
+-- Aggregates the windows of one site into rollups; the caller deleted their
+-- earlier rows in the same transaction.
+WITH {{rows}}
+INSERT INTO rollups (
+    site_id, granularity, window_start, dimension, value,
+    visitors, visits, pageviews, events, bounces, duration_s, engaged_ms, partial, run_version
+)
+SELECT :site, :granularity, win, dim, val,
+       COUNT(DISTINCT visitor_key), COUNT(DISTINCT visitor_key || ':' || session_id || ':' || sess),
+       SUM(pv), SUM(ev), SUM(bounce), SUM(dur), SUM(eng), :partial, :version
+FROM rollup_rows
+GROUP BY win, dim, val

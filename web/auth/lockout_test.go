@@ -1,0 +1,147 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestLoginLockout(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.addUser(t, "ana@example.test", RoleAnalyst)
+	e.addUser(t, "bob@example.test", RoleAnalyst)
+	try := func(email, password string) (int, string) {
+		rec := e.login(t, email, password)
+		return rec.Code, rec.Header().Get("Retry-After")
+	}
+	for i := 1; i <= 5; i++ {
+		if code, _ := try("ana@example.test", "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i, code)
+		}
+	}
+	// The 6th attempt is refused even with the right password, without
+	// checking it.
+	code, retry := try("ana@example.test", testPassword)
+	if code != http.StatusTooManyRequests || retry != "60" {
+		t.Fatalf("6th attempt: %d Retry-After %q, want 429 after 60", code, retry)
+	}
+	// Other accounts are not locked (from the same address: 5 < 20).
+	if code, _ := try("bob@example.test", testPassword); code != http.StatusOK {
+		t.Errorf("another account during the lock: %d, want 200", code)
+	}
+	e.clock.Add(30 * time.Second)
+	if code, retry := try("ana@example.test", testPassword); code != http.StatusTooManyRequests || retry != "30" {
+		t.Errorf("half-way through the lock: %d Retry-After %q, want 429 after 30", code, retry)
+	}
+	e.clock.Add(31 * time.Second)
+	// After the lock, another failure locks for twice as long.
+	if code, _ := try("ana@example.test", "wrong again"); code != http.StatusUnauthorized {
+		t.Fatalf("failure after the lock: %d, want 401", code)
+	}
+	if code, retry := try("ana@example.test", testPassword); code != http.StatusTooManyRequests || retry != "120" {
+		t.Errorf("after a 6th failure: %d Retry-After %q, want 429 after 120", code, retry)
+	}
+	e.clock.Add(121 * time.Second)
+	if code, _ := try("ana@example.test", testPassword); code != http.StatusOK {
+		t.Fatalf("after the lock expired: %d, want 200", code)
+	}
+	// A success clears the account's count.
+	for i := 1; i <= 4; i++ {
+		try("ana@example.test", "wrong password")
+	}
+	if code, _ := try("ana@example.test", testPassword); code != http.StatusOK {
+		t.Errorf("4 failures after a success: %d, want 200", code)
+	}
+}
+
+func TestLoginLockoutPerAddress(t *testing.T) {
+	e := newEnv(t, Options{LockAfterIP: 8})
+	e.addUser(t, "ana@example.test", RoleAnalyst)
+	from := func(remote, email, password string) int {
+		form := url.Values{"email": {email}, "password": {password}}
+		return e.do(t, request{method: http.MethodPost, path: "/login", form: form, remote: remote}).Code
+	}
+	// Eight different accounts guessed from one address lock the address.
+	for i := range 8 {
+		if code := from("198.51.100.7:1000", fmt.Sprintf("user%d@example.test", i), "guess guess guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	tests := []struct {
+		name, remote string
+		want         int
+	}{
+		{"the locked address", "198.51.100.7:2000", http.StatusTooManyRequests},
+		{"another address", "198.51.100.8:1000", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code := from(tt.remote, "ana@example.test", testPassword); code != tt.want {
+				t.Errorf("got %d, want %d", code, tt.want)
+			}
+		})
+	}
+	// IPv6 clients are counted by /64.
+	for i := range 8 {
+		from(fmt.Sprintf("[2001:db8:1:2::%x]:1000", i+1), fmt.Sprintf("v6user%d@example.test", i), "guess guess guess")
+	}
+	if code := from("[2001:db8:1:2:ffff::1]:1000", "ana@example.test", testPassword); code != http.StatusTooManyRequests {
+		t.Errorf("another address in the guessing /64: %d, want 429", code)
+	}
+	if code := from("[2001:db8:1:3::1]:1000", "ana@example.test", testPassword); code != http.StatusOK {
+		t.Errorf("an address in another /64: %d, want 200", code)
+	}
+}
+
+func TestLockoutDurations(t *testing.T) {
+	l := newLockout(5, time.Minute, time.Hour, 24*time.Hour, 100)
+	tests := []struct {
+		failures int
+		want     time.Duration
+	}{
+		{5, time.Minute},
+		{6, 2 * time.Minute},
+		{7, 4 * time.Minute},
+		{10, 32 * time.Minute},
+		{11, time.Hour},
+		{1000, time.Hour},
+	}
+	for _, tt := range tests {
+		if got := l.lockFor(tt.failures); got != tt.want {
+			t.Errorf("lockFor(%d) = %v, want %v", tt.failures, got, tt.want)
+		}
+	}
+}
+
+func TestLockoutForgetsAndStaysBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLockout(3, time.Minute, time.Hour, 24*time.Hour, 100)
+	for range 3 {
+		l.fail("ana", now)
+	}
+	if l.wait("ana", now) != time.Minute {
+		t.Fatalf("wait after 3 failures = %v, want 1m", l.wait("ana", now))
+	}
+	// A day later the failures are forgotten: one more does not lock.
+	later := now.Add(25 * time.Hour)
+	l.fail("ana", later)
+	if w := l.wait("ana", later); w != 0 {
+		t.Errorf("a failure a day after the others locks for %v", w)
+	}
+	// A flood of keys never grows the table past its limit, and the most
+	// recent lock survives it.
+	for i := range 1000 {
+		l.fail(fmt.Sprintf("flood-%d", i), later.Add(time.Duration(i)*time.Millisecond))
+	}
+	for range 3 {
+		l.fail("bob", later.Add(time.Second))
+	}
+	if n := len(l.keys); n > 100 {
+		t.Errorf("the table holds %d keys, want at most 100", n)
+	}
+	if w := l.wait("bob", later.Add(time.Second)); w != time.Minute {
+		t.Errorf("bob's lock after the flood: %v, want 1m", w)
+	}
+}

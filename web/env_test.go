@@ -1,0 +1,253 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/web"
+)
+
+// testSite is the site every test page reports to.
+const testSite = "shop.test"
+
+// uaMarker is in the browser's user agent and on the enricher's allow-list,
+// so headless Chromium's events are not flagged as bots.
+const uaMarker = "FootfallBrowserTest"
+
+// env is a collector built the way footfall serve builds it, on a fresh
+// SQLite store, behind a handler that records every request it is asked.
+type env struct {
+	t       *testing.T
+	st      *sqlite.Store
+	site    store.Site
+	consent *consent.Keyring
+	buffer  *collector.Buffer
+	web     *web.Handler
+	URL     string // the collector's origin, http://127.0.0.1:port
+
+	build   func(policyVersion uint32) http.Handler
+	handler atomic.Pointer[http.Handler]
+
+	mu       sync.Mutex
+	requests []request
+}
+
+// request is what the collector was asked.
+type request struct {
+	Method, Path string
+	Type         string // the event type of a POST /api/event body
+	Action       string // the action of a POST /api/consent body
+	GPC          bool   // Sec-GPC: 1
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.AddSite(ctx, testSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := collector.NewSites(st, time.Second)
+	if err := sites.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := collector.LoadConsentState(ctx, st, 400*24*time.Hour, 100*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buffer := collector.NewBuffer(st, collector.BufferOptions{
+		FlushInterval: 50 * time.Millisecond,
+		DrainTimeout:  5 * time.Second,
+		Discard:       func(e *store.Event) bool { return cs.Revoked(e.ConsentID) },
+	})
+	enricher, err := enrich.New(enrich.Options{AllowUA: []string{uaMarker}, Salts: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { buffer.Run(ctx) })
+	wg.Go(func() { cs.Run(ctx) })
+	wg.Go(func() { enricher.Run(ctx) })
+
+	e := &env{t: t, st: st, site: site, consent: cs.Keyring(), buffer: buffer}
+	e.build = func(policyVersion uint32) http.Handler {
+		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    consent:\n      policy_version: %d\n", testSite, policyVersion))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Enricher: enricher})
+		w, err := web.New(web.Options{Events: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.web = w
+		return server.New(server.Options{Collector: c, Web: w, Store: st})
+	}
+	e.setPolicy(1)
+	srv := httptest.NewServer(http.HandlerFunc(e.serve))
+	e.URL = srv.URL
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		wg.Wait()
+		enricher.Close()
+		st.Close()
+	})
+	return e
+}
+
+// setPolicy makes the collector serve the site's consent policy at version v,
+// as a restart with a changed config would.
+func (e *env) setPolicy(v uint32) {
+	h := e.build(v)
+	e.handler.Store(&h)
+}
+
+func (e *env) serve(w http.ResponseWriter, r *http.Request) {
+	req := request{Method: r.Method, Path: r.URL.Path, GPC: r.Header.Get("Sec-GPC") == "1"}
+	if r.Method == http.MethodPost && r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var b struct{ Type, Action string }
+		_ = json.Unmarshal(body, &b) // a malformed body is the collector's to answer
+		req.Type, req.Action = b.Type, b.Action
+	}
+	e.mu.Lock()
+	e.requests = append(e.requests, req)
+	e.mu.Unlock()
+	(*e.handler.Load()).ServeHTTP(w, r)
+}
+
+// asked returns the requests so far that match.
+func (e *env) asked(match func(request) bool) []request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []request
+	for _, r := range e.requests {
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// beacons counts the POST /api/event requests of an event type ("" for any).
+func (e *env) beacons(typ string) int {
+	return len(e.asked(func(r request) bool { return r.Path == "/api/event" && (typ == "" || r.Type == typ) }))
+}
+
+// waitBeacons waits until n beacons of typ have arrived.
+func (e *env) waitBeacons(typ string, n int) {
+	e.t.Helper()
+	waitFor(e.t, fmt.Sprintf("%d %q beacons", n, typ), func() bool { return e.beacons(typ) >= n })
+}
+
+// events writes out what the collector accepted and returns the stored rows.
+func (e *env) events() []store.Event {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.buffer.Flush(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	rows, err := e.st.Events(ctx, store.EventQuery{SiteID: e.site.ID, From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rows
+}
+
+// postEvent posts a beacon as a script would and returns the status.
+func (e *env) postEvent(body string) int {
+	e.t.Helper()
+	resp, err := http.Post(e.URL+"/api/event", "text/plain", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// grant records an accept-all decision and returns its token.
+func (e *env) grant() string {
+	e.t.Helper()
+	resp, err := http.Post(e.URL+"/api/consent", "application/json",
+		strings.NewReader(`{"site":"`+testSite+`","categories":{"analytics":true,"personalization":true,"marketing":true}}`))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("consent: status %d, %v", resp.StatusCode, err)
+	}
+	return out.Token
+}
+
+// signExpired returns a token, signed by the collector, that expired a day ago.
+func (e *env) signExpired() string {
+	e.t.Helper()
+	now := time.Now().Truncate(time.Second)
+	token, err := e.consent.Sign(consent.Claims{
+		ConsentID: uuid.New(), SiteID: e.site.ID, Categories: consent.All, PolicyVersion: 2,
+		Issued: now.Add(-30 * 24 * time.Hour), Expires: now.Add(-24 * time.Hour),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return token
+}
+
+// checkLastDecision checks that the ledger's newest record names the
+// language shown and the hash of that language's built-in banner text.
+func (e *env) checkLastDecision(lang string) {
+	e.t.Helper()
+	recs, err := e.st.ConsentRecords(context.Background(), e.site.ID, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(recs) == 0 {
+		e.t.Fatal("no consent record")
+	}
+	last := recs[len(recs)-1]
+	if want := config.DefaultBanner()[lang].Hash(); last.Language != lang || last.BannerHash != want {
+		e.t.Errorf("ledger records language %q, banner hash %.12s…; want %q, %.12s…", last.Language, last.BannerHash, lang, want)
+	}
+}
+
+// waitFor polls cond until it holds, for at most ten seconds: the browser
+// sends beacons on its own schedule.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}

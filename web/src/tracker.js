@@ -1,0 +1,166 @@
+// Footfall tracker: the script a site embeds. With analytics consent it
+// sends page views, clicks, custom events and engaged time; without it,
+// nothing. Decisions are made by the consent script (consent.js: the
+// banner, the JS consent API and the adapters for other consent platforms),
+// which this script imports only when a decision is needed or asked for.
+//
+// This is the readable source. The server serves it minified (web/build.go),
+// wrapped in a function; __CONSENT__ becomes the consent script's
+// content-hashed file name, "consent.<hash>.js".
+//
+// What it keeps (web/README.md):
+//   - before a decision: no cookie, no storage, no event sent or held; the
+//     only requests are this script, the policy and the consent script;
+//   - the decision is the first-party cookie footfall_consent, which the
+//     consent script writes: the signed token, or after a withdrawal an
+//     unsigned "r..<payload>." without categories;
+//   - the tab session id lives in sessionStorage only while analytics is
+//     granted.
+
+const w = window
+const d = document
+const l = location
+const me = d.currentScript
+const cfg = me.dataset // the data- attributes of this script's tag
+const listen = (t, e, f) => t.addEventListener(e, f, true)
+
+const site = cfg.site || l.hostname
+const api = cfg.api || new URL(me.src).origin
+const hashRouting = cfg.hashRouting != null
+// Excluded paths: comma-separated globs over the whole path, where *
+// stands for any characters, slashes included.
+const exclude = cfg.exclude && RegExp('^(' + cfg.exclude.replace(/[^\w\s,*]/g, '\\$&').replace(/\*/g, '.*').replace(/\s*,\s*/g, '|') + ')$')
+const downloads = RegExp('\\.(' + (cfg.downloadExt || 'pdf,zip,dmg,exe,csv,docx?,xlsx?,mp4').replace(/,/g, '|') + ')$', 'i')
+
+const SID = 'footfall_sid'
+const LAST = 'footfall_last' // the last page view's URL: a reload is not a new page view
+
+let policy = {} // GET /api/consent/policy: policy_version, max_age_days, texts, banner_hashes
+let state // the decision in force: {t: token, c: categories, v: policy version, e: expires}
+let on // analytics granted: tracking
+let sid
+let last // URL of the current page view
+let ref = d.referrer // referrer of the next page view
+let since // when the page last became visible (ms), undefined while hidden
+
+const storage = (f) => {
+  try {
+    f(sessionStorage)
+  } catch (e) {}
+}
+
+// current reports whether a decision counts: not expired, not made under
+// an older policy version. (A token expires max_age_days after it was
+// issued; a lowered max_age_days needs a policy version bump to ask again.)
+const current = (s) => s?.e > Date.now() / 1000 && !(policy.policy_version > s.v)
+
+const page = () => (hashRouting ? l.href : l.href.split('#')[0])
+
+// send delivers one event: sendBeacon, else (it refused the event) fetch
+// with keepalive, else (fetch failed, say a CSP blocked it) the pixel,
+// which takes the same JSON as its parameter e. Nothing leaves without
+// analytics consent.
+const send = (type, x) => {
+  if (!on || exclude?.test(l.pathname)) return
+  const s = JSON.stringify({ site, type, url: page(), token: state.t, sid, w: screen.width, ...x })
+  const u = api + '/api/event'
+  const pixel = () => (new Image().src = api + '/p.gif?e=' + encodeURIComponent(s))
+  navigator.sendBeacon(u, s) || fetch(u, { method: 'POST', body: s, keepalive: true }).catch(pixel)
+}
+
+// Engaged time: each visible span of a second or more, sent when the page
+// hides or changes.
+const flush = () => {
+  const t = Date.now()
+  if (t - since > 999) send('engagement', { url: last, ms: Math.min(t - since, 864e5) })
+  since = on && !d.hidden ? t : undefined
+}
+
+const pageview = () => {
+  const u = page()
+  if (!on || u == last) return
+  flush()
+  send('pageview', { url: u, referrer: ref })
+  ref = last = u
+  storage((s) => s.setItem(LAST, u))
+}
+
+// apply reads the cookie and starts or stops tracking to match. The cookie
+// holds "<v1|r>.<kid>.<payload>.<signature>", whose base64url payload is
+// version(1) consent id(16) site(4) categories(1) policy version(4)
+// issued(4) expires(4), big endian.
+const apply = () => {
+  const was = on
+  try {
+    const t = d.cookie.match(/footfall_consent=([^;]+)/)[1]
+    const b = atob(t.split('.')[2].replace(/-/g, '+').replace(/_/g, '/'))
+    const u = (i, n = 4) => [...b.slice(i, i + n)].reduce((x, c) => x * 256 + c.charCodeAt(), 0)
+    state = { t, c: u(21, 1), v: u(22), e: u(30) }
+  } catch (e) {
+    state = 0
+  }
+  on = current(state) && state.c & 1
+  if (!on) {
+    sid = last = since = undefined
+    storage((s) => (s.removeItem(SID), s.removeItem(LAST)))
+  } else if (!was) {
+    storage((s) => {
+      s.setItem(SID, (sid = s.getItem(SID) || '' + Math.random()))
+      last = s.getItem(LAST)
+    })
+    flush()
+    pageview()
+  }
+}
+
+// Page changes of single-page apps (popstate also follows changes of the
+// fragment, for hash routing). These hooks do nothing until on.
+for (const k of ['pushState', 'replaceState']) {
+  const o = history[k]
+  history[k] = function () {
+    o.apply(this, arguments)
+    pageview()
+  }
+}
+listen(w, 'popstate', pageview)
+listen(d, 'visibilitychange', flush)
+listen(w, 'pagehide', flush)
+
+// consent hands a command to the consent script, imported on first use:
+// ["consent", decision or "withdraw", meta], ["start"] or ["settings"].
+// That script writes the cookie, then calls u() to make the tracker follow.
+let loaded
+const consent = (x) => (loaded ||= import(api + '/' + __CONSENT__)).then((m) => m.default({ a: cfg, p: policy, u: apply }, x))
+
+// Commands run one after another, after the policy has been read, so that
+// a queued event sees the decision the commands before it made. An event
+// without analytics consent is dropped at once, never held for later.
+let chain = fetch(api + '/api/consent/policy?site=' + site)
+  .then((r) => r.json())
+  .then((p) => (policy = p), () => 0)
+  .then(apply)
+const run = (a) => {
+  chain = chain.then(() => (a[0] == 'event' ? send('event', { name: a[1], props: a[2] }) : consent(a))).catch(() => 0)
+}
+const queued = w.footfall?.q
+w.footfall = (...a) => run(a)
+queued?.map(run)
+
+// Clicks: the consent settings link, tagged elements, outbound links and
+// downloads. Capture phase, so a page's stopPropagation hides nothing.
+const click = (e) => {
+  const t = e.target
+  if (t.closest('[data-footfall-consent-settings]')) return e.preventDefault(), run(['settings'])
+  // The nearest tagged element or link decides.
+  const a = t.closest('[data-footfall-event],a[href]')
+  const name = a?.dataset.footfallEvent || (/^http/.test(a?.protocol) && (a.host != l.host ? 'outbound' : downloads.test(a.pathname) && 'download'))
+  const props = {}
+  for (const at of a?.attributes || []) if (at.name.startsWith('data-footfall-prop-')) props[at.name.slice(19)] = at.value
+  if (name) send('click', { name, target: a.href, props })
+}
+listen(d, 'click', click)
+
+// The consent script starts when a decision is needed (the banner asks,
+// unless data-banner="off") or the page has its own consent platform
+// (Google Consent Mode, IAB TCF) whose decisions it follows.
+chain.then(() => (!current(state) || w.dataLayer || w.__tcfapi) && run(['start']))
