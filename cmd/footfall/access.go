@@ -181,7 +181,7 @@ func userAddCommand(stdin io.Reader) *command {
 			fmt.Fprintf(env.stdout, "password: %s\n", password)
 			fmt.Fprintln(env.stderr, "The generated password is shown once, above: hand it to the user now.")
 		}
-		return nil
+		return audit(ctx, st, "cli", "user_add", u.ID, map[string]any{"role": u.Role, "partner": u.Partner, "sites": u.Sites})
 	}
 	return c
 }
@@ -277,7 +277,7 @@ func userDeleteCommand() *command {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "deleted user %s (id %s)\n", u.Email, u.ID)
-		return nil
+		return audit(ctx, st, "cli", "user_delete", u.ID, nil)
 	}
 	return c
 }
@@ -318,7 +318,7 @@ func tokenCreateCommand() *command {
 		}
 		fmt.Fprintln(env.stdout, secret)
 		fmt.Fprintf(env.stderr, "Created token %s (role %s, sites %s). It is shown once, above: store it now.\n", tok.ID, tok.Role, grant.sites.scope())
-		return nil
+		return audit(ctx, st, "cli", "token_create", tok.ID, map[string]any{"role": tok.Role, "partner": tok.Partner, "sites": tok.Sites, "name": tok.Name})
 	}
 	return c
 }
@@ -400,7 +400,7 @@ func tokenRevokeCommand() *command {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "revoked token %s\n", args[0])
-		return nil
+		return audit(ctx, st, "cli", "token_revoke", args[0], nil)
 	}
 	return c
 }

@@ -74,7 +74,7 @@ func siteAddCommand() *command {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added site %s (id %d)\n", site.Domain, site.ID)
-		return nil
+		return audit(ctx, st, "cli", "site_add", site.Domain, map[string]any{"id": site.ID})
 	}
 	return c
 }

@@ -259,7 +259,7 @@ func consentRotateCommand() *command {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "new signing key %s\n", k.ID)
-		return nil
+		return audit(ctx, st, "cli", "consent_key_rotate", k.ID, nil)
 	}
 	return c
 }
@@ -303,7 +303,7 @@ func consentRetireCommand() *command {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "retired key %s\n", args[0])
-		return nil
+		return audit(ctx, st, "cli", "consent_key_retire", args[0], nil)
 	}
 	return c
 }

@@ -86,5 +86,5 @@ func export(ctx context.Context, env *runEnv, e exportFlags) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "wrote %d rows in %d files and manifest.json to %s\n", m.Rows, len(m.Files), e.out)
-	return nil
+	return audit(ctx, st, "cli", "export", p.Name, map[string]any{"from": e.from, "to": e.to, "rows": m.Rows, "files": len(m.Files)})
 }

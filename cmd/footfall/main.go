@@ -40,6 +40,7 @@ func commands() []*command {
 		consentRetireCommand(),
 		retentionCommand(),
 		linkSignCommand(),
+		auditCommand(),
 		userAddCommand(os.Stdin),
 		userListCommand(),
 		userDeleteCommand(),

@@ -86,7 +86,10 @@ func retentionCommand() *command {
 			verb = "would remove"
 		}
 		fmt.Fprintf(env.stdout, "%s %d raw events, %d raw IPs, %d consent ledger records\n", verb, res.Events, res.IPs, res.LedgerRecords)
-		return nil
+		if dryRun {
+			return nil
+		}
+		return audit(ctx, st, "cli", "retention", "", res)
 	}
 	return c
 }

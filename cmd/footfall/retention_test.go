@@ -36,3 +36,35 @@ func TestRetentionCommand(t *testing.T) {
 		t.Errorf("run: exit %d %s", code, out)
 	}
 }
+
+// Administrative commands leave a trace in the audit log, and no secret.
+func TestAdminCommandsAreAudited(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	steps := [][]string{
+		{"site", "add", "-store", dsn, "example.test"},
+		{"token", "create", "-store", dsn, "-role", "analyst"},
+		{"retention", "-store", dsn},
+	}
+	var token string
+	for _, s := range steps {
+		code, out, errOut := footfall(t, nil, s...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", s, code, errOut)
+		}
+		if s[0] == "token" {
+			token = strings.TrimSpace(out)
+		}
+	}
+	code, out, errOut := footfall(t, nil, "audit", "-store", dsn)
+	if code != 0 {
+		t.Fatalf("audit: exit %d %s", code, errOut)
+	}
+	for _, want := range []string{"site_add", "example.test", "token_create", "retention"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, out)
+		}
+	}
+	if token == "" || strings.Contains(out, token) || strings.Contains(out, token[len(token)-20:]) {
+		t.Errorf("audit log holds the token (or none was made):\n%s", out)
+	}
+}

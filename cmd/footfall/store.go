@@ -44,6 +44,7 @@ type backend interface {
 	Tokens(ctx context.Context) ([]store.Token, error)
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	retainer
+	auditor
 	aggregator.Store
 	aggregator.CellSource
 	Close() error

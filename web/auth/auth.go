@@ -122,9 +122,17 @@ type Store interface {
 	DeleteSessionsBefore(ctx context.Context, createdBefore time.Time) error
 }
 
+// Auditor keeps the audit log of administrative actions.
+type Auditor interface {
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
+}
+
 // Options are what an Auth needs. Only Store is required.
 type Options struct {
 	Store Store
+	// Audit receives logins, failed logins, lockouts and logouts; nil
+	// records nothing.
+	Audit Auditor
 	// TrustedProxies are the reverse proxies whose forwarding headers are
 	// believed (serve's -trusted-proxies): X-Forwarded-For and friends for
 	// the client address the lockout counts, and X-Forwarded-Proto: https

@@ -60,6 +60,7 @@ func newEnv(t *testing.T, opts Options) *env {
 	}
 	c := &clock{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	opts.Store = st
+	opts.Audit = st
 	opts.Now = c.Now
 	a := New(opts)
 

@@ -165,6 +165,7 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 	if wait := max(a.accounts.wait(email, now), a.addrs.wait(addr, now)); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		a.log.Info("login refused: locked after repeated failures")
+		a.audit(r.Context(), "", "login_locked", "")
 		return httpapi.Errorf(http.StatusTooManyRequests, "too many failed logins; try again later")
 	}
 	u, err := a.store.UserByEmail(r.Context(), email)
@@ -182,6 +183,7 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 		a.accounts.fail(email, now)
 		a.addrs.fail(addr, now)
 		a.log.Info("login failed", "user_id", u.ID)
+		a.audit(r.Context(), "", "login_failed", u.ID)
 		return errBadLogin
 	}
 	a.accounts.reset(email)
@@ -197,6 +199,7 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.pruneSessions(r.Context(), now)
 	a.log.Info("login", "user_id", u.ID)
+	a.audit(r.Context(), "user:"+u.ID, "login", u.ID)
 
 	http.SetCookie(w, a.cookie(r, cookieEncoding.EncodeToString(secret[:]), int(a.opts.SessionMaxAge.Seconds())))
 	if next != "" {
@@ -246,6 +249,7 @@ func (a *Auth) HandleLogout(w http.ResponseWriter, r *http.Request) error {
 				if err := a.store.DeleteSession(r.Context(), id); err != nil {
 					return err
 				}
+				a.audit(r.Context(), "session", "logout", "")
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
@@ -340,4 +344,19 @@ func localPath(next string) bool {
 	}
 	u, err := url.Parse(next)
 	return err == nil && u.Scheme == "" && u.Host == ""
+}
+
+// audit appends an entry to the audit log. A failure is logged, not
+// returned: the audit log must not lock administrators out.
+func (a *Auth) audit(ctx context.Context, actor, action, target string) {
+	if a.opts.Audit == nil {
+		return
+	}
+	if actor == "" {
+		actor = "anonymous"
+	}
+	e := store.AuditEntry{Time: a.opts.Now().UTC().Truncate(time.Second), Actor: actor, Action: action, Target: target, Detail: "{}"}
+	if err := a.opts.Audit.AppendAudit(ctx, e); err != nil {
+		a.log.Warn("audit log write failed", "action", action, "err", err)
+	}
 }
