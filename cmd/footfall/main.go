@@ -41,6 +41,8 @@ func commands() []*command {
 		retentionCommand(),
 		linkSignCommand(),
 		auditCommand(),
+		eraseCommand(),
+		accessCommand(),
 		userAddCommand(os.Stdin),
 		userListCommand(),
 		userDeleteCommand(),

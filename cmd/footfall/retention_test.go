@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +67,42 @@ func TestAdminCommandsAreAudited(t *testing.T) {
 	}
 	if token == "" || strings.Contains(out, token) || strings.Contains(out, token[len(token)-20:]) {
 		t.Errorf("audit log holds the token (or none was made):\n%s", out)
+	}
+}
+
+// An operator's erasure prints a receipt listing exactly what went, and a
+// follow-up access request finds nothing.
+func TestEraseAndAccess(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
+		t.Fatal(errOut)
+	}
+	addr, stop := startServe(t, "-store", dsn)
+	token := grant(t, addr, "example.test")
+	for i := range 3 {
+		body := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/%d","user_id":"u-1","token":%q}`, i, token)
+		if code := postEvent(t, addr, body); code != 202 {
+			t.Fatalf("post: %d", code)
+		}
+	}
+	stop()
+	code, out, errOut := footfall(t, nil, "access", "-store", dsn, "-user-id", "u-1")
+	if code != 0 || strings.Count(out, `"ID":`) != 3 {
+		t.Fatalf("access: exit %d, %d events\n%s%s", code, strings.Count(out, `"ID":`), out, errOut)
+	}
+	code, out, errOut = footfall(t, nil, "erase", "-store", dsn, "-user-id", "u-1")
+	if code != 0 || !strings.Contains(out, `"erased_events":3`) {
+		t.Fatalf("erase: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = footfall(t, nil, "access", "-store", dsn, "-user-id", "u-1")
+	if code != 0 || !strings.Contains(out, `"events": []`) {
+		t.Errorf("access after erasure: exit %d\n%s", code, out)
+	}
+	code, out, _ = footfall(t, nil, "audit", "-store", dsn)
+	if !strings.Contains(out, "erase") || !strings.Contains(out, "access") {
+		t.Errorf("audit log lacks the erasure or the access:\n%s", out)
+	}
+	if code, _, errOut := footfall(t, nil, "erase", "-store", dsn, "-ip", "203.0.113.5"); code != 2 || !strings.Contains(errOut, "-ip needs -site") {
+		t.Errorf("erase -ip without -site: exit %d %s", code, errOut)
 	}
 }

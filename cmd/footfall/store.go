@@ -45,6 +45,8 @@ type backend interface {
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	retainer
 	auditor
+	SubjectEvents(ctx context.Context, sub store.Subject) ([]store.Event, error)
+	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 	aggregator.Store
 	aggregator.CellSource
 	Close() error

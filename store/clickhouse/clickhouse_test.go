@@ -50,6 +50,14 @@ func TestRetentionClickHouse(t *testing.T) {
 	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return open(t) })
 }
 
+func TestAuditClickHouse(t *testing.T) {
+	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return open(t) })
+}
+
+func TestSubjectsClickHouse(t *testing.T) {
+	storetest.RunSubjects(t, func(t *testing.T) storetest.SubjectBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }

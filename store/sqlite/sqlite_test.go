@@ -2,8 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/footfall/footfall/store"
 
 	"github.com/footfall/footfall/store/sqlite"
 	"github.com/footfall/footfall/store/storetest"
@@ -47,4 +52,31 @@ func TestRetentionSQLite(t *testing.T) {
 
 func TestAccessSQLite(t *testing.T) {
 	storetest.RunAccess(t, func(t *testing.T) storetest.AccessBackend { return Open(t) })
+}
+
+func TestAuditSQLite(t *testing.T) {
+	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return Open(t) })
+}
+
+// The audit log refuses changes and deletions.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	s := Open(t)
+	ctx := context.Background()
+	if err := s.AppendAudit(ctx, store.AuditEntry{Time: time.Now(), Actor: "cli", Action: "config", Detail: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{"UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"} {
+		if _, err := db.ExecContext(ctx, stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want the append-only refusal", stmt, err)
+		}
+	}
+}
+
+func TestSubjectsSQLite(t *testing.T) {
+	storetest.RunSubjects(t, func(t *testing.T) storetest.SubjectBackend { return Open(t) })
 }

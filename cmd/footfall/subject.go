@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
+)
+
+// subjectFlags name the subject of an erasure or access request.
+type subjectFlags struct {
+	consentID, userID, ip, site string
+}
+
+func (f *subjectFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.consentID, "consent-id", "", "the visitor's consent `id`")
+	fs.StringVar(&f.userID, "user-id", "", "a signed-in user `id` (as the site sent it)")
+	fs.StringVar(&f.ip, "ip", "", "a raw client `IP` (only events whose raw IP is still kept); needs -site")
+	fs.StringVar(&f.site, "site", "", "`domain` of the site, with -ip")
+}
+
+func (f *subjectFlags) check() []error {
+	n := 0
+	for _, v := range []string{f.consentID, f.userID, f.ip} {
+		if v != "" {
+			n++
+		}
+	}
+	var errs []error
+	if n != 1 {
+		errs = append(errs, errors.New("give exactly one of -consent-id, -user-id or -ip"))
+	}
+	if f.consentID != "" {
+		if _, err := uuid.Parse(f.consentID); err != nil {
+			errs = append(errs, errors.New("-consent-id: want a UUID"))
+		}
+	}
+	if f.ip != "" {
+		if _, err := netip.ParseAddr(f.ip); err != nil {
+			errs = append(errs, fmt.Errorf("-ip: %q is not an IP address", f.ip))
+		}
+		if f.site == "" {
+			errs = append(errs, errors.New("-ip needs -site"))
+		}
+	}
+	return errs
+}
+
+// subject resolves the flags to a store.Subject (check has validated them).
+func (f *subjectFlags) subject(ctx context.Context, st backend) (store.Subject, string, error) {
+	switch {
+	case f.consentID != "":
+		id, _ := uuid.Parse(f.consentID)
+		return store.Subject{ConsentID: id}, "consent:" + id.String(), nil
+	case f.userID != "":
+		return store.Subject{UserID: f.userID}, "user_id", nil
+	}
+	sites, err := siteArg(ctx, st, f.site)
+	if err != nil {
+		return store.Subject{}, "", err
+	}
+	// The audit log names the site, not the IP.
+	return store.Subject{IP: f.ip, SiteID: sites[0].ID}, "ip on " + sites[0].Domain, nil
+}
+
+// erasureReceipt is what footfall erase prints and the audit log keeps.
+type erasureReceipt struct {
+	Subject      string    `json:"subject"`
+	ErasedEvents int64     `json:"erased_events"`
+	ErasedAt     time.Time `json:"erased_at"`
+	Scope        string    `json:"scope"`
+}
+
+func eraseCommand() *command {
+	var common commonFlags
+	var sub subjectFlags
+	c := &command{
+		name: "erase",
+		summary: "Erase every raw event of one subject (a consent id, a user id, or a raw IP on one site) and print a receipt. " +
+			"The consent ledger keeps its records as proof; published aggregates hold no subject.",
+		flags: flag.NewFlagSet("erase", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	sub.register(c.flags)
+	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		s, label, err := sub.subject(ctx, st)
+		if err != nil {
+			return err
+		}
+		n, err := st.EraseSubject(ctx, s)
+		if err != nil {
+			return err
+		}
+		r := erasureReceipt{Subject: label, ErasedEvents: n, ErasedAt: time.Now().UTC().Truncate(time.Second), Scope: "raw events"}
+		if err := json.NewEncoder(env.stdout).Encode(r); err != nil {
+			return err
+		}
+		return audit(ctx, st, "cli", "erase", label, r)
+	}
+	return c
+}
+
+func accessCommand() *command {
+	var common commonFlags
+	var sub subjectFlags
+	c := &command{
+		name:    "access",
+		summary: "Print, as JSON, every raw event held about one subject (a consent id, a user id, or a raw IP on one site): the answer to a subject access request.",
+		flags:   flag.NewFlagSet("access", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	sub.register(c.flags)
+	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
+	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+		st, err := common.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		s, label, err := sub.subject(ctx, st)
+		if err != nil {
+			return err
+		}
+		events, err := st.SubjectEvents(ctx, s)
+		if err != nil {
+			return err
+		}
+		if events == nil {
+			events = []store.Event{}
+		}
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"subject": label, "events": events}); err != nil {
+			return err
+		}
+		return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(events)})
+	}
+	return c
+}

@@ -1,0 +1,1 @@
+SELECT count() FROM events FINAL WHERE site_id = ? AND ip = ?;

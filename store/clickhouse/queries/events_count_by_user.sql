@@ -1,0 +1,1 @@
+SELECT count() FROM events FINAL WHERE user_id = ?;

@@ -1,0 +1,1 @@
+ALTER TABLE events DELETE WHERE site_id = ? AND ip = ?;

@@ -1,0 +1,1 @@
+ALTER TABLE events DELETE WHERE user_id = ?;
