@@ -1,0 +1,287 @@
+// Package admin is the administrators' API: erasure and access requests
+// for one subject, signed newsletter links, and the audit log. Every
+// handler requires the admin role (web/auth) and records what it did in
+// the audit log under the administrator's id.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/links"
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/web/auth"
+)
+
+// Store is what the admin API reads and changes.
+type Store interface {
+	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
+	SubjectEvents(ctx context.Context, sub store.Subject) ([]store.Event, error)
+	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	AuditLog(ctx context.Context, from, to time.Time, limit int) ([]store.AuditEntry, error)
+}
+
+// Options are what the admin API needs.
+type Options struct {
+	Store Store
+	// Links signs newsletter links (the collector's signer, so its keys
+	// rotate with the consent keys).
+	Links *links.Signer
+	// Flush writes out the collector's queued events, so an erasure also
+	// covers events accepted a moment before it.
+	Flush func(ctx context.Context) error
+	Now   func() time.Time
+}
+
+// API serves the admin endpoints.
+type API struct {
+	opts Options
+}
+
+// New returns the admin API.
+func New(opts Options) *API {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Flush == nil {
+		opts.Flush = func(context.Context) error { return nil }
+	}
+	return &API{opts: opts}
+}
+
+// subjectBody names a subject, as JSON (erase) or query parameters (access).
+type subjectBody struct {
+	ConsentID string `json:"consent_id"`
+	UserID    string `json:"user_id"`
+	IP        string `json:"ip"`
+	Site      string `json:"site"`
+}
+
+func (a *API) subject(ctx context.Context, b subjectBody) (store.Subject, string, error) {
+	n := 0
+	for _, v := range []string{b.ConsentID, b.UserID, b.IP} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "give exactly one of consent_id, user_id or ip (with site)")
+	}
+	switch {
+	case b.ConsentID != "":
+		id, err := uuid.Parse(b.ConsentID)
+		if err != nil {
+			return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "consent_id: want a UUID")
+		}
+		return store.Subject{ConsentID: id}, "consent:" + id.String(), nil
+	case b.UserID != "":
+		if len(b.UserID) > 128 {
+			return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "user_id: at most 128 bytes")
+		}
+		return store.Subject{UserID: b.UserID}, "user_id", nil
+	}
+	if _, err := netip.ParseAddr(b.IP); err != nil {
+		return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "ip: not an IP address")
+	}
+	site, err := a.site(ctx, b.Site)
+	if err != nil {
+		return store.Subject{}, "", err
+	}
+	return store.Subject{IP: b.IP, SiteID: site.ID}, "ip on " + site.Domain, nil
+}
+
+func (a *API) site(ctx context.Context, domain string) (store.Site, error) {
+	d, err := store.NormalizeDomain(domain)
+	if err != nil {
+		return store.Site{}, httpapi.Errorf(http.StatusBadRequest, "site: %v", err)
+	}
+	s, err := a.opts.Store.SiteByDomain(ctx, d)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Site{}, httpapi.Errorf(http.StatusNotFound, "unknown site %q", d)
+	}
+	return s, err
+}
+
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 8<<10))
+	if err != nil {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "body over 8 KiB")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "malformed JSON", Err: err}
+	}
+	return nil
+}
+
+// audit records an action under the administrator who took it.
+func (a *API) audit(r *http.Request, action, target string, detail any) error {
+	p, _ := auth.FromRequest(r)
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	return a.opts.Store.AppendAudit(r.Context(), store.AuditEntry{
+		Time: a.opts.Now().UTC().Truncate(time.Second), Actor: string(p.Kind) + ":" + p.ID,
+		Action: action, Target: target, Detail: string(d),
+	})
+}
+
+// Receipt says what an erasure removed.
+type Receipt struct {
+	Subject      string    `json:"subject"`
+	ErasedEvents int64     `json:"erased_events"`
+	ErasedAt     time.Time `json:"erased_at"`
+	Scope        string    `json:"scope"`
+}
+
+// HandleErase is POST /api/v1/admin/erase {consent_id | user_id | ip+site}.
+func (a *API) HandleErase(w http.ResponseWriter, r *http.Request) error {
+	var b subjectBody
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	sub, label, err := a.subject(r.Context(), b)
+	if err != nil {
+		return err
+	}
+	if err := a.opts.Flush(r.Context()); err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
+	}
+	n, err := a.opts.Store.EraseSubject(r.Context(), sub)
+	if err != nil {
+		return err
+	}
+	receipt := Receipt{Subject: label, ErasedEvents: n, ErasedAt: a.opts.Now().UTC().Truncate(time.Second), Scope: "raw events"}
+	if err := a.audit(r, "erase", label, receipt); err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, receipt)
+	return nil
+}
+
+// HandleAccess is GET /api/v1/admin/access?consent_id=|user_id=|ip=&site=.
+func (a *API) HandleAccess(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	sub, label, err := a.subject(r.Context(), subjectBody{ConsentID: q.Get("consent_id"), UserID: q.Get("user_id"), IP: q.Get("ip"), Site: q.Get("site")})
+	if err != nil {
+		return err
+	}
+	events, err := a.opts.Store.SubjectEvents(r.Context(), sub)
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []store.Event{}
+	}
+	if err := a.audit(r, "access", label, map[string]int{"events": len(events)}); err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"subject": label, "events": events})
+	return nil
+}
+
+// linkBody is POST /api/v1/admin/links, for newsletter tools.
+type linkBody struct {
+	Site     string   `json:"site"`
+	Campaign string   `json:"campaign"`
+	Link     string   `json:"link"`
+	Target   string   `json:"target"`
+	Consent  []string `json:"consent"` // the subscriber's: analytics, marketing
+}
+
+// HandleLinks signs a newsletter link and open pixel.
+func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
+	var b linkBody
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	site, err := a.site(r.Context(), b.Site)
+	if err != nil {
+		return err
+	}
+	m := map[string]bool{}
+	for _, c := range b.Consent {
+		m[c] = true
+	}
+	granted, err := consent.ParseCategories(m)
+	if err != nil {
+		return httpapi.Errorf(http.StatusBadRequest, "consent: %v", err)
+	}
+	tok, err := a.opts.Links.Sign(links.Link{SiteID: site.ID, Campaign: b.Campaign, LinkID: b.Link, Target: b.Target, Consent: granted})
+	if err != nil {
+		return httpapi.Errorf(http.StatusBadRequest, "%v", err)
+	}
+	base := "http://" + r.Host
+	if r.TLS != nil {
+		base = "https://" + r.Host
+	}
+	out := map[string]any{"token": tok, "open_url": base + "/p/" + tok + ".gif", "recorded": granted.Has(consent.Marketing)}
+	if b.Target != "" {
+		out["click_url"] = base + "/r/" + tok
+	}
+	if err := a.audit(r, "link_sign", site.Domain, map[string]string{"campaign": b.Campaign, "link": b.Link}); err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// HandleAudit is GET /api/v1/admin/audit?from=YYYY-MM-DD&to=YYYY-MM-DD&limit=N.
+func (a *API) HandleAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	to := a.opts.Now().UTC().Truncate(24 * time.Hour)
+	from := to.AddDate(0, 0, -30)
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return httpapi.Errorf(http.StatusBadRequest, "%s: want YYYY-MM-DD", p.name)
+			}
+			*p.dst = t
+		}
+	}
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return httpapi.Errorf(http.StatusBadRequest, "limit: want 1 to 10000")
+		}
+		limit = n
+	}
+	entries, err := a.opts.Store.AuditLog(r.Context(), from, to.Add(24*time.Hour), limit)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		Time   time.Time       `json:"time"`
+		Actor  string          `json:"actor"`
+		Action string          `json:"action"`
+		Target string          `json:"target"`
+		Detail json.RawMessage `json:"detail"`
+	}
+	out := make([]entry, 0, len(entries))
+	for _, e := range entries {
+		d := json.RawMessage(e.Detail)
+		if !json.Valid(d) {
+			d = json.RawMessage(strconv.Quote(e.Detail))
+		}
+		out = append(out, entry{e.Time, e.Actor, e.Action, strings.TrimSpace(e.Target), d})
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"entries": out})
+	return nil
+}
