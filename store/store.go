@@ -161,3 +161,12 @@ type Migration struct {
 	Name      string
 	AppliedAt time.Time
 }
+
+// PolicyVersion is a consent policy version of a site and when it took
+// effect (when a server first ran with it): the notice visitors and
+// analysts see when the privacy statement changes.
+type PolicyVersion struct {
+	SiteID  uint32    `json:"-"`
+	Version uint32    `json:"version"`
+	Since   time.Time `json:"since"`
+}

@@ -58,6 +58,10 @@ func TestSubjectsClickHouse(t *testing.T) {
 	storetest.RunSubjects(t, func(t *testing.T) storetest.SubjectBackend { return open(t) })
 }
 
+func TestPolicyVersionsClickHouse(t *testing.T) {
+	storetest.RunPolicyVersions(t, func(t *testing.T) storetest.PolicyBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }

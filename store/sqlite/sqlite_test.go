@@ -80,3 +80,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 func TestSubjectsSQLite(t *testing.T) {
 	storetest.RunSubjects(t, func(t *testing.T) storetest.SubjectBackend { return Open(t) })
 }
+
+func TestPolicyVersionsSQLite(t *testing.T) {
+	storetest.RunPolicyVersions(t, func(t *testing.T) storetest.PolicyBackend { return Open(t) })
+}

@@ -1,0 +1,1 @@
+INSERT INTO policy_versions (site_id, version, since);

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO policy_versions (site_id, version, since) VALUES (?, ?, ?)
