@@ -137,7 +137,7 @@ func userAddCommand(stdin io.Reader) *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		password, generated := "", false
 		var err error
 		switch {
@@ -158,11 +158,6 @@ func userAddCommand(stdin io.Reader) *command {
 		default:
 			password, generated = auth.GeneratePassword(), true
 		}
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		sites, err := grant.sites.resolve(ctx, st)
 		if err != nil {
 			return err
@@ -182,7 +177,7 @@ func userAddCommand(stdin io.Reader) *command {
 			fmt.Fprintln(env.stderr, "The generated password is shown once, above: hand it to the user now.")
 		}
 		return audit(ctx, st, "cli", "user_add", u.ID, map[string]any{"role": u.Role, "partner": u.Partner, "sites": u.Sites})
-	}
+	})
 	return c
 }
 
@@ -216,12 +211,7 @@ func userListCommand() *command {
 	}
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		users, err := st.Users(ctx)
 		if err != nil {
 			return err
@@ -236,7 +226,7 @@ func userListCommand() *command {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.ID, u.Role, dash(u.Partner), names(u.Sites), u.CreatedAt.Format(time.DateOnly))
 		}
 		return tw.Flush()
-	}
+	})
 	return c
 }
 
@@ -259,13 +249,8 @@ func userDeleteCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, args []string) error {
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
 		email, _ := auth.NormalizeEmail(args[0])
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		u, err := st.UserByEmail(ctx, email)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no user has e-mail %s", email)
@@ -278,7 +263,7 @@ func userDeleteCommand() *command {
 		}
 		fmt.Fprintf(env.stdout, "deleted user %s (id %s)\n", u.Email, u.ID)
 		return audit(ctx, st, "cli", "user_delete", u.ID, nil)
-	}
+	})
 	return c
 }
 
@@ -299,12 +284,7 @@ func tokenCreateCommand() *command {
 		errs := append(common.check(), noArgs(args)...)
 		return append(errs, grant.check()...)
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := grant.sites.resolve(ctx, st)
 		if err != nil {
 			return err
@@ -319,7 +299,7 @@ func tokenCreateCommand() *command {
 		fmt.Fprintln(env.stdout, secret)
 		fmt.Fprintf(env.stderr, "Created token %s (role %s, sites %s). It is shown once, above: store it now.\n", tok.ID, tok.Role, grant.sites.scope())
 		return audit(ctx, st, "cli", "token_create", tok.ID, map[string]any{"role": tok.Role, "partner": tok.Partner, "sites": tok.Sites, "name": tok.Name})
-	}
+	})
 	return c
 }
 
@@ -332,12 +312,7 @@ func tokenListCommand() *command {
 	}
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		tokens, err := st.Tokens(ctx)
 		if err != nil {
 			return err
@@ -361,7 +336,7 @@ func tokenListCommand() *command {
 				t.CreatedAt.Format(time.RFC3339), used, state)
 		}
 		return tw.Flush()
-	}
+	})
 	return c
 }
 
@@ -388,12 +363,7 @@ func tokenRevokeCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, args []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
 		if err := st.RevokeToken(ctx, args[0], time.Now()); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no token has id %s", args[0])
 		} else if err != nil {
@@ -401,6 +371,6 @@ func tokenRevokeCommand() *command {
 		}
 		fmt.Fprintf(env.stdout, "revoked token %s\n", args[0])
 		return audit(ctx, st, "cli", "token_revoke", args[0], nil)
-	}
+	})
 	return c
 }

@@ -59,13 +59,8 @@ func siteAddCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, args []string) error {
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
 		domain, _ := store.NormalizeDomain(args[0])
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		site, err := st.AddSite(ctx, domain)
 		if errors.Is(err, store.ErrSiteExists) {
 			return fmt.Errorf("site %s is already registered", domain)
@@ -75,7 +70,7 @@ func siteAddCommand() *command {
 		}
 		fmt.Fprintf(env.stdout, "added site %s (id %d)\n", site.Domain, site.ID)
 		return audit(ctx, st, "cli", "site_add", site.Domain, map[string]any{"id": site.ID})
-	}
+	})
 	return c
 }
 
@@ -88,12 +83,7 @@ func siteListCommand() *command {
 	}
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := st.Sites(ctx)
 		if err != nil {
 			return err
@@ -104,7 +94,7 @@ func siteListCommand() *command {
 			fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Domain, s.ID, s.CreatedAt.Format("2006-01-02"))
 		}
 		return tw.Flush()
-	}
+	})
 	return c
 }
 

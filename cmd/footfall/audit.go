@@ -56,12 +56,7 @@ func auditCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		start, end := from.t, to.t
 		if end.IsZero() {
 			end = time.Now().UTC().Truncate(24 * time.Hour)
@@ -79,6 +74,6 @@ func auditCommand() *command {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail)
 		}
 		return tw.Flush()
-	}
+	})
 	return c
 }

@@ -65,12 +65,7 @@ func consentVerifyCommand() *command {
 	common.register(c.flags)
 	c.flags.StringVar(&site, "site", "", "`domain` of the site to verify (default: every site)")
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := siteArg(ctx, st, site)
 		if err != nil {
 			return err
@@ -96,7 +91,7 @@ func consentVerifyCommand() *command {
 			return fmt.Errorf("%d of %d sites have a broken consent ledger", broken, len(sites))
 		}
 		return nil
-	}
+	})
 	return c
 }
 
@@ -143,12 +138,7 @@ func consentExportCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := siteArg(ctx, st, site)
 		if err != nil {
 			return err
@@ -180,7 +170,7 @@ func consentExportCommand() *command {
 			fmt.Fprintf(env.stderr, "wrote %d records to %s\n", len(recs), out)
 		}
 		return nil
-	}
+	})
 	return c
 }
 
@@ -212,12 +202,7 @@ func consentKeysCommand() *command {
 	}
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		keys, err := st.ConsentKeys(ctx)
 		if err != nil {
 			return err
@@ -232,7 +217,7 @@ func consentKeysCommand() *command {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.Created.Format(time.RFC3339), state)
 		}
 		return tw.Flush()
-	}
+	})
 	return c
 }
 
@@ -245,12 +230,7 @@ func consentRotateCommand() *command {
 	}
 	common.register(c.flags)
 	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		k, err := consent.NewKey(time.Now())
 		if err != nil {
 			return err
@@ -260,7 +240,7 @@ func consentRotateCommand() *command {
 		}
 		fmt.Fprintf(env.stdout, "new signing key %s\n", k.ID)
 		return audit(ctx, st, "cli", "consent_key_rotate", k.ID, nil)
-	}
+	})
 	return c
 }
 
@@ -280,12 +260,7 @@ func consentRetireCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, args []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
 		keys, err := st.ConsentKeys(ctx)
 		if err != nil {
 			return err
@@ -304,6 +279,6 @@ func consentRetireCommand() *command {
 		}
 		fmt.Fprintf(env.stdout, "retired key %s\n", args[0])
 		return audit(ctx, st, "cli", "consent_key_retire", args[0], nil)
-	}
+	})
 	return c
 }

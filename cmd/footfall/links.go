@@ -41,12 +41,7 @@ func linkSignCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := siteArg(ctx, st, site)
 		if err != nil {
 			return err
@@ -72,7 +67,7 @@ func linkSignCommand() *command {
 			fmt.Fprintln(env.stderr, "note: without marketing consent the link redirects but nothing is recorded")
 		}
 		return nil
-	}
+	})
 	return c
 }
 

@@ -64,7 +64,7 @@ func retentionCommand() *command {
 		}
 		return errs
 	}
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		cfg, err := config.Parse(nil)
 		if cfgPath != "" {
 			cfg, err = config.Load(cfgPath)
@@ -72,11 +72,6 @@ func retentionCommand() *command {
 		if err != nil {
 			return err
 		}
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		res, err := enforceRetention(ctx, st, cfg.Retention, time.Now(), dryRun, common.logger(env.stderr))
 		if err != nil {
 			return err
@@ -90,6 +85,6 @@ func retentionCommand() *command {
 			return nil
 		}
 		return audit(ctx, st, "cli", "retention", "", res)
-	}
+	})
 	return c
 }

@@ -45,6 +45,7 @@ type backend interface {
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	retainer
 	auditor
+	policyRecorder
 	SubjectEvents(ctx context.Context, sub store.Subject) ([]store.Event, error)
 	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 	aggregator.Store
@@ -153,4 +154,17 @@ func (c *commonFlags) openMigrated(ctx context.Context, env *runEnv) (backend, e
 		return nil, err
 	}
 	return st, nil
+}
+
+// withStore wraps an administrative command's body: the store is opened
+// (created and migrated as needed) before it runs and closed after.
+func (c *commonFlags) withStore(run func(ctx context.Context, env *runEnv, st backend, args []string) error) func(context.Context, *runEnv, []string) error {
+	return func(ctx context.Context, env *runEnv, args []string) error {
+		st, err := c.openMigrated(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return run(ctx, env, st, args)
+	}
 }

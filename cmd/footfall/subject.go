@@ -90,12 +90,7 @@ func eraseCommand() *command {
 	common.register(c.flags)
 	sub.register(c.flags)
 	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		s, label, err := sub.subject(ctx, st)
 		if err != nil {
 			return err
@@ -109,7 +104,7 @@ func eraseCommand() *command {
 			return err
 		}
 		return audit(ctx, st, "cli", "erase", label, r)
-	}
+	})
 	return c
 }
 
@@ -124,12 +119,7 @@ func accessCommand() *command {
 	common.register(c.flags)
 	sub.register(c.flags)
 	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
-	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
-		st, err := common.openMigrated(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		s, label, err := sub.subject(ctx, st)
 		if err != nil {
 			return err
@@ -147,6 +137,6 @@ func accessCommand() *command {
 			return err
 		}
 		return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(events)})
-	}
+	})
 	return c
 }
