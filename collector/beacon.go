@@ -71,6 +71,13 @@ func decodeBeacons(body []byte) ([]Beacon, error) {
 	if len(body) == 0 {
 		return nil, httpapi.Errorf(http.StatusBadRequest, "empty body: send a JSON event")
 	}
+	if batch, ok := fastBeacons(body); ok {
+		if len(batch) > MaxBatch {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "a batch holds 1 to %d events, got %d", MaxBatch, len(batch))
+		}
+		return batch, nil
+	}
+	// Whatever the fast decoder does not take, encoding/json decides on.
 	if body[0] == '[' {
 		var batch []Beacon
 		if err := json.Unmarshal(body, &batch); err != nil {

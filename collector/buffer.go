@@ -105,10 +105,13 @@ var ErrQueueFull = errors.New("queue full")
 // overflows into the spool, and only when that fails too is the caller told
 // to refuse the event, so nothing accepted is lost silently.
 type Buffer struct {
-	w       EventWriter
-	opts    BufferOptions
-	m       *ingestMetrics
-	queue   chan store.Event
+	w    EventWriter
+	opts BufferOptions
+	m    *ingestMetrics
+	// queue holds pointers into the callers' event slices: a ring of
+	// values would keep QueueSize full events (~600 bytes each) resident
+	// for good, a ring of pointers costs 8 bytes a slot.
+	queue   chan *store.Event
 	flushes chan flushRequest
 	// kick wakes the writer of a durable buffer once a batch is spooled.
 	kick chan struct{}
@@ -128,7 +131,7 @@ func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 	opts = opts.withDefaults()
 	b := &Buffer{
 		w: w, opts: opts, m: opts.Metrics.ingest,
-		queue:   make(chan store.Event, opts.QueueSize),
+		queue:   make(chan *store.Event, opts.QueueSize),
 		flushes: make(chan flushRequest),
 		kick:    make(chan struct{}, 1),
 	}
@@ -144,10 +147,11 @@ func (b *Buffer) Enqueue(e store.Event) bool {
 }
 
 // EnqueueAll hands events to the writer and returns how many it took, in
-// order; on an error the rest were refused. Without Durable it never waits
-// on the store or the disk's fsync: events go to the queue, and those that
-// find it full to the spool. With Durable it returns once all events are
-// fsynced to the spool (then it takes all or none).
+// order; on an error the rest were refused. The buffer keeps pointers into
+// events: the caller must not change them afterwards. Without Durable it
+// never waits on the store or the disk's fsync: events go to the queue, and
+// those that find it full to the spool. With Durable it returns once all
+// events are fsynced to the spool (then it takes all or none).
 func (b *Buffer) EnqueueAll(events []store.Event) (int, error) {
 	if b.opts.Durable {
 		if err := b.opts.Spool.AppendSync(events); err != nil {
@@ -164,7 +168,7 @@ func (b *Buffer) EnqueueAll(events []store.Event) (int, error) {
 	}
 	for i := range events {
 		select {
-		case b.queue <- events[i]:
+		case b.queue <- &events[i]:
 			continue
 		default:
 		}
@@ -216,7 +220,7 @@ func (b *Buffer) Run(ctx context.Context) error {
 		}
 		select {
 		case e := <-b.queue:
-			batch = append(batch, e)
+			batch = append(batch, *e)
 			if len(batch) >= b.opts.FlushSize {
 				batch = b.flush(ctx, batch)
 			}
@@ -312,7 +316,7 @@ func (b *Buffer) takeQueued(batch []store.Event, n int) []store.Event {
 	for range n {
 		select {
 		case e := <-b.queue:
-			batch = append(batch, e)
+			batch = append(batch, *e)
 		default:
 			return batch
 		}

@@ -36,6 +36,9 @@ type Options struct {
 	Config  *config.Config // site rules and consent policies; nil: defaults
 	Consent *ConsentState
 	Ledger  Ledger
+	// PolicyVersions are the recorded consent policy versions with the time
+	// each took effect: the notices GET /api/consent/policy shows.
+	PolicyVersions []store.PolicyVersion
 	// Chain appends this process's consent records; nil starts a new one.
 	Chain  *consent.Chain
 	Buffer *Buffer
@@ -50,16 +53,17 @@ type Options struct {
 
 // Collector serves the beacon and consent endpoints.
 type Collector struct {
-	sites   *Sites
-	rules   map[string]config.Site
-	consent *ConsentState
-	ledger  Ledger
-	chain   *consent.Chain
-	buffer  *Buffer
-	enrich  *enrich.Enricher
-	metrics *Metrics
-	log     *slog.Logger
-	now     func() time.Time
+	sites    *Sites
+	rules    map[string]config.Site
+	policies map[uint32][]store.PolicyVersion
+	consent  *ConsentState
+	ledger   Ledger
+	chain    *consent.Chain
+	buffer   *Buffer
+	enrich   *enrich.Enricher
+	metrics  *Metrics
+	log      *slog.Logger
+	now      func() time.Time
 	// defaults is the consent policy of a site the config does not list,
 	// built once: building it parses the built-in banner texts (YAML),
 	// which cost half the beacon path's time when done per request.
@@ -72,6 +76,10 @@ func New(opts Options) *Collector {
 		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
 		buffer: opts.Buffer, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
 		rules: map[string]config.Site{}, defaults: config.DefaultConsent(),
+		policies: map[uint32][]store.PolicyVersion{},
+	}
+	for _, p := range opts.PolicyVersions {
+		c.policies[p.SiteID] = append(c.policies[p.SiteID], p)
 	}
 	if opts.Config != nil {
 		for _, s := range opts.Config.Sites {

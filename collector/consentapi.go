@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -381,6 +382,9 @@ type policyResponse struct {
 	Categories    []string                     `json:"categories"`
 	Texts         map[string]config.BannerText `json:"texts"`
 	BannerHashes  map[string]string            `json:"banner_hashes"`
+	// History lists the policy versions with the date each took effect,
+	// oldest first: the notice that the statement changed.
+	History []store.PolicyVersion `json:"history"`
 }
 
 // HandlePolicy is GET /api/consent/policy?site=DOMAIN: the site's current
@@ -402,11 +406,34 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	out := policyResponse{
 		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
 		Categories: consent.All.Names(), Texts: rules.Consent.Banner, BannerHashes: map[string]string{},
+		History: c.policies[site.ID],
+	}
+	if out.History == nil {
+		out.History = []store.PolicyVersion{}
 	}
 	for lang, t := range rules.Consent.Banner {
 		out.BannerHashes[lang] = t.Hash()
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// EraseLearnt erases the raw events of consents withdrawn on another
+// replica, once this one has learnt of them: first its queue is written
+// out (the buffer drops the withdrawn consents' events), then whatever this
+// replica wrote before it knew is deleted. With it, a withdrawal erases
+// every replica's events within -consent-refresh.
+func (c *Collector) EraseLearnt(ctx context.Context, ids []uuid.UUID) error {
+	if err := c.buffer.Flush(ctx); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		n, err := c.ledger.EraseEventsByConsent(ctx, id)
+		if err != nil {
+			return err
+		}
+		c.metrics.erased.Add(float64(n))
+	}
 	return nil
 }

@@ -33,6 +33,10 @@ type ConsentState struct {
 	refresh time.Duration
 	log     *slog.Logger
 
+	// learnt is told of withdrawals this collector learns from the store,
+	// made on another replica after this one's start.
+	learnt func(ctx context.Context, ids []uuid.UUID) error
+
 	mu      sync.RWMutex
 	revoked map[uuid.UUID]struct{}
 	next    time.Time // where the next read of withdrawals starts
@@ -72,10 +76,18 @@ func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh tim
 		return nil, fmt.Errorf("consent keys: %w", err)
 	}
 	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, revoked: map[uuid.UUID]struct{}{}}
-	if err := s.readWithdrawals(ctx, time.Now().Add(-maxAge)); err != nil {
+	if _, err := s.readWithdrawals(ctx, time.Now().Add(-maxAge)); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OnLearnt sets what to do about withdrawals made on another replica once
+// this one reads them (call it before Run). The collector erases them again:
+// this replica may have written events of those consents after the
+// erasure on the replica that took the withdrawal.
+func (s *ConsentState) OnLearnt(fn func(ctx context.Context, ids []uuid.UUID) error) {
+	s.learnt = fn
 }
 
 func hasActive(keys []consent.Key) bool {
@@ -140,20 +152,33 @@ func (s *ConsentState) Refresh(ctx context.Context) error {
 	s.mu.RLock()
 	since := s.next
 	s.mu.RUnlock()
-	return s.readWithdrawals(ctx, since)
+	fresh, err := s.readWithdrawals(ctx, since)
+	if err != nil || len(fresh) == 0 || s.learnt == nil {
+		return err
+	}
+	if err := s.learnt(ctx, fresh); err != nil {
+		return fmt.Errorf("withdrawals from other collectors: %w", err)
+	}
+	return nil
 }
 
-func (s *ConsentState) readWithdrawals(ctx context.Context, since time.Time) error {
+// readWithdrawals reads withdrawals since a time and returns the consent
+// ids this collector did not know were withdrawn.
+func (s *ConsentState) readWithdrawals(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
 	started := time.Now()
 	ws, err := s.src.Withdrawals(ctx, since)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var fresh []uuid.UUID
 	for _, w := range ws {
-		s.revoked[w.ConsentID] = struct{}{}
+		if _, known := s.revoked[w.ConsentID]; !known {
+			s.revoked[w.ConsentID] = struct{}{}
+			fresh = append(fresh, w.ConsentID)
+		}
 	}
 	s.next = started.Add(-withdrawalOverlap)
-	return nil
+	return fresh, nil
 }

@@ -16,7 +16,10 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/web"
+	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/dashboard"
+	"github.com/footfall/footfall/web/reports"
 )
 
 // Pinger reports whether the store answers.
@@ -41,6 +44,16 @@ type Options struct {
 	// Auth serves /login, /logout and /api/v1/me, and guards the routes
 	// that need a principal; nil serves none of them.
 	Auth *auth.Auth
+	// Dashboard serves the analysts' dashboard at / and its script and
+	// style sheet under /dashboard/; nil serves neither.
+	Dashboard *dashboard.Handler
+	// Reports serves the stats API (/api/v1/sites, /api/v1/stats/…,
+	// /api/v1/aggregator/status: analysts and admins) and the partner API
+	// (/api/partner/v1/…: partners); it needs Auth. Nil serves neither.
+	Reports *reports.Handler
+	// Admin serves the administrators' API (/api/v1/admin/…: erasure,
+	// access, newsletter links, audit log); it needs Auth. Nil serves none.
+	Admin *admin.API
 }
 
 // New returns the HTTP handler for every route.
@@ -83,6 +96,31 @@ func New(opts Options) http.Handler {
 		r.Handle("/login", h(a.HandleLogin)).Methods(http.MethodPost)
 		r.Handle("/logout", h(a.HandleLogout)).Methods(http.MethodPost)
 		r.Handle("/api/v1/me", h(a.Require()(a.HandleMe))).Methods(http.MethodGet)
+		if rp := opts.Reports; rp != nil {
+			analyst, partner := a.Require(auth.RoleAnalyst), a.Require(auth.RolePartner)
+			r.Handle("/api/v1/sites", h(analyst(rp.HandleSites))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/aggregate", h(analyst(rp.HandleAggregate))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/timeseries", h(analyst(rp.HandleTimeseries))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/breakdown", h(analyst(rp.HandleBreakdown))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/realtime", h(analyst(rp.HandleRealtime))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/consent", h(analyst(rp.HandleConsent))).Methods(http.MethodGet)
+			r.Handle("/api/v1/aggregator/status", h(analyst(rp.HandleStatus))).Methods(http.MethodGet)
+			r.Handle("/api/partner/v1/aggregates", h(partner(rp.HandlePartnerAggregates))).Methods(http.MethodGet)
+		}
+		if ad := opts.Admin; ad != nil {
+			admins := a.Require(auth.RoleAdmin)
+			r.Handle("/api/v1/admin/erase", h(admins(ad.HandleErase))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/access", h(admins(ad.HandleAccess))).Methods(http.MethodGet)
+			r.Handle("/api/v1/admin/links", h(admins(ad.HandleLinks))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/audit", h(admins(ad.HandleAudit))).Methods(http.MethodGet)
+		}
+	}
+
+	if d := opts.Dashboard; d != nil {
+		r.Handle("/", h(d.HandlePage)).Methods(http.MethodGet, http.MethodHead)
+		for _, path := range d.AssetPaths() {
+			r.Handle(path, h(d.HandleAsset)).Methods(http.MethodGet, http.MethodHead)
+		}
 	}
 
 	r.Handle("/healthz", h(ops.healthz)).Methods(http.MethodGet, http.MethodHead)

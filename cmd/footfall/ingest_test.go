@@ -385,3 +385,50 @@ func TestFullSpoolRefusesThenRecovers(t *testing.T) {
 	t.Logf("statuses %v", status)
 	checkStoredOnce(t, opts, accepted)
 }
+
+// Everything operational about ingestion is on /metrics.
+func TestMetricsShowIngestion(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "footfall.db")
+	if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
+		t.Fatalf("site add: exit %d: %s", code, errOut)
+	}
+	addr, _ := startServe(t, "-store", dsn, "-spool-max-size", "64MiB")
+	token := grant(t, addr, "example.test")
+	for i := range 3 {
+		if code := postEvent(t, addr, fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/%d","token":%q}`, i, token)); code != http.StatusAccepted {
+			t.Fatalf("post: %d", code)
+		}
+	}
+	// The writer flushes every 50ms in these tests.
+	for deadline := time.Now().Add(10 * time.Second); metric(t, addr, "footfall_events_stored_total") < 3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("footfall_events_stored_total did not reach 3")
+		}
+	}
+	for _, series := range []string{
+		"footfall_events_accepted_total",
+		`footfall_events_spooled_total{reason="queue_full"}`,
+		`footfall_events_spooled_total{reason="store_unavailable"}`,
+		"footfall_events_replayed_total",
+		"footfall_queue_depth",
+		"footfall_queue_capacity",
+		"footfall_store_batch_events_count",
+		"footfall_store_write_seconds_count",
+		"footfall_store_write_errors_total",
+		"footfall_store_writable",
+		"footfall_spool_bytes",
+		"footfall_spool_pending_bytes",
+		"footfall_spool_segments",
+		"footfall_spool_corrupt_records_total",
+		"footfall_spool_write_errors_total",
+		"footfall_events_discarded_total",
+	} {
+		metric(t, addr, series) // fails the test when missing
+	}
+	if got := metric(t, addr, "footfall_spool_max_bytes"); got != 64<<20 {
+		t.Errorf("footfall_spool_max_bytes = %v, want 64MiB", got)
+	}
+	if got := metric(t, addr, "footfall_store_writable"); got != 1 {
+		t.Errorf("footfall_store_writable = %v, want 1", got)
+	}
+}

@@ -32,8 +32,8 @@ const (
 func (f *ingestFlags) register(fs *flag.FlagSet) {
 	f.spoolMaxSize = 1 << 30
 	fs.StringVar(&f.spoolDir, "spool-dir", "", "`folder` of the disk spool, where events wait while the store is down or the queue is full (default: spool/ beside the SQLite file, or footfall-data/spool with ClickHouse)")
-	fs.Var(&f.spoolMaxSize, "spool-max-size", "size limit of the disk spool, as in 512MiB or 2GiB; when it is full (and the queue too) the collector answers 503 and /readyz fails")
-	fs.StringVar(&f.durability, "durability", durabilityMemory, "when an event is acknowledged: memory (once queued; a crash loses at most the last -flush-interval) or fsync (once written and fsynced to the spool, shared by concurrent requests)")
+	fs.Var(&f.spoolMaxSize, "spool-max-size", "`size` limit of the disk spool, as in 512MiB or 2GiB; when it is full (and the queue too) the collector answers 503 and /readyz fails")
+	fs.StringVar(&f.durability, "durability", durabilityMemory, "`mode` of acknowledging an event: memory (202 once queued; a crash loses at most about the last -flush-interval) or fsync (202 once written and fsynced to the spool; concurrent requests share fsyncs)")
 }
 
 func (f *ingestFlags) check() []error {

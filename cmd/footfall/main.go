@@ -43,6 +43,7 @@ func commands() []*command {
 		auditCommand(),
 		eraseCommand(),
 		accessCommand(),
+		healthcheckCommand(),
 		userAddCommand(os.Stdin),
 		userListCommand(),
 		userDeleteCommand(),

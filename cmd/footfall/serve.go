@@ -2,25 +2,32 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/web"
+	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/dashboard"
+	"github.com/footfall/footfall/web/reports"
 )
 
 type serveFlags struct {
@@ -31,6 +38,7 @@ type serveFlags struct {
 	flushSize      int
 	queueSize      int
 	autoMigrate    bool
+	demo           bool
 	shutdown       time.Duration
 	consentRefresh time.Duration
 	enrich         enrichFlags
@@ -53,8 +61,9 @@ func serveCommand() *command {
 	c.flags.StringVar(&s.config, "config", "", "`path` of the YAML config file (sites, consent policy, partners, retention)")
 	c.flags.DurationVar(&s.flushInterval, "flush-interval", time.Second, "write buffered events at least this often")
 	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
-	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it the collector answers 503")
+	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it they go to the disk spool (-spool-dir)")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
+	c.flags.BoolVar(&s.demo, "demo", false, "fill the store with a generated month for "+aggregator.DemoDomain+" (if it has no data yet), aggregate it, and print an admin login to stderr")
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
@@ -94,12 +103,12 @@ func serveCommand() *command {
 
 func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	log := s.common.logger(env.stderr)
-	cfg := &config.Config{}
+	cfg, err := config.Parse(nil) // the defaults
 	if s.config != "" {
-		var err error
-		if cfg, err = config.Load(s.config); err != nil {
-			return err
-		}
+		cfg, err = config.Load(s.config)
+	}
+	if err != nil {
+		return err
 	}
 	target, _ := parseStore(s.common.store)
 	st, err := openStore(ctx, target, s.autoMigrate, s.common.storeWait, log)
@@ -116,6 +125,18 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		if _, err := st.AddSite(ctx, site.Domain); err != nil && !errors.Is(err, store.ErrSiteExists) {
 			return fmt.Errorf("register configured site %s: %w", site.Domain, err)
 		}
+	}
+	if s.demo {
+		if err := seedDemo(ctx, st, env.stderr, s.addr, log); err != nil {
+			return err
+		}
+	}
+	if err := audit(ctx, st, "serve", "config", s.config, configSummary(cfg, s.config)); err != nil {
+		return err
+	}
+	policies, err := recordPolicyVersions(ctx, st, cfg, time.Now())
+	if err != nil {
+		return err
 	}
 	sites := collector.NewSites(st, time.Second)
 	if err := sites.Load(ctx); err != nil {
@@ -152,19 +173,31 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Metrics:       metrics,
 	})
 	coll := collector.New(collector.Options{
-		Sites: sites, Config: cfg, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
+		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
 		Metrics: metrics, Log: log,
 	})
 	scripts, err := web.New(web.Options{Events: coll, Log: log})
 	if err != nil {
 		return err
 	}
+	board, err := dashboard.New()
+	if err != nil {
+		return err
+	}
+	reportStore, ok := st.(reports.Store) // both backends are
+	if !ok {
+		return fmt.Errorf("store %s cannot serve reports", target.describe())
+	}
 	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
-	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Log: log})
+	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
+	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush})
 	handler := server.New(server.Options{
+		Admin:     admins,
 		Auth:      access,
 		Collector: coll,
 		Web:       scripts,
+		Dashboard: board,
+		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg}),
 		Store:     st,
 		Ready:     readiness(buffer),
 		Metrics:   reg,
@@ -194,6 +227,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	var wg sync.WaitGroup
 	var bufErr, srvErr error
 	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
+	consentState.OnLearnt(coll.EraseLearnt)
 	wg.Go(func() { consentState.Run(bufCtx) })
 	wg.Go(func() { enricher.Run(bufCtx) })
 	serveDone := make(chan struct{})
@@ -225,4 +259,26 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// configSummary is what the audit log records of the configuration a server
+// starts with: enough to see what changed between two starts.
+func configSummary(cfg *config.Config, path string) map[string]any {
+	sum := map[string]any{"version": version}
+	if path != "" {
+		if b, err := os.ReadFile(path); err == nil {
+			h := sha256.Sum256(b)
+			sum["sha256"] = hex.EncodeToString(h[:])
+		}
+	}
+	var sites []string
+	for _, s := range cfg.Sites {
+		sites = append(sites, fmt.Sprintf("%s policy v%d", s.Domain, s.Consent.PolicyVersion))
+	}
+	var partners []string
+	for _, p := range cfg.Partners {
+		partners = append(partners, p.Name)
+	}
+	sum["sites"], sum["partners"], sum["retention"] = sites, partners, cfg.Retention
+	return sum
 }

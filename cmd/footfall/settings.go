@@ -112,7 +112,7 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.store, "store", defaultStore, "`DSN` of the store: sqlite:PATH (embedded) or clickhouse://[user:pass@]host:9000/db")
+	fs.StringVar(&c.store, "store", defaultStore, "`DSN` of the store: sqlite:PATH (embedded) or clickhouse://[user:pass@]host:9000/db[?cluster=NAME] (cluster mode: see docs/operations.md)")
 	fs.DurationVar(&c.storeWait, "store-wait", 15*time.Second, "how long to keep retrying an unreachable store at start-up before giving up")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")

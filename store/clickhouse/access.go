@@ -392,7 +392,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteSessionsBefore deletes every session created before t. The deletion
 // is a mutation ClickHouse applies in the background; it is not waited for.
 func (s *Store) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
-	if err := s.conn.Exec(ctx, qAuthSessionsDeleteBefore, t.Unix()); err != nil {
+	if err := s.alter(ctx, qAuthSessionsDeleteBefore, t.Unix()); err != nil {
 		return fmt.Errorf("delete old sessions: %w", err)
 	}
 	return nil

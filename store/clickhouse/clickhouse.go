@@ -40,6 +40,13 @@ type Options struct {
 	// ReadTimeout bounds waiting for the server on an open connection;
 	// default 60s.
 	ReadTimeout time.Duration
+	// Cluster, when set, is the name of a cluster in the servers'
+	// remote_servers config: migrations run ON CLUSTER, tables become
+	// Replicated*MergeTree tables named <table>_local behind Distributed
+	// tables of the original names, and mutations go to the local tables
+	// ON CLUSTER (see cluster.go). Needs ZooKeeper or ClickHouse Keeper.
+	// Only letters, digits and underscores.
+	Cluster string
 	// CreateDatabase makes Open create Database if it does not exist. Only
 	// the migrate step should set it; everything else expects a migrated
 	// database.
@@ -86,13 +93,24 @@ func (o Options) validate() error {
 	if err := validDatabase(o.Database); err != nil {
 		errs = append(errs, err)
 	}
+	if o.Cluster != "" && !databaseName.MatchString(o.Cluster) {
+		errs = append(errs, fmt.Errorf("cluster name %q: use only letters, digits and underscores", o.Cluster))
+	}
 	return errors.Join(errs...)
 }
 
 // chOptions are the driver options for a connection whose default database
 // is database ("" for the server's default).
 func (o Options) chOptions(database string) *ch.Options {
+	var settings ch.Settings
+	if o.Cluster != "" {
+		// Inserts through a Distributed table reach their shards before
+		// the insert returns (an int setting: 18.16 cannot take strings;
+		// modern servers know it as an alias of distributed_foreground_insert).
+		settings = ch.Settings{"insert_distributed_sync": 1}
+	}
 	return &ch.Options{
+		Settings: settings,
 		Protocol: ch.Native,
 		Addr:     o.Addr,
 		Auth: ch.Auth{
@@ -119,6 +137,7 @@ type Store struct {
 	addr    string // for error messages
 	version string // server version, e.g. "18.16.1"
 	major   uint64 // server major version, for version-gated settings
+	cluster cluster
 }
 
 // Open connects to ClickHouse and checks that the database is reachable. With
@@ -156,6 +175,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		addr:    addr,
 		version: fmt.Sprintf("%d.%d.%d", v.Version.Major, v.Version.Minor, v.Version.Patch),
 		major:   v.Version.Major,
+		cluster: cluster{name: opts.Cluster, database: opts.Database},
 	}, nil
 }
 
@@ -171,7 +191,8 @@ func createDatabase(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer conn.Close()
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database); err != nil {
+	c := cluster{name: opts.Cluster, database: opts.Database}
+	if err := conn.Exec(ctx, c.createDatabase()); err != nil {
 		return fmt.Errorf("create database %s: %w", opts.Database, err)
 	}
 	return nil
@@ -193,6 +214,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // ServerVersion is the server's version as major.minor.patch, as seen at Open.
 func (s *Store) ServerVersion() string {
 	return s.version
+}
+
+// alter runs a run-time ALTER TABLE (a mutation or a partition operation);
+// in cluster mode it goes to the local table ON CLUSTER.
+func (s *Store) alter(ctx context.Context, query string, args ...any) error {
+	return s.conn.Exec(ctx, s.cluster.alter(query), args...)
 }
 
 // ddlContext adds the settings schema changes need on this server. 18.16

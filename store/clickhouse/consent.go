@@ -25,6 +25,7 @@ var (
 	qEventsCountByConsent = mustQuery("events_count_by_consent")
 	qEventsEraseByConsent = mustQuery("events_erase_by_consent")
 	qMutationsPending     = mustQuery("mutations_pending")
+	qMutationsPendingAll  = mustQuery("mutations_pending_cluster")
 )
 
 // AppendConsent adds one record to the consent ledger.
@@ -220,7 +221,7 @@ func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (
 	if n == 0 {
 		return 0, nil
 	}
-	if err := s.conn.Exec(ctx, qEventsEraseByConsent, consentID.String()); err != nil {
+	if err := s.alter(ctx, qEventsEraseByConsent, consentID.String()); err != nil {
 		return 0, fmt.Errorf("erase events of a consent: %w", err)
 	}
 	if err := s.waitMutations(ctx, "events"); err != nil {
@@ -230,12 +231,17 @@ func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (
 }
 
 // waitMutations polls system.mutations until table has none pending: 18.16
-// has no mutations_sync setting.
+// has no mutations_sync setting. In cluster mode it waits for the local
+// table on every node.
 func (s *Store) waitMutations(ctx context.Context, table string) error {
+	query, args := qMutationsPending, []any{table}
+	if s.cluster.on() {
+		query, args = qMutationsPendingAll, []any{s.cluster.name, s.cluster.database, s.cluster.local(table)}
+	}
 	delay := 20 * time.Millisecond
 	for {
 		var pending uint64
-		if err := s.conn.QueryRow(ctx, qMutationsPending, table).Scan(&pending); err != nil {
+		if err := s.conn.QueryRow(ctx, query, args...).Scan(&pending); err != nil {
 			return fmt.Errorf("wait for mutations on %s: %w", table, err)
 		}
 		if pending == 0 {

@@ -17,9 +17,9 @@ const defaultPort = "9000"
 
 // ParseDSN parses
 //
-//	clickhouse://[user[:password]@]host[:port][,host2[:port]…][/database][?dial_timeout=2s&read_timeout=30s]
+//	clickhouse://[user[:password]@]host[:port][,host2[:port]…][/database][?dial_timeout=2s&read_timeout=30s&cluster=NAME]
 //
-// into Options. A host without a port gets 9000; IPv6 hosts go in brackets.
+// into Options. cluster=NAME turns on cluster mode (Options.Cluster). A host without a port gets 9000; IPv6 hosts go in brackets.
 // User and password may be percent-encoded. Fields left out get Open's
 // defaults, so the result shows what Open will use. Errors never repeat the
 // password.
@@ -87,8 +87,13 @@ func ParseDSN(dsn string) (Options, error) {
 			opts.DialTimeout, err = positiveDuration(key, value)
 		case "read_timeout":
 			opts.ReadTimeout, err = positiveDuration(key, value)
+		case "cluster":
+			opts.Cluster, err = value, nil
+			if !databaseName.MatchString(value) {
+				err = fmt.Errorf("cluster: %q: use only letters, digits and underscores", value)
+			}
 		default:
-			err = fmt.Errorf("unknown parameter %q (known: dial_timeout, read_timeout)", key)
+			err = fmt.Errorf("unknown parameter %q (known: dial_timeout, read_timeout, cluster)", key)
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -24,7 +24,8 @@ var (
 // when the schema is current). Each migration's statements run one by one;
 // the migration is recorded after its last statement succeeds, so a failed
 // migration is retried whole next time (its statements are idempotent). On
-// error it also returns the migrations applied before the failure.
+// error it also returns the migrations applied before the failure. In
+// cluster mode each statement is rewritten to run ON CLUSTER (cluster.go).
 func (s *Store) Migrate(ctx context.Context) ([]store.MigrationFile, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -35,8 +36,14 @@ func (s *Store) Migrate(ctx context.Context) ([]store.MigrationFile, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	ddl := s.ddlContext(ctx)
-	if err := s.conn.Exec(ddl, qCreateSchemaMigrations); err != nil {
+	create, err := s.cluster.migration(qCreateSchemaMigrations)
+	if err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	for _, stmt := range create {
+		if err := s.conn.Exec(ddl, stmt); err != nil {
+			return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+		}
 	}
 	done, err := s.Migrations(ctx)
 	if err != nil {
@@ -52,8 +59,14 @@ func (s *Store) Migrate(ctx context.Context) ([]store.MigrationFile, error) {
 			continue
 		}
 		for i, stmt := range f.Statements {
-			if err := s.conn.Exec(ddl, stmt); err != nil {
+			rewritten, err := s.cluster.migration(stmt)
+			if err != nil {
 				return out, fmt.Errorf("migrate: %03d_%s statement %d: %w", f.Version, f.Name, i+1, err)
+			}
+			for _, stmt := range rewritten {
+				if err := s.conn.Exec(ddl, stmt); err != nil {
+					return out, fmt.Errorf("migrate: %03d_%s statement %d: %w", f.Version, f.Name, i+1, err)
+				}
 			}
 		}
 		if err := s.recordMigration(ctx, f); err != nil {

@@ -9,15 +9,16 @@ import (
 )
 
 var (
-	qRetentionCountEvents   = mustQuery("retention_count_events")
-	qRetentionCountIPs      = mustQuery("retention_count_ips")
-	qRetentionCountLedger   = mustQuery("retention_count_ledger")
-	qRetentionOldPartitions = mustQuery("retention_old_partitions")
-	qRetentionDropEvents    = mustQuery("retention_drop_events_partition")
-	qRetentionDropLedger    = mustQuery("retention_drop_ledger_partition")
-	qRetentionDeleteEvents  = mustQuery("retention_delete_events")
-	qRetentionClearIPs      = mustQuery("retention_clear_ips")
-	qRetentionDeleteLedger  = mustQuery("retention_delete_ledger")
+	qRetentionCountEvents      = mustQuery("retention_count_events")
+	qRetentionCountIPs         = mustQuery("retention_count_ips")
+	qRetentionCountLedger      = mustQuery("retention_count_ledger")
+	qRetentionOldPartitions    = mustQuery("retention_old_partitions")
+	qRetentionOldPartitionsAll = mustQuery("retention_old_partitions_cluster")
+	qRetentionDropEvents       = mustQuery("retention_drop_events_partition")
+	qRetentionDropLedger       = mustQuery("retention_drop_ledger_partition")
+	qRetentionDeleteEvents     = mustQuery("retention_delete_events")
+	qRetentionClearIPs         = mustQuery("retention_clear_ips")
+	qRetentionDeleteLedger     = mustQuery("retention_delete_ledger")
 )
 
 // ApplyRetention removes what plan says is past its keeping time, or with
@@ -83,7 +84,11 @@ func (s *Store) count(ctx context.Context, query string, before time.Time) (int6
 func (s *Store) dropMonthsBefore(ctx context.Context, table, drop string, cutoff time.Time) error {
 	cutoff = cutoff.UTC()
 	month := uint32(cutoff.Year()*100 + int(cutoff.Month()))
-	rows, err := s.conn.Query(ctx, qRetentionOldPartitions, table, month)
+	query, args := qRetentionOldPartitions, []any{table, month}
+	if s.cluster.on() {
+		query, args = qRetentionOldPartitionsAll, []any{s.cluster.name, s.cluster.database, s.cluster.local(table), month}
+	}
+	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -101,7 +106,7 @@ func (s *Store) dropMonthsBefore(ctx context.Context, table, drop string, cutoff
 		return err
 	}
 	for _, p := range parts {
-		if err := s.conn.Exec(ctx, drop, p); err != nil {
+		if err := s.alter(ctx, drop, p); err != nil {
 			return fmt.Errorf("drop partition %d: %w", p, err)
 		}
 	}
@@ -110,7 +115,7 @@ func (s *Store) dropMonthsBefore(ctx context.Context, table, drop string, cutoff
 
 // mutate runs an ALTER … DELETE/UPDATE and waits until it is applied.
 func (s *Store) mutate(ctx context.Context, table, query string, args ...any) error {
-	if err := s.conn.Exec(ctx, query, args...); err != nil {
+	if err := s.alter(ctx, query, args...); err != nil {
 		return err
 	}
 	return s.waitMutations(ctx, table)

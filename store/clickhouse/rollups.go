@@ -128,7 +128,7 @@ func (s *Store) deleteRollups(ctx context.Context, args []any) error {
 		return fmt.Errorf("count stored rollups: %w", err)
 	}
 	if rollups > 0 {
-		if err := s.conn.Exec(ctx, qRollupsDelete, args...); err != nil {
+		if err := s.alter(ctx, qRollupsDelete, args...); err != nil {
 			return fmt.Errorf("delete rollups: %w", err)
 		}
 		if err := s.waitMutations(ctx, "rollups"); err != nil {
@@ -136,7 +136,7 @@ func (s *Store) deleteRollups(ctx context.Context, args []any) error {
 		}
 	}
 	if consent > 0 {
-		if err := s.conn.Exec(ctx, qConsentRollupsDelete, args...); err != nil {
+		if err := s.alter(ctx, qConsentRollupsDelete, args...); err != nil {
 			return fmt.Errorf("delete consent rollups: %w", err)
 		}
 		if err := s.waitMutations(ctx, "consent_rollups"); err != nil {

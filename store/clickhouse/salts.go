@@ -61,7 +61,7 @@ func (s *Store) AddSalt(ctx context.Context, salt enrich.Salt) error {
 // DeleteSaltsBefore destroys every salt of a day before day, and waits until
 // ClickHouse has: a destroyed salt must not be readable afterwards.
 func (s *Store) DeleteSaltsBefore(ctx context.Context, day time.Time) error {
-	if err := s.conn.Exec(ctx, qSaltsDeleteBefore, day.UTC().Format(time.DateOnly)); err != nil {
+	if err := s.alter(ctx, qSaltsDeleteBefore, day.UTC().Format(time.DateOnly)); err != nil {
 		return fmt.Errorf("delete salts: %w", err)
 	}
 	if err := s.waitMutations(ctx, "salts"); err != nil {

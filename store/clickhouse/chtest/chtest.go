@@ -13,6 +13,9 @@
 // FOOTFALL_REQUIRE_CLICKHOUSE=1 (set that in CI so a missing server cannot
 // pass silently). A server binary that is found but does not start fails the
 // tests, with the end of its logs.
+//
+// NewCluster starts a throwaway cluster (ZooKeeper and several servers) for
+// one test; see cluster.go.
 package chtest
 
 import (

@@ -1,0 +1,141 @@
+package clickhouse
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Cluster mode (Options.Cluster, DSN parameter ?cluster=NAME) spreads
+// Footfall's tables over the shards and replicas of a ClickHouse cluster
+// named in the servers' remote_servers config. The migrations stay written
+// for one server; this file rewrites them as they run, so a migration added
+// later needs no cluster variant:
+//
+//   - CREATE TABLE t (…) ENGINE = XMergeTree[(args)] … becomes two tables,
+//     both created ON CLUSTER: t_local with
+//     ReplicatedXMergeTree('/clickhouse/tables/{shard}/<db>/t_local',
+//     '{replica}'[, args]) and the same columns and keys, and t, a
+//     Distributed table over t_local. Every query therefore keeps reading
+//     and inserting through the original name. Rows are sharded by
+//     cityHash64(visitor_key) when the table has that column (a visitor's
+//     events, sessions and FINAL-deduplicated replays stay on one shard),
+//     otherwise by cityHash64 of the first ORDER BY column (a
+//     ReplacingMergeTree's versions of one key stay together).
+//   - ALTER TABLE t ADD/DROP/MODIFY/COMMENT/RENAME COLUMN runs ON CLUSTER on
+//     t_local and then on t; any other ALTER (DELETE, UPDATE, partitions)
+//     runs on t_local only.
+//   - DROP TABLE t drops t and t_local ON CLUSTER.
+//
+// Anything else in a migration is refused, so a statement the rewrite does
+// not understand fails loudly instead of creating a table on one node only.
+//
+// At run time, every mutation (ALTER … DELETE/UPDATE/DROP PARTITION) goes
+// through Store.alter, which sends it to the local table ON CLUSTER; waiting
+// for mutations and listing partitions read system tables of every node
+// through the cluster() table function. Inserts are sent with
+// insert_distributed_sync=1, so a batch is on its shards when the insert
+// returns.
+
+// localSuffix names the per-node table behind a Distributed table.
+const localSuffix = "_local"
+
+// cluster rewrites statements for cluster mode. The zero value (no cluster
+// name) leaves every statement as it is.
+type cluster struct {
+	name     string // cluster name in remote_servers; "" when not clustered
+	database string
+}
+
+func (c cluster) on() bool { return c.name != "" }
+
+// local is the name of the table holding table's rows on each node.
+func (c cluster) local(table string) string {
+	if !c.on() {
+		return table
+	}
+	return table + localSuffix
+}
+
+var (
+	reCreate = regexp.MustCompile(`(?is)^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\(.*\))\s*ENGINE\s*=\s*([A-Za-z]*MergeTree)\b(\s*\(([^)]*)\))?(.*)$`)
+	reAlter  = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$`)
+	reDrop   = regexp.MustCompile(`(?is)^\s*DROP\s+TABLE\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+	reColumn = regexp.MustCompile(`(?is)^(ADD|DROP|MODIFY|COMMENT|RENAME|CLEAR)\s+COLUMN\b`)
+	reOrder  = regexp.MustCompile(`(?is)\bORDER\s+BY\s+\(?\s*([A-Za-z_][A-Za-z0-9_]*)`)
+	reVKey   = regexp.MustCompile(`(?i)\bvisitor_key\b`)
+)
+
+// migration returns the statements that apply one migration statement in
+// cluster mode (stmt itself when not clustered).
+func (c cluster) migration(stmt string) ([]string, error) {
+	if !c.on() {
+		return []string{stmt}, nil
+	}
+	if m := reCreate.FindStringSubmatch(stmt); m != nil {
+		ifNot, table, columns, engine, args, rest := m[1], m[2], m[3], m[4], strings.TrimSpace(m[6]), m[7]
+		local := table + localSuffix
+		replArgs := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s', '{replica}'", c.database, local)
+		if args != "" {
+			replArgs += ", " + args
+		}
+		return []string{
+			fmt.Sprintf("CREATE TABLE %s%s.%s ON CLUSTER %s\n%s\nENGINE = Replicated%s(%s)%s",
+				ifNot, c.database, local, c.name, columns, engine, replArgs, rest),
+			fmt.Sprintf("CREATE TABLE %s%s.%s ON CLUSTER %s AS %s.%s ENGINE = Distributed('%s', '%s', '%s', %s)",
+				ifNot, c.database, table, c.name, c.database, local, c.name, c.database, local, shardingKey(columns, rest)),
+		}, nil
+	}
+	if m := reAlter.FindStringSubmatch(stmt); m != nil {
+		table, command := m[1], m[2]
+		out := []string{fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s %s", c.database, table+localSuffix, c.name, command)}
+		if reColumn.MatchString(command) {
+			out = append(out, fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s %s", c.database, table, c.name, command))
+		}
+		return out, nil
+	}
+	if m := reDrop.FindStringSubmatch(stmt); m != nil {
+		ifExists, table := m[1], m[2]
+		return []string{
+			fmt.Sprintf("DROP TABLE %s%s.%s ON CLUSTER %s", ifExists, c.database, table, c.name),
+			fmt.Sprintf("DROP TABLE %s%s.%s ON CLUSTER %s", ifExists, c.database, table+localSuffix, c.name),
+		}, nil
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(stmt), "\n")
+	return nil, fmt.Errorf("cluster mode cannot rewrite %q: only CREATE TABLE … ENGINE = *MergeTree, ALTER TABLE and DROP TABLE are supported", first)
+}
+
+// shardingKey is the Distributed sharding expression of a table with these
+// columns and engine clauses.
+func shardingKey(columns, rest string) string {
+	if reVKey.MatchString(columns) {
+		return "cityHash64(visitor_key)"
+	}
+	if m := reOrder.FindStringSubmatch(rest); m != nil && !strings.EqualFold(m[1], "tuple") {
+		return "cityHash64(" + m[1] + ")"
+	}
+	return "rand()"
+}
+
+// alter points a run-time ALTER TABLE t … (a mutation or a partition
+// operation) at t_local ON CLUSTER; when not clustered it returns query as
+// it is. A query that is not an ALTER TABLE is a programming error.
+func (c cluster) alter(query string) string {
+	if !c.on() {
+		return query
+	}
+	m := reAlter.FindStringSubmatchIndex(query)
+	if m == nil {
+		panic(fmt.Sprintf("clickhouse: not an ALTER TABLE statement: %q", query))
+	}
+	table := query[m[2]:m[3]]
+	return query[:m[2]] + c.database + "." + table + localSuffix + " ON CLUSTER " + c.name + " " + query[m[4]:]
+}
+
+// createDatabase is the statement creating the database.
+func (c cluster) createDatabase() string {
+	if !c.on() {
+		return "CREATE DATABASE IF NOT EXISTS " + c.database
+	}
+	return "CREATE DATABASE IF NOT EXISTS " + c.database + " ON CLUSTER " + c.name
+}

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/footfall/footfall/store"
+)
+
+// DistinctVisitors answers a VisitorQuery from the raw events.
+func (s *Store) DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uint64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, s.query("reports_visitors"),
+		sql.Named("site", q.SiteID), sql.Named("from", q.From.Unix()), sql.Named("to", q.To.Unix())).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count visitors: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// VisitorsByValue answers a ValueVisitorQuery from the raw events with the
+// rollups' rules over one window, the whole range.
+func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error) {
+	if !store.KnownDimension(q.Dimension) || q.Dimension == store.DimTotal {
+		return nil, fmt.Errorf("visitors by value: unknown dimension %q", q.Dimension)
+	}
+	args := append(rangeArgs(q.SiteID, store.Daily, q.From, q.To),
+		sql.Named("windows", windowsJSON([]store.Window{{Start: q.From, End: q.To}})),
+		sql.Named("dims", jsonStrings([]string{q.Dimension})),
+		sql.Named("exclude_gpc", 0),
+	)
+	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_visitors_by_value"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("visitors by value: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var (
+			v string
+			n int64
+		)
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, fmt.Errorf("visitors by value: %w", err)
+		}
+		out[v] = uint64(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("visitors by value: %w", err)
+	}
+	return out, nil
+}
+
+// FilteredBreakdown answers a FilteredBreakdownQuery from the raw events.
+func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	args := append(rangeArgs(q.SiteID, store.Daily, q.From, q.To),
+		sql.Named("windows", windowsJSON([]store.Window{{Start: q.From, End: q.To}})),
+		sql.Named("dims", jsonStrings([]string{q.FilterDim, q.Dimension})),
+		sql.Named("exclude_gpc", 0),
+		sql.Named("bdim", q.Dimension), sql.Named("fdim", q.FilterDim),
+		sql.Named("fop", q.FilterOp), sql.Named("fval", q.FilterValue),
+	)
+	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_filtered_breakdown"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RollupRow
+	for rows.Next() {
+		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension, WindowStart: q.From}
+		if err := rows.Scan(&r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
+			return nil, fmt.Errorf("filtered breakdown: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
+	return out, nil
+}

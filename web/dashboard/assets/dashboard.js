@@ -1,0 +1,624 @@
+// Footfall's dashboard. Plain DOM, no framework: the page's state (site,
+// period, comparison, filters) lives in the URL query so that every view is
+// a link to share, and every number comes from the reports API. Data is
+// only ever inserted as text (textContent, text nodes), never as markup.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  // el builds an element: attrs are attributes (on* keys are listeners),
+  // children are nodes or strings (inserted as text).
+  function el(tag, attrs, ...children) {
+    const n = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+      else n.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c == null || c === false) continue;
+      n.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    }
+    return n;
+  }
+  const clear = (n) => { while (n.firstChild) n.removeChild(n.firstChild); return n; };
+
+  // The tables: cards of tabs, each tab one breakdown property.
+  const CARDS = [
+    { title: 'Pages', tabs: [
+      { property: 'page', label: 'Top pages', col: 'Page', metrics: ['visitors', 'pageviews'] },
+      { property: 'entry_page', label: 'Entry pages', col: 'Entry page', metrics: ['visitors', 'visits'] },
+      { property: 'exit_page', label: 'Exit pages', col: 'Exit page', metrics: ['visitors', 'visits'] } ] },
+    { title: 'Sources', tabs: [
+      { property: 'referrer_host', label: 'Referrers', col: 'Referrer', metrics: ['visitors', 'visits'] },
+      { property: 'source', label: 'Sources', col: 'Source', metrics: ['visitors', 'visits'] },
+      { property: 'utm_source', label: 'UTM source', col: 'utm_source', metrics: ['visitors', 'visits'] },
+      { property: 'utm_medium', label: 'UTM medium', col: 'utm_medium', metrics: ['visitors', 'visits'] },
+      { property: 'utm_campaign', label: 'Campaigns', col: 'utm_campaign', metrics: ['visitors', 'visits'] } ] },
+    { title: 'Locations', tabs: [
+      { property: 'country', label: 'Countries', col: 'Country', metrics: ['visitors'] },
+      { property: 'region', label: 'Regions', col: 'Region', metrics: ['visitors'] } ] },
+    { title: 'Devices', tabs: [
+      { property: 'device', label: 'Devices', col: 'Device', metrics: ['visitors'] },
+      { property: 'browser', label: 'Browsers', col: 'Browser', metrics: ['visitors'] },
+      { property: 'os', label: 'OS', col: 'Operating system', metrics: ['visitors'] } ] },
+    { title: 'Events', wide: true, tabs: [
+      { property: 'event_name', label: 'Events', col: 'Event', metrics: ['visitors', 'events'] },
+      { property: 'event_target', label: 'Clicked elements', col: 'Element', metrics: ['visitors', 'events'] } ] },
+  ];
+
+  const TOTALS = [
+    { key: 'visitors', label: 'Unique visitors' },
+    { key: 'visits', label: 'Total visits' },
+    { key: 'pageviews', label: 'Pageviews' },
+    { key: 'bounce_rate', label: 'Bounce rate', lowerIsBetter: true },
+    { key: 'visit_duration', label: 'Visit duration' },
+    { key: 'engaged_time', label: 'Engaged time' },
+  ];
+
+  const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events' };
+  const PERIODS = ['day', '7d', '30d', 'month', '12mo', 'custom'];
+
+  let csrf = '';
+  let sites = [];
+  let timer = 0;
+  let generation = 0; // bumps with every render; late answers of older ones are dropped
+
+  // --- state in the URL ------------------------------------------------
+
+  function state() {
+    const q = new URLSearchParams(location.search);
+    const period = PERIODS.includes(q.get('period')) ? q.get('period') : '30d';
+    return {
+      site: q.get('site') || '',
+      period,
+      from: q.get('from') || '',
+      to: q.get('to') || '',
+      compare: q.get('compare') !== 'off',
+      filters: (q.get('filters') || '').split(';').filter(Boolean).map(parseFilter).filter(Boolean),
+      tabs: Object.fromEntries([...q.entries()].filter(([k]) => k.startsWith('tab.')).map(([k, v]) => [k.slice(4), v])),
+    };
+  }
+
+  function parseFilter(s) {
+    const m = /^([a-z_]+)(==|!=|~)(.*)$/.exec(s);
+    return m ? { dim: m[1], op: m[2], value: m[3] } : null;
+  }
+
+  function setState(patch, replace) {
+    const s = Object.assign(state(), patch);
+    const q = new URLSearchParams();
+    if (s.site) q.set('site', s.site);
+    q.set('period', s.period);
+    if (s.period === 'custom') { q.set('from', s.from); q.set('to', s.to); }
+    if (!s.compare) q.set('compare', 'off');
+    if (s.filters.length) q.set('filters', s.filters.map((f) => f.dim + f.op + f.value).join(';'));
+    for (const [k, v] of Object.entries(s.tabs)) q.set('tab.' + k, v);
+    const url = location.pathname + '?' + q.toString();
+    if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
+    render();
+  }
+
+  // query returns the API parameters of the current state.
+  function query(s, extra) {
+    const q = new URLSearchParams({ site: s.site, period: s.period });
+    if (s.period === 'custom') { q.set('from', s.from); q.set('to', s.to); }
+    if (s.filters.length) q.set('filters', s.filters.map((f) => f.dim + f.op + f.value).join(';'));
+    for (const [k, v] of Object.entries(extra || {})) if (v != null) q.set(k, v);
+    return q;
+  }
+
+  // --- the API -----------------------------------------------------------
+
+  class HTTPError extends Error {
+    constructor(status, msg) { super(msg); this.status = status; }
+  }
+
+  async function api(path, params) {
+    const url = path + (params ? '?' + params.toString() : '');
+    const resp = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (resp.status === 401) { showLogin(); throw new HTTPError(401, 'signed out'); }
+    let body = null;
+    try { body = await resp.json(); } catch (e) { /* not JSON */ }
+    if (!resp.ok) throw new HTTPError(resp.status, (body && body.error) || resp.statusText || 'request failed');
+    return body;
+  }
+
+  const list = (b) => (Array.isArray(b) ? b : (b && (Array.isArray(b.results) ? b.results : b.sites || b.data)) || []);
+  const num = (v) => (typeof v === 'number' ? v : v && typeof v.value === 'number' ? v.value : Number(v) || 0);
+
+  // --- formatting ----------------------------------------------------------
+
+  const nf = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+  function compact(n) {
+    n = Number(n) || 0;
+    if (Math.abs(n) >= 1e6) return nf.format(n / 1e6) + 'M';
+    if (Math.abs(n) >= 1e4) return nf.format(n / 1e3) + 'k';
+    return Math.round(n).toLocaleString('en');
+  }
+  function duration(sec) {
+    sec = Math.round(Number(sec) || 0);
+    if (sec < 60) return sec + 's';
+    const m = Math.floor(sec / 60), s = sec % 60;
+    if (m < 60) return m + 'm ' + String(s).padStart(2, '0') + 's';
+    return Math.floor(m / 60) + 'h ' + String(m % 60).padStart(2, '0') + 'm';
+  }
+  function formatMetric(key, v) {
+    if (key === 'bounce_rate') return Math.round(Number(v) || 0) + '%';
+    if (key === 'visit_duration' || key === 'engaged_time') return duration(v);
+    return compact(v);
+  }
+  function ago(iso) {
+    const t = Date.parse(iso);
+    if (!t) return 'never';
+    const s = Math.max(0, Math.round((Date.now() - t) / 1000));
+    if (s < 90) return s + ' s ago';
+    if (s < 5400) return Math.round(s / 60) + ' min ago';
+    if (s < 172800) return Math.round(s / 3600) + ' h ago';
+    return Math.round(s / 86400) + ' days ago';
+  }
+
+  // --- login and logout ----------------------------------------------------
+
+  function showLogin() {
+    clearInterval(timer);
+    $('app').hidden = true;
+    $('controls').hidden = true;
+    $('login').hidden = false;
+    $('email').focus();
+  }
+
+  async function login(ev) {
+    ev.preventDefault();
+    const form = ev.target;
+    $('login-error').textContent = '';
+    $('login-submit').disabled = true;
+    try {
+      const resp = await fetch('/login', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: new URLSearchParams(new FormData(form)),
+      });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok || !body.ok) {
+        $('login-error').textContent = body.error || 'Sign-in failed (' + resp.status + ')';
+        return;
+      }
+      csrf = body.csrf || '';
+      form.reset();
+      await start();
+    } catch (e) {
+      $('login-error').textContent = 'Sign-in failed: ' + e.message;
+    } finally {
+      $('login-submit').disabled = false;
+    }
+  }
+
+  async function logout() {
+    await fetch('/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } }).catch(() => {});
+    csrf = '';
+    showLogin();
+  }
+
+  // --- start ---------------------------------------------------------------
+
+  async function start() {
+    let me;
+    try {
+      me = await api('/api/v1/me');
+    } catch (e) {
+      if (e.status !== 401) showError(e);
+      return;
+    }
+    csrf = me.csrf || csrf;
+    $('who').textContent = me.name || '';
+    try {
+      sites = list(await api('/api/v1/sites'));
+    } catch (e) {
+      if (e.status === 401) return;
+      showError(e);
+      sites = [];
+    }
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('controls').hidden = false;
+    const sel = clear($('site'));
+    for (const s of sites) sel.append(el('option', { value: s.domain }, s.domain));
+    const st = state();
+    if (!st.site || !sites.some((s) => s.domain === st.site)) {
+      setState({ site: sites.length ? sites[0].domain : st.site }, true);
+    } else {
+      render();
+    }
+    clearInterval(timer);
+    timer = setInterval(realtime, 30000);
+  }
+
+  function showError(e) {
+    $('error').textContent = e.status === 404 ? 'The reports API is not available on this server.' : 'Could not load: ' + e.message;
+  }
+
+  // --- rendering -----------------------------------------------------------
+
+  function render() {
+    const s = state();
+    const gen = ++generation;
+    const live = () => gen === generation;
+    $('error').textContent = '';
+    $('site').value = s.site;
+    $('period').value = s.period;
+    $('custom').hidden = s.period !== 'custom';
+    $('from').value = s.from;
+    $('to').value = s.to;
+    $('compare').checked = s.compare;
+    document.title = (s.site ? s.site + ' · ' : '') + 'Footfall';
+    renderFilters(s);
+    const fail = (e) => { if (live() && e.status !== 401) showError(e); };
+    totals(s, live).catch(fail);
+    chart(s, live).catch(fail);
+    renderTables(s, live);
+    consent(s, live).catch(fail);
+    realtime();
+    aggregator(s, live).catch(() => { if (live()) $('aggregator').textContent = 'Aggregator status unavailable'; });
+  }
+
+  function renderFilters(s) {
+    const box = clear($('filters'));
+    s.filters.forEach((f, i) => {
+      const name = f.dim.replace(/_/g, ' ');
+      const op = f.op === '==' ? 'is' : f.op === '!=' ? 'is not' : 'contains';
+      box.append(el('span', { class: 'chip' },
+        el('span', {}, name + ' ' + op + ' '), el('strong', {}, f.value),
+        el('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove filter ' + name + ' ' + op + ' ' + f.value,
+          onclick: () => setState({ filters: s.filters.filter((_, j) => j !== i) }) }, '×')));
+    });
+    if (s.filters.length > 1) {
+      box.append(el('button', { type: 'button', class: 'ghost small', onclick: () => setState({ filters: [] }) }, 'Clear all'));
+    }
+  }
+
+  async function totals(s, live) {
+    const metrics = TOTALS.map((t) => t.key);
+    const ask = (ms) => api('/api/v1/stats/aggregate', query(s, { metrics: ms.join(','), compare: s.compare ? 'previous_period' : null }));
+    let r = {};
+    const missing = {};
+    try {
+      r = ((await ask(metrics)) || {}).results || {};
+    } catch (e) {
+      if (e.status !== 400) throw e;
+      // Some metrics cannot be had for this query (such as visitors over
+      // several days under a filter): ask for each alone and show the rest.
+      const each = await Promise.all(metrics.map((m) => ask([m]).then((b) => (b && b.results) || {}, (err) => { missing[m] = err.message; return {}; })));
+      r = Object.assign({}, ...each);
+    }
+    if (!live()) return;
+    const ul = clear($('numbers'));
+    for (const t of TOTALS) {
+      const m = r[t.key];
+      if (m == null) {
+        if (missing[t.key]) {
+          ul.append(el('li', { class: 'number na', 'data-metric': t.key, title: missing[t.key] },
+            el('span', { class: 'label' }, t.label), el('span', { class: 'value' }, '—'), el('span', { class: 'change flat' }, 'not available')));
+        }
+        continue;
+      }
+      const value = num(m);
+      const li = el('li', { class: 'number', 'data-metric': t.key },
+        el('span', { class: 'label' }, t.label),
+        el('span', { class: 'value', 'data-value': value }, formatMetric(t.key, value)));
+      if (s.compare && m && typeof m.change === 'number') {
+        const c = m.change;
+        const good = t.lowerIsBetter ? c < 0 : c > 0;
+        li.append(el('span', { class: 'change ' + (c === 0 ? 'flat' : good ? 'up' : 'down'), 'data-change': c,
+          title: 'Previous period: ' + formatMetric(t.key, m.previous) },
+        (c > 0 ? '↑ ' : c < 0 ? '↓ ' : '') + Math.abs(Math.round(c)) + '%'));
+      }
+      ul.append(li);
+    }
+  }
+
+  function interval(s) {
+    if (s.period === 'day') return 'hour';
+    if (s.period === '12mo') return 'month';
+    if (s.period === 'custom' && s.from && s.to && (Date.parse(s.to) - Date.parse(s.from)) > 100 * 864e5) return 'month';
+    return 'day';
+  }
+
+  function dateLabel(d, iv) {
+    const t = new Date(d.length === 10 ? d + 'T00:00:00' : d);
+    if (isNaN(t)) return d;
+    if (iv === 'hour') return t.toLocaleTimeString('en', { hour: 'numeric' });
+    if (iv === 'month') return t.toLocaleDateString('en', { month: 'short', year: 'numeric' });
+    return t.toLocaleDateString('en', { month: 'short', day: 'numeric' });
+  }
+
+  async function chart(s, live) {
+    const iv = interval(s);
+    let first = 'visitors';
+    let body;
+    try {
+      body = await api('/api/v1/stats/timeseries', query(s, { interval: iv, metrics: 'visitors,pageviews' }));
+    } catch (e) {
+      if (e.status !== 400) throw e;
+      first = 'visits';
+      body = await api('/api/v1/stats/timeseries', query(s, { interval: iv, metrics: 'visits,pageviews' }));
+    }
+    if (!live()) return;
+    const rows = list(body);
+    const firstName = METRIC_NAMES[first];
+    const box = clear($('chart'));
+    if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data for this period.')); return; }
+    // Drawn at the container's own width, so that text is never stretched.
+    const W = Math.max(280, Math.round(box.clientWidth || 800)), H = W < 560 ? 180 : 240, L = 40, R = 12, T = 12, B = 28;
+    const series = [{ key: first, cls: 'visitors' }, { key: 'pageviews', cls: 'pageviews' }];
+    const max = Math.max(1, ...rows.flatMap((r) => series.map((se) => num(r[se.key]))));
+    const step = niceStep(max);
+    const top = Math.ceil(max / step) * step;
+    const x = (i) => L + (rows.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (rows.length - 1));
+    const y = (v) => T + (H - T - B) * (1 - v / top);
+    const svg = el('svg:svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'plot', width: W, height: H,
+      'aria-label': `${firstName} and pageviews by ${iv}: ` + rows.map((r) => `${dateLabel(r.date, iv)} ${num(r[first])} ${first}, ${num(r.pageviews)} pageviews`).join('; ') });
+    for (let v = 0; v <= top; v += step) {
+      svg.append(el('svg:line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
+      svg.append(el('svg:text', { x: L - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, compact(v)));
+    }
+    const every = Math.ceil(rows.length / Math.max(2, Math.floor(W / 90)));
+    rows.forEach((r, i) => {
+      if (i % every !== 0) return;
+      const anchor = rows.length > 1 && i === 0 ? 'start' : rows.length > 1 && i === rows.length - 1 ? 'end' : 'middle';
+      svg.append(el('svg:text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': anchor }, dateLabel(r.date, iv)));
+    });
+    for (const se of series) {
+      const pts = rows.map((r, i) => `${x(i).toFixed(1)},${y(num(r[se.key])).toFixed(1)}`);
+      if (se.key === first) {
+        svg.append(el('svg:path', { d: `M${x(0)},${y(0)} L${pts.join(' L')} L${x(rows.length - 1)},${y(0)} Z`, class: 'area' }));
+      }
+      svg.append(el('svg:polyline', { points: pts.join(' '), class: 'line ' + se.cls }));
+    }
+    const cursor = el('svg:line', { x1: 0, x2: 0, y1: T, y2: H - B, class: 'cursor', visibility: 'hidden' });
+    const dots = series.map((se) => el('svg:circle', { r: 4, class: 'dot ' + se.cls, visibility: 'hidden' }));
+    svg.append(cursor, ...dots);
+    const tip = el('div', { class: 'tip', hidden: true, role: 'status' });
+    const show = (i) => {
+      const r = rows[i];
+      cursor.setAttribute('x1', x(i)); cursor.setAttribute('x2', x(i)); cursor.setAttribute('visibility', 'visible');
+      series.forEach((se, k) => { dots[k].setAttribute('cx', x(i)); dots[k].setAttribute('cy', y(num(r[se.key]))); dots[k].setAttribute('visibility', 'visible'); });
+      clear(tip).append(el('strong', {}, dateLabel(r.date, iv)),
+        el('span', { class: 'k visitors' }, compact(num(r[first])) + ' ' + first),
+        el('span', { class: 'k pageviews' }, compact(num(r.pageviews)) + ' pageviews'));
+      tip.hidden = false;
+      const frac = (x(i) - L) / (W - L - R);
+      tip.style.left = `calc(${(x(i) / W) * 100}% ${frac > 0.6 ? '- 10.5rem' : '+ 0.75rem'})`;
+    };
+    const hide = () => { tip.hidden = true; cursor.setAttribute('visibility', 'hidden'); dots.forEach((d) => d.setAttribute('visibility', 'hidden')); };
+    const nearest = (ev) => {
+      const b = svg.getBoundingClientRect();
+      const px = ((ev.clientX - b.left) / b.width) * W;
+      return Math.max(0, Math.min(rows.length - 1, Math.round(rows.length === 1 ? 0 : ((px - L) / (W - L - R)) * (rows.length - 1))));
+    };
+    svg.addEventListener('mousemove', (ev) => show(nearest(ev)));
+    svg.addEventListener('mouseleave', hide);
+    // Keyboard: the chart is focusable and the arrow keys walk the points.
+    let at = rows.length - 1;
+    svg.setAttribute('tabindex', '0');
+    svg.addEventListener('keydown', (ev) => {
+      if (ev.key === 'ArrowLeft') at = Math.max(0, at - 1);
+      else if (ev.key === 'ArrowRight') at = Math.min(rows.length - 1, at + 1);
+      else return;
+      ev.preventDefault();
+      show(at);
+    });
+    svg.addEventListener('focus', () => show(at));
+    svg.addEventListener('blur', hide);
+    const legend = el('p', { class: 'legend' },
+      el('span', { class: 'key visitors' }, firstName), el('span', { class: 'key pageviews' }, 'Pageviews'),
+      el('a', { class: 'csv', href: '/api/v1/stats/timeseries?' + query(s, { interval: iv, metrics: first + ',pageviews', format: 'csv' }), download: '' }, 'CSV'));
+    const table = el('table', { class: 'data' },
+      el('caption', { class: 'sr' }, firstName + ' and pageviews by ' + iv),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Date'), el('th', { scope: 'col', 'data-metric': first }, firstName), el('th', { scope: 'col' }, 'Pageviews'))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, el('th', { scope: 'row' }, dateLabel(r.date, iv)), el('td', {}, String(num(r[first]))), el('td', {}, String(num(r.pageviews)))))));
+    box.append(el('div', { class: 'plotwrap' }, svg, tip), legend, el('details', { class: 'chart-table' }, el('summary', {}, 'Show as table'), table));
+  }
+
+  function niceStep(max) {
+    const raw = max / 4;
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * mag >= raw) return Math.max(1, m * mag);
+    return Math.max(1, 10 * mag);
+  }
+
+  function renderTables(s, live) {
+    const grid = clear($('tables'));
+    CARDS.forEach((card, ci) => {
+      const key = String(ci);
+      const tab = card.tabs.find((t) => t.property === s.tabs[key]) || card.tabs[0];
+      const id = 'card-' + ci;
+      const body = el('div', { class: 'table-body', 'aria-busy': 'true' });
+      const csv = el('a', { class: 'csv', download: '', 'data-property': tab.property,
+        href: '/api/v1/stats/breakdown?' + query(s, { property: tab.property, metrics: tab.metrics.join(','), format: 'csv' }) }, 'CSV');
+      tab.csv = csv;
+      const tabs = el('div', { class: 'tabs', role: 'group', 'aria-label': card.title },
+        card.tabs.map((t) => el('button', { type: 'button', class: 'tab', 'aria-pressed': t === tab ? 'true' : 'false', 'data-property': t.property,
+          onclick: () => { const tabsState = Object.assign({}, s.tabs, { [key]: t.property }); setState({ tabs: tabsState }, true); } }, t.label)));
+      grid.append(el('section', { class: 'card' + (card.wide ? ' wide' : ''), id, 'aria-labelledby': id + '-title', 'data-property': tab.property },
+        el('div', { class: 'card-head' }, el('h2', { id: id + '-title' }, card.title), csv), tabs, body));
+      breakdown(s, tab, body, live, 10);
+    });
+  }
+
+  // breakdown fills a table. When the API cannot count visitors for the
+  // query (several days), it asks for visits instead and says so.
+  async function breakdown(s, tab, box, live, limit) {
+    let rows;
+    let metrics = tab.metrics;
+    const ask = () => api('/api/v1/stats/breakdown', query(s, { property: tab.property, metrics: metrics.join(','), limit, page: 1 }));
+    try {
+      try {
+        rows = list(await ask());
+      } catch (e) {
+        if (e.status !== 400 || !/visitors/.test(e.message) || !metrics.includes('visitors')) throw e;
+        metrics = ['visits'].concat(metrics.filter((m) => m !== 'visitors' && m !== 'visits'));
+        rows = list(await ask());
+      }
+    } catch (e) {
+      if (!live() || e.status === 401) return;
+      box.removeAttribute('aria-busy');
+      clear(box).append(e.status === 400
+        ? el('p', { class: 'empty', title: e.message }, 'Not available with the current filters or period.')
+        : el('p', { class: 'empty' }, 'Could not load: ' + e.message));
+      return;
+    }
+    if (!live()) return;
+    if (tab.csv) tab.csv.href = '/api/v1/stats/breakdown?' + query(s, { property: tab.property, metrics: metrics.join(','), format: 'csv' });
+    tab = Object.assign({}, tab, { metrics });
+    box.removeAttribute('aria-busy');
+    clear(box);
+    if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data yet.')); return; }
+    const max = Math.max(1, ...rows.map((r) => num(r[metrics[0]])));
+    const table = el('table', { class: 'breakdown', 'data-property': tab.property },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tab.col), tab.metrics.map((m) => el('th', { scope: 'col', class: 'n' }, METRIC_NAMES[m] || m)))));
+    const tbody = el('tbody');
+    for (const r of rows) {
+      const raw = r[tab.property] ?? r.name ?? r.value ?? '';
+      const value = String(raw);
+      const shown = value === '' ? '(none)' : value;
+      const filter = () => {
+        const cur = state();
+        const filters = cur.filters.filter((f) => f.dim !== tab.property).concat([{ dim: tab.property, op: '==', value }]);
+        setState({ filters });
+      };
+      const pct = (num(r[metrics[0]]) / max) * 100;
+      const tr = el('tr', { tabindex: '0', class: 'row', 'data-value': value, title: 'Filter by ' + shown,
+        'aria-label': `${shown}: ${tab.metrics.map((m) => num(r[m]) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to filter.`,
+        onclick: filter, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); filter(); } } },
+      el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, shown)),
+      tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) }, compact(num(r[m])))));
+      // A width through CSSOM, which the style-src policy allows (a style attribute would not be).
+      tr.querySelector('.bar').style.width = pct.toFixed(1) + '%';
+      tbody.append(tr);
+    }
+    table.append(tbody);
+    box.append(table);
+    if (rows.length >= limit && limit < 100) {
+      box.append(el('button', { type: 'button', class: 'ghost small more', onclick: () => breakdown(s, tab, box, live, limit * 5) }, 'Show more'));
+    }
+  }
+
+  async function consent(s, live) {
+    // Consent decisions are per site and period: filters do not apply.
+    const cq = (extra) => query(Object.assign({}, s, { filters: [] }), extra);
+    $('consent-csv').href = '/api/v1/stats/consent?' + cq({ format: 'csv' });
+    $('consent-csv').setAttribute('download', '');
+    const body = await api('/api/v1/stats/consent', cq());
+    if (!live()) return;
+    const rows = list(body);
+    const box = clear($('consent'));
+    if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No consent decisions in this period.')); return; }
+    // Rows are one per (date, category) with granted/denied counts, or one
+    // per date with a column per category: both are folded into categories.
+    const cats = new Map();
+    const add = (cat, date, granted, denied, rate) => {
+      if (!cats.has(cat)) cats.set(cat, []);
+      cats.get(cat).push({ date, granted, denied, rate });
+    };
+    for (const r of rows) {
+      if (r.category != null) {
+        add(String(r.category), r.date, num(r.granted ?? r.accepted), num(r.denied ?? r.declined), r.rate);
+      } else {
+        for (const [k, v] of Object.entries(r)) {
+          if (k === 'date' || v == null || typeof v !== 'object') continue;
+          add(k, r.date, num(v.granted ?? v.accepted), num(v.denied ?? v.declined), v.rate);
+        }
+      }
+    }
+    const table = el('table', { class: 'breakdown consent' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Category'), el('th', { scope: 'col', class: 'n' }, 'Granted'),
+        el('th', { scope: 'col', class: 'n' }, 'Declined'), el('th', { scope: 'col', class: 'n' }, 'Rate'), el('th', { scope: 'col' }, 'Over time'))));
+    const tbody = el('tbody');
+    for (const [cat, pts] of cats) {
+      const g = pts.reduce((a, p) => a + p.granted, 0), d = pts.reduce((a, p) => a + p.denied, 0);
+      const rate = g + d ? Math.round((g / (g + d)) * 100) : 0;
+      const rates = pts.map((p) => (typeof p.rate === 'number' ? (p.rate <= 1 ? p.rate * 100 : p.rate) : p.granted + p.denied ? (p.granted / (p.granted + p.denied)) * 100 : 0));
+      const w = 160, h = 28;
+      const pts2 = rates.map((v, i) => `${rates.length === 1 ? w / 2 : (i * w) / (rates.length - 1)},${(h - 2 - (v / 100) * (h - 4)).toFixed(1)}`).join(' ');
+      const spark = el('svg:svg', { viewBox: `0 0 ${w} ${h}`, class: 'spark', role: 'img',
+        'aria-label': cat + ' consent rate over time: ' + pts.map((p, i) => `${p.date} ${Math.round(rates[i])}%`).join(', ') },
+      el('svg:polyline', { points: pts2, class: 'line visitors' }));
+      tbody.append(el('tr', { 'data-category': cat }, el('th', { scope: 'row' }, cat), el('td', { class: 'n' }, compact(g)),
+        el('td', { class: 'n' }, compact(d)), el('td', { class: 'n', 'data-value': rate }, rate + '%'), el('td', {}, spark)));
+    }
+    table.append(tbody);
+    box.append(el('div', { class: 'scroll' }, table));
+  }
+
+  async function realtime() {
+    const s = state();
+    if (!s.site || $('app').hidden) return;
+    try {
+      const body = await api('/api/v1/stats/realtime', new URLSearchParams({ site: s.site }));
+      const r = body && body.results != null ? body.results : body;
+      const n = typeof r === 'number' ? r : num(r && (r.visitors ?? r.current_visitors));
+      $('realtime-text').textContent = n + (n === 1 ? ' current visitor' : ' current visitors');
+      $('realtime').dataset.value = n;
+    } catch (e) {
+      $('realtime-text').textContent = 'Current visitors unavailable';
+    }
+  }
+
+  async function aggregator(s, live) {
+    const body = await api('/api/v1/aggregator/status', new URLSearchParams({ site: s.site }));
+    if (!live()) return;
+    const r = (body && body.results) || body || {};
+    let last = r.last_run ?? r.last_run_at ?? r.finished_at;
+    if (last && typeof last === 'object') last = last.finished ?? last.started;
+    const lag = r.lag_seconds ?? r.lag;
+    const errs = r.failed_windows ?? r.errors ?? r.last_error;
+    const box = clear($('aggregator'));
+    box.append(el('span', {}, 'Aggregated ' + (last ? ago(last) : 'never')));
+    if (typeof lag === 'number' && lag > 0) box.append(el('span', {}, ' · lag ' + duration(lag)));
+    const nerr = Array.isArray(errs) ? errs.length : typeof errs === 'number' ? errs : errs ? 1 : 0;
+    if (nerr) {
+      const msg = Array.isArray(errs) ? errs.map((e) => (typeof e === 'string' ? e : (e.window_start ? e.window_start + ': ' : '') + (e.error || e.message || ''))).join('; ') : typeof errs === 'string' ? errs : '';
+      box.append(el('span', { class: 'bad', title: msg }, ' · ' + nerr + (nerr === 1 ? ' failed window' : ' failed windows')));
+    }
+    if (last) box.title = 'Last run ' + new Date(last).toLocaleString();
+  }
+
+  // --- controls --------------------------------------------------------------
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', logout);
+    $('site').addEventListener('change', (ev) => setState({ site: ev.target.value, filters: [] }));
+    $('period').addEventListener('change', (ev) => {
+      const p = ev.target.value;
+      if (p === 'custom') {
+        const to = new Date(), from = new Date(Date.now() - 29 * 864e5);
+        const iso = (d) => d.toISOString().slice(0, 10);
+        $('custom').hidden = false;
+        setState({ period: p, from: $('from').value || iso(from), to: $('to').value || iso(to) });
+        $('from').focus();
+      } else {
+        setState({ period: p });
+      }
+    });
+    $('apply').addEventListener('click', () => setState({ period: 'custom', from: $('from').value, to: $('to').value }));
+    $('compare').addEventListener('change', (ev) => setState({ compare: ev.target.checked }, true));
+    window.addEventListener('popstate', () => { if (!$('app').hidden) render(); });
+    // The chart is drawn at its container's width: draw it again when that changes.
+    let width = 0, redraw = 0;
+    window.addEventListener('resize', () => {
+      clearTimeout(redraw);
+      redraw = setTimeout(() => {
+        const w = $('chart').clientWidth;
+        if ($('app').hidden || w === width) return;
+        width = w;
+        const gen = generation;
+        chart(state(), () => gen === generation).catch(() => {});
+      }, 150);
+    });
+    start();
+  });
+})();

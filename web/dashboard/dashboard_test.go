@@ -1,0 +1,527 @@
+package dashboard_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/storetest"
+	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/auth/authtest"
+	"github.com/footfall/footfall/web/dashboard"
+	"github.com/footfall/footfall/web/reports"
+)
+
+// day0 is the last day of the seeded events: the store conformance
+// fixture's, repeated over the ten days up to day 0.
+var day0 = time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+
+// testServer is the dashboard and the reports API, served the way footfall
+// serve serves them, with real sign-in, on a seeded and aggregated SQLite
+// store.
+type testServer struct {
+	URL     string
+	site    string
+	fixture *authtest.Fixture
+}
+
+func newServer(t *testing.T) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.AddSite(ctx, "shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := storetest.LoadRollupFixture(t)
+	last := fix.Events[0].Time
+	for _, ev := range fix.Events {
+		if ev.Time.After(last) {
+			last = ev.Time
+		}
+	}
+	// Day k repeats the fixture's events k days before day 0, thinned
+	// differently each day and as other visitors, so the chart has a shape.
+	var days storetest.RollupFixture
+	days.Consent = fix.Consent
+	for k := range 10 {
+		shift := day0.Sub(time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)) - time.Duration(k)*24*time.Hour
+		for i, ev := range fix.Events {
+			if k > 0 && i%(k%4+2) == 0 {
+				continue
+			}
+			ev.ID[0] ^= byte(k)
+			ev.ID[1] ^= byte(k * 7)
+			ev.VisitorKey ^= uint64(k) << 40
+			ev.SessionID ^= uint64(k) << 40
+			ev.Time, ev.ReceivedAt = ev.Time.Add(shift), ev.ReceivedAt.Add(shift)
+			days.Events = append(days.Events, ev)
+		}
+	}
+	storetest.SeedRollupFixture(t, st, days, site.ID)
+	agg := aggregator.New(aggregator.Options{Store: st, Lookback: 30 * 24 * time.Hour, Now: func() time.Time { return day0.AddDate(0, 0, 1).Add(30 * time.Minute) }})
+	if sum, err := agg.Once(ctx); err != nil || sum.Failed != 0 {
+		t.Fatalf("aggregate: %+v, %v", sum, err)
+	}
+
+	f := authtest.New(t, st, auth.Options{})
+	d, err := dashboard.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reports' clock is a minute after the last visit of day 0 starts
+	// (as in web/reports' tests): that visitor is current.
+	now := day0.Add(22*time.Hour + 32*time.Minute)
+	rp := reports.New(reports.Options{Store: st, Now: func() time.Time { return now }})
+	srv := httptest.NewServer(server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Store: st}))
+	t.Cleanup(srv.Close)
+	return &testServer{URL: srv.URL, site: site.Domain, fixture: f}
+}
+
+// get fetches path with the session cookie and returns status, header and body.
+func (s *testServer) get(t *testing.T, path, cookie string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: cookie})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+	}
+	return resp.StatusCode, resp.Header, b.String()
+}
+
+// getJSON fetches an API path with the session cookie; ok is false for a
+// refusal (a 400 for a query the API cannot answer).
+func (s *testServer) getJSON(t *testing.T, cookie, path string, q url.Values, v any) (ok bool) {
+	t.Helper()
+	code, _, body := s.get(t, path+"?"+q.Encode(), cookie)
+	if code == http.StatusBadRequest {
+		return false
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil || code != 200 {
+		t.Fatalf("GET %s?%s: %d %s", path, q.Encode(), code, body)
+	}
+	return true
+}
+
+// aggregate asks the API for each top-line number of a query; the ones it
+// cannot answer for the query are left out.
+func (s *testServer) aggregate(t *testing.T, cookie string, q url.Values) map[string]float64 {
+	t.Helper()
+	m := map[string]float64{}
+	for _, metric := range []string{"visitors", "visits", "pageviews", "bounce_rate", "visit_duration", "engaged_time"} {
+		q.Set("metrics", metric)
+		var out struct {
+			Results map[string]struct{ Value float64 }
+		}
+		if s.getJSON(t, cookie, "/api/v1/stats/aggregate", q, &out) {
+			m[metric] = out.Results[metric].Value
+		}
+	}
+	return m
+}
+
+func TestPageHeaders(t *testing.T) {
+	s := newServer(t)
+	code, hd, body := s.get(t, "/", "")
+	if code != 200 {
+		t.Fatalf("GET / = %d", code)
+	}
+	if got := hd.Get("Content-Security-Policy"); got != dashboard.CSP || !strings.Contains(got, "script-src 'self'") {
+		t.Errorf("CSP %q, want %q", got, dashboard.CSP)
+	}
+	if strings.Contains(body, "<script>") || strings.Contains(body, "style=") || strings.Contains(body, "onclick=") {
+		t.Error("the page holds inline script or style")
+	}
+	for _, ext := range []string{".js", ".css"} {
+		i := strings.Index(body, dashboard.AssetPrefix+"dashboard.")
+		if i < 0 {
+			t.Fatalf("page names no asset: %s", body)
+		}
+		rest := body[i:]
+		path := rest[:strings.IndexByte(rest, '"')]
+		if !strings.HasSuffix(path, ext) {
+			rest = rest[len(path):]
+			j := strings.Index(rest, dashboard.AssetPrefix+"dashboard.")
+			rest = rest[j:]
+			path = rest[:strings.IndexByte(rest, '"')]
+		}
+		code, hd, _ := s.get(t, path, "")
+		if code != 200 || !strings.Contains(hd.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s = %d, Cache-Control %q", path, code, hd.Get("Cache-Control"))
+		}
+	}
+	if code, _, _ := s.get(t, dashboard.AssetPrefix+"nope.js", ""); code != 404 {
+		t.Errorf("GET unknown asset = %d, want 404", code)
+	}
+}
+
+func chromium() string {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	p, _ := exec.LookPath("chromium")
+	return p
+}
+
+// newBrowser starts a headless Chromium as web/browser_test.go does:
+// skipped without one, failed under FOOTFALL_REQUIRE_CHROMIUM=1.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium()
+	if path == "" {
+		if os.Getenv("FOOTFALL_REQUIRE_CHROMIUM") == "1" {
+			t.Fatal("Chromium is required (FOOTFALL_REQUIRE_CHROMIUM=1) but neither /usr/bin/chromium nor chromium on PATH exists")
+		}
+		t.Skip("SKIPPED: browser test needs Chromium (/usr/bin/chromium or chromium on PATH)")
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 50*time.Second)
+	t.Cleanup(func() {
+		cancelTime()
+		cancelTab()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	return run(t, ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+}
+
+func waitJS(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shown reads the top-line numbers as the page shows them (data-value).
+func shown(t *testing.T, ctx context.Context) map[string]float64 {
+	t.Helper()
+	return eval[map[string]float64](t, ctx, `Object.fromEntries([...document.querySelectorAll('#numbers .number')].map(li => [li.dataset.metric, Number(li.querySelector('.value').dataset.value)]))`)
+}
+
+func checkNumbers(t *testing.T, ctx context.Context, want map[string]float64) {
+	t.Helper()
+	got := shown(t, ctx)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s shown as %v, API says %v", k, got[k], v)
+		}
+	}
+}
+
+// artifacts is where screenshots go: $FOOTFALL_ARTIFACTS, else a temporary directory.
+func artifacts(t *testing.T) string {
+	if dir := os.Getenv("FOOTFALL_ARTIFACTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := artifacts(t)
+	// Let the layout settle (fonts, the chart) before the picture.
+	eval[bool](t, ctx, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+	png := run(t, ctx, chromedp.FullScreenshot(100))
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", file)
+}
+
+// settled is true once every request the page started has been answered.
+const settled = `!!document.querySelector('#numbers .number') && !document.querySelector('[aria-busy=true]') && !!document.querySelector('#chart svg, #chart .empty') && document.querySelectorAll('#consent tr').length > 1`
+
+func TestBrowserDashboard(t *testing.T) {
+	s := newServer(t)
+	ctx := newBrowser(t)
+	email := s.fixture.Email(auth.RoleAnalyst)
+
+	// Every page records what the Content-Security-Policy refuses.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.cspViolations = []; document.addEventListener('securitypolicyviolation', e => cspViolations.push(e.violatedDirective + ' ' + e.blockedURI))`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkCSP := func() {
+		t.Helper()
+		if !eval[bool](t, ctx, `Array.isArray(window.cspViolations)`) {
+			t.Error("the CSP listener is not installed")
+		} else if v := eval[[]string](t, ctx, `window.cspViolations`); len(v) > 0 {
+			t.Errorf("Content-Security-Policy violations: %v", v)
+		}
+	}
+	t.Cleanup(checkCSP)
+
+	// Signed out: the login form.
+	do(t, ctx, chromedp.Navigate(s.URL+"/"))
+	waitJS(t, ctx, "the login form", `!document.getElementById('login').hidden && document.getElementById('app').hidden`)
+	screenshot(t, ctx, "dashboard-login.png")
+
+	// A wrong password says so and stays on the form.
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "wrong password"),
+		chromedp.Click(chromedp.CSS(`#login-submit`)))
+	waitJS(t, ctx, "the login error", `document.getElementById('login-error').textContent.length > 0`)
+	eval[bool](t, ctx, `(document.getElementById('password').value = '', true)`)
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
+	waitJS(t, ctx, "the dashboard", settled)
+
+	var cookie string
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == auth.CookieName {
+			cookie = c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatal("no session cookie after login")
+	}
+	if got := eval[string](t, ctx, `location.search`); !strings.Contains(got, "site="+s.site) || !strings.Contains(got, "period=30d") {
+		t.Errorf("URL query %q, want the site and the default period", got)
+	}
+	checkNumbers(t, ctx, s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"30d"}}))
+
+	// Pick a period: the numbers, chart and tables follow.
+	eval[bool](t, ctx, `(s => (s.value = '7d', s.dispatchEvent(new Event('change')), true))(document.getElementById('period'))`)
+	waitJS(t, ctx, "the 7-day view", `location.search.includes('period=7d') && document.querySelectorAll('#chart table tbody tr').length == 7`)
+	waitJS(t, ctx, "the 7-day numbers", settled)
+	week := s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"7d"}})
+	if week["visitors"] == 0 || week["pageviews"] == 0 {
+		t.Fatalf("the seeded week has no visitors or pageviews: %v", week)
+	}
+	checkNumbers(t, ctx, week)
+	if got := eval[string](t, ctx, `document.querySelector('#numbers [data-metric=visitors] .change')?.textContent || ''`); !strings.HasSuffix(got, "%") {
+		t.Errorf("visitors change %q, want a percentage", got)
+	}
+	if eval[int](t, ctx, `document.querySelectorAll('#chart svg polyline').length`) != 2 {
+		t.Error("the chart has not two lines")
+	}
+	var series struct{ Results []map[string]any }
+	s.getJSON(t, cookie, "/api/v1/stats/timeseries", url.Values{"site": {s.site}, "period": {"7d"}, "interval": {"day"}, "metrics": {"visitors,pageviews"}}, &series)
+	var want []string
+	for _, p := range series.Results {
+		want = append(want, fmt.Sprint(p["visitors"], "/", p["pageviews"]))
+	}
+	got := eval[[]string](t, ctx, `[...document.querySelectorAll('#chart table tbody tr')].map(tr => tr.children[1].textContent + '/' + tr.children[2].textContent)`)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("chart table visitors/pageviews %v, API %v", got, want)
+	}
+	// Hovering the chart shows the point's values.
+	eval[bool](t, ctx, `(svg => { const b = svg.getBoundingClientRect(); svg.dispatchEvent(new MouseEvent('mousemove', {clientX: b.right - 2, clientY: b.top + 20, bubbles: true})); return true })(document.querySelector('#chart svg'))`)
+	if tip := eval[string](t, ctx, `(t => t.hidden ? '' : t.textContent)(document.querySelector('#chart .tip'))`); !strings.Contains(tip, "visitors") {
+		t.Errorf("chart tooltip %q, want the point's visitors", tip)
+	}
+
+	// The referrers table shows what the breakdown API returns (visits:
+	// the API counts no visitors over several days for a breakdown).
+	click := func(sel string) {
+		t.Helper()
+		do(t, ctx, chromedp.Click(chromedp.CSS(sel)))
+	}
+	click(`#card-1 .tab[data-property=referrer_host]`)
+	waitJS(t, ctx, "the referrers", `!!document.querySelector('#card-1 table[data-property=referrer_host] tbody tr')`)
+	type row struct {
+		Value  string  `json:"value"`
+		Metric string  `json:"metric"`
+		N      float64 `json:"n"`
+	}
+	rows := eval[[]row](t, ctx, `[...document.querySelectorAll('#card-1 table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`)
+	var refs struct{ Results []map[string]any }
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {"referrer_host"}, "metrics": {"visits"}, "limit": {"10"}}, &refs)
+	if len(rows) != len(refs.Results) || len(rows) < 2 {
+		t.Fatalf("referrers table has %d rows, API %d; want the same, at least 2", len(rows), len(refs.Results))
+	}
+	for i, r := range refs.Results {
+		if rows[i].Value != r["referrer_host"] || rows[i].Metric != "visits" || rows[i].N != r["visits"] {
+			t.Errorf("referrer row %d: %+v, API %v", i, rows[i], r)
+		}
+	}
+	screenshot(t, ctx, "dashboard-desktop.png")
+
+	// Keyboard: Enter on a focused device row filters by it; the chip's
+	// button removes the filter.
+	eval[bool](t, ctx, `(document.querySelector('#card-3 tbody tr').focus(), true)`)
+	do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	waitJS(t, ctx, "the device filter", `document.querySelectorAll('#filters .chip').length == 1 && location.search.includes('filters=device%3D%3D')`)
+	waitJS(t, ctx, "the device view", settled)
+	eval[bool](t, ctx, `(document.querySelector('#filters .chip-x').focus(), true)`)
+	do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	waitJS(t, ctx, "no filter", `document.querySelectorAll('#filters .chip').length == 0 && !location.search.includes('filters')`)
+	waitJS(t, ctx, "the unfiltered view", settled+` && !!document.querySelector('#card-1 tbody tr')`)
+
+	// Click a referrer: the filter is a chip, in the URL, and the numbers change.
+	ref := rows[1].Value
+	click(fmt.Sprintf(`#card-1 tr[data-value=%q]`, ref))
+	waitJS(t, ctx, "the filter", fmt.Sprintf(`location.search.includes(%q) && document.querySelectorAll('#filters .chip').length == 1`, "filters="+url.QueryEscape("referrer_host=="+ref)))
+	waitJS(t, ctx, "the filtered view", settled)
+	filtered := s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"7d"}, "filters": {"referrer_host==" + ref}})
+	if filtered["visits"] != rows[1].N || filtered["visits"] == week["visits"] {
+		t.Errorf("visits from %s: %v; want the row's %v, not the week's %v", ref, filtered["visits"], rows[1].N, week["visits"])
+	}
+	waitJS(t, ctx, "the filtered numbers", fmt.Sprintf(`document.querySelector('#numbers [data-metric=visits] .value')?.dataset.value == '%v'`, filtered["visits"]))
+	checkNumbers(t, ctx, filtered)
+
+	// A shared link opens the same view.
+	checkCSP()
+	shared := eval[string](t, ctx, `location.href`)
+	do(t, ctx, chromedp.Navigate(shared))
+	waitJS(t, ctx, "the shared view", settled+` && document.querySelectorAll('#filters .chip').length == 1`)
+	checkNumbers(t, ctx, filtered)
+	screenshot(t, ctx, "dashboard-filtered.png")
+
+	// Every table has a CSV link; the referrers' downloads CSV with the session.
+	hrefs := eval[[]string](t, ctx, `[...document.querySelectorAll('a.csv')].map(a => a.href)`)
+	if len(hrefs) < 7 {
+		t.Errorf("%d CSV links, want one per table", len(hrefs))
+	}
+	for _, href := range hrefs {
+		u, err := url.Parse(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Query().Get("format") != "csv" {
+			t.Errorf("CSV link %s: want format=csv", href)
+		}
+	}
+	refCSV := eval[string](t, ctx, `document.querySelector('#card-1 a.csv').href`)
+	code, hd, body := s.get(t, strings.TrimPrefix(refCSV, s.URL), cookie)
+	if code != 200 || !strings.HasPrefix(hd.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "referrer_host,visits\n") || !strings.Contains(body, ref+",") {
+		t.Errorf("GET %s: %d %s %.80q; want CSV with header referrer_host,visits and the row of %s", refCSV, code, hd.Get("Content-Type"), body, ref)
+	}
+	if code, _, _ := s.get(t, strings.TrimPrefix(refCSV, s.URL), ""); code != http.StatusUnauthorized {
+		t.Errorf("CSV without the session: %d, want 401", code)
+	}
+
+	// Current visitors, aggregator status and consent rates are shown.
+	var now struct{ Visitors int }
+	s.getJSON(t, cookie, "/api/v1/stats/realtime", url.Values{"site": {s.site}}, &now)
+	if now.Visitors == 0 {
+		t.Error("no current visitors in the seeded data")
+	}
+	if got, want := eval[string](t, ctx, `document.getElementById('realtime-text').textContent`), fmt.Sprint(now.Visitors, " current visitor"); !strings.HasPrefix(got, want) {
+		t.Errorf("realtime %q, want %q", got, want)
+	}
+	if got := eval[string](t, ctx, `document.getElementById('aggregator').textContent`); !strings.HasPrefix(got, "Aggregated ") || strings.Contains(got, "never") {
+		t.Errorf("aggregator status %q, want the last run", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#consent tbody tr').length`); n == 0 {
+		t.Error("no consent categories shown")
+	}
+
+	// Phone width.
+	do(t, ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	waitJS(t, ctx, "the chart at phone width", `(s => !!s && s.getAttribute('width') < 400)(document.querySelector('#chart svg'))`)
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("page is %d px wide at 375 px: it scrolls sideways", w)
+	}
+	if over := eval[[]string](t, ctx, `[...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth).map(c => c.id || c.className)`); len(over) > 0 {
+		t.Errorf("cards wider than the phone: %v", over)
+	}
+	screenshot(t, ctx, "dashboard-phone.png")
+	do(t, ctx, chromedp.EmulateViewport(1280, 800))
+	waitJS(t, ctx, "the chart at desktop width", `(s => !!s && s.getAttribute('width') > 600)(document.querySelector('#chart svg'))`)
+
+	// A dark colour scheme is followed.
+	light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
+	dark := []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: dark}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); got == light {
+		t.Errorf("background %s in the dark scheme too", got)
+	}
+	screenshot(t, ctx, "dashboard-dark.png")
+
+	// A custom range.
+	eval[bool](t, ctx, `(s => (s.value = 'custom', s.dispatchEvent(new Event('change')), true))(document.getElementById('period'))`)
+	waitJS(t, ctx, "the date inputs", `!document.getElementById('custom').hidden`)
+	eval[bool](t, ctx, `(document.getElementById('from').value = '2026-03-12', document.getElementById('to').value = '2026-03-14', true)`)
+	click(`#apply`)
+	waitJS(t, ctx, "the custom range", `location.search.includes('period=custom&from=2026-03-12&to=2026-03-14') && document.querySelectorAll('#chart table tbody tr').length == 3`)
+	waitJS(t, ctx, "the custom numbers", settled)
+	checkNumbers(t, ctx, s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"custom"}, "from": {"2026-03-12"}, "to": {"2026-03-14"}, "filters": {"referrer_host==" + ref}}))
+
+	// Log out: the login form again, and the session is gone.
+	click(`#logout`)
+	waitJS(t, ctx, "the login form", `!document.getElementById('login').hidden && document.getElementById('app').hidden`)
+	if code, _, _ := s.get(t, "/api/v1/me", cookie); code != http.StatusUnauthorized {
+		t.Errorf("GET /api/v1/me with the old session = %d, want 401", code)
+	}
+}

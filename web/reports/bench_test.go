@@ -1,0 +1,101 @@
+package reports_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/clickhouse/chtest"
+	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/auth/authtest"
+	"github.com/footfall/footfall/web/reports"
+)
+
+// BenchmarkReportsClickHouse measures the stats API on ClickHouse over 30
+// days of generated data (aggregator.DemoData, FOOTFALL_BENCH_REPORTS
+// copies of the demo month, about 22,000 events each), aggregated first.
+// It reports p50 and p99 latency in milliseconds of each query, unfiltered
+// and with one filter, through the full router. Skipped unless set:
+//
+//	FOOTFALL_BENCH_REPORTS=10 go test ./web/reports -run '^$' -bench ReportsClickHouse -benchtime 1x -timeout 30m
+func BenchmarkReportsClickHouse(b *testing.B) {
+	copies, _ := strconv.Atoi(os.Getenv("FOOTFALL_BENCH_REPORTS"))
+	if copies <= 0 {
+		b.Skip("set FOOTFALL_BENCH_REPORTS (copies of the demo month, e.g. 10) to run")
+	}
+	ctx := context.Background()
+	opts := chtest.NewDatabase(b)
+	opts.ReadTimeout = time.Hour
+	st, err := clickhouse.Open(ctx, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	site, err := st.AddSite(ctx, aggregator.DemoDomain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	var total int
+	for i := range copies {
+		events, _ := aggregator.DemoData(site.ID, end, uint64(i+1))
+		total += len(events)
+		if err := st.InsertEvents(ctx, events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	agg := aggregator.New(aggregator.Options{Store: st, Now: func() time.Time { return end }})
+	if sum, err := agg.Once(ctx); err != nil || sum.Failed != 0 {
+		b.Fatalf("aggregate: %+v %v", sum, err)
+	}
+	b.Logf("%d events over 30 days; aggregated in %s", total, time.Since(start).Round(time.Millisecond))
+	f := authtest.New(b, st, auth.Options{})
+	h := server.New(server.Options{Auth: f.Auth, Store: st,
+		Reports: reports.New(reports.Options{Store: st, Now: func() time.Time { return end }})})
+	token := f.Token(auth.RoleAnalyst)
+	base := "/api/v1/stats/"
+	q := "?site=" + aggregator.DemoDomain + "&period=30d"
+	cases := []struct{ name, path string }{
+		{"aggregate", base + "aggregate" + q + "&metrics=visitors,visits,pageviews,bounce_rate"},
+		{"aggregate/filtered", base + "aggregate" + q + "&metrics=visitors,visits,pageviews,bounce_rate&filters=country==DE"},
+		{"timeseries", base + "timeseries" + q + "&metrics=visitors,pageviews"},
+		{"timeseries/filtered", base + "timeseries" + q + "&metrics=visitors,pageviews&filters=country==DE"},
+		{"breakdown", base + "breakdown" + q + "&property=page&metrics=visits,pageviews"},
+		{"breakdown/visitors", base + "breakdown" + q + "&property=entry_page&metrics=visitors,visits,pageviews"},
+		{"breakdown/filtered", base + "breakdown" + q + "&property=page&metrics=visits,pageviews&filters=page~blog"},
+		{"breakdown/cross", base + "breakdown" + q + "&property=country&metrics=visitors,visits,pageviews&filters=page==/pricing"},
+	}
+	const runs = 60
+	b.ResetTimer()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				var lat []time.Duration
+				for range runs {
+					req := httptest.NewRequest(http.MethodGet, c.path, nil)
+					req.Header.Set("Authorization", "Bearer "+token)
+					rec := httptest.NewRecorder()
+					t0 := time.Now()
+					h.ServeHTTP(rec, req)
+					lat = append(lat, time.Since(t0))
+					if rec.Code != http.StatusOK {
+						b.Fatalf("%s: %d %s", c.path, rec.Code, rec.Body)
+					}
+				}
+				slices.Sort(lat)
+				ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+				b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
+				b.ReportMetric(ms(lat[len(lat)*99/100]), "p99_ms")
+			}
+		})
+	}
+}

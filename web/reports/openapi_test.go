@@ -1,0 +1,92 @@
+package reports_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/gorilla/mux"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/reports"
+)
+
+// TestOpenAPIInStep holds docs/openapi.yaml to the router and the handlers:
+// the documented paths and methods are the reports routes the router
+// serves, and each route's documented query parameters are exactly those
+// its handler reads (reports.Params, which the handlers enforce).
+func TestOpenAPIInStep(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string `yaml:"openapi"`
+		Paths   map[string]map[string]struct {
+			Parameters []struct {
+				Name string `yaml:"name"`
+				In   string `yaml:"in"`
+			} `yaml:"parameters"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("docs/openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.0") {
+		t.Errorf("openapi: got %q, want 3.0.x", doc.OpenAPI)
+	}
+
+	documented := map[string][]string{} // "METHOD path" → query parameters
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			var params []string
+			for _, p := range op.Parameters {
+				if p.In == "query" {
+					params = append(params, p.Name)
+				}
+			}
+			sort.Strings(params)
+			documented[strings.ToUpper(method)+" "+path] = params
+		}
+	}
+
+	h := server.New(server.Options{Auth: auth.New(auth.Options{}), Reports: reports.New(reports.Options{})})
+	router, ok := h.(*mux.Router)
+	if !ok {
+		t.Fatalf("server.New returned %T, want *mux.Router", h)
+	}
+	served := map[string][]string{}
+	err = router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		_, mine := reports.Params[path]
+		if _, doc := doc.Paths[path]; !mine && !doc {
+			return nil // not a reports route
+		}
+		methods, _ := route.GetMethods()
+		for _, m := range methods {
+			params := slices.Clone(reports.Params[path])
+			sort.Strings(params)
+			served[m+" "+path] = params
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(served) != len(reports.Params) {
+		t.Errorf("the router serves %d reports routes, reports.Params lists %d", len(served), len(reports.Params))
+	}
+	if diff := cmp.Diff(served, documented, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("routes and their query parameters: served (-) vs documented (+):\n%s", diff)
+	}
+}

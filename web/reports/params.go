@@ -1,0 +1,53 @@
+package reports
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/footfall/footfall/httpapi"
+)
+
+// Params lists the query parameters each route reads, by path. Handlers
+// read their parameters through query, which refuses any other, so this
+// table is what the routes accept; the OpenAPI test holds docs/openapi.yaml
+// to it.
+var Params = map[string][]string{
+	"/api/v1/sites":              {},
+	"/api/v1/stats/aggregate":    {"site", "period", "date", "from", "to", "metrics", "filters", "compare", "format"},
+	"/api/v1/stats/timeseries":   {"site", "period", "date", "from", "to", "metrics", "filters", "interval", "format"},
+	"/api/v1/stats/breakdown":    {"site", "period", "date", "from", "to", "metrics", "filters", "property", "limit", "page", "format"},
+	"/api/v1/stats/realtime":     {"site"},
+	"/api/v1/stats/consent":      {"site", "period", "date", "from", "to", "format"},
+	"/api/v1/aggregator/status":  {"site"},
+	"/api/partner/v1/aggregates": {"from", "to", "format"},
+}
+
+// query returns the request's query parameters after checking that each
+// is one the route reads (400 otherwise) and given at most once.
+func query(r *http.Request, path string) (map[string]string, error) {
+	allowed := Params[path]
+	out := map[string]string{}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		// Most often a bare ';' between filters: it must be sent as %3B.
+		return nil, httpapi.Errorf(http.StatusBadRequest, "malformed query string (send ';' in filters as %%3B)")
+	}
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !slices.Contains(allowed, k) {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "unknown parameter %q; this endpoint reads %s", k, strings.Join(allowed, ", "))
+		}
+		if len(vals[k]) > 1 {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "parameter %q given more than once", k)
+		}
+		out[k] = vals[k][0]
+	}
+	return out, nil
+}

@@ -1,0 +1,782 @@
+// Package reports is the analysts' stats API (/api/v1/...) and the
+// partners' aggregates API (/api/partner/v1/...).
+//
+// The stats endpoints read the aggregator's rollups: hourly windows (UTC
+// hours) and daily windows (days in the site's zone), the current window
+// included and marked partial. What the rollups answer and what needs the
+// raw events:
+//
+//   - Counts that add up over windows (visits, pageviews, events, bounces,
+//     durations, engaged time) are summed from the windows' rows. Visits
+//     are cut at window edges, as the aggregator defines them.
+//   - Unique visitors of one window come from its row. Unique visitors of a
+//     range of several windows are never summed: they are counted exactly
+//     from the raw events, within their retention — all visitors with
+//     DistinctVisitors, those of a dimension value (a filter with "==", a
+//     breakdown) with VisitorsByValue, which applies the rollups' rules to
+//     the whole range as one window.
+//   - A filter applies to one rollup dimension at a time: the rows of that
+//     dimension whose value matches. One filter is supported; on aggregate
+//     and timeseries "!=" and "~" only for session dimensions and additive
+//     metrics (not visitors). A breakdown filtered on its own property reads
+//     the rollups; filtered on another dimension it reads the raw events
+//     (FilteredBreakdown: the rollups' rules over the whole period as one
+//     window, the visits that match the filter). Anything else answers 400
+//     "filter combination not supported yet".
+//
+// The partner endpoint serves exactly the release aggregator.NewRelease
+// makes for the partner named by the token.
+package reports
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/httpapi"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/web/auth"
+)
+
+// Store is what the reports read; both backends satisfy it.
+type Store interface {
+	Sites(ctx context.Context) ([]store.Site, error)
+	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
+	Rollups(ctx context.Context, q store.RollupQuery) ([]store.RollupRow, error)
+	ConsentRollups(ctx context.Context, q store.RollupQuery) ([]store.ConsentRollupRow, error)
+	Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
+	DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uint64, error)
+	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
+	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Cell, error)
+}
+
+// Options are what a Handler needs. Store is required.
+type Options struct {
+	Store Store
+	// Config gives site time zones and partners; nil is an empty config.
+	Config *config.Config
+	// Noise is the partner releases' DP mechanism; default Laplace.
+	Noise aggregator.Noise
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the reports. Its methods are httpapi handlers meant to sit
+// behind auth.Require (server/routes.go).
+type Handler struct {
+	st    Store
+	cfg   *config.Config
+	noise aggregator.Noise
+	now   func() time.Time
+}
+
+// New returns a Handler.
+func New(opts Options) *Handler {
+	if opts.Config == nil {
+		opts.Config = &config.Config{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now}
+}
+
+// Metrics are the metric names, in their canonical order.
+var Metrics = []string{"visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "engaged_time"}
+
+// Periods are the period names.
+var Periods = []string{"day", "7d", "30d", "month", "12mo", "custom"}
+
+// Intervals are the timeseries interval names.
+var Intervals = []string{"hour", "day", "week", "month"}
+
+// maxLimit caps a breakdown page.
+const maxLimit = 1000
+
+var (
+	errFilterCombination = httpapi.Errorf(http.StatusBadRequest, "filter combination not supported yet")
+)
+
+// siteFor resolves the site parameter and checks the principal may read it.
+func (h *Handler) siteFor(r *http.Request, domain string) (store.Site, error) {
+	if domain == "" {
+		return store.Site{}, httpapi.Errorf(http.StatusBadRequest, "site is required")
+	}
+	p, ok := auth.FromRequest(r)
+	if !ok {
+		return store.Site{}, httpapi.Errorf(http.StatusUnauthorized, "authentication required")
+	}
+	site, err := h.st.SiteByDomain(r.Context(), domain)
+	if errors.Is(err, store.ErrNotFound) {
+		// A scoped principal learns nothing about sites out of its scope.
+		if p.Sites != nil {
+			return store.Site{}, httpapi.Errorf(http.StatusForbidden, "forbidden")
+		}
+		return store.Site{}, httpapi.Errorf(http.StatusNotFound, "no such site")
+	}
+	if err != nil {
+		return store.Site{}, err
+	}
+	if !p.CanSite(site.ID) {
+		return store.Site{}, httpapi.Errorf(http.StatusForbidden, "forbidden")
+	}
+	return site, nil
+}
+
+// span is a reporting range: [From, To) as instants, and the days.
+type span struct {
+	From, To time.Time
+	Days     int
+	Loc      *time.Location
+	Period   string
+}
+
+// parseSpan reads period, date, from and to in the site's zone.
+func (h *Handler) parseSpan(q map[string]string, domain string) (span, error) {
+	loc, err := store.LoadZone(h.cfg.SiteZone(domain))
+	if err != nil {
+		return span{}, err
+	}
+	period := q["period"]
+	if period == "" {
+		period = "30d"
+	}
+	if !slices.Contains(Periods, period) {
+		return span{}, httpapi.Errorf(http.StatusBadRequest, "unknown period %q; want one of %s", period, strings.Join(Periods, ", "))
+	}
+	now := h.now().In(loc)
+	anchor := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	if d := q["date"]; d != "" {
+		if anchor, err = time.ParseInLocation(time.DateOnly, d, loc); err != nil {
+			return span{}, httpapi.Errorf(http.StatusBadRequest, "date: want YYYY-MM-DD, got %q", d)
+		}
+	}
+	day := func(t time.Time, add int) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day()+add, 0, 0, 0, 0, loc)
+	}
+	var from, to time.Time // local midnights, to exclusive
+	switch period {
+	case "day":
+		from, to = anchor, day(anchor, 1)
+	case "7d":
+		from, to = day(anchor, -6), day(anchor, 1)
+	case "30d":
+		from, to = day(anchor, -29), day(anchor, 1)
+	case "month":
+		from = time.Date(anchor.Year(), anchor.Month(), 1, 0, 0, 0, 0, loc)
+		to = time.Date(anchor.Year(), anchor.Month()+1, 1, 0, 0, 0, 0, loc)
+	case "12mo":
+		from = time.Date(anchor.Year(), anchor.Month()-11, 1, 0, 0, 0, 0, loc)
+		to = time.Date(anchor.Year(), anchor.Month()+1, 1, 0, 0, 0, 0, loc)
+	case "custom":
+		f, err1 := time.ParseInLocation(time.DateOnly, q["from"], loc)
+		t, err2 := time.ParseInLocation(time.DateOnly, q["to"], loc)
+		if err1 != nil || err2 != nil {
+			return span{}, httpapi.Errorf(http.StatusBadRequest, "period=custom needs from and to as YYYY-MM-DD")
+		}
+		if t.Before(f) {
+			return span{}, httpapi.Errorf(http.StatusBadRequest, "from is after to")
+		}
+		from, to = f, day(t, 1)
+	}
+	if period != "custom" && (q["from"] != "" || q["to"] != "") {
+		return span{}, httpapi.Errorf(http.StatusBadRequest, "from and to need period=custom")
+	}
+	days := len(store.Windows(store.Daily, loc, from.UTC(), to.UTC()))
+	if days > 3700 {
+		return span{}, httpapi.Errorf(http.StatusBadRequest, "range too long")
+	}
+	return span{From: from.UTC(), To: to.UTC(), Days: days, Loc: loc, Period: period}, nil
+}
+
+func parseMetrics(s string) ([]string, error) {
+	if s == "" {
+		return []string{"visitors", "pageviews"}, nil
+	}
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		m = strings.TrimSpace(m)
+		if !slices.Contains(Metrics, m) {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "unknown metric %q; want some of %s", m, strings.Join(Metrics, ", "))
+		}
+		if slices.Contains(out, m) {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "metric %q listed twice", m)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// filter is one dimension==value, dimension!=value or dimension~value.
+type filter struct {
+	Dim, Op, Value string
+}
+
+func (f filter) match(v string) bool {
+	switch f.Op {
+	case "==":
+		return v == f.Value
+	case "!=":
+		return v != f.Value
+	default:
+		return strings.Contains(strings.ToLower(v), strings.ToLower(f.Value))
+	}
+}
+
+// parseFilters reads the filters parameter. More than one filter is
+// refused: rollups describe one dimension at a time.
+func parseFilters(s string) ([]filter, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []filter
+	for _, part := range strings.Split(s, ";") {
+		var f filter
+		for _, op := range []string{"==", "!=", "~"} {
+			if d, v, ok := strings.Cut(part, op); ok {
+				f = filter{Dim: strings.TrimSpace(d), Op: op, Value: v}
+				break
+			}
+		}
+		if f.Op == "" || !validDimension(f.Dim) {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "bad filter %q: want dimension==value, dimension!=value or dimension~value over %s", part, strings.Join(dimensions(), ", "))
+		}
+		out = append(out, f)
+	}
+	if len(out) > 1 {
+		return nil, errFilterCombination
+	}
+	return out, nil
+}
+
+// dimensions are the rollup dimensions a report may name (not the total).
+func dimensions() []string { return store.RollupDimensions[1:] }
+
+func validDimension(d string) bool { return d != "" && slices.Contains(store.RollupDimensions, d) }
+
+// sums is rollup rows added up.
+type sums struct {
+	visitors                                                 uint64
+	visits, pageviews, events, bounces, durationS, engagedMS uint64
+	partial                                                  bool
+}
+
+func (s *sums) add(r store.RollupRow) {
+	s.visitors += r.Visitors
+	s.visits += r.Visits
+	s.pageviews += r.Pageviews
+	s.events += r.Events
+	s.bounces += r.Bounces
+	s.durationS += r.DurationSec
+	s.engagedMS += r.EngagedMS
+	s.partial = s.partial || r.Partial
+}
+
+// value is a metric of s: counts as integers, bounce_rate in percent and the
+// durations in seconds per visit, rounded.
+func (s sums) value(m string) any {
+	per := func(x uint64) float64 {
+		if s.visits == 0 {
+			return 0
+		}
+		return math.Round(float64(x)/float64(s.visits)*10) / 10
+	}
+	switch m {
+	case "visitors":
+		return s.visitors
+	case "visits":
+		return s.visits
+	case "pageviews":
+		return s.pageviews
+	case "events":
+		return s.events
+	case "bounce_rate":
+		return per(s.bounces * 100)
+	case "visit_duration":
+		return per(s.durationS)
+	default: // engaged_time
+		if s.visits == 0 {
+			return 0.0
+		}
+		return math.Round(float64(s.engagedMS)/float64(s.visits)/100) / 10
+	}
+}
+
+// selection is which rollup rows a report adds up.
+type selection struct {
+	dim string
+	f   *filter
+}
+
+func (sel selection) takes(r store.RollupRow) bool {
+	if r.Dimension != sel.dim {
+		return false
+	}
+	return sel.f == nil || sel.f.match(r.Value)
+}
+
+// selectionFor checks a filter against the metrics of an aggregate or a
+// timeseries.
+func selectionFor(filters []filter, metrics []string) (selection, error) {
+	if len(filters) == 0 {
+		return selection{dim: store.DimTotal}, nil
+	}
+	f := filters[0]
+	sel := selection{dim: f.Dim, f: &f}
+	for _, m := range metrics {
+		switch {
+		case m == "visitors" && f.Op != "==":
+			return sel, errFilterCombination
+		case m == "visitors":
+		case m == "pageviews" || m == "events":
+		case !store.SessionDimension(f.Dim):
+			// Event dimensions have no bounces or durations, and a visit
+			// counts under each of its pages.
+			if m != "visits" || f.Op != "==" {
+				return sel, errFilterCombination
+			}
+		}
+	}
+	return sel, nil
+}
+
+func (h *Handler) rollups(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) ([]store.RollupRow, error) {
+	return h.st.Rollups(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+}
+
+// total adds up the selected rows of [from, to) (daily windows) and sets
+// exact visitors: from the one window's row, or from the raw events.
+func (h *Handler) total(ctx context.Context, siteID uint32, sel selection, from, to time.Time, days int, metrics []string) (sums, error) {
+	rows, err := h.rollups(ctx, siteID, store.Daily, from, to)
+	if err != nil {
+		return sums{}, err
+	}
+	var s sums
+	for _, r := range rows {
+		if sel.takes(r) {
+			s.add(r)
+		}
+	}
+	if days > 1 && slices.Contains(metrics, "visitors") {
+		if s.visitors, err = h.rangeVisitors(ctx, siteID, sel, from, to); err != nil {
+			return sums{}, err
+		}
+	}
+	return s, nil
+}
+
+// rangeVisitors counts the distinct visitors of [from, to) from the raw
+// events: all of them, or those of the selection's dimension==value.
+func (h *Handler) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
+	if sel.f == nil {
+		return h.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
+	}
+	if sel.f.Op != "==" {
+		return 0, errFilterCombination
+	}
+	byValue, err := h.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: sel.dim, From: from, To: to})
+	if err != nil {
+		return 0, err
+	}
+	return byValue[sel.f.Value], nil
+}
+
+// common reads the parameters every stats report shares.
+func (h *Handler) common(r *http.Request, path string) (map[string]string, store.Site, span, []string, []filter, error) {
+	q, err := query(r, path)
+	if err != nil {
+		return nil, store.Site{}, span{}, nil, nil, err
+	}
+	site, err := h.siteFor(r, q["site"])
+	if err != nil {
+		return nil, store.Site{}, span{}, nil, nil, err
+	}
+	sp, err := h.parseSpan(q, site.Domain)
+	if err != nil {
+		return nil, store.Site{}, span{}, nil, nil, err
+	}
+	metrics, err := parseMetrics(q["metrics"])
+	if err != nil {
+		return nil, store.Site{}, span{}, nil, nil, err
+	}
+	filters, err := parseFilters(q["filters"])
+	if err != nil {
+		return nil, store.Site{}, span{}, nil, nil, err
+	}
+	if f := q["format"]; f != "" && f != "csv" && f != "json" {
+		return nil, store.Site{}, span{}, nil, nil, httpapi.Errorf(http.StatusBadRequest, "unknown format %q; want json or csv", f)
+	}
+	return q, site, sp, metrics, filters, nil
+}
+
+func wantCSV(r *http.Request, q map[string]string) bool {
+	if f := q["format"]; f != "" {
+		return f == "csv"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/csv")
+}
+
+// HandleAggregate serves GET /api/v1/stats/aggregate.
+func (h *Handler) HandleAggregate(w http.ResponseWriter, r *http.Request) error {
+	q, site, sp, metrics, filters, err := h.common(r, "/api/v1/stats/aggregate")
+	if err != nil {
+		return err
+	}
+	compare := q["compare"]
+	if compare != "" && compare != "previous_period" {
+		return httpapi.Errorf(http.StatusBadRequest, "unknown compare %q; want previous_period", compare)
+	}
+	sel, err := selectionFor(filters, metrics)
+	if err != nil {
+		return err
+	}
+	cur, err := h.total(r.Context(), site.ID, sel, sp.From, sp.To, sp.Days, metrics)
+	if err != nil {
+		return err
+	}
+	var prev *sums
+	if compare != "" {
+		pf := time.Date(sp.From.In(sp.Loc).Year(), sp.From.In(sp.Loc).Month(), sp.From.In(sp.Loc).Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
+		p, err := h.total(r.Context(), site.ID, sel, pf, sp.From, sp.Days, metrics)
+		if err != nil {
+			return err
+		}
+		prev = &p
+	}
+	results := map[string]any{}
+	header := []string{"metric", "value"}
+	if prev != nil {
+		header = append(header, "previous", "change")
+	}
+	var records [][]string
+	for _, m := range metrics {
+		v := cur.value(m)
+		entry := map[string]any{"value": v}
+		rec := []string{m, fmt.Sprint(v)}
+		if prev != nil {
+			pv := prev.value(m)
+			entry["previous"] = pv
+			ch := change(toFloat(v), toFloat(pv))
+			entry["change"] = ch
+			rec = append(rec, fmt.Sprint(pv), formatChange(ch))
+		}
+		results[m] = entry
+		records = append(records, rec)
+	}
+	if wantCSV(r, q) {
+		return writeCSV(w, "aggregate", header, records)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"site": site.Domain, "from": sp.From.In(sp.Loc).Format(time.DateOnly),
+		"to": sp.To.In(sp.Loc).AddDate(0, 0, -1).Format(time.DateOnly), "partial": cur.partial, "results": results,
+	})
+	return nil
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case uint64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// change is the change from prev to cur in percent, rounded; nil when prev
+// is 0.
+func change(cur, prev float64) *float64 {
+	if prev == 0 {
+		return nil
+	}
+	c := math.Round((cur-prev)/prev*1000) / 10
+	return &c
+}
+
+func formatChange(c *float64) string {
+	if c == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*c, 'f', -1, 64)
+}
+
+// bucket is one point of a timeseries: [start, end).
+type bucket struct {
+	start, end time.Time
+	label      string
+}
+
+func buckets(sp span, interval string) []bucket {
+	var out []bucket
+	switch interval {
+	case "hour":
+		for _, w := range store.Windows(store.Hourly, nil, sp.From, sp.To) {
+			out = append(out, bucket{w.Start, w.End, w.Start.Format(time.RFC3339)})
+		}
+	case "day":
+		for _, w := range store.Windows(store.Daily, sp.Loc, sp.From, sp.To) {
+			out = append(out, bucket{w.Start, w.End, w.Start.In(sp.Loc).Format(time.DateOnly)})
+		}
+	default:
+		start := sp.From.In(sp.Loc)
+		if interval == "week" { // weeks start on Monday
+			start = start.AddDate(0, 0, -((int(start.Weekday()) + 6) % 7))
+		} else {
+			start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, sp.Loc)
+		}
+		for start.Before(sp.To) {
+			next := start.AddDate(0, 0, 7)
+			if interval == "month" {
+				next = start.AddDate(0, 1, 0)
+			}
+			// The first and last buckets are clipped to the period.
+			out = append(out, bucket{maxTime(start.UTC(), sp.From), minTime(next.UTC(), sp.To), start.Format(time.DateOnly)})
+			start = next
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// HandleTimeseries serves GET /api/v1/stats/timeseries.
+func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error {
+	q, site, sp, metrics, filters, err := h.common(r, "/api/v1/stats/timeseries")
+	if err != nil {
+		return err
+	}
+	interval := q["interval"]
+	if interval == "" {
+		switch {
+		case sp.Days == 1:
+			interval = "hour"
+		case sp.Period == "12mo" || sp.Days > 93:
+			interval = "month"
+		default:
+			interval = "day"
+		}
+	}
+	if !slices.Contains(Intervals, interval) {
+		return httpapi.Errorf(http.StatusBadRequest, "unknown interval %q; want one of %s", interval, strings.Join(Intervals, ", "))
+	}
+	bs := buckets(sp, interval)
+	if len(bs) > 10000 {
+		return httpapi.Errorf(http.StatusBadRequest, "too many points; choose a longer interval")
+	}
+	multi := interval == "week" || interval == "month"
+	sel, err := selectionFor(filters, metrics)
+	if err != nil {
+		return err
+	}
+	g := store.Daily
+	if interval == "hour" {
+		g = store.Hourly
+	}
+	rows, err := h.rollups(r.Context(), site.ID, g, sp.From, sp.To)
+	if err != nil {
+		return err
+	}
+	points := make([]sums, len(bs))
+	for _, row := range rows {
+		if !sel.takes(row) {
+			continue
+		}
+		i := sort.Search(len(bs), func(i int) bool { return !bs[i].end.Before(row.WindowStart.Add(time.Second)) })
+		if i < len(bs) && !row.WindowStart.Before(bs[i].start) {
+			points[i].add(row)
+		}
+	}
+	if multi && slices.Contains(metrics, "visitors") {
+		for i, b := range bs {
+			if points[i].visitors, err = h.rangeVisitors(r.Context(), site.ID, sel, b.start, b.end); err != nil {
+				return err
+			}
+		}
+	}
+	header := append([]string{"date"}, metrics...)
+	var records [][]string
+	results := make([]map[string]any, 0, len(bs))
+	for i, b := range bs {
+		obj := map[string]any{"date": b.label}
+		rec := []string{b.label}
+		for _, m := range metrics {
+			v := points[i].value(m)
+			obj[m] = v
+			rec = append(rec, fmt.Sprint(v))
+		}
+		if points[i].partial {
+			obj["partial"] = true
+		}
+		results = append(results, obj)
+		records = append(records, rec)
+	}
+	if wantCSV(r, q) {
+		return writeCSV(w, "timeseries", header, records)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"site": site.Domain, "interval": interval, "results": results})
+	return nil
+}
+
+// HandleBreakdown serves GET /api/v1/stats/breakdown.
+func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error {
+	q, site, sp, metrics, filters, err := h.common(r, "/api/v1/stats/breakdown")
+	if err != nil {
+		return err
+	}
+	prop := q["property"]
+	if !validDimension(prop) {
+		return httpapi.Errorf(http.StatusBadRequest, "property: want one of %s, got %q", strings.Join(dimensions(), ", "), prop)
+	}
+	limit, page := 100, 1
+	if s := q["limit"]; s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > maxLimit {
+			return httpapi.Errorf(http.StatusBadRequest, "limit: want 1 to %d, got %q", maxLimit, s)
+		}
+	}
+	if s := q["page"]; s != "" {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 {
+			return httpapi.Errorf(http.StatusBadRequest, "page: want a positive number, got %q", s)
+		}
+	}
+	sel := selection{dim: prop}
+	var cross *filter // a filter on another dimension: raw events
+	if len(filters) == 1 {
+		if filters[0].Dim == prop {
+			sel.f = &filters[0]
+		} else {
+			cross = &filters[0]
+			if cross.Op == "!=" && !store.SessionDimension(cross.Dim) {
+				// "Visits with a page other than X" is rarely what is meant.
+				return errFilterCombination
+			}
+		}
+	}
+	for _, m := range metrics {
+		if !store.SessionDimension(prop) && (m == "bounce_rate" || m == "visit_duration") {
+			return httpapi.Errorf(http.StatusBadRequest, "%s is not kept for %s (an event dimension)", m, prop)
+		}
+	}
+	var rows []store.RollupRow
+	if cross != nil {
+		rows, err = h.st.FilteredBreakdown(r.Context(), store.FilteredBreakdownQuery{
+			SiteID: site.ID, Dimension: prop, FilterDim: cross.Dim, FilterOp: cross.Op, FilterValue: cross.Value,
+			From: sp.From, To: sp.To,
+		})
+	} else {
+		rows, err = h.rollups(r.Context(), site.ID, store.Daily, sp.From, sp.To)
+	}
+	if err != nil {
+		return err
+	}
+	byValue := map[string]*sums{}
+	var values []string
+	for _, row := range rows {
+		if !sel.takes(row) {
+			continue
+		}
+		s := byValue[row.Value]
+		if s == nil {
+			s = &sums{}
+			byValue[row.Value] = s
+			values = append(values, row.Value)
+		}
+		s.add(row)
+	}
+	if cross == nil && sp.Days > 1 && slices.Contains(metrics, "visitors") {
+		// Visitors per value over several days: from the raw events, never
+		// the sum of the days' counts.
+		raw, err := h.st.VisitorsByValue(r.Context(), store.ValueVisitorQuery{SiteID: site.ID, Dimension: prop, From: sp.From, To: sp.To})
+		if err != nil {
+			return err
+		}
+		for v, s := range byValue {
+			s.visitors = raw[v]
+		}
+	}
+	first := metrics[0]
+	sort.Slice(values, func(i, j int) bool {
+		a, b := toFloat(byValue[values[i]].value(first)), toFloat(byValue[values[j]].value(first))
+		if a != b {
+			return a > b
+		}
+		return values[i] < values[j]
+	})
+	total := len(values)
+	lo := min((page-1)*limit, total)
+	values = values[lo:min(lo+limit, total)]
+	header := append([]string{prop}, metrics...)
+	var records [][]string
+	results := make([]map[string]any, 0, len(values))
+	for _, v := range values {
+		obj := map[string]any{prop: v}
+		rec := []string{v}
+		for _, m := range metrics {
+			x := byValue[v].value(m)
+			obj[m] = x
+			rec = append(rec, fmt.Sprint(x))
+		}
+		results = append(results, obj)
+		records = append(records, rec)
+	}
+	if wantCSV(r, q) {
+		return writeCSV(w, "breakdown-"+prop, header, records)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"site": site.Domain, "property": prop, "page": page, "limit": limit, "total": total, "results": results,
+	})
+	return nil
+}
+
+// writeCSV answers a header row and records as a CSV attachment.
+func writeCSV(w http.ResponseWriter, name string, header []string, records [][]string) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, rec := range records {
+		for i, f := range rec {
+			rec[i] = csvSafe(f)
+		}
+	}
+	if err := cw.WriteAll(records); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// csvSafe defuses a value a spreadsheet would run as a formula (a page path
+// or referrer is visitor input).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return "'" + s
+		}
+	}
+	return s
+}
