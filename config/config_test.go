@@ -59,3 +59,14 @@ func TestRetention(t *testing.T) {
 		}
 	}
 }
+
+// The shipped example configuration is valid.
+func TestExampleConfig(t *testing.T) {
+	c, err := Load("../deploy/footfall.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sites) != 1 || len(c.Partners) != 1 || c.Retention.RawIPDays != 30 {
+		t.Errorf("example config = %+v", c)
+	}
+}

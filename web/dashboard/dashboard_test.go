@@ -389,8 +389,8 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("chart tooltip %q, want the point's visitors", tip)
 	}
 
-	// The referrers table shows what the breakdown API returns (visits:
-	// the API counts no visitors over several days for a breakdown).
+	// The referrers table shows what the breakdown API returns for the
+	// metric the table shows (visitors, or visits where the API has none).
 	click := func(sel string) {
 		t.Helper()
 		do(t, ctx, chromedp.Click(chromedp.CSS(sel)))
@@ -404,12 +404,12 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	rows := eval[[]row](t, ctx, `[...document.querySelectorAll('#card-1 table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`)
 	var refs struct{ Results []map[string]any }
-	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {"referrer_host"}, "metrics": {"visits"}, "limit": {"10"}}, &refs)
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {"referrer_host"}, "metrics": {rows[0].Metric}, "limit": {"10"}}, &refs)
 	if len(rows) != len(refs.Results) || len(rows) < 2 {
 		t.Fatalf("referrers table has %d rows, API %d; want the same, at least 2", len(rows), len(refs.Results))
 	}
 	for i, r := range refs.Results {
-		if rows[i].Value != r["referrer_host"] || rows[i].Metric != "visits" || rows[i].N != r["visits"] {
+		if rows[i].Value != r["referrer_host"] || rows[i].N != r[rows[i].Metric] {
 			t.Errorf("referrer row %d: %+v, API %v", i, rows[i], r)
 		}
 	}
@@ -432,8 +432,8 @@ func TestBrowserDashboard(t *testing.T) {
 	waitJS(t, ctx, "the filter", fmt.Sprintf(`location.search.includes(%q) && document.querySelectorAll('#filters .chip').length == 1`, "filters="+url.QueryEscape("referrer_host=="+ref)))
 	waitJS(t, ctx, "the filtered view", settled)
 	filtered := s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"7d"}, "filters": {"referrer_host==" + ref}})
-	if filtered["visits"] != rows[1].N || filtered["visits"] == week["visits"] {
-		t.Errorf("visits from %s: %v; want the row's %v, not the week's %v", ref, filtered["visits"], rows[1].N, week["visits"])
+	if m := rows[1].Metric; filtered[m] != rows[1].N || filtered[m] == week[m] {
+		t.Errorf("%s from %s: %v; want the row's %v, not the week's %v", m, ref, filtered[m], rows[1].N, week[m])
 	}
 	waitJS(t, ctx, "the filtered numbers", fmt.Sprintf(`document.querySelector('#numbers [data-metric=visits] .value')?.dataset.value == '%v'`, filtered["visits"]))
 	checkNumbers(t, ctx, filtered)
@@ -462,8 +462,8 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	refCSV := eval[string](t, ctx, `document.querySelector('#card-1 a.csv').href`)
 	code, hd, body := s.get(t, strings.TrimPrefix(refCSV, s.URL), cookie)
-	if code != 200 || !strings.HasPrefix(hd.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "referrer_host,visits\n") || !strings.Contains(body, ref+",") {
-		t.Errorf("GET %s: %d %s %.80q; want CSV with header referrer_host,visits and the row of %s", refCSV, code, hd.Get("Content-Type"), body, ref)
+	if code != 200 || !strings.HasPrefix(hd.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "referrer_host,") || !strings.Contains(body, ref+",") {
+		t.Errorf("GET %s: %d %s %.80q; want CSV with a referrer_host column and the row of %s", refCSV, code, hd.Get("Content-Type"), body, ref)
 	}
 	if code, _, _ := s.get(t, strings.TrimPrefix(refCSV, s.URL), ""); code != http.StatusUnauthorized {
 		t.Errorf("CSV without the session: %d, want 401", code)
