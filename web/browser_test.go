@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,59 +27,18 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/web/browsertest"
 )
 
 // userAgent is headless Chromium's, with the marker the test collector's
 // bot filter allows.
 const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36 " + uaMarker
 
-// chromium returns the path of the browser, or "" when there is none.
-func chromium() string {
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	p, _ := exec.LookPath("chromium")
-	return p
-}
-
-// newBrowser starts a headless Chromium with a fresh profile for the test
-// and returns a context for its first tab. Without Chromium the test is
-// skipped, or fails under FOOTFALL_REQUIRE_CHROMIUM=1 (CI).
+// newBrowser starts the test's headless Chromium, with the user agent the
+// test collector's bot filter allows.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium()
-	if path == "" {
-		if os.Getenv("FOOTFALL_REQUIRE_CHROMIUM") == "1" {
-			t.Fatal("Chromium is required (FOOTFALL_REQUIRE_CHROMIUM=1) but neither /usr/bin/chromium nor chromium on PATH exists: apt-get install chromium")
-		}
-		t.Skip("SKIPPED: browser test needs Chromium (/usr/bin/chromium or chromium on PATH); apt-get install chromium, or set FOOTFALL_REQUIRE_CHROMIUM=1 to fail instead")
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.UserAgent(userAgent),
-		chromedp.WindowSize(1000, 720),
-	)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTime()
-		cancelTab()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
+	return browsertest.New(t, chromedp.UserAgent(userAgent), chromedp.WindowSize(1000, 720))
 }
 
 // pageOpts shape a test page.

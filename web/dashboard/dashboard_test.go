@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +26,7 @@ import (
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
+	"github.com/footfall/footfall/web/browsertest"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
 )
@@ -193,47 +193,10 @@ func TestPageHeaders(t *testing.T) {
 	}
 }
 
-func chromium() string {
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	p, _ := exec.LookPath("chromium")
-	return p
-}
-
-// newBrowser starts a headless Chromium as web/browser_test.go does:
-// skipped without one, failed under FOOTFALL_REQUIRE_CHROMIUM=1.
+// newBrowser starts the test's headless Chromium at desktop size.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium()
-	if path == "" {
-		if os.Getenv("FOOTFALL_REQUIRE_CHROMIUM") == "1" {
-			t.Fatal("Chromium is required (FOOTFALL_REQUIRE_CHROMIUM=1) but neither /usr/bin/chromium nor chromium on PATH exists")
-		}
-		t.Skip("SKIPPED: browser test needs Chromium (/usr/bin/chromium or chromium on PATH)")
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 50*time.Second)
-	t.Cleanup(func() {
-		cancelTime()
-		cancelTab()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
+	return browsertest.New(t, chromedp.Flag("hide-scrollbars", true), chromedp.WindowSize(1280, 800))
 }
 
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
