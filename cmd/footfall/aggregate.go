@@ -30,7 +30,7 @@ func aggregateCommand() *command {
 	c := &command{
 		name: "aggregate",
 		summary: "Turn raw events into the rollups analysts read. -once does every complete window not yet done, every window with late events " +
-			"and the current window (marked partial); -every repeats that; -from and -to recompute the days given. " +
+			"and the current window (marked partial); -every repeats that, enforcing the configured retention after each pass; -from and -to recompute the days given. " +
 			"Hourly windows are UTC hours, daily windows days in each site's time zone.",
 		flags: flag.NewFlagSet("aggregate", flag.ContinueOnError),
 	}
@@ -101,12 +101,12 @@ func checkDates(from, to string) []error {
 
 func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 	log := a.common.logger(env.stderr)
-	cfg := &config.Config{}
+	cfg, err := config.Parse(nil) // the defaults, retention included
 	if a.config != "" {
-		var err error
-		if cfg, err = config.Load(a.config); err != nil {
-			return err
-		}
+		cfg, err = config.Load(a.config)
+	}
+	if err != nil {
+		return err
 	}
 	st, err := openForAggregation(ctx, env, a.common)
 	if err != nil {
@@ -121,15 +121,19 @@ func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 	var sum aggregator.Summary
 	switch {
 	case a.every > 0:
-		var after func(ctx context.Context) error
-		if a.exportDir != "" {
-			after = func(ctx context.Context) error {
-				written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
-				for _, dir := range written {
-					log.Info("partner export written", "dir", dir)
-				}
-				return err
+		// After each pass: retention, then the partners' scheduled exports.
+		after := func(ctx context.Context) error {
+			if _, err := enforceRetention(ctx, st, cfg.Retention, time.Now(), false, log); err != nil {
+				return fmt.Errorf("retention: %w", err)
 			}
+			if a.exportDir == "" {
+				return nil
+			}
+			written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
+			for _, dir := range written {
+				log.Info("partner export written", "dir", dir)
+			}
+			return err
 		}
 		return agg.Every(ctx, a.every, after)
 	case a.once:

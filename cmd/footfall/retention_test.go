@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/sqlite"
+	"github.com/google/uuid"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,5 +108,49 @@ func TestEraseAndAccess(t *testing.T) {
 	}
 	if code, _, errOut := footfall(t, nil, "erase", "-store", dsn, "-ip", "203.0.113.5"); code != 2 || !strings.Contains(errOut, "-ip needs -site") {
 		t.Errorf("erase -ip without -site: exit %d %s", code, errOut)
+	}
+}
+
+// footfall aggregate -every enforces retention after each pass.
+func TestAggregateEveryEnforcesRetention(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "footfall.db")
+	if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "footfall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	site, err := st.SiteByDomain(ctx, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().AddDate(0, 0, -400).UTC().Truncate(time.Second)
+	if err := st.InsertEvents(ctx, []store.Event{{ID: uuid.New(), SiteID: site.ID, Type: store.Pageview, Time: old, ReceivedAt: old, Host: "example.test", Path: "/old"}}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(runCtx, []string{"aggregate", "-every", "10s", "-store", dsn}, func(string) string { return "" }, &stderr, &stderr)
+	}()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "msg=retention"); {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no retention after the first pass:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("aggregate -every exit %d:\n%s", code, stderr.String())
+	}
+	left, err := st.Events(ctx, store.EventQuery{SiteID: site.ID, From: old.Add(-time.Hour), To: old.Add(time.Hour)})
+	if err != nil || len(left) != 0 {
+		t.Errorf("a 400-day-old event survived aggregate -every: %d (%v)\n%s", len(left), err, stderr.String())
 	}
 }
