@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/footfall/footfall/store"
-	"github.com/footfall/footfall/store/sqlite"
-	"github.com/google/uuid"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/sqlite"
 )
 
 func TestRetentionPlan(t *testing.T) {
