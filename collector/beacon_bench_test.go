@@ -62,6 +62,8 @@ func FuzzFastBeacons(f *testing.F) {
 		`{"w":1.0}`, `{"w":99999999999999999999}`, `{"Site":"x"}`, `{"site":"a\"b"}`, `{"site":null}`,
 		`{"props":{"a":{"b":1}}}`, `[]`, `{}`, `{"site":"\xff"}`, `{"site":"é"}`, `{"ms":01}`, `{"props":{"a":-}}`,
 		`{"x":1}`, `{"site":"a","site":"b"}`, `{"props":{"a":1e400}}`, ` {"sid" : "s" } `,
+		`{"url":"https://a/?x=1\u0026y=2","props":{"k\"":"v\n\ud83d\ude00"}}`, `{"name":"\ud800"}`, `{"name":"a\"}`,
+		`{"\u0073ite":"a"}`, `{"target":"\/x\/"}`,
 	} {
 		f.Add(s)
 	}
@@ -96,6 +98,11 @@ func TestFastBeaconsTakesWhatTheSnippetSends(t *testing.T) {
 	}
 	if _, ok := fastBeacons([]byte(`[{"site":"example.test","type":"pageview","url":"https://example.test/","user_id":"u1","name":"n","ms":5}]`)); !ok {
 		t.Error("fast decoder refused a batch")
+	}
+	// Go's json.Marshal escapes & as \u0026; the fast path takes it.
+	got, ok := fastBeacons([]byte(`{"site":"example.test","type":"pageview","url":"https://example.test/?a=1\u0026b=2"}`))
+	if !ok || got[0].URL != "https://example.test/?a=1&b=2" {
+		t.Errorf("escaped URL: %v %+v", ok, got)
 	}
 }
 

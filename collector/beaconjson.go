@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -184,8 +185,19 @@ func (d *fastDecoder) object(b *Beacon) bool {
 
 // rawString returns the bytes of a string without escapes, or ok false.
 func (d *fastDecoder) rawString() ([]byte, bool) {
-	if d.peek() != '"' {
+	s, escaped, ok := d.token()
+	if !ok || escaped {
 		return nil, false
+	}
+	return s, true
+}
+
+// token scans a string and returns its bytes between the quotes and
+// whether it holds escapes. Strings with control characters or invalid
+// UTF-8 (encoding/json substitutes U+FFFD) are not ok.
+func (d *fastDecoder) token() (s []byte, escaped, ok bool) {
+	if d.peek() != '"' {
+		return nil, false, false
 	}
 	start := d.i + 1
 	ascii := true
@@ -194,23 +206,37 @@ func (d *fastDecoder) rawString() ([]byte, bool) {
 		case c == '"':
 			s := d.b[start:j]
 			if !ascii && !utf8.Valid(s) {
-				return nil, false // encoding/json substitutes U+FFFD: let it
+				return nil, false, false
 			}
 			d.i = j + 1
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
+			return s, escaped, true
+		case c == '\\':
+			escaped = true
+			j++ // the escaped byte; \uXXXX's digits are scanned as plain bytes
+		case c < 0x20:
+			return nil, false, false
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	return nil, false
+	return nil, false, false
 }
 
 func (d *fastDecoder) string() (string, bool) {
-	s, ok := d.rawString()
+	start := d.i
+	s, escaped, ok := d.token()
 	if !ok {
 		return "", false
+	}
+	if escaped {
+		// Rare in beacons (JSON.stringify escapes only quotes, backslashes
+		// and control characters): encoding/json unquotes this one string,
+		// so escapes mean exactly what they mean there.
+		var out string
+		if json.Unmarshal(d.b[start:d.i], &out) != nil {
+			return "", false
+		}
+		return out, true
 	}
 	return string(s), true
 }

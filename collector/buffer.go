@@ -220,7 +220,10 @@ func (b *Buffer) Run(ctx context.Context) error {
 		}
 		select {
 		case e := <-b.queue:
+			// Take what else is queued without another trip through this
+			// select: it costs a microsecond an event at full load.
 			batch = append(batch, *e)
+			batch = b.takeQueued(batch, b.opts.FlushSize-len(batch))
 			if len(batch) >= b.opts.FlushSize {
 				batch = b.flush(ctx, batch)
 			}

@@ -72,7 +72,7 @@ func startClickHouse(dir, cpus string) (*clickhouseServer, error) {
 		"--logger.errorlog="+filepath.Join(dir, "error.log"),
 		"--logger.level=warning",
 	)
-	p, err := start(filepath.Join(dir, "stdout.log"), argv...)
+	p, err := start(filepath.Join(dir, "stdout.log"), nil, argv...)
 	if err != nil {
 		return nil, err
 	}

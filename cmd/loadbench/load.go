@@ -24,7 +24,33 @@ type load struct {
 	lat       []time.Duration // per request, measured window
 }
 
-func (l load) rate() float64 { return float64(l.requests) / l.elapsed.Seconds() }
+func (l load) rate() float64 {
+	if l.elapsed <= 0 {
+		return 0
+	}
+	return float64(l.requests) / l.elapsed.Seconds()
+}
+
+// merge adds the measurements of m to l.
+func (l load) merge(m load) load {
+	total := l.elapsed + m.elapsed
+	out := load{
+		elapsed:   total,
+		requests:  l.requests + m.requests,
+		status:    map[int]int{},
+		errors:    l.errors + m.errors,
+		lat:       append(append([]time.Duration(nil), l.lat...), m.lat...),
+		serverCPU: (l.serverCPU*l.elapsed.Seconds() + m.serverCPU*m.elapsed.Seconds()) / total.Seconds(),
+		loadCPU:   (l.loadCPU*l.elapsed.Seconds() + m.loadCPU*m.elapsed.Seconds()) / total.Seconds(),
+	}
+	for _, s := range []map[int]int{l.status, m.status} {
+		for k, v := range s {
+			out.status[k] += v
+		}
+	}
+	slices.Sort(out.lat)
+	return out
+}
 
 func (l load) percentile(p float64) time.Duration {
 	if len(l.lat) == 0 {

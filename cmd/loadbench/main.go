@@ -42,6 +42,7 @@ const pinnedEnv = "FOOTFALL_LOADBENCH_PINNED"
 
 type options struct {
 	duration    time.Duration
+	rounds      int
 	warmup      time.Duration
 	conns       int
 	targets     []string
@@ -50,6 +51,7 @@ type options struct {
 	durability  string
 	profile     string
 	keep        bool
+	serverEnv   []string
 	footfallBin string
 }
 
@@ -63,7 +65,8 @@ func main() {
 	}
 	var o options
 	var targets string
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per target")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per target, over all rounds")
+	flag.IntVar(&o.rounds, "rounds", 2, "rounds the measurement is cut into, each visiting every target in turn")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measurement")
 	flag.IntVar(&o.conns, "conns", 32, "concurrent keep-alive connections")
 	flag.StringVar(&targets, "targets", "baseline,clickhouse,sqlite", "what to measure, in order: baseline, clickhouse, sqlite")
@@ -72,8 +75,17 @@ func main() {
 	flag.StringVar(&o.durability, "durability", "memory", "footfall serve -durability: memory or fsync")
 	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of footfall during each measurement to this `file` (suffixed with the target); builds footfall with -tags pprof")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (binaries, logs, stores)")
+	var serverEnv string
+	flag.StringVar(&serverEnv, "server-env", "", "extra `KEY=VALUE,...` environment of the footfall servers, for experiments (GOGC=200, GOMAXPROCS=2)")
 	flag.Parse()
 	o.targets = strings.Split(targets, ",")
+	if serverEnv != "" {
+		o.serverEnv = strings.Split(serverEnv, ",")
+	}
+	if o.rounds < 1 || o.duration/time.Duration(max(1, o.rounds)) < time.Second {
+		fmt.Fprintln(os.Stderr, "loadbench: want -rounds of at least 1 and at least 1s of -duration per round")
+		os.Exit(2)
+	}
 
 	if os.Getenv(pinnedEnv) == "" {
 		if path, err := exec.LookPath("taskset"); err == nil {
@@ -129,8 +141,8 @@ func run(ctx context.Context, o options) error {
 	if os.Getenv(pinnedEnv) == "" {
 		pin = "UNPINNED (no taskset)"
 	}
-	fmt.Printf("loadbench: %d connections, %s warm-up + %s measured per target, %s, GOMAXPROCS(generator)=%d, %s/%s, %s, load average %s\n",
-		o.conns, o.warmup, o.duration, pin, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAverage())
+	fmt.Printf("loadbench: %d connections, %s warm-up + %s measured per target in %d interleaved rounds, %s, GOMAXPROCS(generator)=%d, %s/%s, %s, load average %s\n",
+		o.conns, o.warmup, o.duration, o.rounds, pin, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAverage())
 
 	root, err := moduleRoot()
 	if err != nil {
@@ -146,25 +158,77 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	var results []result
-	for _, target := range o.targets {
-		if ctx.Err() != nil {
-			break
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			t.close()
 		}
-		var res result
+	}()
+	for _, name := range o.targets {
+		var t *target
 		var err error
-		switch target {
+		switch name {
 		case "baseline":
-			res, err = runBaseline(ctx, o, tmp)
+			t, err = startBaseline(ctx, o, tmp)
 		case "clickhouse":
-			res, err = runClickHouse(ctx, o, tmp)
+			t, err = startClickHouseTarget(ctx, o, tmp)
 		case "sqlite":
-			res, err = runFootfall(ctx, o, tmp, "sqlite", "sqlite:"+filepath.Join(tmp, "sqlite", "footfall.db"))
+			t, err = startFootfall(ctx, o, tmp, "sqlite", "sqlite:"+filepath.Join(tmp, "sqlite", "footfall.db"))
 		default:
-			return fmt.Errorf("-targets: unknown target %q (want baseline, clickhouse or sqlite)", target)
+			return fmt.Errorf("-targets: unknown target %q (want baseline, clickhouse or sqlite)", name)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", target, err)
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		targets = append(targets, t)
+	}
+
+	// All servers run from here on, idle but for the one under load. The
+	// measurement is cut into rounds that visit every target in turn, so
+	// a change in the machine's speed during the run (other work, the
+	// host's) affects each target alike.
+	slice := o.duration / time.Duration(o.rounds)
+	for r := range o.rounds {
+		fmt.Printf("round %d/%d:", r+1, o.rounds)
+		for _, t := range targets {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			warmup := time.Duration(0)
+			if r == 0 {
+				warmup = o.warmup
+			}
+			var profileDone chan error
+			if o.profile != "" && r == 0 && t.dsn != "" {
+				profileDone = make(chan error, 1)
+				go func() {
+					time.Sleep(warmup)
+					profileDone <- saveProfile("http://"+t.addr, o.profile+"."+t.name, slice)
+				}()
+			}
+			l := drive(ctx, t.addr, t.p, t.reqs, o.conns, warmup, slice)
+			fmt.Printf("  %s %.0f req/s", t.name, l.rate())
+			t.load = t.load.merge(l)
+			if profileDone != nil {
+				if err := <-profileDone; err != nil {
+					fmt.Printf(" (profile: %v)", err)
+				}
+				if err := saveURL("http://"+t.addr+"/debug/pprof/allocs", o.profile+"."+t.name+".allocs"); err != nil {
+					fmt.Printf(" (allocation profile: %v)", err)
+				}
+			}
+		}
+		fmt.Println()
+	}
+	if o.profile != "" {
+		fmt.Printf("CPU and allocation profiles of footfall's first measured round: %s.<target>[.allocs]\n", o.profile)
+	}
+
+	var results []result
+	for _, t := range targets {
+		res, err := t.finish(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		results = append(results, res)
 		res.print(os.Stdout)
@@ -207,39 +271,63 @@ func freeAddr() (string, error) {
 
 // process is a started server.
 type process struct {
-	cmd  *exec.Cmd
-	done chan error
-	log  string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited
+	err    error         // how it exited; read after exited is closed
+	log    string
 }
 
-func start(logPath string, argv ...string) (*process, error) {
+func start(logPath string, env []string, argv ...string) (*process, error) {
 	out, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, err
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1), log: logPath}
-	go func() { p.done <- cmd.Wait(); out.Close() }()
+	p := &process{cmd: cmd, exited: make(chan struct{}), log: logPath}
+	go func() {
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.exited)
+	}()
 	return p, nil
 }
 
-// stop sends SIGTERM and waits up to grace for the exit, then kills.
+// stop sends SIGTERM and waits up to grace for the exit, then kills. An
+// exit by the SIGTERM itself (the baseline has no handler) is a clean one.
 func (p *process) stop(grace time.Duration) error {
+	select {
+	case <-p.exited:
+		return p.exitError()
+	default:
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		return err
+	case <-p.exited:
+		return p.exitError()
 	case <-time.After(grace):
 		p.cmd.Process.Kill()
-		<-p.done
+		<-p.exited
 		return fmt.Errorf("did not exit within %s of SIGTERM; killed", grace)
 	}
+}
+
+func (p *process) exitError() error {
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+			return nil
+		}
+	}
+	return p.err
 }
 
 // peakRSS is the process's high-water resident set, from /proc.
@@ -312,9 +400,8 @@ func waitHTTP(ctx context.Context, p *process, url string, timeout time.Duration
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
 		select {
-		case e := <-p.done:
-			p.done <- e
-			return fmt.Errorf("exited (%v) before %s answered:\n%s", e, url, p.tail())
+		case <-p.exited:
+			return fmt.Errorf("exited (%v) before %s answered:\n%s", p.err, url, p.tail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):

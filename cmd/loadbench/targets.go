@@ -76,32 +76,48 @@ func report(w io.Writer, results []result) {
 	tw.Flush()
 }
 
-func runBaseline(ctx context.Context, o options, tmp string) (result, error) {
+// target is one server under load: the baseline or footfall on a store.
+type target struct {
+	name string
+	p    *process
+	addr string
+	dsn  string // the store; "" for the baseline
+	reqs [][]byte
+	ch   *clickhouseServer // stopped with the target
+	load load              // what the rounds measured, merged
+}
+
+// close stops the target's processes if they still run.
+func (t *target) close() {
+	if t.p != nil {
+		t.p.stop(10 * time.Second)
+	}
+	if t.ch != nil {
+		t.ch.stop()
+	}
+}
+
+func startBaseline(ctx context.Context, o options, tmp string) (*target, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	p, err := start(filepath.Join(tmp, "baseline.log"), pinned(o.serverCPU, self, "baseline", "-addr", addr)...)
+	p, err := start(filepath.Join(tmp, "baseline.log"), nil, pinned(o.serverCPU, self, "baseline", "-addr", addr)...)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	defer p.stop(5 * time.Second)
+	t := &target{name: "baseline", p: p, addr: addr}
 	if err := waitHTTP(ctx, p, "http://"+addr+"/", 10*time.Second); err != nil {
-		return result{}, err
+		t.close()
+		return nil, err
 	}
 	// The same requests as Footfall gets; the tokens are never checked.
-	reqs := requests(addr, []string{"v1.baseline-does-not-verify-tokens"})
-	fmt.Printf("measuring baseline (minimal Go 204 handler) on %s ...\n", addr)
-	l := drive(ctx, addr, p, reqs, o.conns, o.warmup, o.duration)
-	rss, err := p.peakRSS()
-	if err != nil {
-		return result{}, err
-	}
-	return result{name: "baseline", load: l, rss: rss, accepted: -1}, nil
+	t.reqs = requests(addr, []string{"v1.baseline-does-not-verify-tokens"})
+	return t, nil
 }
 
 // serveBaseline is the baseline server: read the body, answer 204.
@@ -121,74 +137,69 @@ func serveBaseline(args []string) error {
 	return srv.ListenAndServe()
 }
 
-func runClickHouse(ctx context.Context, o options, tmp string) (result, error) {
+func startClickHouseTarget(ctx context.Context, o options, tmp string) (*target, error) {
 	fmt.Println("starting a throwaway clickhouse-server ...")
 	chs, err := startClickHouse(filepath.Join(tmp, "clickhouse"), o.loadCPU)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	defer chs.stop()
-	return runFootfall(ctx, o, tmp, "clickhouse", "clickhouse://default:@"+chs.addr+"/footfall_bench")
+	t, err := startFootfall(ctx, o, tmp, "clickhouse", "clickhouse://default:@"+chs.addr+"/footfall_bench")
+	if err != nil {
+		chs.stop()
+		return nil, err
+	}
+	t.ch = chs
+	return t, nil
 }
 
-// runFootfall measures footfall serve on one store.
-func runFootfall(ctx context.Context, o options, tmp, name, dsn string) (result, error) {
-	res := result{name: name}
+// startFootfall registers the benchmark site, starts footfall serve on
+// dsn and obtains consent tokens for the requests.
+func startFootfall(ctx context.Context, o options, tmp, name, dsn string) (*target, error) {
 	dir := filepath.Join(tmp, name)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return res, err
+		return nil, err
 	}
 	add := exec.Command(o.footfallBin, "site", "add", "-store", dsn, benchSite)
 	if out, err := add.CombinedOutput(); err != nil {
-		return res, fmt.Errorf("site add: %v\n%s", err, out)
+		return nil, fmt.Errorf("site add: %v\n%s", err, out)
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	args := pinned(o.serverCPU, o.footfallBin, "serve", "-addr", addr, "-store", dsn,
 		"-spool-dir", filepath.Join(dir, "spool"), "-durability", o.durability, "-log-level", "warn")
-	p, err := start(filepath.Join(dir, "serve.log"), args...)
+	p, err := start(filepath.Join(dir, "serve.log"), o.serverEnv, args...)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-		}
-	}()
-	base := "http://" + addr
-	if err := waitHTTP(ctx, p, base+"/readyz", 60*time.Second); err != nil {
-		return res, err
+	t := &target{name: name, p: p, addr: addr, dsn: dsn}
+	if err := waitHTTP(ctx, p, "http://"+addr+"/readyz", 60*time.Second); err != nil {
+		t.close()
+		return nil, err
 	}
-	tokens, err := grantTokens(base, 256)
+	tokens, err := grantTokens("http://"+addr, 256)
 	if err != nil {
-		return res, err
+		t.close()
+		return nil, err
 	}
-	reqs := requests(addr, tokens)
-	fmt.Printf("measuring footfall on %s (%s) ...\n", name, addr)
+	t.reqs = requests(addr, tokens)
+	return t, nil
+}
 
-	var profileDone chan error
-	if o.profile != "" {
-		profileDone = make(chan error, 1)
-		go func() {
-			time.Sleep(o.warmup)
-			profileDone <- saveProfile(base, o.profile+"."+name, o.duration)
-		}()
-	}
-	res.load = drive(ctx, addr, p, reqs, o.conns, o.warmup, o.duration)
-	if profileDone != nil {
-		if err := <-profileDone; err != nil {
-			fmt.Println("  profile:", err)
-		} else {
-			fmt.Println("  CPU profile written to", o.profile+"."+name)
-		}
-	}
-	if res.rss, err = p.peakRSS(); err != nil {
+// finish reads the target's peak memory and, for footfall, what it
+// accepted; stops it (SIGTERM: footfall writes what it holds) and counts
+// what its store has.
+func (t *target) finish(ctx context.Context) (result, error) {
+	res := result{name: t.name, load: t.load, accepted: -1}
+	var err error
+	if res.rss, err = t.p.peakRSS(); err != nil {
 		return res, err
 	}
+	if t.dsn == "" {
+		return res, t.p.stop(5 * time.Second)
+	}
+	base := "http://" + t.addr
 	m, err := scrape(base + "/metrics")
 	if err != nil {
 		return res, err
@@ -196,13 +207,12 @@ func runFootfall(ctx context.Context, o options, tmp, name, dsn string) (result,
 	res.accepted = int64(m.sum("footfall_events_accepted_total"))
 	res.dropped = m.labels("footfall_events_dropped_total")
 	res.spooled = m.labels("footfall_events_spooled_total")
-
 	stopAt := time.Now()
-	if err := p.stop(60 * time.Second); err != nil {
-		return res, fmt.Errorf("shutdown: %v\n%s", err, p.tail())
+	if err := t.p.stop(60 * time.Second); err != nil {
+		return res, fmt.Errorf("shutdown: %v\n%s", err, t.p.tail())
 	}
 	res.shutdown = time.Since(stopAt)
-	res.stored, res.rows, err = countStored(ctx, dsn)
+	res.stored, res.rows, err = countStored(ctx, t.dsn)
 	return res, err
 }
 
@@ -271,7 +281,12 @@ func requests(addr string, tokens []string) [][]byte {
 			b["name"] = "signup"
 			b["props"] = map[string]any{"plan": []string{"free", "pro", "team"}[r.IntN(3)], "step": r.IntN(4)}
 		}
-		body, _ := json.Marshal(b)
+		// Like the snippet's JSON.stringify: no HTML escaping of & < >.
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false)
+		e.Encode(b)
+		body := bytes.TrimSpace(enc.Bytes())
 		var req bytes.Buffer
 		fmt.Fprintf(&req, "POST /api/event HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: text/plain;charset=UTF-8\r\n"+
 			"Accept: */*\r\nAccept-Language: en-US,en;q=0.9\r\nOrigin: https://%s\r\nContent-Length: %d\r\n\r\n",
@@ -343,9 +358,13 @@ func (m metrics) labels(name string) string {
 }
 
 func saveProfile(base, path string, d time.Duration) error {
-	secs := max(1, int(d.Seconds()))
-	client := &http.Client{Timeout: d + 30*time.Second}
-	resp, err := client.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs))
+	return saveURL(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, max(1, int(d.Seconds()))), path)
+}
+
+// saveURL writes what url answers to path.
+func saveURL(url, path string) error {
+	client := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := client.Get(url)
 	if err != nil {
 		return err
 	}
