@@ -309,3 +309,17 @@ func verifyOne(chain []*Record) (*Break, time.Time) {
 	}
 	return nil, time.Time{}
 }
+
+// ParseHash reads a record hash as the stores keep it: 64 hex digits.
+func ParseHash(s string) ([32]byte, error) {
+	var h [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return h, err
+	}
+	if len(b) != len(h) {
+		return h, fmt.Errorf("want %d bytes, got %d", len(h), len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}

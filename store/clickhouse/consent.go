@@ -73,15 +73,16 @@ func scanRecords(rows driver.Rows) ([]consent.Record, error) {
 			action           string
 			granted, gpc, dn uint8
 			prev, hash       string
+			err              error
 		)
-		if err := rows.Scan(&r.SiteID, &r.ChainID, &r.Seq, &r.ConsentID, &r.Time, &action, &granted, &r.PolicyVersion,
+		if err = rows.Scan(&r.SiteID, &r.ChainID, &r.Seq, &r.ConsentID, &r.Time, &action, &granted, &r.PolicyVersion,
 			&r.BannerHash, &r.Language, &gpc, &dn, &r.SnippetVersion, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: %w", err)
 		}
-		if err := decodeHash(prev, &r.PrevHash); err != nil {
+		if r.PrevHash, err = consent.ParseHash(prev); err != nil {
 			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
 		}
-		if err := decodeHash(hash, &r.Hash); err != nil {
+		if r.Hash, err = consent.ParseHash(hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
 		}
 		r.Time = r.Time.UTC()
@@ -94,18 +95,6 @@ func scanRecords(rows driver.Rows) ([]consent.Record, error) {
 		return nil, fmt.Errorf("read consent ledger: %w", err)
 	}
 	return out, nil
-}
-
-func decodeHash(s string, dst *[32]byte) error {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return err
-	}
-	if len(b) != len(dst) {
-		return fmt.Errorf("want %d bytes, got %d", len(dst), len(b))
-	}
-	copy(dst[:], b)
-	return nil
 }
 
 // Withdrawals returns the consent ids withdrawn at or after since, with when.

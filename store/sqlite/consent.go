@@ -66,10 +66,10 @@ func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
 		if r.ConsentID, err = uuid.Parse(consentID); err != nil {
 			return nil, fmt.Errorf("read consent ledger: consent id: %w", err)
 		}
-		if err := decodeHash(prev, &r.PrevHash); err != nil {
+		if r.PrevHash, err = consent.ParseHash(prev); err != nil {
 			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
 		}
-		if err := decodeHash(hash, &r.Hash); err != nil {
+		if r.Hash, err = consent.ParseHash(hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
 		}
 		r.Seq = uint64(seq)
@@ -82,18 +82,6 @@ func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
 		return nil, fmt.Errorf("read consent ledger: %w", err)
 	}
 	return out, nil
-}
-
-func decodeHash(s string, dst *[32]byte) error {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return err
-	}
-	if len(b) != len(dst) {
-		return fmt.Errorf("want %d bytes, got %d", len(dst), len(b))
-	}
-	copy(dst[:], b)
-	return nil
 }
 
 // Withdrawals returns the consent ids withdrawn at or after since, with when.
