@@ -195,9 +195,19 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 	rules := c.siteRules(site.Domain)
 	now := c.now().UTC().Truncate(time.Second)
 	claims, reason := consent.Gate(c.consent.Keyring(), b.Token, site.ID, policyOf(rules), c.consent.Revoked, now)
-	if reason != consent.OK {
+	// An exempt site counts visitors who have made no decision; any
+	// decision, a refusal or an invalid token included, is respected.
+	exempt := reason == consent.NoToken && rules.Exempt
+	if exempt && privacySignal(r, rules) {
+		reason = optedOut
+	}
+	if reason != consent.OK && !exempt || reason == optedOut {
 		c.metrics.dropped.WithLabelValues(string(reason)).Inc()
 		return e, false, nil
+	}
+	sid := b.SID
+	if exempt {
+		sid = "" // nothing is stored in the browser: sessions come from the daily key
 	}
 	e = store.Event{
 		ID:            uuid.New(),
@@ -215,7 +225,7 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		EngagedMS:     uint32(b.MS),
 	}
 	err = c.enrich.Enrich(r.Context(), enrich.Request{
-		Remote: r.RemoteAddr, Header: r.Header, Page: p.url, Referrer: p.referrer, SID: b.SID,
+		Remote: r.RemoteAddr, Header: r.Header, Page: p.url, Referrer: p.referrer, SID: sid,
 		SiteID: site.ID, ConsentID: claims.ConsentID, StableVisitor: claims.Categories.Has(consent.Personalization),
 		Site: enrich.SiteRules{Domain: site.Domain, HashRouting: rules.HashRouting, AllowedQuery: rules.AllowedQuery},
 	}, &e)
@@ -230,6 +240,15 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		// Kept, flagged: reports do not count bots as visits, operators can
 		// still count them by reason.
 		c.metrics.bots.WithLabelValues(e.BotReason).Inc()
+	}
+	if exempt {
+		if !firstParty(e.Host, site.Domain) {
+			c.metrics.dropped.WithLabelValues(notFirstParty).Inc()
+			return e, false, nil
+		}
+		consent.FilterExempt(&e)
+		c.metrics.exempt.Inc()
+		return e, true, nil
 	}
 	consent.Filter(&e, claims.Categories, privacySignal(r, rules))
 	return e, true, nil

@@ -385,6 +385,9 @@ type policyResponse struct {
 	// History lists the policy versions with the date each took effect,
 	// oldest first: the notice that the statement changed.
 	History []store.PolicyVersion `json:"history"`
+	// Exempt: visitors without a decision are counted without consent
+	// (no cookie, no IP); the tracker then sends events without a token.
+	Exempt bool `json:"exempt"`
 }
 
 // HandlePolicy is GET /api/consent/policy?site=DOMAIN: the site's current
@@ -406,7 +409,7 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	out := policyResponse{
 		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
 		Categories: consent.All.Names(), Texts: rules.Consent.Banner, BannerHashes: map[string]string{},
-		History: c.policies[site.ID],
+		History: c.policies[site.ID], Exempt: rules.Exempt,
 	}
 	if out.History == nil {
 		out.History = []store.PolicyVersion{}

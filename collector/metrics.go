@@ -18,6 +18,7 @@ type Metrics struct {
 	erased   prometheus.Counter
 	bots     *prometheus.CounterVec
 	noSalt   prometheus.Counter
+	exempt   prometheus.Counter
 	ingest   *ingestMetrics
 }
 
@@ -49,9 +50,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "footfall_events_without_visitor_key_total",
 			Help: "Events stored without a visitor key because the daily salt could not be read or created.",
 		}),
+		exempt: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_events_exempt_total",
+			Help: "Events counted without consent on consent-exempt sites (no cookie, no IP; also in accepted).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased, m.bots, m.noSalt)
+		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased, m.bots, m.noSalt, m.exempt)
 	}
 	m.ingest = newIngestMetrics(reg)
 	return m

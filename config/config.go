@@ -42,6 +42,10 @@ type Site struct {
 	// TimeZone is the IANA zone of the site's daily aggregation windows and
 	// partner days (default UTC); hourly windows are always UTC.
 	TimeZone string `yaml:"timezone"`
+	// Exempt turns on consent-exempt audience measurement (see exempt.go):
+	// visitors who have made no decision are counted without a cookie and
+	// without storing their IP. Off by default.
+	Exempt bool `yaml:"exempt"`
 }
 
 // Consent is a site's consent policy.
@@ -142,6 +146,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateAggregation()...)
 	errs = append(errs, c.Retention.validate()...)
+	errs = append(errs, c.validateExempt()...)
 	return errors.Join(errs...)
 }
 

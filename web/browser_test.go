@@ -36,9 +36,9 @@ const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, li
 
 // newBrowser starts the test's headless Chromium, with the user agent the
 // test collector's bot filter allows.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	return browsertest.New(t, chromedp.UserAgent(userAgent), chromedp.WindowSize(1000, 720))
+	return browsertest.New(t, append([]chromedp.ExecAllocatorOption{chromedp.UserAgent(userAgent), chromedp.WindowSize(1000, 720)}, opts...)...)
 }
 
 // pageOpts shape a test page.

@@ -18,7 +18,7 @@ import (
 
 // SnippetVersion is the tracker's version as the consent ledger records it.
 // Bump it when the tracker's behaviour changes.
-const SnippetVersion = "1"
+const SnippetVersion = "2"
 
 //go:embed src/tracker.js src/consent.js src/banner.css
 var src embed.FS

@@ -46,6 +46,7 @@ type env struct {
 	URL     string // the collector's origin, http://127.0.0.1:port
 
 	build   func(policyVersion uint32) http.Handler
+	exempt  bool // the site counts visitors without a decision (set before setPolicy)
 	handler atomic.Pointer[http.Handler]
 
 	mu       sync.Mutex
@@ -98,7 +99,7 @@ func newEnv(t *testing.T) *env {
 
 	e := &env{t: t, st: st, site: site, consent: cs.Keyring(), buffer: buffer}
 	e.build = func(policyVersion uint32) http.Handler {
-		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    consent:\n      policy_version: %d\n", testSite, policyVersion))
+		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    exempt: %v\n    consent:\n      policy_version: %d\n", testSite, e.exempt, policyVersion))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -251,7 +251,9 @@ const show = (settings) => {
 export default async (c, [cmd, x, meta]) => {
   ctx = c
   if (cmd == 'consent' && (x == 'withdraw' || typeof x == 'object')) return decide(x, meta)
-  if (cmd == 'settings') return show(1)
+  // An opt-out link (data-footfall-consent-settings="opt-out") or
+  // footfall('settings', 'opt-out') refuses every category at once.
+  if (cmd == 'settings') return (x?.closest?.('[data-footfall-consent-settings]').dataset.footfallConsentSettings ?? x) == 'opt-out' ? decide({}) : show(1)
   if (cmd == 'start') {
     if (!following) {
       following = 1

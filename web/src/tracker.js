@@ -26,7 +26,7 @@ const listen = (t, e, f) => t.addEventListener(e, f, true)
 
 const site = cfg.site || l.hostname
 const api = cfg.api || new URL(me.src).origin
-const hashRouting = cfg.hashRouting != null
+const hashRouting = 'hashRouting' in cfg
 // Excluded paths: comma-separated globs over the whole path, where *
 // stands for any characters, slashes included.
 const exclude = cfg.exclude && RegExp('^(' + cfg.exclude.replace(/[^\w\s,*]/g, '\\$&').replace(/\*/g, '.*').replace(/\s*,\s*/g, '|') + ')$')
@@ -43,16 +43,12 @@ let last // URL of the current page view
 let ref = d.referrer // referrer of the next page view
 let since // when the page last became visible (ms), undefined while hidden
 
+// Nothing is stored while counted without a decision (exempt sites).
 const storage = (f) => {
   try {
-    f(sessionStorage)
+    ;(state || !on) && f(sessionStorage)
   } catch (e) {}
 }
-
-// current reports whether a decision counts: not expired, not made under
-// an older policy version. (A token expires max_age_days after it was
-// issued; a lowered max_age_days needs a policy version bump to ask again.)
-const current = (s) => s?.e > Date.now() / 1000 && !(policy.policy_version > s.v)
 
 const page = () => (hashRouting ? l.href : l.href.split('#')[0])
 
@@ -96,10 +92,13 @@ const apply = () => {
     const b = atob(t.split('.')[2].replace(/-/g, '+').replace(/_/g, '/'))
     const u = (i, n = 4) => [...b.slice(i, i + n)].reduce((x, c) => x * 256 + c.charCodeAt(), 0)
     state = { t, c: u(21, 1), v: u(22), e: u(30) }
-  } catch (e) {
-    state = 0
-  }
-  on = current(state) && state.c & 1
+  } catch (e) {}
+  // A decision counts while it has not expired and was made under the
+  // current policy version (a token expires max_age_days after it was
+  // issued; a lowered max_age_days needs a policy version bump to ask
+  // again). Without one, an exempt site counts without a token.
+  state = state?.e > Date.now() / 1000 && !(policy.policy_version > state.v) && state
+  on = state ? state.c & 1 : policy.exempt
   if (!on) {
     sid = last = since = undefined
     storage((s) => (s.removeItem(SID), s.removeItem(LAST)))
@@ -127,10 +126,11 @@ listen(d, 'visibilitychange', flush)
 listen(w, 'pagehide', flush)
 
 // consent hands a command to the consent script, imported on first use:
-// ["consent", decision or "withdraw", meta], ["start"] or ["settings"].
+// ["consent", decision or "withdraw", meta], ["start"] or ["settings",
+// the clicked element or "opt-out"].
 // That script writes the cookie, then calls u() to make the tracker follow.
-let loaded
-const consent = (x) => (loaded ||= import(api + '/' + __CONSENT__)).then((m) => m.default({ a: cfg, p: policy, u: apply }, x))
+// The browser's module map fetches and runs it once, however often imported.
+const consent = (x) => import(api + '/' + __CONSENT__).then((m) => m.default({ a: cfg, p: policy, u: apply }, x))
 
 // Commands run one after another, after the policy has been read, so that
 // a queued event sees the decision the commands before it made. An event
@@ -150,7 +150,7 @@ queued?.map(run)
 // downloads. Capture phase, so a page's stopPropagation hides nothing.
 const click = (e) => {
   const t = e.target
-  if (t.closest('[data-footfall-consent-settings]')) return e.preventDefault(), run(['settings'])
+  if (t.closest('[data-footfall-consent-settings]')) return e.preventDefault(), run(['settings', t])
   // The nearest tagged element or link decides.
   const a = t.closest('[data-footfall-event],a[href]')
   const name = a?.dataset.footfallEvent || (/^http/.test(a?.protocol) && (a.host != l.host ? 'outbound' : downloads.test(a.pathname) && 'download'))
@@ -163,4 +163,4 @@ listen(d, 'click', click)
 // The consent script starts when a decision is needed (the banner asks,
 // unless data-banner="off") or the page has its own consent platform
 // (Google Consent Mode, IAB TCF) whose decisions it follows.
-chain.then(() => (!current(state) || w.dataLayer || w.__tcfapi) && run(['start']))
+chain.then(() => (!state || w.dataLayer || w.__tcfapi) && run(['start']))
