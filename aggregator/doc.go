@@ -43,14 +43,26 @@
 // visitor key in one window no more than 30 minutes apart (derived in SQL).
 // Visits are cut at window edges: an hourly visit is the part of a visit in
 // that hour. Per window and dimension value: visitors (distinct visitor
-// keys), visits, pageviews, events (clicks, custom and e-mail events),
+// keys), visits, pageviews, events (clicks and custom events),
 // bounces (visits with one pageview and nothing else), visit duration (last
 // minus first event, summed) and engaged time. Session dimensions describe a
 // visit by its first event — ordered by time, then type with the pageview
 // first — (entry page, referrer host and source class, UTM source, medium
 // and campaign, country, region, device, browser, OS) or by its last (exit
 // page); event dimensions count events (page, event name, event target) and
-// have no bounces or duration. Consent statistics per window and category
+// have no bounces or duration.
+//
+// Newsletter opens and clicks (email_open, email_click events, recorded
+// only with marketing consent and without a visitor key) are in no visit
+// and in none of the dimensions above: they do not add visits, visitors,
+// events or bounces to the site's web metrics. The dimensions email_open
+// and email_click count them per window, campaign and link, with the value
+// "campaign/link-id" (store.EmailValue: "%" and "/" escaped as %25 and %2F
+// in the campaign, so the first slash ends it); their only metric is
+// events, the number of opens or clicks. Events whose consent lacks
+// marketing are not counted even if stored. A click that leads to the site
+// makes a web visit of its own, through the landing pageview and its UTM
+// fields. Consent statistics per window and category
 // (decisions, granted, denied, withdrawn, GPC) come from the consent ledger.
 //
 // Unique visitors over several windows are not the sum of the windows'
@@ -76,6 +88,8 @@
 //   - generalises: page paths without query strings, referrer hosts,
 //     country (region and city only if the partner is allowed them), browser
 //     and OS families, device class, days in the site's zone;
+//   - never holds the e-mail dimensions (config refuses them, and so does
+//     NewRelease): opens and clicks have no visitor key to check k against;
 //   - publishes a cell only if it covers at least k distinct visitors
 //     (per partner, default 10) and its value does not look like an
 //     identifier (IP address, UUID, long hex or token, e-mail address, click

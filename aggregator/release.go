@@ -126,6 +126,13 @@ func NewRelease(ctx context.Context, src CellSource, req ReleaseRequest) (*Relea
 	if len(p.Sites) == 0 || len(p.Dimensions) == 0 || len(p.Metrics) == 0 || p.K < 2 {
 		return nil, fmt.Errorf("release for %s: partner config not validated (sites, dimensions, metrics, k)", p.Name)
 	}
+	// Only the dimensions config lets partners list: never the e-mail
+	// dimensions (no visitor key, so no k to check) or event targets.
+	for _, d := range p.Dimensions {
+		if !slices.Contains(config.PartnerDimensions, d) {
+			return nil, fmt.Errorf("release for %s: dimension %q is not shareable", p.Name, d)
+		}
+	}
 	r := &Release{
 		Partner: p.Name, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
 		GeneratedAt: req.Now().UTC().Truncate(time.Second),

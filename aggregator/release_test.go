@@ -438,3 +438,65 @@ func TestPublishable(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseHasNoEmail: newsletter opens and clicks carry no visitor key,
+// so partners never get them. The partner config refuses the e-mail
+// dimensions, NewRelease refuses a partner that lists one anyway, and the
+// web dimensions a partner gets count no e-mail event: a site with three
+// web visitors and many opens has three visitors.
+func TestReleaseHasNoEmail(t *testing.T) {
+	for _, d := range []string{store.DimEmailOpen, store.DimEmailClick} {
+		if _, err := config.Parse([]byte("partners:\n  - name: acme\n    sites: [mail.example]\n    dimensions: [total, " + d + "]\n")); err == nil {
+			t.Errorf("a partner config listing %s was accepted", d)
+		}
+	}
+	eachBackend(t, func(t *testing.T, st testStore) {
+		ctx := context.Background()
+		site, err := st.AddSite(ctx, "mail.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []store.Event
+		for k := uint64(1); k <= 3; k++ {
+			e := pageview(site.ID, day1.Add(time.Duration(k)*time.Hour), k, "/", false)
+			e.UTMMedium = "social"
+			events = append(events, e)
+		}
+		for i := range 20 {
+			at := day1.Add(time.Duration(i) * time.Minute)
+			typ := store.EmailOpen
+			if i%2 == 1 {
+				typ = store.EmailClick
+			}
+			events = append(events, store.Event{ID: uuid.New(), SiteID: site.ID, Type: typ, Time: at, ReceivedAt: at,
+				Consent: store.ConsentMarketing, UTMMedium: "email", UTMCampaign: "spring", UTMContent: "hero"})
+		}
+		if err := st.InsertEvents(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := partner(t, "partners:\n  - name: acme\n    sites: [mail.example]\n    k: 2\n    dimensions: [total, utm_medium, utm_campaign]\n    metrics: [visitors, visits, events]\n")
+		r, err := aggregator.NewRelease(ctx, st, aggregator.ReleaseRequest{Partner: p, From: day1, To: day1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, tb := range r.Tables {
+			for _, row := range tb.Rows {
+				got[tb.Dimension] = append(got[tb.Dimension], fmt.Sprintf("%q %v", row.Value, row.Metrics))
+			}
+		}
+		want := map[string][]string{
+			"total":        {`"" [3 3 0]`},
+			"utm_medium":   {`"social" [3 3 0]`},
+			"utm_campaign": {`"" [3 3 0]`},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("release (-want +got):\n%s", diff)
+		}
+
+		p.Dimensions = []string{"total", store.DimEmailOpen}
+		if _, err := aggregator.NewRelease(ctx, st, aggregator.ReleaseRequest{Partner: p, From: day1, To: day1}); err == nil {
+			t.Error("a release with the email_open dimension was made")
+		}
+	})
+}

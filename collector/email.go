@@ -47,7 +47,10 @@ func (c *Collector) HandleEmailOpen(w http.ResponseWriter, r *http.Request) erro
 
 // recordEmail stores an open or click when the subscriber's consent flags
 // grant marketing: campaign and link only, plus the target with analytics.
-// No IP or user agent is taken from the mail client.
+// No IP or user agent is taken from the mail client, and no visitor key is
+// set: the rollups count the event in the email_open or email_click
+// dimension under its campaign and link (store.EmailValue), never as a web
+// visit or visitor.
 func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
 	if !l.Consent.Has(consent.Marketing) {
 		c.metrics.dropped.WithLabelValues("no_marketing").Inc()

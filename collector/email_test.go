@@ -1,10 +1,15 @@
 package collector_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/store"
@@ -67,5 +72,98 @@ func TestEmailLinks(t *testing.T) {
 	}
 	if clicks != 1 || opens != 1 {
 		t.Errorf("stored %d clicks and %d opens, want 1 and 1 (the click without marketing consent is not recorded)", clicks, opens)
+	}
+}
+
+// TestEmailToRollups follows newsletter links from signing to the rollups
+// on both backends: opens and clicks hit the pixel and redirect handlers,
+// the buffer writes them, the aggregator runs, and the rollups hold the
+// opens and clicks of each campaign and link, nothing of the links without
+// marketing consent, and web metrics made of the one web visit only.
+func TestEmailToRollups(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st, ok := b.open(t).(interface {
+				rigStore
+				aggregator.Store
+				Rollups(ctx context.Context, q store.RollupQuery) ([]store.RollupRow, error)
+			})
+			if !ok {
+				t.Fatal("the store cannot be aggregated")
+			}
+			r := newRigOn(t, st, true)
+			sign := func(campaign, link string, cats consent.Categories) string {
+				tok, err := r.consent.Links().Sign(links.Link{SiteID: r.site.ID, Campaign: campaign, LinkID: link,
+					Target: "https://example.test/" + link, Consent: cats})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			hit := func(tok string, opens, clicks int) {
+				for range opens {
+					if w := r.do(t, http.MethodGet, "/p/"+tok+".gif", "", "", nil); w.Code != http.StatusOK {
+						t.Fatalf("open: %d %s", w.Code, w.Body)
+					}
+				}
+				for range clicks {
+					if w := r.do(t, http.MethodGet, "/r/"+tok, "", "", nil); w.Code != http.StatusFound {
+						t.Fatalf("click: %d %s", w.Code, w.Body)
+					}
+				}
+			}
+			hit(sign("spring", "hero", consent.Marketing|consent.Analytics), 2, 3)
+			hit(sign("spring", "footer", consent.Marketing), 1, 4)
+			hit(sign("spring/sale", "hero", consent.Marketing), 5, 0)
+			hit(sign("spring", "hero", consent.Analytics), 6, 7) // no marketing: redirects, records nothing
+			hit(sign("autumn", "hero", 0), 8, 9)                 // no consent at all
+			// One web visit, from a newsletter link, in a browser.
+			body := `{"site":"example.test","type":"pageview","url":"https://example.test/hero?utm_medium=email&utm_campaign=spring","token":"` +
+				r.token(t, consent.Analytics|consent.Marketing) + `"}`
+			ua := http.Header{"User-Agent": {"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}}
+			if w := r.do(t, http.MethodPost, "/api/event", "text/plain", body, ua); w.Code != http.StatusAccepted {
+				t.Fatalf("pageview: %d %s", w.Code, w.Body)
+			}
+			stored := r.stored(t)
+			if len(stored) != 2+3+1+4+5+1 {
+				t.Fatalf("stored %d events, want 16 (15 e-mail events with marketing consent and a pageview)", len(stored))
+			}
+
+			agg := aggregator.New(aggregator.Options{Store: st, Now: func() time.Time { return r.now.Add(24 * time.Hour) }})
+			if sum, err := agg.Once(context.Background()); err != nil || sum.Failed > 0 {
+				t.Fatalf("aggregate: %+v, %v", sum, err)
+			}
+			day := r.now.Truncate(24 * time.Hour)
+			rows, err := st.Rollups(context.Background(), store.RollupQuery{SiteID: r.site.ID, Granularity: store.Daily, From: day, To: day.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]uint64{}
+			var total *store.RollupRow
+			for _, row := range rows {
+				if store.EmailDimension(row.Dimension) {
+					got[row.Dimension+" "+row.Value] = row.Events
+					if row.Visitors != 0 || row.Visits != 0 || row.Partial {
+						t.Errorf("e-mail row %+v: want no visitors or visits, not partial", row)
+					}
+				}
+				if row.Dimension == store.DimTotal {
+					total = &row
+				}
+			}
+			want := map[string]uint64{
+				"email_open spring/hero":        2,
+				"email_click spring/hero":       3,
+				"email_open spring/footer":      1,
+				"email_click spring/footer":     4,
+				"email_open spring%2Fsale/hero": 5,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("opens and clicks (-want +got):\n%s", diff)
+			}
+			if total == nil || total.Visitors != 1 || total.Visits != 1 || total.Pageviews != 1 || total.Events != 0 {
+				t.Errorf("totals %+v: want the one web visit (1 visitor, 1 visit, 1 pageview, no events)", total)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -85,7 +86,9 @@ func LoadZone(name string) (*time.Location, error) {
 
 // The rollup dimensions. Totals have the empty dimension and value. Session
 // dimensions describe a visit by its first event (or, for exit_page, its
-// last); event dimensions count the events that carry the value.
+// last); event dimensions count the events that carry the value. The e-mail
+// dimensions count newsletter opens and clicks per campaign and link (value
+// EmailValue); e-mail events belong to no visit and to no other dimension.
 const (
 	DimTotal        = ""
 	DimPage         = "page"
@@ -104,6 +107,8 @@ const (
 	DimOS           = "os"
 	DimEventName    = "event_name"
 	DimEventTarget  = "event_target"
+	DimEmailOpen    = "email_open"  // events: opens (the pixel /p/{token}.gif)
+	DimEmailClick   = "email_click" // events: clicks (the redirect /r/{token})
 )
 
 // RollupDimensions are the dimensions the aggregator writes to the rollup
@@ -113,12 +118,53 @@ var RollupDimensions = []string{
 	DimTotal, DimPage, DimEntryPage, DimExitPage, DimReferrerHost, DimSource,
 	DimUTMSource, DimUTMMedium, DimUTMCampaign, DimCountry, DimRegion,
 	DimDevice, DimBrowser, DimOS, DimEventName, DimEventTarget,
+	DimEmailOpen, DimEmailClick,
 }
 
 // SessionDimension reports whether dim describes visits (their first or last
 // event) rather than single events.
 func SessionDimension(dim string) bool {
-	return !slices.Contains([]string{DimPage, DimEventName, DimEventTarget}, dim)
+	return !slices.Contains([]string{DimPage, DimEventName, DimEventTarget, DimEmailOpen, DimEmailClick}, dim)
+}
+
+// EmailDimension reports whether dim counts newsletter opens or clicks. Its
+// rows have events only: e-mail events carry no visitor key and make no
+// visit, so visitors, visits, pageviews, bounces, duration and engaged time
+// are zero.
+func EmailDimension(dim string) bool { return dim == DimEmailOpen || dim == DimEmailClick }
+
+// EmailValue is the value of an e-mail dimension: the campaign, a slash and
+// the link id ("spring/hero"; "spring/" for a link without an id). In the
+// campaign, "%" is written "%25" and "/" is written "%2F", so the first
+// slash always ends it; the link id is kept as it is. The stores compute
+// the same in SQL.
+func EmailValue(campaign, linkID string) string {
+	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(campaign) + "/" + linkID
+}
+
+// ParseEmailValue splits a value of an e-mail dimension into its campaign
+// and link id.
+func ParseEmailValue(v string) (campaign, linkID string, err error) {
+	c, l, ok := strings.Cut(v, "/")
+	if !ok {
+		return "", "", fmt.Errorf("e-mail value %q: no slash", v)
+	}
+	var b strings.Builder
+	for i := 0; i < len(c); i++ {
+		switch {
+		case c[i] != '%':
+			b.WriteByte(c[i])
+		case strings.HasPrefix(c[i:], "%25"):
+			b.WriteByte('%')
+			i += 2
+		case strings.HasPrefix(c[i:], "%2F"):
+			b.WriteByte('/')
+			i += 2
+		default:
+			return "", "", fmt.Errorf("e-mail value %q: bad escape in the campaign", v)
+		}
+	}
+	return b.String(), l, nil
 }
 
 // KnownDimension reports whether dim is one the stores can group by.
@@ -179,7 +225,7 @@ type RollupRow struct {
 	Visitors    uint64 // distinct visitor keys
 	Visits      uint64 // distinct sessions
 	Pageviews   uint64
-	Events      uint64 // clicks, custom events and e-mail events
+	Events      uint64 // clicks and custom events; opens or clicks in the e-mail dimensions
 	Bounces     uint64 // visits with one pageview and no other events
 	DurationSec uint64 // sum over visits of last minus first event time
 	EngagedMS   uint64 // sum of engaged time

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	qRollupsInsert        = []string{rollupQuery("rollups_insert_sessions"), rollupQuery("rollups_insert_events")}
+	qRollupsInsert        = []string{rollupQuery("rollups_insert_sessions"), rollupQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
 	qConsentRollupsInsert = mustQuery("consent_rollups_insert")
 	qRollupsDelete        = mustQuery("rollups_delete")
 	qConsentRollupsDelete = mustQuery("consent_rollups_delete")

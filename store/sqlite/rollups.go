@@ -82,6 +82,9 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	if _, err := tx.ExecContext(ctx, s.rollupQuery("rollups_insert"), args...); err != nil {
 		return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, s.query("rollups_insert_email"), args...); err != nil {
+		return nil, fmt.Errorf("replace rollups: insert e-mail rollups: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, s.query("consent_rollups_insert"), args...); err != nil {
 		return nil, fmt.Errorf("replace rollups: insert consent rollups: %w", err)
 	}

@@ -18,7 +18,9 @@ import (
 // seed: it plans visitors and their visits first and emits their events, then
 // computes the expected rollups from that plan (a visit is a planned visit
 // cut at window edges), not by sessionising the events the way the stores
-// do. TestRollupFixtureIsCurrent keeps the files in step with this code;
+// do. Newsletter opens and clicks (emailEvents) belong to no visit; their
+// rows are counted from the events directly (expectEmailRollups).
+// TestRollupFixtureIsCurrent keeps the files in step with this code;
 // run it with -update after changing the generator.
 
 // fixtureSeed makes the fixture reproducible.
@@ -172,12 +174,22 @@ func GenerateRollupFixture() RollupFixture {
 						e.Type = store.Custom
 						e.Name = "signup"
 					default:
+						// An e-mail event that, unlike the collector's,
+						// carries a visitor key and no marketing consent:
+						// it must join no visit and count nowhere. It has
+						// the time of the event before it and takes no
+						// time, so that the visit without it still has no
+						// gap to split at.
+						prev := pv.events[len(pv.events)-1]
 						e.Type = store.EmailOpen
 						e.Path = "/email/open"
+						e.Time, e.ReceivedAt = prev.Time, prev.ReceivedAt
 					}
 				}
 				pv.events = append(pv.events, e)
-				at = at.Add(time.Duration(10+r.IntN(25*60-10)) * time.Second)
+				if gap := time.Duration(10+r.IntN(25*60-10)) * time.Second; e.Type != store.EmailOpen {
+					at = at.Add(gap)
+				}
 			}
 			visits = append(visits, pv)
 			at = at.Add(time.Duration(31+r.IntN(150)) * time.Minute)
@@ -221,6 +233,11 @@ func GenerateRollupFixture() RollupFixture {
 	}
 	slices.SortFunc(f.Consent, func(a, b ConsentRecord) int { return a.Time.Compare(b.Time) })
 
+	f.Events = append(f.Events, emailEvents(r)...)
+	slices.SortFunc(f.Events, func(a, b store.Event) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
+
 	ny, err := time.LoadLocation(fixtureZone)
 	if err != nil {
 		panic(err)
@@ -242,9 +259,10 @@ func GenerateRollupFixture() RollupFixture {
 		}
 		f.Cases = append(f.Cases, RollupCase{
 			Name: c.name, Granularity: c.g, TimeZone: zone, From: from, To: to,
-			Rollups: expectRollups(visits, c.g, c.loc),
+			Rollups: append(expectRollups(visits, c.g, c.loc), expectEmailRollups(f.Events, c.g, c.loc)...),
 			Consent: expectConsent(f.Consent, c.g, c.loc),
 		})
+		sortRollups(f.Cases[len(f.Cases)-1].Rollups)
 	}
 
 	dims := []string{store.DimTotal, store.DimPage, store.DimEntryPage, store.DimReferrerHost, store.DimCountry, store.DimCity, store.DimEventName}
@@ -270,13 +288,101 @@ func GenerateRollupFixture() RollupFixture {
 	return f
 }
 
+// emailLinks are the fixture's newsletter links. The campaigns hold the
+// characters the e-mail value escapes ("/" and "%"), two of them written
+// so that a store that failed to escape would merge them; one link id is
+// empty and one holds a slash.
+var emailLinks = []struct{ campaign, link, target string }{
+	{"march-news", "hero", "https://shop.example/sale"},
+	{"march-news", "footer", "https://shop.example/"},
+	{"march-news", "", ""},
+	{"spring/sale", "hero", "https://shop.example/spring"},
+	{"spring%2Fsale", "hero", "https://shop.example/spring"},
+	{"50%-off", "nav/pricing", "https://shop.example/pricing"},
+}
+
+// emailEvents are newsletter opens and clicks as the collector records
+// them: no visitor key, session, IP or user agent; campaign and link in
+// the UTM fields; the source and target only with analytics consent. Link
+// i has 2i+2 opens and 2i+1 clicks (none without a target), so no two
+// (dimension, value) cells of a day hold the same count, and a store that
+// swapped opens and clicks, or mixed links up, gets other numbers. All of a
+// link's events fall in 06:00–20:00 UTC of one day, inside one daily
+// window in UTC and in fixtureZone. A few events without marketing consent
+// (which the collector never stores) must count nowhere.
+func emailEvents(r *rand.Rand) []store.Event {
+	var out []store.Event
+	add := func(i, n int, typ store.EventType, cats uint8) {
+		l := emailLinks[i]
+		day := fixtureStart.Add(time.Duration(i%2) * 24 * time.Hour)
+		for j := range n {
+			at := day.Add(6*time.Hour + time.Duration(r.IntN(14*3600))*time.Second)
+			e := store.Event{
+				ID:   uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "footfall-fixture-email-%d-%s-%d-%d", i, typ, cats, j)),
+				Type: typ, Time: at, ReceivedAt: at, Consent: cats,
+				UTMMedium: "email", UTMCampaign: l.campaign, UTMContent: l.link,
+			}
+			if cats&store.ConsentAnalytics != 0 && l.target != "" {
+				e.Source, e.Target = "email", l.target
+			}
+			out = append(out, e)
+		}
+	}
+	for i, l := range emailLinks {
+		// Odd links have the subscriber's analytics consent too.
+		cats := store.ConsentMarketing
+		if i%2 == 1 {
+			cats |= store.ConsentAnalytics
+		}
+		add(i, 2*i+2, store.EmailOpen, cats)
+		if l.target != "" {
+			add(i, 2*i+1, store.EmailClick, cats)
+		}
+	}
+	add(0, 2, store.EmailClick, store.ConsentAnalytics)
+	add(1, 1, store.EmailOpen, 0)
+	return out
+}
+
+// expectEmailRollups are the e-mail dimensions' rows: per window, the opens
+// and clicks with marketing consent of each campaign and link.
+func expectEmailRollups(events []store.Event, g store.Granularity, loc *time.Location) []store.RollupRow {
+	cells := map[cellKey]*store.RollupRow{}
+	for _, e := range events {
+		if !isEmail(e.Type) || e.Bot || e.Consent&store.ConsentMarketing == 0 {
+			continue
+		}
+		k := cellKey{store.WindowStart(g, loc, e.Time), string(e.Type), store.EmailValue(e.UTMCampaign, e.UTMContent)}
+		row := cells[k]
+		if row == nil {
+			row = &store.RollupRow{Granularity: g, WindowStart: k.win, Dimension: k.dim, Value: k.value}
+			cells[k] = row
+		}
+		row.Events++
+	}
+	var out []store.RollupRow
+	for _, row := range cells {
+		out = append(out, *row)
+	}
+	sortRollups(out)
+	return out
+}
+
 // typeRank orders events of the same second: the stores' tie-break.
 func typeRank(t store.EventType) int {
 	return slices.Index([]store.EventType{store.Pageview, store.Click, store.Custom, store.Engagement, store.EmailOpen, store.EmailClick}, t) + 1
 }
 
+// isInteraction reports whether an event of a visit counts as an event
+// (and so makes the visit no bounce). E-mail events are in no visit.
 func isInteraction(t store.EventType) bool {
-	return t == store.Click || t == store.Custom || t == store.EmailOpen || t == store.EmailClick
+	return t == store.Click || t == store.Custom
+}
+
+// isEmail reports whether t is a newsletter open or click: counted only in
+// the e-mail dimensions, never part of a visit.
+func isEmail(t store.EventType) bool {
+	return t == store.EmailOpen || t == store.EmailClick
 }
 
 // visitPart is a planned visit's events within one window.
@@ -287,13 +393,15 @@ type visitPart struct {
 	events []store.Event
 }
 
+// splitVisits cuts planned visits at window edges. Bots, e-mail events and
+// events skip reports are left out.
 func splitVisits(visits []plannedVisit, g store.Granularity, loc *time.Location, skip func(e store.Event) bool) []visitPart {
 	var out []visitPart
 	for _, v := range visits {
 		byWin := map[time.Time]*visitPart{}
 		var order []time.Time
 		for _, e := range v.events {
-			if e.Bot || skip != nil && skip(e) {
+			if e.Bot || isEmail(e.Type) || skip != nil && skip(e) {
 				continue
 			}
 			w := store.WindowStart(g, loc, e.Time)
@@ -352,7 +460,7 @@ func sessionValue(dim string, p visitPart) string {
 	panic("no session dimension " + dim)
 }
 
-// eventValues are an event's values of an event dimension.
+// eventValue is an event's value of an event dimension, if it has one.
 func eventValue(dim string, e store.Event) (string, bool) {
 	switch dim {
 	case store.DimPage:
@@ -361,6 +469,9 @@ func eventValue(dim string, e store.Event) (string, bool) {
 		return e.Name, e.Name != ""
 	case store.DimEventTarget:
 		return e.Target, e.Target != ""
+	case store.DimEmailOpen, store.DimEmailClick:
+		// E-mail events are in no visit; expectEmailRollups counts them.
+		return "", false
 	}
 	panic("no event dimension " + dim)
 }

@@ -46,6 +46,7 @@ func RunRollups(t *testing.T, open func(t *testing.T) RollupBackend) {
 		{"LateWindows", testRollupLateWindows},
 		{"FirstActivity", testRollupFirstActivity},
 		{"PartnerCells", testRollupPartnerCells},
+		{"EmailOpensAndClicks", testRollupEmail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -375,5 +376,109 @@ func testRollupPartnerCells(t *testing.T, b RollupBackend) {
 				t.Errorf("cells (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// testRollupEmail checks the e-mail dimensions on hand-written events: each
+// campaign and link gets its own opens and clicks (counts that differ
+// everywhere, so a swap or a mix-up shows), campaigns that differ only by
+// escaping stay apart, events without marketing consent count nowhere, and
+// e-mail events add no visit, visitor or event to the web metrics.
+func testRollupEmail(t *testing.T, b RollupBackend) {
+	ctx := context.Background()
+	site := addSite(t, b).ID
+	day := time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC)
+	at := day.Add(10 * time.Hour)
+	// The subscriber clicked a newsletter link and read one page.
+	events := []store.Event{{
+		ID: uuid.New(), SiteID: site, Type: store.Pageview, Time: at, ReceivedAt: at, Host: "shop.example", Path: "/sale",
+		VisitorKey: 7, Consent: store.ConsentAnalytics | store.ConsentMarketing, Source: "email",
+		UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "spring",
+	}}
+	add := func(typ store.EventType, campaign, link string, cats uint8, n int) {
+		for i := range n {
+			ts := at.Add(time.Duration(len(events)+i) * time.Minute)
+			e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Time: ts, ReceivedAt: ts, Consent: cats,
+				UTMMedium: "email", UTMCampaign: campaign, UTMContent: link}
+			if cats&store.ConsentAnalytics != 0 {
+				e.Source, e.Target = "email", "https://shop.example/"+link
+			}
+			events = append(events, e)
+		}
+	}
+	marketing, both := store.ConsentMarketing, store.ConsentMarketing|store.ConsentAnalytics
+	add(store.EmailOpen, "spring", "hero", marketing, 3)
+	add(store.EmailClick, "spring", "hero", both, 2)
+	add(store.EmailOpen, "spring", "footer", both, 1)
+	add(store.EmailClick, "spring", "footer", marketing, 4)
+	add(store.EmailClick, "a/b", "x", marketing, 5)
+	add(store.EmailOpen, "a%2Fb", "x", marketing, 6)
+	add(store.EmailOpen, "spring", "", marketing, 8)
+	add(store.EmailClick, "spring", "hero", store.ConsentAnalytics, 7) // no marketing: never stored by the collector
+	if err := b.InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	spec := store.RollupSpec{SiteID: site, Granularity: store.Daily, From: day, To: day.Add(24 * time.Hour), Version: 1}
+	if _, err := b.ReplaceRollups(ctx, spec); err != nil {
+		t.Fatalf("ReplaceRollups: %v", err)
+	}
+	rows, _ := readRollups(t, b, store.RollupQuery{SiteID: site, Granularity: store.Daily, From: spec.From, To: spec.To})
+
+	email := func(dim, value string, n uint64) store.RollupRow {
+		return store.RollupRow{SiteID: site, Granularity: store.Daily, WindowStart: day, Dimension: dim, Value: value, Events: n}
+	}
+	want := []store.RollupRow{
+		email("email_click", "a%2Fb/x", 5),
+		email("email_click", "spring/footer", 4),
+		email("email_click", "spring/hero", 2),
+		email("email_open", "a%252Fb/x", 6),
+		email("email_open", "spring/", 8),
+		email("email_open", "spring/footer", 1),
+		email("email_open", "spring/hero", 3),
+	}
+	var got []store.RollupRow
+	for _, r := range rows {
+		if store.EmailDimension(r.Dimension) {
+			got = append(got, r)
+		}
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("e-mail rows (-want +got):\n%s", diff)
+	}
+	for _, w := range want {
+		c, l, err := store.ParseEmailValue(w.Value)
+		if err != nil || store.EmailValue(c, l) != w.Value {
+			t.Errorf("value %q: parsed as %q, %q, %v", w.Value, c, l, err)
+		}
+	}
+
+	// The web metrics hold the one visit, as if no e-mail had been sent.
+	web := store.RollupRow{SiteID: site, Granularity: store.Daily, WindowStart: day, Visitors: 1, Visits: 1, Pageviews: 1, Bounces: 1}
+	for _, r := range rows {
+		if store.EmailDimension(r.Dimension) {
+			continue
+		}
+		switch r.Dimension {
+		case store.DimEventName, store.DimEventTarget:
+			t.Errorf("an e-mail event became a web event: %+v", r)
+			continue
+		}
+		w := web
+		w.Dimension, w.Value = r.Dimension, r.Value
+		if !store.SessionDimension(r.Dimension) {
+			w.Bounces = 0
+		}
+		if diff := cmp.Diff(w, r); diff != "" {
+			t.Errorf("%s=%q (-want +got):\n%s", r.Dimension, r.Value, diff)
+		}
+	}
+	var dims []string
+	for _, r := range rows {
+		if r.Dimension == store.DimUTMMedium || r.Dimension == store.DimTotal || r.Dimension == store.DimPage {
+			dims = append(dims, r.Dimension+"="+r.Value)
+		}
+	}
+	if diff := cmp.Diff([]string{"=", "page=/sale", "utm_medium=email"}, dims); diff != "" {
+		t.Errorf("web rows (-want +got):\n%s", diff)
 	}
 }

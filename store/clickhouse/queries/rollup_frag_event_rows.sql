@@ -3,7 +3,7 @@
 -- visits, so they are zero here.
 SELECT win, visitor_key, session_id, sess,
        toUInt64(etype = 'pageview') AS pv,
-       toUInt64(etype IN ('click', 'event', 'email_open', 'email_click')) AS ev,
+       toUInt64(etype IN ('click', 'event')) AS ev,
        toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,
        d.1 AS dim, d.2 AS value
 FROM ({{events}})

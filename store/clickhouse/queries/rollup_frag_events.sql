@@ -7,6 +7,8 @@
 -- event. k orders events by time, then type (pageview first), so a visit's
 -- first and last events are the same on every backend. @exclude_gpc = 1
 -- drops every visitor key that had Global Privacy Control on in the range.
+-- E-mail events (email_open, email_click) are no part of any visit: they
+-- have their own rows (rollups_insert_email.sql).
 -- The arrayResize hands t to the lambda as an argument: 18.16 does not see
 -- columns used only inside a lambda and would drop t from the subquery. The
 -- visit starts are read without FINAL: a replayed event repeats a time and
@@ -31,7 +33,7 @@ FROM
         WHERE site_id = @site
           AND date >= toDate(toDateTime(@from, 'UTC')) AND date <= toDate(toDateTime(@to, 'UTC'))
           AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
-          AND bot = 0
+          AND bot = 0 AND type NOT IN ('email_open', 'email_click')
           AND (@exclude_gpc = 0 OR visitor_key NOT IN
           (
               SELECT visitor_key FROM events
@@ -53,7 +55,7 @@ FROM
             WHERE site_id = @site
               AND date >= toDate(toDateTime(@from, 'UTC')) AND date <= toDate(toDateTime(@to, 'UTC'))
               AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
-              AND bot = 0 AND session_id = 0
+              AND bot = 0 AND type NOT IN ('email_open', 'email_click') AND session_id = 0
             GROUP BY win, visitor_key, session_id
         )
     ) USING (win, visitor_key, session_id)

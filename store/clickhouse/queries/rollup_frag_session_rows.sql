@@ -7,7 +7,7 @@ FROM
 (
     SELECT win, visitor_key, session_id, sess,
            countIf(etype = 'pageview') AS pv,
-           countIf(etype IN ('click', 'event', 'email_open', 'email_click')) AS ev,
+           countIf(etype IN ('click', 'event')) AS ev,
            toUInt64(pv = 1 AND ev = 0) AS bounce,
            toUInt64(max(t) - min(t)) AS dur,
            sum(toUInt64(engaged_ms)) AS eng,

@@ -6,7 +6,9 @@
 -- are those of the ClickHouse fragments of the same names: visits by session
 -- id, else by 1800 s of inactivity per visitor key, cut at window edges;
 -- events ordered by time, type (pageview first) and id; a visit described
--- by its first event and, for exit_page, its last.
+-- by its first event and, for exit_page, its last. E-mail events
+-- (email_open, email_click) are no part of any visit: they have their own
+-- rows (rollups_insert_email.sql).
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -19,12 +21,12 @@ gpc_keys AS (
 ),
 ev AS (
     SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
-           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3
-                                  WHEN 'engagement' THEN 4 WHEN 'email_open' THEN 5 ELSE 6 END AS k,
+           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
            e.type AS etype, e.path, e.referrer_host, e.source, e.utm_source, e.utm_medium, e.utm_campaign,
            e.country, e.region, e.city, e.device, e.browser, e.os, e.name, e.target, e.engaged_ms
     FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
     WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
+      AND e.type NOT IN ('email_open', 'email_click')
       AND e.visitor_key NOT IN (SELECT visitor_key FROM gpc_keys)
 ),
 gaps AS (
@@ -52,7 +54,7 @@ described AS (
 sessions AS (
     SELECT win, visitor_key, session_id, sess,
            SUM(etype = 'pageview') AS pv,
-           SUM(etype IN ('click', 'event', 'email_open', 'email_click')) AS ev,
+           SUM(etype IN ('click', 'event')) AS ev,
            MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng,
            MIN(s_entry) AS s_entry, MIN(s_exit) AS s_exit, MIN(s_ref) AS s_ref, MIN(s_src) AS s_src,
            MIN(s_usrc) AS s_usrc, MIN(s_umed) AS s_umed, MIN(s_ucamp) AS s_ucamp, MIN(s_ctry) AS s_ctry,
@@ -73,7 +75,7 @@ rollup_rows AS (
                              'utm_campaign', 'country', 'region', 'city', 'device', 'browser', 'os')
     UNION ALL
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
-           n.etype IN ('click', 'event', 'email_open', 'email_click') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
+           n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
            CASE d.dim WHEN 'page' THEN n.path WHEN 'event_name' THEN n.name ELSE n.target END AS val
     FROM numbered n
     JOIN dims d ON d.dim IN ('page', 'event_name', 'event_target')
