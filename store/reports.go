@@ -7,8 +7,9 @@ import (
 )
 
 // VisitorQuery asks for the distinct visitor keys of one site's raw events
-// in [From, To), bots left out: the unique visitors of a range that spans
-// several rollup windows, which cannot be summed from the windows' counts.
+// in [From, To), bots and e-mail events left out: the unique visitors of a
+// range that spans several rollup windows, which cannot be summed from the
+// windows' counts.
 // It reads the raw events, so it answers only within their retention.
 type VisitorQuery struct {
 	SiteID uint32
@@ -29,32 +30,99 @@ type ValueVisitorQuery struct {
 	To        time.Time
 }
 
-// FilteredBreakdownQuery asks for the metrics per value of Dimension over
-// the visits of [From, To), taken as one window, that match a filter on
-// another dimension: FilterDim equal to (Op "=="), not equal to ("!=") or
-// containing ("~", case-insensitively) FilterValue. A visit matches when
-// its value of a session dimension, or one of its events' values of an
-// event dimension, does. Bots are left out; raw events only, within their
-// retention. Rows carry Dimension, Value and the metrics.
-type FilteredBreakdownQuery struct {
-	SiteID      uint32
-	Dimension   string
-	FilterDim   string
-	FilterOp    string
-	FilterValue string
-	From        time.Time
-	To          time.Time
+// FilterOps are the filter operators: equal, not equal, contains
+// (case-insensitively).
+var FilterOps = []string{"==", "!=", "~"}
+
+// MaxFilters caps the filters of one FilteredBreakdownQuery.
+const MaxFilters = 10
+
+// Filter is one condition on a visit: Dim (a rollup dimension other than
+// the total and the e-mail dimensions) equal to ("=="), not equal to ("!=") or containing ("~",
+// case-insensitively) Value.
+//
+// A visit matches "==" and "~" when its value of a session dimension does,
+// or when one of its events' values of an event dimension does. It matches
+// "!=" when it does not have the value: its session dimension's value
+// differs, or none of its events has the value (a visit without any value
+// of event_name or event_target matches).
+type Filter struct {
+	Dim   string
+	Op    string
+	Value string
 }
 
-// Validate checks the dimensions and the operator.
+// FilteredBreakdownQuery asks for the metrics per value of Dimension (the
+// totals: DimTotal) over the visits of [From, To) that match every filter.
+// The range is one window; with Buckets, each bucket is a window of its
+// own, visits are cut at bucket edges as the rollups cut them at window
+// edges, and rows carry their bucket's start in WindowStart. Bots are left
+// out; raw events only, within their retention. Rows carry Dimension,
+// Value, WindowStart and the metrics; a value no matching visit has has no
+// row.
+type FilteredBreakdownQuery struct {
+	SiteID    uint32
+	Dimension string
+	Filters   []Filter // at least one, at most MaxFilters
+	From      time.Time
+	To        time.Time
+	// Buckets are the bucket starts, ascending, the first equal to From;
+	// empty means one window, [From, To).
+	Buckets []time.Time
+}
+
+// Validate checks the dimensions, operators and buckets.
 func (q FilteredBreakdownQuery) Validate() error {
-	for _, d := range []string{q.Dimension, q.FilterDim} {
-		if d == DimTotal || !KnownDimension(d) {
-			return fmt.Errorf("filtered breakdown: unknown dimension %q", d)
+	// E-mail events belong to no visit, so no filter selects any.
+	if !KnownDimension(q.Dimension) || EmailDimension(q.Dimension) {
+		return fmt.Errorf("filtered breakdown: unknown dimension %q", q.Dimension)
+	}
+	if len(q.Filters) == 0 || len(q.Filters) > MaxFilters {
+		return fmt.Errorf("filtered breakdown: want 1 to %d filters, got %d", MaxFilters, len(q.Filters))
+	}
+	for _, f := range q.Filters {
+		if f.Dim == DimTotal || !KnownDimension(f.Dim) || EmailDimension(f.Dim) {
+			return fmt.Errorf("filtered breakdown: unknown filter dimension %q", f.Dim)
+		}
+		if !slices.Contains(FilterOps, f.Op) {
+			return fmt.Errorf("filtered breakdown: unknown operator %q", f.Op)
 		}
 	}
-	if !slices.Contains([]string{"==", "!=", "~"}, q.FilterOp) {
-		return fmt.Errorf("filtered breakdown: unknown operator %q", q.FilterOp)
+	if !q.From.Before(q.To) {
+		return fmt.Errorf("filtered breakdown: empty range")
+	}
+	for i, b := range q.Buckets {
+		if i == 0 && !b.Equal(q.From) || i > 0 && !b.After(q.Buckets[i-1]) || !b.Before(q.To) {
+			return fmt.Errorf("filtered breakdown: buckets must rise from From within the range")
+		}
 	}
 	return nil
+}
+
+// Windows are the query's windows: its buckets, or the whole range.
+func (q FilteredBreakdownQuery) Windows() []Window {
+	if len(q.Buckets) == 0 {
+		return []Window{{Start: q.From, End: q.To}}
+	}
+	out := make([]Window, len(q.Buckets))
+	for i, b := range q.Buckets {
+		end := q.To
+		if i+1 < len(q.Buckets) {
+			end = q.Buckets[i+1]
+		}
+		out[i] = Window{Start: b, End: end}
+	}
+	return out
+}
+
+// Dims are the distinct dimensions the query reads: Dimension and those
+// the filters name.
+func (q FilteredBreakdownQuery) Dims() []string {
+	out := []string{q.Dimension}
+	for _, f := range q.Filters {
+		if !slices.Contains(out, f.Dim) {
+			out = append(out, f.Dim)
+		}
+	}
+	return out
 }

@@ -62,6 +62,10 @@ func TestPolicyVersionsClickHouse(t *testing.T) {
 	storetest.RunPolicyVersions(t, func(t *testing.T) storetest.PolicyBackend { return open(t) })
 }
 
+func TestFiltersClickHouse(t *testing.T) {
+	storetest.RunFilters(t, func(t *testing.T) storetest.FilterBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }

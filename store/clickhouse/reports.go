@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
@@ -11,23 +12,44 @@ import (
 )
 
 var (
-	qReportsVisitors          = mustQuery("reports_visitors")
-	qReportsVisitorsSessions  = rollupQuery("reports_visitors_sessions")
-	qReportsVisitorsEvents    = rollupQuery("reports_visitors_events")
-	qReportsFilteredBreakdown = rollupQuery("reports_filtered_breakdown")
+	qReportsVisitors         = mustQuery("reports_visitors")
+	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
+	qReportsVisitorsEvents   = rollupQuery("reports_visitors_events")
+	qReportsFilteredSessions = filteredQuery(true, false)
+	qReportsFilteredEvents   = filteredQuery(false, true)
+	qReportsFilteredBoth     = filteredQuery(true, true)
 )
+
+// filteredQuery is reports_filtered_breakdown with the rows it reads:
+// session rows, event rows or both. Each kind re-reads and re-sessionises
+// the events, so a query reads only those its dimensions need.
+func filteredQuery(sessions, events bool) string {
+	var rows []string
+	if sessions {
+		rows = append(rows, mustQuery("reports_filtered_rows_sessions"))
+	}
+	if events {
+		rows = append(rows, mustQuery("reports_filtered_rows_events"))
+	}
+	q := strings.Replace(mustQuery("reports_filtered_breakdown"), "{{visit_rows}}", strings.Join(rows, "\nUNION ALL\n"), 1)
+	return expandFragments(q, 0)
+}
 
 // windowExpr is how the rollup fragments put an event in its window.
 const windowExpr = "if(@hourly = 1, toUInt32(toStartOfHour(ts)), toUInt32(toStartOfDay(ts, @tz)))"
 
 // oneWindow makes a query over the rollup fragments treat [@from, @to) as
-// one window. It fails (in the reports tests too) if the fragments no
-// longer window events that way.
-func oneWindow(q string) (string, error) {
+// one window.
+func oneWindow(q string) (string, error) { return withWindow(q, "toUInt32(@from)") }
+
+// withWindow makes a query over the rollup fragments put each event in the
+// window expr gives it. It fails (in the reports tests too) if the
+// fragments no longer window events that way.
+func withWindow(q, expr string) (string, error) {
 	if n := strings.Count(q, windowExpr); n == 0 || n%2 != 0 {
 		return "", fmt.Errorf("the rollup fragments' window expression changed; update store/clickhouse/reports.go")
 	}
-	return strings.ReplaceAll(q, windowExpr, "toUInt32(@from)"), nil
+	return strings.ReplaceAll(q, windowExpr, expr), nil
 }
 
 // DistinctVisitors answers a VisitorQuery from the raw events (uniqExact).
@@ -79,19 +101,75 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 	return out, nil
 }
 
-// FilteredBreakdown answers a FilteredBreakdownQuery from the raw events.
+// bucketExpr puts an event in its bucket: the last of @buckets (Unix
+// seconds, ascending) at or before it. The arrayResize hands ts to the
+// lambda as an argument, as the events fragment does with t.
+const bucketExpr = "toUInt32(arrayElement(@buckets, toUInt64(arrayCount((b, x) -> b <= x, @buckets, arrayResize(emptyArrayUInt32(), length(@buckets), toUInt32(ts))))))"
+
+// hourly reports whether buckets are whole UTC hours, one after another to
+// the end of the range: the fragments' own hourly windows.
+func hourly(q store.FilteredBreakdownQuery) bool {
+	if len(q.Buckets) == 0 {
+		return false
+	}
+	for _, w := range q.Windows() {
+		if w.Start.Unix()%3600 != 0 || w.End.Sub(w.Start) != time.Hour {
+			return false
+		}
+	}
+	return true
+}
+
+// FilteredBreakdown answers a FilteredBreakdownQuery from the raw events
+// in one query: the range is one window, or each bucket is one.
 func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	query, err := oneWindow(qReportsFilteredBreakdown)
+	var sessions, events bool
+	for _, d := range q.Dims() {
+		if store.SessionDimension(d) {
+			sessions = true
+		} else {
+			events = true
+		}
+	}
+	query := qReportsFilteredBoth
+	switch {
+	case !events:
+		query = qReportsFilteredSessions
+	case !sessions:
+		query = qReportsFilteredEvents
+	}
+	g := store.Daily
+	var err error
+	switch {
+	case hourly(q):
+		g = store.Hourly // the fragments' own windows
+	case len(q.Buckets) > 0:
+		query, err = withWindow(query, bucketExpr)
+	default:
+		query, err = withWindow(query, "toUInt32(@from)")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
 	}
-	args := append(windowArgs(q.SiteID, store.Daily, "", q.From, q.To),
-		ch.Named("dims", []string{q.FilterDim, q.Dimension}), ch.Named("exclude_gpc", 0),
-		ch.Named("bdim", q.Dimension), ch.Named("fdim", q.FilterDim),
-		ch.Named("fop", q.FilterOp), ch.Named("fval", q.FilterValue))
+	buckets := make([]uint32, len(q.Buckets))
+	for i, b := range q.Buckets {
+		buckets[i] = uint32(b.Unix())
+	}
+	var fdims, fops, fvals []string
+	npos := 0
+	for _, f := range q.Filters {
+		fdims, fops, fvals = append(fdims, f.Dim), append(fops, f.Op), append(fvals, f.Value)
+		if f.Op != "!=" {
+			npos++
+		}
+	}
+	args := append(windowArgs(q.SiteID, g, "", q.From, q.To),
+		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", 0),
+		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
+		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
 	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
@@ -99,10 +177,12 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	defer rows.Close()
 	var out []store.RollupRow
 	for rows.Next() {
-		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension, WindowStart: q.From}
-		if err := rows.Scan(&r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
+		var win uint32
+		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension}
+		if err := rows.Scan(&win, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
 			return nil, fmt.Errorf("filtered breakdown: %w", err)
 		}
+		r.WindowStart = time.Unix(int64(win), 0).UTC()
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

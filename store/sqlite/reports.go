@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/footfall/footfall/store"
 )
@@ -52,17 +54,31 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 	return out, nil
 }
 
-// FilteredBreakdown answers a FilteredBreakdownQuery from the raw events.
+// FilteredBreakdown answers a FilteredBreakdownQuery from the raw events
+// in one query: every bucket is a window of the rows fragment.
 func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
+	filters := make([][3]string, len(q.Filters))
+	npos := 0
+	for i, f := range q.Filters {
+		filters[i] = [3]string{f.Dim, f.Op, f.Value}
+		if f.Op != "!=" {
+			npos++
+		}
+	}
+	fj, err := json.Marshal(filters)
+	if err != nil {
+		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
 	args := append(rangeArgs(q.SiteID, store.Daily, q.From, q.To),
-		sql.Named("windows", windowsJSON([]store.Window{{Start: q.From, End: q.To}})),
-		sql.Named("dims", jsonStrings([]string{q.FilterDim, q.Dimension})),
+		sql.Named("windows", windowsJSON(q.Windows())),
+		sql.Named("dims", jsonStrings(q.Dims())),
 		sql.Named("exclude_gpc", 0),
-		sql.Named("bdim", q.Dimension), sql.Named("fdim", q.FilterDim),
-		sql.Named("fop", q.FilterOp), sql.Named("fval", q.FilterValue),
+		sql.Named("bdim", q.Dimension),
+		sql.Named("filters", string(fj)),
+		sql.Named("npos", npos),
 	)
 	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_filtered_breakdown"), args...)
 	if err != nil {
@@ -71,10 +87,12 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	defer rows.Close()
 	var out []store.RollupRow
 	for rows.Next() {
-		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension, WindowStart: q.From}
-		if err := rows.Scan(&r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
+		var win int64
+		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension}
+		if err := rows.Scan(&win, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
 			return nil, fmt.Errorf("filtered breakdown: %w", err)
 		}
+		r.WindowStart = time.Unix(win, 0).UTC()
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

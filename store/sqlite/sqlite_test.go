@@ -46,6 +46,10 @@ func TestRollupsSQLite(t *testing.T) {
 	storetest.RunRollups(t, func(t *testing.T) storetest.RollupBackend { return Open(t) })
 }
 
+func TestFiltersSQLite(t *testing.T) {
+	storetest.RunFilters(t, func(t *testing.T) storetest.FilterBackend { return Open(t) })
+}
+
 func TestRetentionSQLite(t *testing.T) {
 	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return Open(t) })
 }

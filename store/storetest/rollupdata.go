@@ -529,19 +529,24 @@ func contributions(parts []visitPart, dims []string, add func(k cellKey, p visit
 
 func expectRollups(visits []plannedVisit, g store.Granularity, loc *time.Location) []store.RollupRow {
 	parts := splitVisits(visits, g, loc, nil)
+	return sumCells(parts, store.RollupDimensions, func(k cellKey) store.RollupRow {
+		return store.RollupRow{Granularity: g, WindowStart: k.win, Dimension: k.dim, Value: k.value}
+	})
+}
+
+// sumCells adds up the contributions of parts to the cells of dims, sorted;
+// base returns a new cell's row with its key fields set.
+func sumCells(parts []visitPart, dims []string, base func(k cellKey) store.RollupRow) []store.RollupRow {
 	type acc struct {
 		row      store.RollupRow
 		visitors map[uint64]bool
 		visits   map[int]bool
 	}
 	cells := map[cellKey]*acc{}
-	contributions(parts, store.RollupDimensions, func(k cellKey, p visitPart, s partStats, session bool) {
+	contributions(parts, dims, func(k cellKey, p visitPart, s partStats, session bool) {
 		a := cells[k]
 		if a == nil {
-			a = &acc{
-				row:      store.RollupRow{Granularity: g, WindowStart: k.win, Dimension: k.dim, Value: k.value},
-				visitors: map[uint64]bool{}, visits: map[int]bool{},
-			}
+			a = &acc{row: base(k), visitors: map[uint64]bool{}, visits: map[int]bool{}}
 			cells[k] = a
 		}
 		a.visitors[p.key] = true

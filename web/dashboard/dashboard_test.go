@@ -409,6 +409,43 @@ func TestBrowserDashboard(t *testing.T) {
 	checkNumbers(t, ctx, filtered)
 	screenshot(t, ctx, "dashboard-filtered.png")
 
+	// Click a device in another table: both filters hold (AND), each a
+	// chip, both in the URL, and the numbers and tables are the API's for
+	// the two together.
+	dev := eval[string](t, ctx, `document.querySelector('#card-3 table[data-property=device] tbody tr').dataset.value`)
+	click(fmt.Sprintf(`#card-3 tr[data-value=%q]`, dev))
+	both := "referrer_host==" + ref + ";device==" + dev
+	waitJS(t, ctx, "two filters", fmt.Sprintf(`location.search.includes(%q) && document.querySelectorAll('#filters .chip').length == 2`, "filters="+url.QueryEscape(both)))
+	waitJS(t, ctx, "the view of two filters", settled)
+	anded := s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"7d"}, "filters": {both}})
+	if len(anded) != 6 {
+		t.Errorf("the API answers %d of 6 numbers under two filters: %v", len(anded), anded)
+	}
+	devOnly := s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"7d"}, "filters": {"device==" + dev}})
+	if anded["visits"] == 0 || anded["visits"] >= filtered["visits"] && anded["visits"] >= devOnly["visits"] {
+		t.Errorf("visits under %s: %v; want some, fewer than under either filter alone (%v, %v)", both, anded["visits"], filtered["visits"], devOnly["visits"])
+	}
+	waitJS(t, ctx, "the numbers of two filters", fmt.Sprintf(`document.querySelector('#numbers [data-metric=visits] .value')?.dataset.value == '%v'`, anded["visits"]))
+	checkNumbers(t, ctx, anded)
+	metric := eval[string](t, ctx, `document.querySelector('#card-1 table tbody tr [data-metric]').dataset.metric`)
+	var refs2 struct{ Results []map[string]any }
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {"referrer_host"}, "metrics": {metric}, "limit": {"10"}, "filters": {both}}, &refs2)
+	rows2 := eval[[]row](t, ctx, `[...document.querySelectorAll('#card-1 table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`)
+	if len(rows2) != len(refs2.Results) || len(rows2) == 0 {
+		t.Fatalf("referrers under two filters: %d rows, API %d", len(rows2), len(refs2.Results))
+	}
+	for i, r := range refs2.Results {
+		if rows2[i].Value != r["referrer_host"] || rows2[i].N != r[metric] {
+			t.Errorf("referrer row %d under two filters: %+v, API %v", i, rows2[i], r)
+		}
+	}
+	screenshot(t, ctx, "dashboard-two-filters.png")
+	// Remove the device chip: the referrer filter alone again.
+	click(`#filters .chip[data-dim=device] .chip-x`)
+	waitJS(t, ctx, "one filter again", fmt.Sprintf(`document.querySelectorAll('#filters .chip').length == 1 && location.search.includes(%q) && !location.search.includes('device')`, "filters="+url.QueryEscape("referrer_host=="+ref)))
+	waitJS(t, ctx, "the referrer view again", settled+fmt.Sprintf(` && document.querySelector('#numbers [data-metric=visits] .value')?.dataset.value == '%v'`, filtered["visits"]))
+	checkNumbers(t, ctx, filtered)
+
 	// Every table has a CSV link; the referrers' downloads CSV with the session.
 	hrefs := eval[[]string](t, ctx, `[...document.querySelectorAll('a.csv')].map(a => a.href)`)
 	if len(hrefs) < 7 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/web/auth"
@@ -20,16 +21,21 @@ import (
 )
 
 // BenchmarkReportsClickHouse measures the stats API on ClickHouse over 30
-// days of generated data (aggregator.DemoData, FOOTFALL_BENCH_REPORTS
-// copies of the demo month, about 22,000 events each), aggregated first.
-// It reports p50 and p99 latency in milliseconds of each query, unfiltered
-// and with one filter, through the full router. Skipped unless set:
+// days of generated data (aggregator.DemoData: copies of the demo month,
+// about 22,000 events each, until FOOTFALL_BENCH_EVENTS events), aggregated
+// first. It reports p50 and p99 latency in milliseconds of each query
+// (FOOTFALL_BENCH_RUNS requests each, default 60), unfiltered, with one
+// filter and with two, through the full router. Skipped unless set:
 //
-//	FOOTFALL_BENCH_REPORTS=10 go test ./web/reports -run '^$' -bench ReportsClickHouse -benchtime 1x -timeout 30m
+//	FOOTFALL_BENCH_EVENTS=2000000 FOOTFALL_BENCH_RUNS=10 go test ./web/reports -run '^$' -bench ReportsClickHouse -benchtime 1x -timeout 3h
 func BenchmarkReportsClickHouse(b *testing.B) {
-	copies, _ := strconv.Atoi(os.Getenv("FOOTFALL_BENCH_REPORTS"))
-	if copies <= 0 {
-		b.Skip("set FOOTFALL_BENCH_REPORTS (copies of the demo month, e.g. 10) to run")
+	want, _ := strconv.Atoi(os.Getenv("FOOTFALL_BENCH_EVENTS"))
+	if want <= 0 {
+		b.Skip("set FOOTFALL_BENCH_EVENTS (raw events to generate, e.g. 220000) to run")
+	}
+	runs := 60
+	if n, err := strconv.Atoi(os.Getenv("FOOTFALL_BENCH_RUNS")); err == nil && n > 0 {
+		runs = n
 	}
 	ctx := context.Background()
 	opts := chtest.NewDatabase(b)
@@ -45,12 +51,25 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 	}
 	end := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
 	var total int
-	for i := range copies {
-		events, _ := aggregator.DemoData(site.ID, end, uint64(i+1))
-		total += len(events)
-		if err := st.InsertEvents(ctx, events); err != nil {
+	var batch []store.Event
+	flush := func() {
+		// Large batches: each insert is a part, and 18.16 throttles at
+		// 150 parts per partition.
+		if err := st.InsertEvents(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
+		batch = batch[:0]
+	}
+	for seed := uint64(1); total < want; seed++ {
+		events, _ := aggregator.DemoData(site.ID, end, seed)
+		total += len(events)
+		batch = append(batch, events...)
+		if len(batch) >= 250_000 {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
 	}
 	start := time.Now()
 	agg := aggregator.New(aggregator.Options{Store: st, Now: func() time.Time { return end }})
@@ -64,17 +83,23 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 	token := f.Token(auth.RoleAnalyst)
 	base := "/api/v1/stats/"
 	q := "?site=" + aggregator.DemoDomain + "&period=30d"
+	agg4 := "&metrics=visitors,visits,pageviews,bounce_rate"
+	two := "&filters=country==DE%3Bpage==/pricing"
 	cases := []struct{ name, path string }{
-		{"aggregate", base + "aggregate" + q + "&metrics=visitors,visits,pageviews,bounce_rate"},
-		{"aggregate/filtered", base + "aggregate" + q + "&metrics=visitors,visits,pageviews,bounce_rate&filters=country==DE"},
+		{"aggregate", base + "aggregate" + q + agg4},
+		{"aggregate/country==DE", base + "aggregate" + q + agg4 + "&filters=country==DE"},
+		{"aggregate/source!=direct", base + "aggregate" + q + agg4 + "&filters=source!=direct"},
+		{"aggregate/two", base + "aggregate" + q + agg4 + two},
+		{"aggregate/two+compare", base + "aggregate" + q + agg4 + two + "&compare=previous_period"},
 		{"timeseries", base + "timeseries" + q + "&metrics=visitors,pageviews"},
-		{"timeseries/filtered", base + "timeseries" + q + "&metrics=visitors,pageviews&filters=country==DE"},
+		{"timeseries/country==DE", base + "timeseries" + q + "&metrics=visitors,pageviews&filters=country==DE"},
+		{"timeseries/two", base + "timeseries" + q + "&metrics=visitors,pageviews" + two},
 		{"breakdown", base + "breakdown" + q + "&property=page&metrics=visits,pageviews"},
 		{"breakdown/visitors", base + "breakdown" + q + "&property=entry_page&metrics=visitors,visits,pageviews"},
-		{"breakdown/filtered", base + "breakdown" + q + "&property=page&metrics=visits,pageviews&filters=page~blog"},
-		{"breakdown/cross", base + "breakdown" + q + "&property=country&metrics=visitors,visits,pageviews&filters=page==/pricing"},
+		{"breakdown/page~blog", base + "breakdown" + q + "&property=page&metrics=visits,pageviews&filters=page~blog"},
+		{"breakdown/page==/pricing", base + "breakdown" + q + "&property=country&metrics=visitors,visits,pageviews&filters=page==/pricing"},
+		{"breakdown/two", base + "breakdown" + q + "&property=source&metrics=visitors,visits,pageviews" + two},
 	}
-	const runs = 60
 	b.ResetTimer()
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -15,14 +15,28 @@
 //     DistinctVisitors, those of a dimension value (a filter with "==", a
 //     breakdown) with VisitorsByValue, which applies the rollups' rules to
 //     the whole range as one window.
-//   - A filter applies to one rollup dimension at a time: the rows of that
-//     dimension whose value matches. One filter is supported; on aggregate
-//     and timeseries "!=" and "~" only for session dimensions and additive
-//     metrics (not visitors). A breakdown filtered on its own property reads
-//     the rollups; filtered on another dimension it reads the raw events
-//     (FilteredBreakdown: the rollups' rules over the whole period as one
-//     window, the visits that match the filter). Anything else answers 400
-//     "filter combination not supported yet".
+//   - Filters (at most store.MaxFilters, separated by ';') are combined
+//     with AND. A visit matches "==" or "~" (contains, case-insensitive)
+//     when its value of a session dimension does, or one of its events'
+//     values of an event dimension does; it matches "!=" when it does not
+//     have the value (for an event dimension: none of its events has it).
+//   - The rollups answer exactly, and so are read, for no filter; for one
+//     filter on a session dimension (the rows whose value matches), except
+//     visitors under "!=" and "~"; and for one "==" filter on an event
+//     dimension its visitors, visits, pageviews and events (those of the
+//     events with the value, as the rollup rows count them). A breakdown
+//     reads them unfiltered or filtered on its own property only.
+//   - Everything else reads the raw events within their retention
+//     (FilteredBreakdown): the rollups' rules over the whole period as one
+//     window (a timeseries: each point one window, all points in one
+//     query), the visits that match every filter, and all their pageviews,
+//     events and durations. A breakdown of a filtered property lists only
+//     the values the filters on it allow. Because the period is one window,
+//     a visit across midnight counts once there, where summed daily rollups
+//     count it once per day.
+//   - The e-mail dimensions count events that belong to no visit: a filter
+//     on one goes only alone on a breakdown of it (the rollups), and a
+//     breakdown of one takes no other filter.
 //
 // The partner endpoint serves exactly the release aggregator.NewRelease
 // makes for the partner named by the token.
@@ -103,10 +117,6 @@ var Intervals = []string{"hour", "day", "week", "month"}
 
 // maxLimit caps a breakdown page.
 const maxLimit = 1000
-
-var (
-	errFilterCombination = httpapi.Errorf(http.StatusBadRequest, "filter combination not supported yet")
-)
 
 // siteFor resolves the site parameter and checks the principal may read it.
 func (h *Handler) siteFor(r *http.Request, domain string) (store.Site, error) {
@@ -234,16 +244,20 @@ func (f filter) match(v string) bool {
 	}
 }
 
-// parseFilters reads the filters parameter. More than one filter is
-// refused: rollups describe one dimension at a time.
+// parseFilters reads the filters parameter: filters separated by ';',
+// combined with AND, at most store.MaxFilters.
 func parseFilters(s string) ([]filter, error) {
 	if s == "" {
 		return nil, nil
 	}
+	parts := strings.Split(s, ";")
+	if len(parts) > store.MaxFilters {
+		return nil, httpapi.Errorf(http.StatusBadRequest, "too many filters: %d, at most %d", len(parts), store.MaxFilters)
+	}
 	var out []filter
-	for _, part := range strings.Split(s, ";") {
+	for _, part := range parts {
 		var f filter
-		for _, op := range []string{"==", "!=", "~"} {
+		for _, op := range store.FilterOps {
 			if d, v, ok := strings.Cut(part, op); ok {
 				f = filter{Dim: strings.TrimSpace(d), Op: op, Value: v}
 				break
@@ -254,10 +268,44 @@ func parseFilters(s string) ([]filter, error) {
 		}
 		out = append(out, f)
 	}
-	if len(out) > 1 {
-		return nil, errFilterCombination
-	}
 	return out, nil
+}
+
+// checkEmailFilters refuses filters on an e-mail dimension except as the
+// only filter of a breakdown of that dimension (prop; "" for aggregate and
+// timeseries): e-mail events belong to no visit, so such a filter selects
+// none and other filters select none of them.
+func checkEmailFilters(filters []filter, prop string) error {
+	for _, f := range filters {
+		if store.EmailDimension(f.Dim) && (f.Dim != prop || len(filters) > 1) {
+			return httpapi.Errorf(http.StatusBadRequest, "a filter on %s (e-mail events, which belong to no visit) goes only alone, on a breakdown of %s", f.Dim, f.Dim)
+		}
+	}
+	if store.EmailDimension(prop) && len(filters) > 0 && filters[0].Dim != prop {
+		return httpapi.Errorf(http.StatusBadRequest, "%s counts e-mail events, which belong to no visit; it takes no filters on other dimensions", prop)
+	}
+	return nil
+}
+
+// matchesAll reports whether a row's value passes every filter on the
+// row's dimension: a breakdown of a filtered property lists only the
+// values the filters allow.
+func matchesAll(filters []filter, r store.RollupRow) bool {
+	for _, f := range filters {
+		if f.Dim == r.Dimension && !f.match(r.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// storeFilters are filters as the store takes them.
+func storeFilters(fs []filter) []store.Filter {
+	out := make([]store.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = store.Filter{Dim: f.Dim, Op: f.Op, Value: f.Value}
+	}
+	return out
 }
 
 // dimensions are the rollup dimensions a report may name (not the total).
@@ -326,54 +374,136 @@ func (sel selection) takes(r store.RollupRow) bool {
 	return sel.f == nil || sel.f.match(r.Value)
 }
 
-// selectionFor checks a filter against the metrics of an aggregate or a
-// timeseries.
-func selectionFor(filters []filter, metrics []string) (selection, error) {
+// plan is how an aggregate or a timeseries answers: which metrics the
+// rollup rows of sel give, and which the raw events give (rawMetrics, all
+// of them when rollups is false).
+type plan struct {
+	sel        selection
+	rollups    bool     // the rollups answer some metrics
+	rawMetrics []string // metrics read from the raw events (FilteredBreakdown)
+	filters    []filter
+}
+
+// planFor decides, per metric, whether the rollups answer it exactly (see
+// the package comment); multi is whether a point spans several rollup
+// windows, whose visitors cannot be taken from one row. Without filters,
+// visitors of several windows come from DistinctVisitors, outside the
+// plan.
+func planFor(filters []filter, metrics []string, multi bool) plan {
 	if len(filters) == 0 {
-		return selection{dim: store.DimTotal}, nil
+		return plan{sel: selection{dim: store.DimTotal}, rollups: true}
 	}
 	f := filters[0]
-	sel := selection{dim: f.Dim, f: &f}
+	p := plan{sel: selection{dim: f.Dim, f: &f}, rollups: true, filters: filters}
+	event := !store.SessionDimension(f.Dim)
+	if len(filters) > 1 || event && f.Op != "==" {
+		// Several filters; or "visits with a page other than / containing
+		// X", which rows per page cannot tell.
+		p.rollups, p.rawMetrics = false, metrics
+		return p
+	}
 	for _, m := range metrics {
 		switch {
-		case m == "visitors" && f.Op != "==":
-			return sel, errFilterCombination
-		case m == "visitors":
-		case m == "pageviews" || m == "events":
-		case !store.SessionDimension(f.Dim):
-			// Event dimensions have no bounces or durations, and a visit
-			// counts under each of its pages.
-			if m != "visits" || f.Op != "==" {
-				return sel, errFilterCombination
-			}
+		case m == "visitors" && (multi || f.Op != "=="):
+			// Summed rows would count a visitor under several values or
+			// windows.
+			p.rawMetrics = append(p.rawMetrics, m)
+		case event && (m == "bounce_rate" || m == "visit_duration" || m == "engaged_time"):
+			// Rows of an event dimension keep no bounces or durations.
+			p.rawMetrics = append(p.rawMetrics, m)
 		}
 	}
-	return sel, nil
+	return p
 }
+
+// point is the numbers of one aggregate or one timeseries point.
+type point struct {
+	roll, raw  sums
+	rawMetrics []string
+}
+
+func (p point) value(m string) any {
+	if slices.Contains(p.rawMetrics, m) {
+		return p.raw.value(m)
+	}
+	return p.roll.value(m)
+}
+
+func (p point) partial() bool { return p.roll.partial || p.raw.partial }
 
 func (h *Handler) rollups(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) ([]store.RollupRow, error) {
 	return h.st.Rollups(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
 }
 
-// total adds up the selected rows of [from, to) (daily windows) and sets
-// exact visitors: from the one window's row, or from the raw events.
-func (h *Handler) total(ctx context.Context, siteID uint32, sel selection, from, to time.Time, days int, metrics []string) (sums, error) {
-	rows, err := h.rollups(ctx, siteID, store.Daily, from, to)
+// rawPoints answers the plan's raw metrics for [from, to), one point per
+// bucket (buckets: their starts; nil: one point), in one query.
+func (h *Handler) rawPoints(ctx context.Context, siteID uint32, p plan, from, to time.Time, buckets []time.Time) ([]sums, error) {
+	n := max(len(buckets), 1)
+	out := make([]sums, n)
+	if len(p.rawMetrics) == 0 {
+		return out, nil
+	}
+	rows, err := h.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+		SiteID: siteID, Dimension: store.DimTotal, Filters: storeFilters(p.filters), From: from, To: to, Buckets: buckets,
+	})
 	if err != nil {
-		return sums{}, err
+		return nil, err
 	}
-	var s sums
 	for _, r := range rows {
-		if sel.takes(r) {
-			s.add(r)
+		i := 0
+		if len(buckets) > 0 {
+			i = slices.IndexFunc(buckets, func(b time.Time) bool { return b.Equal(r.WindowStart) })
+			if i < 0 {
+				return nil, fmt.Errorf("filtered breakdown: a row of window %v, which is no bucket", r.WindowStart)
+			}
+		}
+		out[i].add(r)
+	}
+	// The raw events are read as they are: the point that holds now is
+	// partial, as its rollup window would be.
+	now := h.now()
+	for i := range out {
+		start, end := from, to
+		if len(buckets) > 0 {
+			start = buckets[i]
+			if i+1 < len(buckets) {
+				end = buckets[i+1]
+			}
+		}
+		out[i].partial = !now.Before(start) && now.Before(end)
+	}
+	return out, nil
+}
+
+// total answers the metrics of [from, to) (daily windows): the selected
+// rollup rows added up, exact visitors from one window's row or from the
+// raw events, and what the rollups cannot answer from the raw events.
+func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, from, to time.Time, days int, metrics []string) (point, error) {
+	p := planFor(filters, metrics, days > 1)
+	var out point
+	out.rawMetrics = p.rawMetrics
+	if p.rollups {
+		rows, err := h.rollups(ctx, siteID, store.Daily, from, to)
+		if err != nil {
+			return point{}, err
+		}
+		for _, r := range rows {
+			if p.sel.takes(r) {
+				out.roll.add(r)
+			}
+		}
+		if days > 1 && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
+			if out.roll.visitors, err = h.rangeVisitors(ctx, siteID, p.sel, from, to); err != nil {
+				return point{}, err
+			}
 		}
 	}
-	if days > 1 && slices.Contains(metrics, "visitors") {
-		if s.visitors, err = h.rangeVisitors(ctx, siteID, sel, from, to); err != nil {
-			return sums{}, err
-		}
+	raw, err := h.rawPoints(ctx, siteID, p, from, to, nil)
+	if err != nil {
+		return point{}, err
 	}
-	return s, nil
+	out.raw = raw[0]
+	return out, nil
 }
 
 // rangeVisitors counts the distinct visitors of [from, to) from the raw
@@ -381,9 +511,6 @@ func (h *Handler) total(ctx context.Context, siteID uint32, sel selection, from,
 func (h *Handler) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
 	if sel.f == nil {
 		return h.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
-	}
-	if sel.f.Op != "==" {
-		return 0, errFilterCombination
 	}
 	byValue, err := h.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: sel.dim, From: from, To: to})
 	if err != nil {
@@ -437,18 +564,17 @@ func (h *Handler) HandleAggregate(w http.ResponseWriter, r *http.Request) error 
 	if compare != "" && compare != "previous_period" {
 		return httpapi.Errorf(http.StatusBadRequest, "unknown compare %q; want previous_period", compare)
 	}
-	sel, err := selectionFor(filters, metrics)
+	if err := checkEmailFilters(filters, ""); err != nil {
+		return err
+	}
+	cur, err := h.total(r.Context(), site.ID, filters, sp.From, sp.To, sp.Days, metrics)
 	if err != nil {
 		return err
 	}
-	cur, err := h.total(r.Context(), site.ID, sel, sp.From, sp.To, sp.Days, metrics)
-	if err != nil {
-		return err
-	}
-	var prev *sums
+	var prev *point
 	if compare != "" {
 		pf := time.Date(sp.From.In(sp.Loc).Year(), sp.From.In(sp.Loc).Month(), sp.From.In(sp.Loc).Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
-		p, err := h.total(r.Context(), site.ID, sel, pf, sp.From, sp.Days, metrics)
+		p, err := h.total(r.Context(), site.ID, filters, pf, sp.From, sp.Days, metrics)
 		if err != nil {
 			return err
 		}
@@ -479,7 +605,7 @@ func (h *Handler) HandleAggregate(w http.ResponseWriter, r *http.Request) error 
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"site": site.Domain, "from": sp.From.In(sp.Loc).Format(time.DateOnly),
-		"to": sp.To.In(sp.Loc).AddDate(0, 0, -1).Format(time.DateOnly), "partial": cur.partial, "results": results,
+		"to": sp.To.In(sp.Loc).AddDate(0, 0, -1).Format(time.DateOnly), "partial": cur.partial(), "results": results,
 	})
 	return nil
 }
@@ -586,35 +712,58 @@ func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error
 	if len(bs) > 10000 {
 		return httpapi.Errorf(http.StatusBadRequest, "too many points; choose a longer interval")
 	}
+	if err := checkEmailFilters(filters, ""); err != nil {
+		return err
+	}
 	multi := interval == "week" || interval == "month"
-	sel, err := selectionFor(filters, metrics)
-	if err != nil {
-		return err
+	p := planFor(filters, metrics, multi)
+	if multi && len(filters) > 0 && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
+		// Visitors of a filtered week or month: all buckets in one query.
+		p.rawMetrics = append(p.rawMetrics, "visitors")
 	}
-	g := store.Daily
-	if interval == "hour" {
-		g = store.Hourly
+	points := make([]point, len(bs))
+	for i := range points {
+		points[i].rawMetrics = p.rawMetrics
 	}
-	rows, err := h.rollups(r.Context(), site.ID, g, sp.From, sp.To)
-	if err != nil {
-		return err
-	}
-	points := make([]sums, len(bs))
-	for _, row := range rows {
-		if !sel.takes(row) {
-			continue
+	if p.rollups {
+		g := store.Daily
+		if interval == "hour" {
+			g = store.Hourly
 		}
-		i := sort.Search(len(bs), func(i int) bool { return !bs[i].end.Before(row.WindowStart.Add(time.Second)) })
-		if i < len(bs) && !row.WindowStart.Before(bs[i].start) {
-			points[i].add(row)
+		rows, err := h.rollups(r.Context(), site.ID, g, sp.From, sp.To)
+		if err != nil {
+			return err
 		}
-	}
-	if multi && slices.Contains(metrics, "visitors") {
-		for i, b := range bs {
-			if points[i].visitors, err = h.rangeVisitors(r.Context(), site.ID, sel, b.start, b.end); err != nil {
-				return err
+		for _, row := range rows {
+			if !p.sel.takes(row) {
+				continue
+			}
+			i := sort.Search(len(bs), func(i int) bool { return !bs[i].end.Before(row.WindowStart.Add(time.Second)) })
+			if i < len(bs) && !row.WindowStart.Before(bs[i].start) {
+				points[i].roll.add(row)
 			}
 		}
+		if multi && len(filters) == 0 && slices.Contains(metrics, "visitors") {
+			for i, b := range bs {
+				if points[i].roll.visitors, err = h.rangeVisitors(r.Context(), site.ID, p.sel, b.start, b.end); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	starts := make([]time.Time, len(bs))
+	for i, b := range bs {
+		starts[i] = b.start
+	}
+	// An hour that starts before a zone's midnight (a zone off UTC by
+	// half an hour) is read from the period's start.
+	starts[0] = maxTime(starts[0], sp.From)
+	raw, err := h.rawPoints(r.Context(), site.ID, p, sp.From, sp.To, starts)
+	if err != nil {
+		return err
+	}
+	for i := range points {
+		points[i].raw = raw[i]
 	}
 	header := append([]string{"date"}, metrics...)
 	var records [][]string
@@ -627,7 +776,7 @@ func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error
 			obj[m] = v
 			rec = append(rec, fmt.Sprint(v))
 		}
-		if points[i].partial {
+		if points[i].partial() {
 			obj["partial"] = true
 		}
 		results = append(results, obj)
@@ -661,18 +810,15 @@ func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error 
 			return httpapi.Errorf(http.StatusBadRequest, "page: want a positive number, got %q", s)
 		}
 	}
+	// The rollups answer without filters or with one on the property
+	// itself; other filters select visits from the raw events.
 	sel := selection{dim: prop}
-	var cross *filter // a filter on another dimension: raw events
-	if len(filters) == 1 {
-		if filters[0].Dim == prop {
-			sel.f = &filters[0]
-		} else {
-			cross = &filters[0]
-			if cross.Op == "!=" && !store.SessionDimension(cross.Dim) {
-				// "Visits with a page other than X" is rarely what is meant.
-				return errFilterCombination
-			}
-		}
+	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop
+	if len(filters) == 1 && !raw {
+		sel.f = &filters[0]
+	}
+	if err := checkEmailFilters(filters, prop); err != nil {
+		return err
 	}
 	for _, m := range metrics {
 		if !store.SessionDimension(prop) && (m == "bounce_rate" || m == "visit_duration") {
@@ -680,10 +826,9 @@ func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	var rows []store.RollupRow
-	if cross != nil {
+	if raw {
 		rows, err = h.st.FilteredBreakdown(r.Context(), store.FilteredBreakdownQuery{
-			SiteID: site.ID, Dimension: prop, FilterDim: cross.Dim, FilterOp: cross.Op, FilterValue: cross.Value,
-			From: sp.From, To: sp.To,
+			SiteID: site.ID, Dimension: prop, Filters: storeFilters(filters), From: sp.From, To: sp.To,
 		})
 	} else {
 		rows, err = h.rollups(r.Context(), site.ID, store.Daily, sp.From, sp.To)
@@ -694,7 +839,7 @@ func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error 
 	byValue := map[string]*sums{}
 	var values []string
 	for _, row := range rows {
-		if !sel.takes(row) {
+		if !sel.takes(row) || raw && !matchesAll(filters, row) {
 			continue
 		}
 		s := byValue[row.Value]
@@ -705,7 +850,7 @@ func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error 
 		}
 		s.add(row)
 	}
-	if cross == nil && sp.Days > 1 && slices.Contains(metrics, "visitors") {
+	if !raw && sp.Days > 1 && slices.Contains(metrics, "visitors") {
 		// Visitors per value over several days: from the raw events, never
 		// the sum of the days' counts.
 		raw, err := h.st.VisitorsByValue(r.Context(), store.ValueVisitorQuery{SiteID: site.ID, Dimension: prop, From: sp.From, To: sp.To})

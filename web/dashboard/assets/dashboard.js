@@ -60,6 +60,8 @@
 
   const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events' };
   const PERIODS = ['day', '7d', '30d', 'month', '12mo', 'custom'];
+  // MAX_FILTERS is the API's cap on filters (store.MaxFilters).
+  const MAX_FILTERS = 10;
 
   let csrf = '';
   let sites = [];
@@ -264,12 +266,15 @@
     aggregator(s, live).catch(() => { if (live()) $('aggregator').textContent = 'Aggregator status unavailable'; });
   }
 
+  // renderFilters shows the filters as chips joined by "and" (the API
+  // combines them with AND); each chip's button removes its filter.
   function renderFilters(s) {
     const box = clear($('filters'));
     s.filters.forEach((f, i) => {
       const name = f.dim.replace(/_/g, ' ');
       const op = f.op === '==' ? 'is' : f.op === '!=' ? 'is not' : 'contains';
-      box.append(el('span', { class: 'chip' },
+      if (i > 0) box.append(el('span', { class: 'chip-and', 'aria-hidden': 'true' }, 'and'));
+      box.append(el('span', { class: 'chip', 'data-dim': f.dim, 'data-op': f.op, 'data-value': f.value },
         el('span', {}, name + ' ' + op + ' '), el('strong', {}, f.value),
         el('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove filter ' + name + ' ' + op + ' ' + f.value,
           onclick: () => setState({ filters: s.filters.filter((_, j) => j !== i) }) }, '×')));
@@ -484,10 +489,17 @@
       const raw = r[tab.property] ?? r.name ?? r.value ?? '';
       const value = String(raw);
       const shown = value === '' ? '(none)' : value;
+      // A click adds "property is value" to the filters (AND); it
+      // replaces a filter on the same property, which could only match
+      // nothing beside it.
       const filter = () => {
         const cur = state();
-        const filters = cur.filters.filter((f) => f.dim !== tab.property).concat([{ dim: tab.property, op: '==', value }]);
-        setState({ filters });
+        const others = cur.filters.filter((f) => f.dim !== tab.property);
+        if (others.length >= MAX_FILTERS) {
+          $('error').textContent = `At most ${MAX_FILTERS} filters: remove one first.`;
+          return;
+        }
+        setState({ filters: others.concat([{ dim: tab.property, op: '==', value }]) });
       };
       const pct = (num(r[metrics[0]]) / max) * 100;
       const tr = el('tr', { tabindex: '0', class: 'row', 'data-value': value, title: 'Filter by ' + shown,
