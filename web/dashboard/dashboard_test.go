@@ -22,6 +22,7 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
@@ -484,6 +485,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#consent tbody tr').length`); n == 0 {
 		t.Error("no consent categories shown")
 	}
+	checkNewsletter(t, ctx, s, cookie, url.Values{"site": {s.site}, "period": {"7d"}})
 
 	// Phone width.
 	do(t, ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile))
@@ -523,5 +525,57 @@ func TestBrowserDashboard(t *testing.T) {
 	waitJS(t, ctx, "the login form", `!document.getElementById('login').hidden && document.getElementById('app').hidden`)
 	if code, _, _ := s.get(t, "/api/v1/me", cookie); code != http.StatusUnauthorized {
 		t.Errorf("GET /api/v1/me with the old session = %d, want 401", code)
+	}
+}
+
+// checkNewsletter compares the newsletter card with the breakdowns of the
+// two e-mail dimensions: one row per campaign and link, its opens and
+// clicks, the campaign unescaped.
+func checkNewsletter(t *testing.T, ctx context.Context, s *testServer, cookie string, q url.Values) {
+	t.Helper()
+	type cell struct {
+		Campaign, Link string
+		Opens, Clicks  float64
+	}
+	want := map[string]cell{}
+	for _, dim := range []string{store.DimEmailOpen, store.DimEmailClick} {
+		var out struct{ Results []map[string]any }
+		q.Set("property", dim)
+		q.Set("metrics", "events")
+		q.Set("limit", "100")
+		s.getJSON(t, cookie, "/api/v1/stats/breakdown", q, &out)
+		for _, r := range out.Results {
+			v, _ := r[dim].(string)
+			campaign, link, err := store.ParseEmailValue(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := want[v]
+			c.Campaign, c.Link = campaign, link
+			if dim == store.DimEmailOpen {
+				c.Opens = r["events"].(float64)
+			} else {
+				c.Clicks = r["events"].(float64)
+			}
+			want[v] = c
+		}
+	}
+	if len(want) < 2 {
+		t.Fatalf("the seeded data has %d newsletter links, want several", len(want))
+	}
+	waitJS(t, ctx, "the newsletter card", `!!document.querySelector('#newsletter tbody tr')`)
+	got := eval[map[string]cell](t, ctx, `Object.fromEntries([...document.querySelectorAll('#newsletter tbody tr')].map(tr => [tr.dataset.value, {
+		Campaign: tr.children[0].textContent, Link: tr.children[1].textContent,
+		Opens: Number(tr.querySelector('[data-metric=opens]').dataset.value), Clicks: Number(tr.querySelector('[data-metric=clicks]').dataset.value)}]))`)
+	for v, c := range want {
+		if c.Link == "" {
+			c.Link = "(none)"
+		}
+		if got[v] != c {
+			t.Errorf("newsletter row %q: %+v, want %+v", v, got[v], c)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("newsletter card has %d rows, the API %d", len(got), len(want))
 	}
 }

@@ -262,6 +262,7 @@
     chart(s, live).catch(fail);
     renderTables(s, live);
     consent(s, live).catch(fail);
+    newsletter(s, live).catch(fail);
     realtime();
     aggregator(s, live).catch(() => { if (live()) $('aggregator').textContent = 'Aggregator status unavailable'; });
   }
@@ -560,6 +561,54 @@
       el('svg:polyline', { points: pts2, class: 'line visitors' }));
       tbody.append(el('tr', { 'data-category': cat }, el('th', { scope: 'row' }, cat), el('td', { class: 'n' }, compact(g)),
         el('td', { class: 'n' }, compact(d)), el('td', { class: 'n', 'data-value': rate }, rate + '%'), el('td', {}, spark)));
+    }
+    table.append(tbody);
+    box.append(el('div', { class: 'scroll' }, table));
+  }
+
+  // emailLink splits an e-mail dimension's value, "campaign/link-id" with
+  // '%' and '/' escaped in the campaign (store.EmailValue).
+  function emailLink(v) {
+    const i = v.indexOf('/');
+    const campaign = (i < 0 ? v : v.slice(0, i)).replace(/%25|%2F/g, (m) => (m === '%25' ? '%' : '/'));
+    return { campaign, link: i < 0 ? '' : v.slice(i + 1) };
+  }
+
+  async function newsletter(s, live) {
+    // Opens and clicks are not visits: the site's filters do not apply.
+    const nq = (extra) => query(Object.assign({}, s, { filters: [] }), extra);
+    const ask = (property) => api('/api/v1/stats/breakdown', nq({ property, metrics: 'events', limit: 100, page: 1 }));
+    $('newsletter-opens-csv').href = '/api/v1/stats/breakdown?' + nq({ property: 'email_open', metrics: 'events', format: 'csv' });
+    $('newsletter-clicks-csv').href = '/api/v1/stats/breakdown?' + nq({ property: 'email_click', metrics: 'events', format: 'csv' });
+    for (const id of ['newsletter-opens-csv', 'newsletter-clicks-csv']) $(id).setAttribute('download', '');
+    const [opens, clicks] = await Promise.all([ask('email_open'), ask('email_click')]);
+    if (!live()) return;
+    const links = new Map();
+    const add = (rows, dim, key) => {
+      for (const r of list(rows)) {
+        const v = String(r[dim] ?? r.value ?? '');
+        if (!links.has(v)) links.set(v, Object.assign(emailLink(v), { value: v, opens: 0, clicks: 0 }));
+        links.get(v)[key] += num(r.events);
+      }
+    };
+    add(opens, 'email_open', 'opens');
+    add(clicks, 'email_click', 'clicks');
+    const box = clear($('newsletter'));
+    box.removeAttribute('aria-busy');
+    if (!links.size) { box.append(el('p', { class: 'empty' }, 'No newsletter opens or clicks in this period.')); return; }
+    const rows = [...links.values()].sort((a, b) => b.clicks - a.clicks || b.opens - a.opens || a.value.localeCompare(b.value));
+    const table = el('table', { class: 'breakdown newsletter' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Campaign'), el('th', { scope: 'col' }, 'Link'),
+        el('th', { scope: 'col', class: 'n' }, 'Opens'), el('th', { scope: 'col', class: 'n' }, 'Clicks'),
+        el('th', { scope: 'col', class: 'n', title: 'Clicks per open' }, 'Click rate'))));
+    const tbody = el('tbody');
+    for (const r of rows) {
+      const rate = r.opens ? Math.round((r.clicks / r.opens) * 100) + '%' : '–';
+      tbody.append(el('tr', { 'data-value': r.value },
+        el('th', { scope: 'row' }, r.campaign || '(none)'), el('td', {}, r.link || '(none)'),
+        el('td', { class: 'n', 'data-metric': 'opens', 'data-value': r.opens }, compact(r.opens)),
+        el('td', { class: 'n', 'data-metric': 'clicks', 'data-value': r.clicks }, compact(r.clicks)),
+        el('td', { class: 'n' }, rate)));
     }
     table.append(tbody);
     box.append(el('div', { class: 'scroll' }, table));
