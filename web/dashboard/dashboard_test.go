@@ -86,6 +86,12 @@ func newServer(t *testing.T) *testServer {
 		}
 	}
 	storetest.SeedRollupFixture(t, st, days, site.ID)
+	// The privacy policy changed once, five days before day 0.
+	for v, since := range map[uint32]time.Time{1: day0.AddDate(0, -3, 0), 2: day0.AddDate(0, 0, -5).Add(9 * time.Hour)} {
+		if err := st.RecordPolicyVersion(ctx, site.ID, v, since); err != nil {
+			t.Fatal(err)
+		}
+	}
 	agg := aggregator.New(aggregator.Options{Store: st, Lookback: 30 * 24 * time.Hour, Now: func() time.Time { return day0.AddDate(0, 0, 1).Add(30 * time.Minute) }})
 	if sum, err := agg.Once(ctx); err != nil || sum.Failed != 0 {
 		t.Fatalf("aggregate: %+v, %v", sum, err)
@@ -486,6 +492,11 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Error("no consent categories shown")
 	}
 	checkNewsletter(t, ctx, s, cookie, url.Values{"site": {s.site}, "period": {"7d"}})
+	// The policy versions, newest first, with the day each took effect.
+	if got, want := eval[string](t, ctx, `document.getElementById('policy-versions').textContent`),
+		"Privacy policy: version 2 since "+day0.AddDate(0, 0, -5).Format(time.DateOnly)+" (current)version 1 since "+day0.AddDate(0, -3, 0).Format(time.DateOnly); got != want {
+		t.Errorf("policy versions %q, want %q", got, want)
+	}
 
 	// Phone width.
 	do(t, ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile))

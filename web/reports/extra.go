@@ -65,7 +65,9 @@ func (h *Handler) HandleRealtime(w http.ResponseWriter, r *http.Request) error {
 }
 
 // HandleConsent serves GET /api/v1/stats/consent: the consent rollups per
-// day (hour for period=day) and category.
+// day (hour for period=day) and category; in JSON also the site's policy
+// versions with the date each took effect, the notice that the privacy
+// statement changed.
 func (h *Handler) HandleConsent(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r, "/api/v1/stats/consent")
 	if err != nil {
@@ -103,7 +105,17 @@ func (h *Handler) HandleConsent(w http.ResponseWriter, r *http.Request) error {
 	if wantCSV(r, q) {
 		return writeCSV(w, "consent", header, records)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"site": site.Domain, "results": results})
+	all, err := h.st.PolicyVersions(r.Context())
+	if err != nil {
+		return err
+	}
+	versions := []store.PolicyVersion{}
+	for _, v := range all {
+		if v.SiteID == site.ID {
+			versions = append(versions, v)
+		}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"site": site.Domain, "results": results, "policy_versions": versions})
 	return nil
 }
 

@@ -73,6 +73,7 @@ type Store interface {
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Cell, error)
+	PolicyVersions(ctx context.Context) ([]store.PolicyVersion, error)
 }
 
 // Options are what a Handler needs. Store is required.

@@ -528,6 +528,7 @@
     if (!live()) return;
     const rows = list(body);
     const box = clear($('consent'));
+    policyVersions((body && body.policy_versions) || []);
     if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No consent decisions in this period.')); return; }
     // Rows are one per (date, category) with granted/denied counts, or one
     // per date with a column per category: both are folded into categories.
@@ -564,6 +565,18 @@
     }
     table.append(tbody);
     box.append(el('div', { class: 'scroll' }, table));
+  }
+
+  // policyVersions lists the privacy policy's versions, newest first, with
+  // the day each took effect: the notice that the statement changed.
+  function policyVersions(versions) {
+    const box = clear($('policy-versions'));
+    if (!versions.length) return;
+    const day = (iso) => new Date(iso).toISOString().slice(0, 10);
+    const sorted = versions.slice().sort((a, b) => b.version - a.version);
+    box.append(el('span', {}, 'Privacy policy: '), el('ol', { class: 'versions', reversed: '' },
+      sorted.map((v, i) => el('li', { 'data-version': v.version, 'data-since': day(v.since) },
+        el('strong', {}, 'version ' + v.version), ' since ' + day(v.since) + (i === 0 ? ' (current)' : '')))));
   }
 
   // emailLink splits an e-mail dimension's value, "campaign/link-id" with
