@@ -3,9 +3,12 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
 )
@@ -25,6 +28,13 @@ var (
 // InsertEvents writes events in one batch. An event already stored (same id
 // and time) is stored again but read once: the table collapses duplicates and
 // every reader uses FINAL.
+//
+// The batch is filled a column at a time (batch.Column(i).Append with a
+// typed slice), insertChunk rows per call: a row-wise batch.Append boxes
+// every value into an interface and converts it by reflection. A block is
+// sent every insertBlock rows, and between chunks the writer yields, so
+// that on a busy core the request goroutines are not held up for the whole
+// batch.
 func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -39,27 +49,190 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 		return fmt.Errorf("insert events: %w", err)
 	}
 	defer batch.Close()
-	for i, e := range events {
-		ts := e.Time.UTC()
-		keys, values := splitProps(e.Props)
-		err := batch.Append(
-			e.ID, e.SiteID, string(e.Type), ts, utcDate(ts), e.ReceivedAt.UTC(),
-			e.Host, e.Path, e.Query, e.Referrer, e.ReferrerHost, e.Source,
-			e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent, e.ClickID,
-			e.IP, e.IPTrunc, e.VisitorKey, e.KeyVersion, e.SessionID, e.UserID,
-			e.ConsentID, e.Consent, e.PolicyVersion, boolUInt8(e.GPC),
-			e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
-			e.Country, e.Region, e.City, e.ASN, e.ISP,
-			e.Name, e.Target, keys, values, e.EngagedMS, boolUInt8(e.Bot), e.BotReason,
-		)
-		if err != nil {
-			return fmt.Errorf("insert events: event %d (%s): %w", i, e.ID, err)
+	cols := batch.Columns()
+	if len(cols) != len(eventColumns) {
+		return fmt.Errorf("insert events: the statement has %d columns, InsertEvents fills %d", len(cols), len(eventColumns))
+	}
+	bcs := make([]driver.BatchColumn, len(cols))
+	lowCard := make([]bool, len(cols))
+	for i, c := range cols {
+		if c.Name() != eventColumns[i].name {
+			return fmt.Errorf("insert events: column %d is %s, InsertEvents fills %s there", i, c.Name(), eventColumns[i].name)
 		}
+		bcs[i] = batch.Column(i)
+		lowCard[i] = strings.HasPrefix(string(c.Type()), "LowCardinality(")
+	}
+	var sc columnScratch
+	for start := 0; start < len(events); start += insertChunk {
+		end := min(start+insertChunk, len(events))
+		chunk := events[start:end]
+		for i, c := range eventColumns {
+			if err := appendColumn(bcs[i], lowCard[i], c.values(&sc, chunk)); err != nil {
+				return fmt.Errorf("insert events: column %s, rows %d to %d: %w", c.name, start, end-1, err)
+			}
+		}
+		// Send a block every insertBlock rows: the server squashes the
+		// blocks of one INSERT into one part (checked on 18.16: the 20
+		// blocks of a 20,000-row batch made 1 part), and the client's
+		// column buffers stay a block's size instead of the batch's.
+		if end%insertBlock == 0 && end < len(events) {
+			if err := batch.Flush(); err != nil {
+				return fmt.Errorf("insert events: rows up to %d: %w", end-1, err)
+			}
+		}
+		runtime.Gosched()
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert events: send %d rows: %w", len(events), err)
 	}
 	return nil
+}
+
+// appendColumn appends a chunk's values to a column. A LowCardinality
+// column takes a slice by reflection, one value at a time; it is faster fed
+// the values one by one.
+func appendColumn(bc driver.BatchColumn, lowCard bool, values any) error {
+	if strs, ok := values.([]string); ok && lowCard {
+		for _, s := range strs {
+			if err := bc.AppendRow(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return bc.Append(values)
+}
+
+// insertChunk is how many rows InsertEvents appends to a column at once,
+// between two yields of the core: about a millisecond of work. A block of
+// insertBlock rows is sent at a time.
+const (
+	insertChunk = 256
+	insertBlock = 4 * insertChunk
+)
+
+// columnScratch holds the typed slices a chunk's columns are built in,
+// reused from chunk to chunk and column to column (the client copies what
+// it is given).
+type columnScratch struct {
+	strs    []string
+	uuids   []uuid.UUID
+	times   []time.Time
+	u8      []uint8
+	u16     []uint16
+	u32     []uint32
+	u64     []uint64
+	arrays  [][]string
+	propBuf []string
+}
+
+// eventColumns are the columns of queries/events_insert.sql, in its order,
+// each with how to build its values from a chunk of events.
+var eventColumns = []struct {
+	name   string
+	values func(sc *columnScratch, events []store.Event) any
+}{
+	{"event_id", uuids(func(e *store.Event) uuid.UUID { return e.ID })},
+	{"site_id", u32s(func(e *store.Event) uint32 { return e.SiteID })},
+	{"type", strs(func(e *store.Event) string { return string(e.Type) })},
+	{"ts", times(func(e *store.Event) time.Time { return e.Time.UTC() })},
+	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
+	{"received_at", times(func(e *store.Event) time.Time { return e.ReceivedAt.UTC() })},
+	{"host", strs(func(e *store.Event) string { return e.Host })},
+	{"path", strs(func(e *store.Event) string { return e.Path })},
+	{"query", strs(func(e *store.Event) string { return e.Query })},
+	{"referrer", strs(func(e *store.Event) string { return e.Referrer })},
+	{"referrer_host", strs(func(e *store.Event) string { return e.ReferrerHost })},
+	{"source", strs(func(e *store.Event) string { return e.Source })},
+	{"utm_source", strs(func(e *store.Event) string { return e.UTMSource })},
+	{"utm_medium", strs(func(e *store.Event) string { return e.UTMMedium })},
+	{"utm_campaign", strs(func(e *store.Event) string { return e.UTMCampaign })},
+	{"utm_term", strs(func(e *store.Event) string { return e.UTMTerm })},
+	{"utm_content", strs(func(e *store.Event) string { return e.UTMContent })},
+	{"click_id", strs(func(e *store.Event) string { return e.ClickID })},
+	{"ip", strs(func(e *store.Event) string { return e.IP })},
+	{"ip_trunc", strs(func(e *store.Event) string { return e.IPTrunc })},
+	{"visitor_key", u64s(func(e *store.Event) uint64 { return e.VisitorKey })},
+	{"key_version", u8s(func(e *store.Event) uint8 { return e.KeyVersion })},
+	{"session_id", u64s(func(e *store.Event) uint64 { return e.SessionID })},
+	{"user_id", strs(func(e *store.Event) string { return e.UserID })},
+	{"consent_id", uuids(func(e *store.Event) uuid.UUID { return e.ConsentID })},
+	{"consent", u8s(func(e *store.Event) uint8 { return e.Consent })},
+	{"policy_version", strs(func(e *store.Event) string { return e.PolicyVersion })},
+	{"gpc", u8s(func(e *store.Event) uint8 { return boolUInt8(e.GPC) })},
+	{"browser", strs(func(e *store.Event) string { return e.Browser })},
+	{"browser_version", strs(func(e *store.Event) string { return e.BrowserVersion })},
+	{"os", strs(func(e *store.Event) string { return e.OS })},
+	{"os_version", strs(func(e *store.Event) string { return e.OSVersion })},
+	{"device", strs(func(e *store.Event) string { return e.Device })},
+	{"screen_width", u16s(func(e *store.Event) uint16 { return e.ScreenWidth })},
+	{"country", strs(func(e *store.Event) string { return e.Country })},
+	{"region", strs(func(e *store.Event) string { return e.Region })},
+	{"city", strs(func(e *store.Event) string { return e.City })},
+	{"asn", u32s(func(e *store.Event) uint32 { return e.ASN })},
+	{"isp", strs(func(e *store.Event) string { return e.ISP })},
+	{"name", strs(func(e *store.Event) string { return e.Name })},
+	{"target", strs(func(e *store.Event) string { return e.Target })},
+	{"prop_keys", propArrays(func(p store.Prop) string { return p.Key })},
+	{"prop_values", propArrays(func(p store.Prop) string { return p.Value })},
+	{"engaged_ms", u32s(func(e *store.Event) uint32 { return e.EngagedMS })},
+	{"bot", u8s(func(e *store.Event) uint8 { return boolUInt8(e.Bot) })},
+	{"bot_reason", strs(func(e *store.Event) string { return e.BotReason })},
+}
+
+// fill returns buf resized to len(events), holding f of each event.
+func fill[T any](buf *[]T, events []store.Event, f func(e *store.Event) T) []T {
+	s := (*buf)[:0]
+	for i := range events {
+		s = append(s, f(&events[i]))
+	}
+	*buf = s
+	return s
+}
+
+func strs(f func(*store.Event) string) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.strs, events, f) }
+}
+
+func uuids(f func(*store.Event) uuid.UUID) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.uuids, events, f) }
+}
+
+func times(f func(*store.Event) time.Time) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.times, events, f) }
+}
+
+func u8s(f func(*store.Event) uint8) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.u8, events, f) }
+}
+
+func u16s(f func(*store.Event) uint16) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.u16, events, f) }
+}
+
+func u32s(f func(*store.Event) uint32) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.u32, events, f) }
+}
+
+func u64s(f func(*store.Event) uint64) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any { return fill(&sc.u64, events, f) }
+}
+
+// propArrays builds one of the parallel prop_keys/prop_values columns. The
+// arrays of a chunk share one backing slice.
+func propArrays(f func(store.Prop) string) func(*columnScratch, []store.Event) any {
+	return func(sc *columnScratch, events []store.Event) any {
+		arrays, buf := sc.arrays[:0], sc.propBuf[:0]
+		for i := range events {
+			start := len(buf)
+			for _, p := range events[i].Props {
+				buf = append(buf, f(p))
+			}
+			arrays = append(arrays, buf[start:len(buf):len(buf)])
+		}
+		sc.arrays, sc.propBuf = arrays, buf
+		return arrays
+	}
 }
 
 // Events returns the raw events of one site in [q.From, q.To), ordered by
@@ -152,17 +325,8 @@ func boolUInt8(b bool) uint8 {
 	return 0
 }
 
-// splitProps turns props into the parallel prop_keys/prop_values arrays.
-func splitProps(props []store.Prop) (keys, values []string) {
-	keys = make([]string, len(props))
-	values = make([]string, len(props))
-	for i, p := range props {
-		keys[i], values[i] = p.Key, p.Value
-	}
-	return keys, values
-}
-
-// joinProps is the inverse of splitProps; no props give a nil slice.
+// joinProps turns the parallel prop_keys/prop_values arrays into props;
+// no props give a nil slice.
 func joinProps(keys, values []string) ([]store.Prop, error) {
 	if len(keys) != len(values) {
 		return nil, fmt.Errorf("%d prop keys but %d values", len(keys), len(values))

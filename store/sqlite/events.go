@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +16,10 @@ import (
 
 // InsertEvents stores events in one transaction. An event whose id is already
 // stored is skipped, so a replayed batch is stored once.
+//
+// Rows go rowsPerInsert at a time, in one multi-row INSERT (the statement
+// of insert_event.sql with its VALUES tuple repeated): a statement per row
+// costs its own bind, step and reset through database/sql and the driver.
 func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -23,34 +29,80 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 		return fmt.Errorf("insert events: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, s.query("insert_event"))
-	if err != nil {
-		return fmt.Errorf("insert events: %w", err)
-	}
-	defer stmt.Close()
-	for i := range events {
-		e := &events[i]
-		props, err := encodeProps(e.Props)
+	var full *sql.Stmt // the statement for rowsPerInsert rows, prepared once
+	args := make([]any, 0, min(len(events), rowsPerInsert)*eventParams)
+	for start := 0; start < len(events); start += rowsPerInsert {
+		chunk := events[start:min(start+rowsPerInsert, len(events))]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			props, err := encodeProps(e.Props)
+			if err != nil {
+				return fmt.Errorf("insert events: %w", err)
+			}
+			args = append(args,
+				e.ID.String(), e.SiteID, string(e.Type), e.Time.Unix(), e.ReceivedAt.Unix(),
+				e.Host, e.Path, e.Query, e.Referrer, e.ReferrerHost, e.Source,
+				e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent, e.ClickID,
+				e.IP, e.IPTrunc, int64(e.VisitorKey), e.KeyVersion, int64(e.SessionID), e.UserID,
+				consentIDText(e.ConsentID), e.Consent, e.PolicyVersion, e.GPC,
+				e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
+				e.Country, e.Region, e.City, e.ASN, e.ISP,
+				e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason,
+			)
+		}
+		if len(args) != len(chunk)*eventParams {
+			return fmt.Errorf("insert events: %d values for %d rows of %d columns", len(args), len(chunk), eventParams)
+		}
+		if len(chunk) == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, s.insertEventsQuery(rowsPerInsert)); err != nil {
+					return fmt.Errorf("insert events: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.insertEventsQuery(len(chunk)), args...)
+		}
 		if err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
-		if _, err := stmt.ExecContext(ctx,
-			e.ID.String(), e.SiteID, string(e.Type), e.Time.Unix(), e.ReceivedAt.Unix(),
-			e.Host, e.Path, e.Query, e.Referrer, e.ReferrerHost, e.Source,
-			e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent, e.ClickID,
-			e.IP, e.IPTrunc, int64(e.VisitorKey), e.KeyVersion, int64(e.SessionID), e.UserID,
-			consentIDText(e.ConsentID), e.Consent, e.PolicyVersion, e.GPC,
-			e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
-			e.Country, e.Region, e.City, e.ASN, e.ISP,
-			e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason,
-		); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
+		// SQLite runs on this goroutine's core: let the request
+		// goroutines in between statements (a few milliseconds each).
+		runtime.Gosched()
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("insert events: %w", err)
 	}
 	return nil
+}
+
+// rowsPerInsert is how many rows one INSERT statement writes; with
+// eventParams parameters a row it stays far below SQLite's limit of 32766
+// parameters a statement.
+const (
+	rowsPerInsert = 64
+	eventParams   = 44
+)
+
+// insertEventsQuery is insert_event.sql for rows rows: its VALUES tuple
+// repeated. Nothing of the input goes into the text.
+func (s *Store) insertEventsQuery(rows int) string {
+	q := s.query("insert_event")
+	i := strings.LastIndex(q, "VALUES")
+	tuple := strings.TrimSuffix(strings.TrimSpace(q[i+len("VALUES"):]), ";")
+	var b strings.Builder
+	b.Grow(i + len("VALUES ") + rows*(len(tuple)+2))
+	b.WriteString(q[:i])
+	b.WriteString("VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+	}
+	return b.String()
 }
 
 // Events returns one site's events in [From, To), by time.

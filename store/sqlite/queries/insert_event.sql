@@ -1,3 +1,5 @@
+-- InsertEvents repeats the VALUES tuple for a multi-row insert: keep VALUES
+-- the last clause, one row of parameters in its parentheses.
 INSERT OR IGNORE INTO events (
     event_id, site_id, type, ts, received_at,
     host, path, query, referrer, referrer_host, source,
