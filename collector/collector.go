@@ -7,7 +7,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -132,7 +131,7 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := readBody(w, r)
 	if err != nil {
 		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		var tooBig *http.MaxBytesError
@@ -141,7 +140,8 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "could not read body", Err: err}
 	}
-	beacons, err := decodeBeacons(body)
+	beacons, err := decodeBeacons(body.b)
+	body.release() // the beacons hold copies of what they need
 	if err != nil {
 		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		return err
@@ -164,10 +164,12 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 		c.metrics.accepted.Add(float64(n))
 		if err != nil {
 			// Neither queue nor spool took the rest (the earlier events of
-			// a batch are accepted): the client should retry later.
+			// a batch are accepted): the client should retry later. Logged
+			// as a periodic summary, not a line per request.
 			c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - n))
+			c.metrics.busy.note(c.log, c.now(), len(events)-n, err)
 			w.Header().Set("Retry-After", "1")
-			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "busy, retry later", Err: err}
+			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "busy, retry later", Err: err, Reported: true}
 		}
 	}
 	if len(events) == 0 {
@@ -272,6 +274,9 @@ func (c *Collector) HandlePreflight(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// setCORS allows any origin. The header is assigned a shared, canonical
+// value: Header().Set would canonicalise the name and allocate the value
+// on every beacon.
 func setCORS(w http.ResponseWriter) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header()["Access-Control-Allow-Origin"] = anyOrigin
 }

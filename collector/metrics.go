@@ -1,7 +1,10 @@
 package collector
 
 import (
+	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,6 +23,8 @@ type Metrics struct {
 	noSalt   prometheus.Counter
 	exempt   prometheus.Counter
 	ingest   *ingestMetrics
+	// busy summarises refused beacons in the log.
+	busy busyLog
 }
 
 // NewMetrics registers the collector's metrics on reg; nil reg keeps them
@@ -170,4 +175,40 @@ func newIngestMetrics(reg prometheus.Registerer) *ingestMetrics {
 	counter("footfall_spool_corrupt_records_total", "Damaged spool stretches (torn tail after a crash, bad checksum) skipped during replays.", func(st spool.Stats) uint64 { return st.Corrupt })
 	counter("footfall_spool_write_errors_total", "Failed writes and fsyncs of the disk spool.", func(st spool.Stats) uint64 { return st.WriteErrors })
 	return m
+}
+
+// busyLogInterval is the least time between two log lines about beacons
+// refused for overload.
+const busyLogInterval = 10 * time.Second
+
+// busyLog summarises the beacons refused because neither the queue nor the
+// spool could take them: under overload that is every request, and a log
+// line each would add to the overload. The first refusal is logged at
+// once; later ones are counted and logged with the first refusal after
+// busyLogInterval, as one WARN line with the counts since the previous
+// line. footfall_events_dropped_total{reason="busy"} is exact at any time.
+type busyLog struct {
+	mu       sync.Mutex
+	next     time.Time // no line before this
+	events   int       // refused since the last line
+	requests int
+}
+
+// note counts a refused request of events events, and logs the summary
+// when it is due. err is the buffer's reason (queue and spool state, never
+// anything of the request).
+func (l *busyLog) note(log *slog.Logger, now time.Time, events int, err error) {
+	l.mu.Lock()
+	l.events += events
+	l.requests++
+	if now.Before(l.next) {
+		l.mu.Unlock()
+		return
+	}
+	n, reqs := l.events, l.requests
+	l.events, l.requests = 0, 0
+	l.next = now.Add(busyLogInterval)
+	l.mu.Unlock()
+	log.Warn("refusing beacons: the queue and the spool are full (counts since the last such line)",
+		"events", n, "requests", reqs, "err", err)
 }

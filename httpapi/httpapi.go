@@ -19,6 +19,10 @@ type Error struct {
 	Code int
 	Msg  string
 	Err  error
+	// Reported says the handler has accounted for this failure itself (a
+	// periodic summary of overload, say): Handle sends the response but
+	// logs nothing, so a flood of refusals is not a flood of log lines.
+	Reported bool
 }
 
 func (e *Error) Error() string {
@@ -55,21 +59,27 @@ func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 		if !errors.As(err, &he) {
 			he = &Error{Code: http.StatusInternalServerError, Msg: "internal error", Err: err}
 		}
-		if he.Code >= 500 {
+		switch {
+		case he.Reported:
+		case he.Code >= 500:
 			log.Error("request failed", "method", r.Method, "route", route(r), "status", he.Code, "err", err)
-		} else if he.Err != nil {
+		case he.Err != nil:
 			log.Debug("request rejected", "method", r.Method, "route", route(r), "status", he.Code, "err", he.Err)
 		}
 		WriteJSON(w, he.Code, map[string]string{"error": he.Msg})
 	})
 }
 
-// route names the matched route by its template (/api/consent/{id}), never
-// by the request's path, which may hold a visitor's consent id or token.
+// route names the matched route by its template (/api/consent/{id}), or
+// the name of a route matched without one, never by the request's path,
+// which may hold a visitor's consent id or token.
 func route(r *http.Request) string {
 	if cur := mux.CurrentRoute(r); cur != nil {
 		if tpl, err := cur.GetPathTemplate(); err == nil {
 			return tpl
+		}
+		if name := cur.GetName(); name != "" {
+			return name
 		}
 	}
 	return "(no route)"

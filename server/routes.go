@@ -73,7 +73,13 @@ func New(opts Options) http.Handler {
 	// No path cleaning: mux would answer a redirect (a Location header) to
 	// a cleaned path, and /r/ must never redirect anything but a signed link.
 	r := mux.NewRouter().SkipClean(true)
-	r.Handle("/api/event", h(c.HandleEvent)).Methods(http.MethodPost)
+	// POST /api/event is most of the traffic: the first route, matched by
+	// comparing method and path, without the path template's regexp. The
+	// same handler stays registered by path for the 405 of other methods
+	// and for route listings; log lines name the route by its name.
+	beacon := h(c.HandleEvent)
+	r.NewRoute().Name("/api/event").MatcherFunc(isBeacon).Handler(beacon)
+	r.Handle("/api/event", beacon).Methods(http.MethodPost)
 	r.Handle("/api/consent", h(c.HandleConsent)).Methods(http.MethodPost)
 	r.Handle("/api/consent/policy", h(c.HandlePolicy)).Methods(http.MethodGet)
 	r.Handle("/api/consent/{id}", h(c.HandleConsentState)).Methods(http.MethodGet)
@@ -134,6 +140,11 @@ func New(opts Options) http.Handler {
 		return httpapi.Errorf(http.StatusMethodNotAllowed, "method not allowed")
 	})
 	return r
+}
+
+// isBeacon matches exactly POST /api/event.
+func isBeacon(r *http.Request, _ *mux.RouteMatch) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/api/event"
 }
 
 type operations struct {
