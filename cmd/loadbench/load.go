@@ -17,6 +17,7 @@ import (
 type load struct {
 	serverCPU float64 // share of one core the server used while measured
 	loadCPU   float64 // share of one core the generator used
+	storeCPU  float64 // share of one core ClickHouse used (on the generator's core); 0 without
 	elapsed   time.Duration
 	requests  int             // completed in the measured window
 	status    map[int]int     // by HTTP status, measured window
@@ -31,6 +32,16 @@ func (l load) rate() float64 {
 	return float64(l.requests) / l.elapsed.Seconds()
 }
 
+// cpuPerRequest is the server's CPU time per request in microseconds: the
+// cost of a request, whatever else ran on the machine (which the rate
+// shows, this hardly does).
+func (l load) cpuPerRequest() float64 {
+	if l.requests == 0 {
+		return 0
+	}
+	return l.serverCPU * l.elapsed.Seconds() / float64(l.requests) * 1e6
+}
+
 // merge adds the measurements of m to l.
 func (l load) merge(m load) load {
 	total := l.elapsed + m.elapsed
@@ -42,6 +53,7 @@ func (l load) merge(m load) load {
 		lat:       append(append([]time.Duration(nil), l.lat...), m.lat...),
 		serverCPU: (l.serverCPU*l.elapsed.Seconds() + m.serverCPU*m.elapsed.Seconds()) / total.Seconds(),
 		loadCPU:   (l.loadCPU*l.elapsed.Seconds() + m.loadCPU*m.elapsed.Seconds()) / total.Seconds(),
+		storeCPU:  (l.storeCPU*l.elapsed.Seconds() + m.storeCPU*m.elapsed.Seconds()) / total.Seconds(),
 	}
 	for _, s := range []map[int]int{l.status, m.status} {
 		for k, v := range s {
@@ -62,15 +74,23 @@ func (l load) percentile(p float64) time.Duration {
 // drive sends requests (raw HTTP/1.1, rotated) over conns keep-alive
 // connections: warmup unmeasured, then measure. A hand-written client keeps
 // the generator cheap, so its core is not what limits the figures.
-func drive(ctx context.Context, addr string, server *process, requests [][]byte, conns int, warmup, measure time.Duration) load {
+// store, if not nil, is a store server whose CPU share is measured too.
+func drive(ctx context.Context, addr string, server, store *process, requests [][]byte, conns int, warmup, measure time.Duration) load {
 	start := time.Now()
-	var cpu0, self0 time.Duration
-	cpuDone := make(chan [2]float64, 1)
+	var cpu0, self0, store0 time.Duration
+	storeCPU := func() time.Duration {
+		if store == nil {
+			return 0
+		}
+		return store.cpuTime()
+	}
+	cpuDone := make(chan [3]float64, 1)
 	go func() {
 		time.Sleep(warmup)
-		cpu0, self0 = server.cpuTime(), selfCPU()
+		cpu0, self0, store0 = server.cpuTime(), selfCPU(), storeCPU()
 		time.Sleep(measure)
-		cpuDone <- [2]float64{(server.cpuTime() - cpu0).Seconds() / measure.Seconds(), (selfCPU() - self0).Seconds() / measure.Seconds()}
+		cpuDone <- [3]float64{(server.cpuTime() - cpu0).Seconds() / measure.Seconds(), (selfCPU() - self0).Seconds() / measure.Seconds(),
+			(storeCPU() - store0).Seconds() / measure.Seconds()}
 	}()
 	from, to := start.Add(warmup), start.Add(warmup+measure)
 	type connLoad struct {
@@ -137,7 +157,7 @@ func drive(ctx context.Context, addr string, server *process, requests [][]byte,
 	}
 	wg.Wait()
 	cpu := <-cpuDone
-	out := load{elapsed: measure, status: map[int]int{}, serverCPU: cpu[0], loadCPU: cpu[1]}
+	out := load{elapsed: measure, status: map[int]int{}, serverCPU: cpu[0], loadCPU: cpu[1], storeCPU: cpu[2]}
 	for _, r := range results {
 		for k, v := range r.status {
 			out.status[k] += v
@@ -177,13 +197,12 @@ func readResponse(br *bufio.Reader) (code int, keepAlive bool, err error) {
 		if len(h) <= 2 {
 			break
 		}
-		lower := bytes.ToLower(h)
-		if v, ok := bytes.CutPrefix(lower, headerContentLength); ok {
-			length, err = strconv.Atoi(string(bytes.TrimSpace(v)))
+		if hasPrefixFold(h, headerContentLength) {
+			length, err = strconv.Atoi(string(bytes.TrimSpace(h[len(headerContentLength):])))
 			if err != nil {
 				return 0, false, fmt.Errorf("bad content-length %q", h)
 			}
-		} else if bytes.HasPrefix(lower, headerConnClose) {
+		} else if hasPrefixFold(h, headerConnClose) {
 			keepAlive = false
 		}
 	}
@@ -191,4 +210,9 @@ func readResponse(br *bufio.Reader) (code int, keepAlive bool, err error) {
 		return 0, false, err
 	}
 	return code, keepAlive, nil
+}
+
+// hasPrefixFold is bytes.HasPrefix ignoring ASCII case, without a copy.
+func hasPrefixFold(s, prefix []byte) bool {
+	return len(s) >= len(prefix) && bytes.EqualFold(s[:len(prefix)], prefix)
 }

@@ -206,7 +206,11 @@ func run(ctx context.Context, o options) error {
 					profileDone <- saveProfile("http://"+t.addr, o.profile+"."+t.name, slice)
 				}()
 			}
-			l := drive(ctx, t.addr, t.p, t.reqs, o.conns, warmup, slice)
+			var store *process
+			if t.ch != nil {
+				store = t.ch.p
+			}
+			l := drive(ctx, t.addr, t.p, store, t.reqs, o.conns, warmup, slice)
 			fmt.Printf("  %s %.0f req/s", t.name, l.rate())
 			t.load = t.load.merge(l)
 			if profileDone != nil {

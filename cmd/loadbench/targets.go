@@ -39,9 +39,12 @@ type result struct {
 }
 
 func (r result) print(w io.Writer) {
-	fmt.Fprintf(w, "  %-10s %9.0f req/s  p50 %-8s p99 %-8s  peak RSS %5.1f MiB  status %v  conn errors %d  CPU: server %.0f%%, generator %.0f%%\n",
+	fmt.Fprintf(w, "  %-10s %9.0f req/s  p50 %-8s p99 %-8s  peak RSS %5.1f MiB  status %v  conn errors %d  CPU: server %.0f%% (%.1f µs/request), generator %.0f%%\n",
 		r.name, r.load.rate(), r.load.percentile(0.50).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond),
-		float64(r.rss)/(1<<20), r.load.status, r.load.errors, 100*r.load.serverCPU, 100*r.load.loadCPU)
+		float64(r.rss)/(1<<20), r.load.status, r.load.errors, 100*r.load.serverCPU, r.load.cpuPerRequest(), 100*r.load.loadCPU)
+	if r.load.storeCPU > 0 {
+		fmt.Fprintf(w, "  %-10s ClickHouse (on the generator's CPU) %.0f%%\n", "", 100*r.load.storeCPU)
+	}
 	if r.accepted >= 0 {
 		verdict := "OK: every accepted event stored once"
 		if r.stored != r.accepted {
@@ -61,7 +64,7 @@ func report(w io.Writer, results []result) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\treq/s\tvs baseline\tp50\tp99\tpeak RSS\taccepted\tstored\t")
+	fmt.Fprintln(tw, "target\treq/s\tvs baseline\tp50\tp99\tpeak RSS\tserver CPU/req\taccepted\tstored\t")
 	for _, r := range results {
 		ratio, acc, st := "-", "-", "-"
 		if base > 0 {
@@ -70,8 +73,9 @@ func report(w io.Writer, results []result) {
 		if r.accepted >= 0 {
 			acc, st = strconv.FormatInt(r.accepted, 10), strconv.FormatInt(r.stored, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.1f MiB\t%s\t%s\t\n", r.name, r.load.rate(), ratio,
-			r.load.percentile(0.5).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond), float64(r.rss)/(1<<20), acc, st)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.1f MiB\t%.1f µs\t%s\t%s\t\n", r.name, r.load.rate(), ratio,
+			r.load.percentile(0.5).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond), float64(r.rss)/(1<<20),
+			r.load.cpuPerRequest(), acc, st)
 	}
 	tw.Flush()
 }
