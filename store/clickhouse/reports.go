@@ -13,8 +13,8 @@ import (
 
 var (
 	qReportsVisitors         = mustQuery("reports_visitors")
-	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
-	qReportsVisitorsEvents   = rollupQuery("reports_visitors_events")
+	qReportsVisitorsSessions = mustQuery("reports_visitors_sessions")
+	qReportsVisitorsEvents   = mustQuery("reports_visitors_events")
 	qReportsFilteredSessions = filteredQuery(true, false)
 	qReportsFilteredEvents   = filteredQuery(false, true)
 	qReportsFilteredBoth     = filteredQuery(true, true)
@@ -63,22 +63,43 @@ func (s *Store) DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uin
 	return n, nil
 }
 
+// valueColumns are the events columns that hold each dimension's value:
+// what reports_visitors_sessions and _events group by. The exit page is
+// the path of a visit's last event.
+var valueColumns = map[string]string{
+	store.DimPage: "path", store.DimEventName: "name", store.DimEventTarget: "target",
+	store.DimEntryPage: "path", store.DimExitPage: "path", store.DimReferrerHost: "referrer_host",
+	store.DimSource: "source", store.DimUTMSource: "utm_source", store.DimUTMMedium: "utm_medium",
+	store.DimUTMCampaign: "utm_campaign", store.DimCountry: "country", store.DimRegion: "region",
+	store.DimCity: "city", store.DimDevice: "device", store.DimBrowser: "browser", store.DimOS: "os",
+}
+
 // VisitorsByValue answers a ValueVisitorQuery from the raw events with the
-// rollups' rules over one window, the whole range.
+// rollups' rules over one window, the whole range, in one pass over the
+// events: a session dimension by its visits' first (exit page: last)
+// events, an event dimension by every event. E-mail dimensions have no
+// visitors.
 func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error) {
-	if !store.KnownDimension(q.Dimension) || q.Dimension == store.DimTotal {
+	if store.EmailDimension(q.Dimension) {
+		return map[string]uint64{}, nil
+	}
+	column, ok := valueColumns[q.Dimension]
+	if !ok {
 		return nil, fmt.Errorf("visitors by value: unknown dimension %q", q.Dimension)
 	}
 	query := qReportsVisitorsEvents
 	if store.SessionDimension(q.Dimension) {
 		query = qReportsVisitorsSessions
 	}
-	query, err := oneWindow(query)
-	if err != nil {
-		return nil, fmt.Errorf("visitors by value: %w", err)
+	query = strings.Replace(query, "{{column}}", column, 1)
+	flag := func(b bool) uint8 {
+		if b {
+			return 1
+		}
+		return 0
 	}
-	args := append(windowArgs(q.SiteID, store.Daily, "", q.From, q.To),
-		ch.Named("dims", []string{q.Dimension}), ch.Named("exclude_gpc", 0))
+	args := []any{ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())),
+		ch.Named("last", flag(q.Dimension == store.DimExitPage)), ch.Named("page", flag(q.Dimension == store.DimPage))}
 	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visitors by value: %w", err)

@@ -21,6 +21,7 @@ type FilterBackend interface {
 	Backend
 	AppendConsent(ctx context.Context, r consent.Record) error
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
 }
 
 // filterCase is one FilteredBreakdown call over the rollup fixture.
@@ -97,6 +98,28 @@ func RunFilters(t *testing.T, open func(t *testing.T) FilterBackend) {
 			sortRollups(got)
 			if diff := gocmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("FilteredBreakdown(%v by %q) (-want +got):\n%s", c.filters, c.dim, diff)
+			}
+		})
+	}
+	// Visitors per value, the other raw-event answer, by the same model
+	// with no filter: every dimension, over ranges that cut visits.
+	for _, r := range []struct {
+		name     string
+		from, to time.Time
+	}{{"TwoDays", from, to}, {"OneDay", from, from.Add(24 * time.Hour)}, {"Offset", from.Add(5 * time.Hour), from.Add(31 * time.Hour)}} {
+		t.Run("VisitorsByValue/"+r.name, func(t *testing.T) {
+			for _, dim := range append(slices.Clone(store.RollupDimensions[1:]), store.DimCity) {
+				want := map[string]uint64{}
+				for _, row := range ExpectFiltered(f.Events, store.FilteredBreakdownQuery{SiteID: site, Dimension: dim, From: r.from, To: r.to}) {
+					want[row.Value] = row.Visitors
+				}
+				got, err := b.VisitorsByValue(context.Background(), store.ValueVisitorQuery{SiteID: site, Dimension: dim, From: r.from, To: r.to})
+				if err != nil {
+					t.Fatalf("VisitorsByValue(%s): %v", dim, err)
+				}
+				if diff := gocmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("VisitorsByValue(%s) (-want +got):\n%s", dim, diff)
+				}
 			}
 		})
 	}

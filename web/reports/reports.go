@@ -405,9 +405,11 @@ func planFor(filters []filter, metrics []string, multi bool) plan {
 	}
 	for _, m := range metrics {
 		switch {
-		case m == "visitors" && (multi || f.Op != "=="):
-			// Summed rows would count a visitor under several values or
-			// windows.
+		case m == "visitors" && f.Op != "==":
+			// Rows per value cannot tell the visitors of the other
+			// values (a visitor may have several). Over several windows
+			// "==" is counted by VisitorsByValue (total) or the raw rows
+			// of each bucket (timeseries).
 			p.rawMetrics = append(p.rawMetrics, m)
 		case event && (m == "bounce_rate" || m == "visit_duration" || m == "engaged_time"):
 			// Rows of an event dimension keep no bounces or durations.

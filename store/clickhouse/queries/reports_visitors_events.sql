@@ -1,4 +1,17 @@
--- Distinct visitor keys per value of one event dimension (@dims holds it)
--- over [@from, @to) as one window (store.ValueVisitorQuery). reports.go
--- replaces the fragments' window expression by the range's start.
-SELECT value, uniqExact(visitor_key) FROM ({{event_rows}}) GROUP BY value;
+-- Distinct visitor keys per value of one event dimension over [@from, @to)
+-- (store.ValueVisitorQuery): every event belongs to a visit, so a visitor
+-- counts under each value one of its events has ({{column}}: path, name
+-- or target; names and targets only when set), without building visits.
+-- No FINAL: a replayed event changes no distinct count.
+SELECT value, uniqExact(visitor_key)
+FROM
+(
+    SELECT visitor_key, toString({{column}}) AS value
+    FROM events
+    WHERE site_id = @site
+      AND date >= toDate(toDateTime(@from, 'UTC')) AND date <= toDate(toDateTime(@to, 'UTC'))
+      AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
+      AND bot = 0 AND type NOT IN ('email_open', 'email_click')
+)
+WHERE @page = 1 OR value != ''
+GROUP BY value;
