@@ -36,6 +36,10 @@ type ConsentState struct {
 	// learnt is told of withdrawals this collector learns from the store,
 	// made on another replica after this one's start.
 	learnt func(ctx context.Context, ids []uuid.UUID) error
+	// unerased are learnt withdrawals whose erasure failed: retried on the
+	// next refresh. Only Refresh touches it (Run calls it from one
+	// goroutine).
+	unerased []uuid.UUID
 
 	mu      sync.RWMutex
 	revoked map[uuid.UUID]struct{}
@@ -45,6 +49,11 @@ type ConsentState struct {
 // Each read of withdrawals starts this long before the previous read did, so
 // a withdrawal written by a replica whose clock lags a little is not missed.
 const withdrawalOverlap = 10 * time.Second
+
+// learntTimeout bounds the erasure of learnt withdrawals. It runs on a
+// context of its own: a shutdown that begins meanwhile must not cut it off
+// after this replica wrote the events and before it erased them.
+const learntTimeout = 30 * time.Second
 
 // LoadConsentState reads the keys and every withdrawal younger than maxAge
 // (older tokens have expired anyway). With no usable key it creates one, so a
@@ -153,12 +162,20 @@ func (s *ConsentState) Refresh(ctx context.Context) error {
 	since := s.next
 	s.mu.RUnlock()
 	fresh, err := s.readWithdrawals(ctx, since)
-	if err != nil || len(fresh) == 0 || s.learnt == nil {
+	if err != nil || s.learnt == nil {
 		return err
 	}
-	if err := s.learnt(ctx, fresh); err != nil {
-		return fmt.Errorf("withdrawals from other collectors: %w", err)
+	ids := append(s.unerased, fresh...)
+	if len(ids) == 0 {
+		return nil
 	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), learntTimeout)
+	defer cancel()
+	if err := s.learnt(lctx, ids); err != nil {
+		s.unerased = ids
+		return fmt.Errorf("withdrawals from other collectors (retried on the next refresh): %w", err)
+	}
+	s.unerased = nil
 	return nil
 }
 

@@ -233,9 +233,14 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	var wg sync.WaitGroup
 	var bufErr, srvErr error
 	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
-	consentState.OnLearnt(coll.EraseLearnt)
-	wg.Go(func() { consentState.Run(bufCtx) })
 	wg.Go(func() { enricher.Run(bufCtx) })
+	// The consent state stops before the buffer: erasing a withdrawal
+	// learnt from another replica writes out the queue first.
+	consentCtx, stopConsent := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsent()
+	var consentWG sync.WaitGroup
+	consentState.OnLearnt(coll.EraseLearnt)
+	consentWG.Go(func() { consentState.Run(consentCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -255,6 +260,8 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	<-serveDone
+	stopConsent()
+	consentWG.Wait()
 	stopBuffer()
 	wg.Wait()
 	if bufErr != nil {
