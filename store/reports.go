@@ -52,6 +52,32 @@ type Filter struct {
 	Value string
 }
 
+// MatchVisitorQuery asks for the distinct visitor keys of [From, To), as
+// one window, with a visit whose value of a session dimension matches
+// Filter (==, != or ~, as store.Filter's rules say): the unique visitors
+// of a one-filter view, which rows per value cannot give for "!=" and
+// "~" (a visitor may have visits of several values). Bots and e-mail
+// events are left out; raw events only, within their retention.
+type MatchVisitorQuery struct {
+	SiteID uint32
+	Filter Filter
+	From   time.Time
+	To     time.Time
+}
+
+// Validate checks that the filter is on a session dimension with a known
+// operator.
+func (q MatchVisitorQuery) Validate() error {
+	f := q.Filter
+	if f.Dim == DimTotal || !KnownDimension(f.Dim) || !SessionDimension(f.Dim) {
+		return fmt.Errorf("matching visitors: %q is not a session dimension", f.Dim)
+	}
+	if !slices.Contains([]string{"==", "!=", "~"}, f.Op) {
+		return fmt.Errorf("matching visitors: unknown operator %q", f.Op)
+	}
+	return nil
+}
+
 // FilteredBreakdownQuery asks for the metrics per value of Dimension (the
 // totals: DimTotal) over the visits of [From, To) that match every filter.
 // The range is one window; with Buckets, each bucket is a window of its

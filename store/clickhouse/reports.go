@@ -13,8 +13,9 @@ import (
 
 var (
 	qReportsVisitors         = mustQuery("reports_visitors")
-	qReportsVisitorsSessions = mustQuery("reports_visitors_sessions")
+	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
 	qReportsVisitorsEvents   = mustQuery("reports_visitors_events")
+	qReportsVisitorsMatching = rollupQuery("reports_visitors_matching")
 	qReportsFilteredSessions = filteredQuery(true, false)
 	qReportsFilteredEvents   = filteredQuery(false, true)
 	qReportsFilteredBoth     = filteredQuery(true, true)
@@ -91,15 +92,9 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 	if store.SessionDimension(q.Dimension) {
 		query = qReportsVisitorsSessions
 	}
-	query = strings.Replace(query, "{{column}}", column, 1)
-	flag := func(b bool) uint8 {
-		if b {
-			return 1
-		}
-		return 0
-	}
+	query = strings.Replace(query, "{{COLUMN}}", column, 1)
 	args := []any{ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())),
-		ch.Named("last", flag(q.Dimension == store.DimExitPage)), ch.Named("page", flag(q.Dimension == store.DimPage))}
+		ch.Named("last", boolUInt8(q.Dimension == store.DimExitPage)), ch.Named("page", boolUInt8(q.Dimension == store.DimPage))}
 	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visitors by value: %w", err)
@@ -120,6 +115,24 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 		return nil, fmt.Errorf("visitors by value: %w", err)
 	}
 	return out, nil
+}
+
+// VisitorsMatching answers a MatchVisitorQuery in one pass over the
+// events, as VisitorsByValue finds visits.
+func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error) {
+	if err := q.Validate(); err != nil {
+		return 0, err
+	}
+	f := q.Filter
+	query := strings.Replace(qReportsVisitorsMatching, "{{COLUMN}}", valueColumns[f.Dim], 1)
+	var n uint64
+	err := s.conn.QueryRow(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query,
+		ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())),
+		ch.Named("last", boolUInt8(f.Dim == store.DimExitPage)), ch.Named("op", f.Op), ch.Named("value", f.Value)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("matching visitors: %w", err)
+	}
+	return n, nil
 }
 
 // bucketExpr puts an event in its bucket: the last of @buckets (Unix

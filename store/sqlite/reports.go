@@ -54,6 +54,25 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 	return out, nil
 }
 
+// VisitorsMatching answers a MatchVisitorQuery from the raw events with
+// the rollups' rules over one window, the whole range.
+func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error) {
+	if err := q.Validate(); err != nil {
+		return 0, err
+	}
+	args := append(rangeArgs(q.SiteID, store.Daily, q.From, q.To),
+		sql.Named("windows", windowsJSON([]store.Window{{Start: q.From, End: q.To}})),
+		sql.Named("dims", jsonStrings([]string{q.Filter.Dim})),
+		sql.Named("exclude_gpc", 0),
+		sql.Named("op", q.Filter.Op), sql.Named("value", q.Filter.Value),
+	)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, s.rollupQuery("reports_visitors_matching"), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("matching visitors: %w", err)
+	}
+	return uint64(n), nil
+}
+
 // FilteredBreakdown answers a FilteredBreakdownQuery from the raw events
 // in one query: every bucket is a window of the rows fragment.
 func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {

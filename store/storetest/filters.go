@@ -22,6 +22,7 @@ type FilterBackend interface {
 	AppendConsent(ctx context.Context, r consent.Record) error
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
+	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)
 }
 
 // filterCase is one FilteredBreakdown call over the rollup fixture.
@@ -123,6 +124,38 @@ func RunFilters(t *testing.T, open func(t *testing.T) FilterBackend) {
 			}
 		})
 	}
+	// Visitors of one filter on a session dimension, every operator, for
+	// the most common value of each dimension and a fragment of it.
+	t.Run("VisitorsMatching", func(t *testing.T) {
+		from, to := from.Add(5*time.Hour), to
+		for _, dim := range []string{store.DimEntryPage, store.DimExitPage, store.DimSource, store.DimReferrerHost, store.DimCountry, store.DimDevice, store.DimBrowser} {
+			rows := slices.DeleteFunc(ExpectFiltered(f.Events, store.FilteredBreakdownQuery{SiteID: site, Dimension: dim, From: from, To: to}),
+				func(r store.RollupRow) bool { return r.Value == "" })
+			if len(rows) < 2 {
+				t.Fatalf("the fixture has %d values of %s in the range; want several", len(rows), dim)
+			}
+			top := slices.MaxFunc(rows, func(a, b store.RollupRow) int { return cmp.Compare(a.Visitors, b.Visitors) }).Value
+			for _, flt := range []store.Filter{{Dim: dim, Op: "==", Value: top}, {Dim: dim, Op: "!=", Value: top},
+				{Dim: dim, Op: "~", Value: strings.ToUpper(top[:max(1, len(top)/2)])}, {Dim: dim, Op: "==", Value: "no such value"}} {
+				var want uint64
+				for _, r := range ExpectFiltered(f.Events, store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimTotal, Filters: []store.Filter{flt}, From: from, To: to}) {
+					want += r.Visitors
+				}
+				got, err := b.VisitorsMatching(context.Background(), store.MatchVisitorQuery{SiteID: site, Filter: flt, From: from, To: to})
+				if err != nil {
+					t.Fatalf("VisitorsMatching(%v): %v", flt, err)
+				}
+				if got != want {
+					t.Errorf("VisitorsMatching(%v) = %d, want %d", flt, got, want)
+				}
+			}
+		}
+		for _, flt := range []store.Filter{{Dim: store.DimPage, Op: "==", Value: "/"}, {Dim: store.DimCountry, Op: "<>", Value: "DE"}} {
+			if _, err := b.VisitorsMatching(context.Background(), store.MatchVisitorQuery{SiteID: site, Filter: flt, From: from, To: to}); err == nil {
+				t.Errorf("VisitorsMatching(%v) = nil error, want one", flt)
+			}
+		}
+	})
 	t.Run("RefusesBadQueries", func(t *testing.T) {
 		for _, q := range []store.FilteredBreakdownQuery{
 			{SiteID: site, From: from, To: to},

@@ -22,7 +22,8 @@
 //     have the value (for an event dimension: none of its events has it).
 //   - The rollups answer exactly, and so are read, for no filter; for one
 //     filter on a session dimension (the rows whose value matches), except
-//     visitors under "!=" and "~"; and for one "==" filter on an event
+//     visitors under "!=" and "~" (VisitorsMatching counts them from the
+//     raw events, as one window); and for one "==" filter on an event
 //     dimension its visitors, visits, pageviews and events (those of the
 //     events with the value, as the rollup rows count them). A breakdown
 //     reads them unfiltered or filtered on its own property only.
@@ -71,6 +72,7 @@ type Store interface {
 	Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 	DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uint64, error)
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
+	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Cell, error)
 	PolicyVersions(ctx context.Context) ([]store.PolicyVersion, error)
@@ -483,6 +485,12 @@ func (h *Handler) rawPoints(ctx context.Context, siteID uint32, p plan, from, to
 // raw events, and what the rollups cannot answer from the raw events.
 func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, from, to time.Time, days int, metrics []string) (point, error) {
 	p := planFor(filters, metrics, days > 1)
+	// One "!=" or "~" filter on a session dimension: its visitors in one
+	// pass (VisitorsMatching), not by the raw filtered query.
+	matching := len(filters) == 1 && store.SessionDimension(filters[0].Dim) && filters[0].Op != "==" && slices.Contains(p.rawMetrics, "visitors")
+	if matching {
+		p.rawMetrics = slices.DeleteFunc(slices.Clone(p.rawMetrics), func(m string) bool { return m == "visitors" })
+	}
 	var out point
 	out.rawMetrics = p.rawMetrics
 	if p.rollups {
@@ -495,7 +503,7 @@ func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, fr
 				out.roll.add(r)
 			}
 		}
-		if days > 1 && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
+		if (days > 1 || matching) && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
 			if out.roll.visitors, err = h.rangeVisitors(ctx, siteID, p.sel, from, to); err != nil {
 				return point{}, err
 			}
@@ -510,10 +518,14 @@ func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, fr
 }
 
 // rangeVisitors counts the distinct visitors of [from, to) from the raw
-// events: all of them, or those of the selection's dimension==value.
+// events: all of them, or those of the selection's filter.
 func (h *Handler) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
 	if sel.f == nil {
 		return h.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
+	}
+	if sel.f.Op != "==" {
+		return h.st.VisitorsMatching(ctx, store.MatchVisitorQuery{SiteID: siteID, From: from, To: to,
+			Filter: store.Filter{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}})
 	}
 	byValue, err := h.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: sel.dim, From: from, To: to})
 	if err != nil {
