@@ -38,8 +38,8 @@ var FilterOps = []string{"==", "!=", "~"}
 const MaxFilters = 10
 
 // Filter is one condition on a visit: Dim (a rollup dimension other than
-// the total and the e-mail dimensions) equal to ("=="), not equal to ("!=") or containing ("~",
-// case-insensitively) Value.
+// the total and the e-mail dimensions) equal to ("=="), not equal to
+// ("!=") or containing ("~", case-insensitively) Value.
 //
 // A visit matches "==" and "~" when its value of a session dimension does,
 // or when one of its events' values of an event dimension does. It matches
@@ -72,7 +72,7 @@ func (q MatchVisitorQuery) Validate() error {
 	if f.Dim == DimTotal || !KnownDimension(f.Dim) || !SessionDimension(f.Dim) {
 		return fmt.Errorf("matching visitors: %q is not a session dimension", f.Dim)
 	}
-	if !slices.Contains([]string{"==", "!=", "~"}, f.Op) {
+	if !slices.Contains(FilterOps, f.Op) {
 		return fmt.Errorf("matching visitors: unknown operator %q", f.Op)
 	}
 	return nil

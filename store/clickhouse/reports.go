@@ -39,10 +39,6 @@ func filteredQuery(sessions, events bool) string {
 // windowExpr is how the rollup fragments put an event in its window.
 const windowExpr = "if(@hourly = 1, toUInt32(toStartOfHour(ts)), toUInt32(toStartOfDay(ts, @tz)))"
 
-// oneWindow makes a query over the rollup fragments treat [@from, @to) as
-// one window.
-func oneWindow(q string) (string, error) { return withWindow(q, "toUInt32(@from)") }
-
 // withWindow makes a query over the rollup fragments put each event in the
 // window expr gives it. It fails (in the reports tests too) if the
 // fragments no longer window events that way.
@@ -182,7 +178,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		g = store.Hourly // the fragments' own windows
 	case len(q.Buckets) > 0:
 		query, err = withWindow(query, bucketExpr)
-	default:
+	default: // [@from, @to) is one window
 		query, err = withWindow(query, "toUInt32(@from)")
 	}
 	if err != nil {

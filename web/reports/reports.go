@@ -388,11 +388,11 @@ type plan struct {
 }
 
 // planFor decides, per metric, whether the rollups answer it exactly (see
-// the package comment); multi is whether a point spans several rollup
-// windows, whose visitors cannot be taken from one row. Without filters,
-// visitors of several windows come from DistinctVisitors, outside the
-// plan.
-func planFor(filters []filter, metrics []string, multi bool) plan {
+// the package comment). Visitors are the callers' to complete: the rows
+// of sel give them for one window and "==" only (visitorsExact); otherwise
+// an aggregate counts them with rangeVisitors, a timeseries from the raw
+// events.
+func planFor(filters []filter, metrics []string) plan {
 	if len(filters) == 0 {
 		return plan{sel: selection{dim: store.DimTotal}, rollups: true}
 	}
@@ -406,19 +406,26 @@ func planFor(filters []filter, metrics []string, multi bool) plan {
 		return p
 	}
 	for _, m := range metrics {
-		switch {
-		case m == "visitors" && f.Op != "==":
-			// Rows per value cannot tell the visitors of the other
-			// values (a visitor may have several). Over several windows
-			// "==" is counted by VisitorsByValue (total) or the raw rows
-			// of each bucket (timeseries).
-			p.rawMetrics = append(p.rawMetrics, m)
-		case event && (m == "bounce_rate" || m == "visit_duration" || m == "engaged_time"):
+		if event && (m == "bounce_rate" || m == "visit_duration" || m == "engaged_time") {
 			// Rows of an event dimension keep no bounces or durations.
 			p.rawMetrics = append(p.rawMetrics, m)
 		}
 	}
 	return p
+}
+
+// visitorsExact reports whether the rows the plan selects give a point's
+// visitors: one window (not multi) and no filter or an "==" one. A
+// visitor may have several values, so rows of "!=" or "~" would count
+// one visitor more than once, as rows of several windows would.
+func (p plan) visitorsExact(multi bool) bool {
+	return !multi && (p.sel.f == nil || p.sel.f.Op == "==")
+}
+
+// needsVisitors reports whether a point's visitors are asked for and
+// neither the raw query nor the rows answer them.
+func (p plan) needsVisitors(metrics []string, multi bool) bool {
+	return p.rollups && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") && !p.visitorsExact(multi)
 }
 
 // point is the numbers of one aggregate or one timeseries point.
@@ -484,13 +491,7 @@ func (h *Handler) rawPoints(ctx context.Context, siteID uint32, p plan, from, to
 // rollup rows added up, exact visitors from one window's row or from the
 // raw events, and what the rollups cannot answer from the raw events.
 func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, from, to time.Time, days int, metrics []string) (point, error) {
-	p := planFor(filters, metrics, days > 1)
-	// One "!=" or "~" filter on a session dimension: its visitors in one
-	// pass (VisitorsMatching), not by the raw filtered query.
-	matching := len(filters) == 1 && store.SessionDimension(filters[0].Dim) && filters[0].Op != "==" && slices.Contains(p.rawMetrics, "visitors")
-	if matching {
-		p.rawMetrics = slices.DeleteFunc(slices.Clone(p.rawMetrics), func(m string) bool { return m == "visitors" })
-	}
+	p := planFor(filters, metrics)
 	var out point
 	out.rawMetrics = p.rawMetrics
 	if p.rollups {
@@ -503,7 +504,7 @@ func (h *Handler) total(ctx context.Context, siteID uint32, filters []filter, fr
 				out.roll.add(r)
 			}
 		}
-		if (days > 1 || matching) && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
+		if p.needsVisitors(metrics, days > 1) {
 			if out.roll.visitors, err = h.rangeVisitors(ctx, siteID, p.sel, from, to); err != nil {
 				return point{}, err
 			}
@@ -731,9 +732,10 @@ func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	multi := interval == "week" || interval == "month"
-	p := planFor(filters, metrics, multi)
-	if multi && len(filters) > 0 && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") {
-		// Visitors of a filtered week or month: all buckets in one query.
+	p := planFor(filters, metrics)
+	if len(filters) > 0 && p.needsVisitors(metrics, multi) {
+		// Visitors of a filtered week or month, or under "!=" or "~":
+		// all buckets in one raw query.
 		p.rawMetrics = append(p.rawMetrics, "visitors")
 	}
 	points := make([]point, len(bs))
@@ -758,7 +760,7 @@ func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error
 				points[i].roll.add(row)
 			}
 		}
-		if multi && len(filters) == 0 && slices.Contains(metrics, "visitors") {
+		if p.needsVisitors(metrics, multi) { // unfiltered weeks and months
 			for i, b := range bs {
 				if points[i].roll.visitors, err = h.rangeVisitors(r.Context(), site.ID, p.sel, b.start, b.end); err != nil {
 					return err
