@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -71,45 +70,22 @@ func checkContentType(r *http.Request) error {
 // endpoints, shared by every response (setCORS).
 var anyOrigin = []string{"*"}
 
-// body is a request body read into a pooled buffer.
-type body struct{ b []byte }
-
 // bodies are the buffers beacon bodies are read into: io.ReadAll would
-// allocate and grow a new one for every request.
-var bodies = sync.Pool{New: func() any { return &body{b: make([]byte, 0, 2<<10)} }}
+// allocate and grow a new one for every request. A buffer grows to at most
+// MaxBodyBytes.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads the request body, at most MaxBodyBytes (a longer one is a
-// *http.MaxBytesError). Call release once nothing refers to body.b any more.
-func readBody(w http.ResponseWriter, r *http.Request) (*body, error) {
-	bd := bodies.Get().(*body)
-	rd := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	b := bd.b[:0]
-	if n := r.ContentLength; n > int64(cap(b)) && n <= MaxBodyBytes {
-		b = make([]byte, 0, n+1) // +1: room to see the end without growing
+// *http.MaxBytesError), into a pooled buffer. Put it back with
+// bodies.Put once nothing refers to its bytes any more.
+func readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
+		bodies.Put(buf)
+		return nil, err
 	}
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			bd.b = b
-			bd.release()
-			return nil, err
-		}
-	}
-	bd.b = b
-	return bd, nil
-}
-
-// release returns the buffer to the pool.
-func (bd *body) release() {
-	bd.b = bd.b[:0]
-	bodies.Put(bd)
+	return buf, nil
 }
 
 // decodeBeacons reads one beacon object or an array of at most MaxBatch.

@@ -140,8 +140,8 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "could not read body", Err: err}
 	}
-	beacons, err := decodeBeacons(body.b)
-	body.release() // the beacons hold copies of what they need
+	beacons, err := decodeBeacons(body.Bytes())
+	bodies.Put(body) // the beacons hold copies of what they need
 	if err != nil {
 		c.metrics.dropped.WithLabelValues("invalid").Inc()
 		return err
