@@ -119,6 +119,11 @@ type Buffer struct {
 	batched atomic.Int64
 	// spooled counts a durable buffer's events in the spool, not written.
 	spooled atomic.Int64
+	// writing is closed when the write under way ends; nil between writes.
+	// A write begins before Discard is asked about its events, so once a
+	// consent is covered by Discard, Settle waits for the only write that
+	// may still store its events.
+	writing atomic.Pointer[chan struct{}]
 
 	// The writer's state, owned by Run.
 	retryAt   time.Time     // while in the future, the store is not tried
@@ -196,6 +201,34 @@ func (b *Buffer) Ready() error {
 		return nil
 	}
 	return b.opts.Spool.Health()
+}
+
+// Settle returns once no write that began before the call is still under
+// way. The erasure of a consent uses it: every event its Discard covers
+// from now on is dropped before it is written, and the write that may
+// have taken such an event before is finished.
+func (b *Buffer) Settle(ctx context.Context) error {
+	w := b.writing.Load()
+	if w == nil {
+		return nil
+	}
+	select {
+	case <-*w:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the write under way: %w", ctx.Err())
+	}
+}
+
+// beginWrite marks a write under way (see Settle); call the result when it
+// ended.
+func (b *Buffer) beginWrite() func() {
+	w := make(chan struct{})
+	b.writing.Store(&w)
+	return func() {
+		b.writing.Store(nil)
+		close(w)
+	}
 }
 
 // ready is a channel that is always ready to receive from.
@@ -391,6 +424,10 @@ func (b *Buffer) succeeded() {
 // batch emptied, or still full if neither took it before ctx ended (drain
 // takes it over).
 func (b *Buffer) flush(ctx context.Context, batch []store.Event) []store.Event {
+	if len(batch) == 0 {
+		return batch
+	}
+	defer b.beginWrite()()
 	batch = b.discard(batch)
 	if len(batch) == 0 {
 		return batch
@@ -424,6 +461,7 @@ func (b *Buffer) flush(ctx context.Context, batch []store.Event) []store.Event {
 
 // replay writes one batch of spooled events to the store and commits it.
 func (b *Buffer) replay(ctx context.Context) error {
+	defer b.beginWrite()()
 	sp := b.opts.Spool
 	events, pos, err := sp.Read(b.replayBuf[:0], max(b.opts.FlushSize, minReplayBatch))
 	defer func() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
@@ -26,7 +27,6 @@ type Ledger interface {
 	AppendConsent(ctx context.Context, r consent.Record) error
 	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
-	EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error)
 }
 
 // Options are what a Collector needs.
@@ -41,6 +41,9 @@ type Options struct {
 	// Chain appends this process's consent records; nil starts a new one.
 	Chain  *consent.Chain
 	Buffer *Buffer
+	// Erasures erases a consent's raw events on a withdrawal or a
+	// visitor's request, as durable work. Required.
+	Erasures *erasure.Service
 	// Enricher turns a consented request into a full row (IP, user agent,
 	// referrer class, geo, visitor key, session). Required.
 	Enricher *enrich.Enricher
@@ -59,6 +62,7 @@ type Collector struct {
 	ledger   Ledger
 	chain    *consent.Chain
 	buffer   *Buffer
+	erasures *erasure.Service
 	enrich   *enrich.Enricher
 	metrics  *Metrics
 	log      *slog.Logger
@@ -73,7 +77,7 @@ type Collector struct {
 func New(opts Options) *Collector {
 	c := &Collector{
 		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
-		buffer: opts.Buffer, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
+		buffer: opts.Buffer, erasures: opts.Erasures, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
 		rules: map[string]config.Site{}, defaults: config.DefaultConsent(),
 		policies: map[uint32][]store.PolicyVersion{},
 	}

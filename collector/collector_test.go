@@ -15,6 +15,7 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -29,6 +30,7 @@ type rigStore interface {
 	collector.SiteLister
 	collector.ConsentStore
 	collector.Ledger
+	erasure.Store
 	server.Pinger
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
@@ -68,14 +70,15 @@ func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
 
 // rig is a collector over a real store, with a consent key in it.
 type rig struct {
-	store   rigStore
-	site    store.Site
-	consent *collector.ConsentState
-	buffer  *collector.Buffer
-	c       *collector.Collector
-	now     time.Time
-	policy  uint32
-	handler http.Handler
+	store    rigStore
+	site     store.Site
+	consent  *collector.ConsentState
+	buffer   *collector.Buffer
+	erasures *erasure.Service
+	c        *collector.Collector
+	now      time.Time
+	policy   uint32
+	handler  http.Handler
 }
 
 // newRig returns a collector whose buffer writes in the background unless
@@ -110,14 +113,19 @@ func newRigWith(t testing.TB, st rigStore, cfg *config.Config, paused bool) *rig
 	if cfg != nil {
 		r.policy = cfg.SiteByDomain(site.Domain).Consent.PolicyVersion
 	}
+	r.erasures = erasure.New(erasure.Options{Store: st, Settle: func(ctx context.Context) error { return r.buffer.Settle(ctx) }})
 	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour,
-		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) }})
+		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) || r.erasures.Covers(e) }})
+	ectx, stopErasures := context.WithCancel(context.Background())
+	erasing := make(chan struct{})
+	go func() { defer close(erasing); r.erasures.Run(ectx) }()
+	t.Cleanup(func() { stopErasures(); <-erasing })
 	en, err := enrich.New(enrich.Options{Salts: st, Now: func() time.Time { return r.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { en.Close() })
-	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Enricher: en, Now: func() time.Time { return r.now }})
+	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Erasures: r.erasures, Enricher: en, Now: func() time.Time { return r.now }})
 	r.handler = server.New(server.Options{Collector: r.c, Store: st})
 	if !paused {
 		r.startBuffer(t)

@@ -44,10 +44,13 @@ type grantResponse struct {
 
 // Receipt tells a visitor what was erased, and when.
 type Receipt struct {
-	ConsentID     uuid.UUID `json:"consent_id"`
-	Withdrawn     bool      `json:"withdrawn"`
+	ConsentID uuid.UUID `json:"consent_id"`
+	Withdrawn bool      `json:"withdrawn"`
+	// Erasure is "erased" when the events are gone, or "scheduled" when
+	// the erasure is recorded and still running (it finishes regardless).
+	Erasure       string    `json:"erasure"`
 	ErasedEvents  int64     `json:"erased_events"`
-	ErasedAt      time.Time `json:"erased_at"`
+	ErasedAt      time.Time `json:"erased_at,omitzero"`
 	ConsentRecord string    `json:"consent_record"` // what happens to the ledger entry
 }
 
@@ -208,32 +211,43 @@ func (c *Collector) owner(rawID, token string, siteID uint32) (uuid.UUID, error)
 	return id, nil
 }
 
+// eraseWait bounds how long a visitor's request waits for its erasure to
+// finish; past it the receipt says "scheduled" and the erasure loop
+// finishes it regardless.
+const eraseWait = 10 * time.Second
+
+// Erasure states in a receipt.
+const (
+	erasureDone      = "erased"
+	erasureScheduled = "scheduled"
+)
+
 // withdraw records the withdrawal, stops collection for the consent id here
-// at once, and erases its raw events.
+// at once, and has its raw events erased. The ledger record is the durable
+// erasure request: once it is written, the erasure happens whether or not
+// the client waits for the answer.
 func (c *Collector) withdraw(r *http.Request, rec consent.Record) (Receipt, error) {
 	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
 		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
 	c.consent.Revoke(rec.ConsentID)
-	receipt, err := c.erase(r, rec.ConsentID)
+	c.erasures.Withdrawn(rec.ConsentID, rec.Time)
+	receipt := c.receipt(r.Context(), rec.ConsentID, rec.Time)
 	receipt.Withdrawn = true
 	receipt.ConsentRecord = "kept in the consent ledger as proof of the withdrawal"
-	return receipt, err
+	return receipt, nil
 }
 
-// erase writes out what is queued (the buffer drops a withdrawn consent's
-// events), then deletes the consent id's raw events from the store.
-func (c *Collector) erase(r *http.Request, id uuid.UUID) (Receipt, error) {
-	if err := c.buffer.Flush(r.Context()); err != nil {
-		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
-	}
-	n, err := c.ledger.EraseEventsByConsent(r.Context(), id)
+// receipt waits a little for an erasure and says how far it got.
+func (c *Collector) receipt(ctx context.Context, id uuid.UUID, at time.Time) Receipt {
+	ctx, cancel := context.WithTimeout(ctx, eraseWait)
+	defer cancel()
+	e, err := c.erasures.Wait(ctx, id, at)
 	if err != nil {
-		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
+		return Receipt{ConsentID: id, Erasure: erasureScheduled}
 	}
-	c.metrics.erased.Add(float64(n))
-	return Receipt{ConsentID: id, ErasedEvents: n, ErasedAt: c.now().UTC().Truncate(time.Second)}, nil
+	return Receipt{ConsentID: id, Erasure: erasureDone, ErasedEvents: e.Erased, ErasedAt: e.Done}
 }
 
 // bearer reads the visitor's token from Authorization: Bearer, or ?token=.
@@ -364,10 +378,11 @@ func (c *Collector) HandleConsentErase(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	receipt, err := c.erase(r, id)
-	if err != nil {
-		return err
+	at := c.now().UTC().Truncate(time.Second)
+	if err := c.erasures.Request(r.Context(), id, at); err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the erasure request, retry later", Err: err}
 	}
+	receipt := c.receipt(r.Context(), id, at)
 	receipt.Withdrawn = c.consent.Revoked(id)
 	receipt.ConsentRecord = "kept: the consent itself still applies to future visits"
 	httpapi.WriteJSON(w, http.StatusOK, receipt)
@@ -422,21 +437,12 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// EraseLearnt erases the raw events of consents withdrawn on another
-// replica, once this one has learnt of them: first its queue is written
-// out (the buffer drops the withdrawn consents' events), then whatever this
-// replica wrote before it knew is deleted. With it, a withdrawal erases
-// every replica's events within -consent-refresh.
-func (c *Collector) EraseLearnt(ctx context.Context, ids []uuid.UUID) error {
-	if err := c.buffer.Flush(ctx); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		n, err := c.ledger.EraseEventsByConsent(ctx, id)
-		if err != nil {
-			return err
-		}
-		c.metrics.erased.Add(float64(n))
-	}
+// EraseLearnt has the raw events of consents withdrawn on another replica
+// erased again, once this one has learnt of them: this replica may have
+// written some before it knew (what it still holds is dropped, the consent
+// being revoked). With it, a withdrawal erases every replica's events
+// within -consent-refresh.
+func (c *Collector) EraseLearnt(_ context.Context, ids []uuid.UUID) error {
+	c.erasures.Again(ids)
 	return nil
 }

@@ -18,7 +18,6 @@ type Metrics struct {
 	accepted prometheus.Counter
 	dropped  *prometheus.CounterVec
 	consents *prometheus.CounterVec
-	erased   prometheus.Counter
 	bots     *prometheus.CounterVec
 	noSalt   prometheus.Counter
 	exempt   prometheus.Counter
@@ -43,10 +42,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "footfall_consent_decisions_total",
 			Help: "Consent decisions appended to the ledger, by action.",
 		}, []string{"action"}),
-		erased: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "footfall_events_erased_total",
-			Help: "Raw events erased on a visitor's withdrawal or request.",
-		}),
 		bots: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "footfall_bot_events_total",
 			Help: "Consented events flagged as bots (stored, not counted as visits), by reason.",
@@ -61,7 +56,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.dropped, m.consents, m.erased, m.bots, m.noSalt, m.exempt)
+		reg.MustRegister(m.accepted, m.dropped, m.consents, m.bots, m.noSalt, m.exempt)
 	}
 	m.ingest = newIngestMetrics(reg)
 	return m

@@ -22,6 +22,7 @@ import (
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -167,19 +168,29 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		return err
 	}
 	defer spool.Close()
-	buffer := collector.NewBuffer(st, collector.BufferOptions{
+	// Erasures are durable work: pending ones (a withdrawal whose erasure
+	// did not finish before a stop) are read now and done by the loop.
+	var buffer *collector.Buffer
+	erasures := erasure.New(erasure.Options{
+		Store: st, Settle: func(ctx context.Context) error { return buffer.Settle(ctx) },
+		MaxAge: maxConsentAge, Registerer: reg, Log: log,
+	})
+	if err := erasures.Load(ctx); err != nil {
+		return err
+	}
+	buffer = collector.NewBuffer(st, collector.BufferOptions{
 		QueueSize:     s.queueSize,
 		FlushSize:     s.flushSize,
 		FlushInterval: s.flushInterval,
 		DrainTimeout:  s.shutdown,
 		Log:           log,
-		Discard:       func(e *store.Event) bool { return consentState.Revoked(e.ConsentID) },
+		Discard:       func(e *store.Event) bool { return consentState.Revoked(e.ConsentID) || erasures.Covers(e) },
 		Spool:         spool,
 		Durable:       s.ingest.durability == durabilityFsync,
 		Metrics:       metrics,
 	})
 	coll := collector.New(collector.Options{
-		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Buffer: buffer, Enricher: enricher,
+		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Buffer: buffer, Erasures: erasures, Enricher: enricher,
 		Metrics: metrics, Log: log,
 	})
 	scripts, err := web.New(web.Options{Events: coll, Log: log})
@@ -196,7 +207,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
 	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
-	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush})
+	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush, Erasures: erasures})
 	handler := server.New(server.Options{
 		Admin:     admins,
 		Auth:      access,
@@ -234,13 +245,15 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	var bufErr, srvErr error
 	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
 	wg.Go(func() { enricher.Run(bufCtx) })
-	// The consent state stops before the buffer: erasing a withdrawal
-	// learnt from another replica writes out the queue first.
+	// The consent state and the erasure loop stop before the buffer: an
+	// erasure waits for the buffer's write under way. What they leave
+	// undone stays recorded for the next start.
 	consentCtx, stopConsent := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsent()
 	var consentWG sync.WaitGroup
 	consentState.OnLearnt(coll.EraseLearnt)
 	consentWG.Go(func() { consentState.Run(consentCtx) })
+	consentWG.Go(func() { erasures.Run(consentCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -13,6 +13,7 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
@@ -30,6 +31,7 @@ type backend interface {
 	collector.ConsentStore
 	enrich.SaltStore
 	collector.Ledger
+	erasure.Store
 	server.Pinger
 	Migrate(ctx context.Context) ([]store.MigrationFile, error)
 	AddSite(ctx context.Context, domain string) (store.Site, error)

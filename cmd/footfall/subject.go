@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/store"
 )
 
@@ -95,8 +96,15 @@ func eraseCommand() *command {
 		if err != nil {
 			return err
 		}
-		n, err := st.EraseSubject(ctx, s)
-		if err != nil {
+		var n int64
+		if s.ConsentID != uuid.Nil {
+			// Recorded first: if this run fails, a serve process finishes it.
+			e, err := erasure.New(erasure.Options{Store: st}).Do(ctx, s.ConsentID, time.Now())
+			if err != nil {
+				return err
+			}
+			n = e.Erased
+		} else if n, err = st.EraseSubject(ctx, s); err != nil {
 			return err
 		}
 		r := erasureReceipt{Subject: label, ErasedEvents: n, ErasedAt: time.Now().UTC().Truncate(time.Second), Scope: "raw events"}

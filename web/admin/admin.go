@@ -33,6 +33,12 @@ type Store interface {
 	AuditLog(ctx context.Context, from, to time.Time, limit int) ([]store.AuditEntry, error)
 }
 
+// Erasures records an erasure of a consent id's events and waits for it.
+type Erasures interface {
+	Request(ctx context.Context, id uuid.UUID, at time.Time) error
+	Wait(ctx context.Context, id uuid.UUID, at time.Time) (store.Erasure, error)
+}
+
 // Options are what the admin API needs.
 type Options struct {
 	Store Store
@@ -42,7 +48,11 @@ type Options struct {
 	// Flush writes out the collector's queued events, so an erasure also
 	// covers events accepted a moment before it.
 	Flush func(ctx context.Context) error
-	Now   func() time.Time
+	// Erasures erases a consent id's events as durable work (recorded,
+	// then driven to done by serve's loop); nil erases them through Store
+	// like any other subject.
+	Erasures Erasures
+	Now      func() time.Time
 }
 
 // API serves the admin endpoints.
@@ -140,9 +150,12 @@ func (a *API) audit(r *http.Request, action, target string, detail any) error {
 
 // Receipt says what an erasure removed.
 type Receipt struct {
-	Subject      string    `json:"subject"`
+	Subject string `json:"subject"`
+	// Erasure is "erased", or "scheduled" when a consent id's erasure is
+	// recorded and still running (it finishes regardless).
+	Erasure      string    `json:"erasure"`
 	ErasedEvents int64     `json:"erased_events"`
-	ErasedAt     time.Time `json:"erased_at"`
+	ErasedAt     time.Time `json:"erased_at,omitzero"`
 	Scope        string    `json:"scope"`
 }
 
@@ -156,19 +169,47 @@ func (a *API) HandleErase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.opts.Flush(r.Context()); err != nil {
-		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
-	}
-	n, err := a.opts.Store.EraseSubject(r.Context(), sub)
+	receipt, err := a.erase(r.Context(), sub)
 	if err != nil {
 		return err
 	}
-	receipt := Receipt{Subject: label, ErasedEvents: n, ErasedAt: a.opts.Now().UTC().Truncate(time.Second), Scope: "raw events"}
+	receipt.Subject = label
 	if err := a.audit(r, "erase", label, receipt); err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, receipt)
 	return nil
+}
+
+// eraseWait bounds how long the admin API waits for a consent id's
+// erasure; past it the receipt says "scheduled" and serve's erasure loop
+// finishes it.
+const eraseWait = 30 * time.Second
+
+// erase erases a subject's raw events: a consent id through the durable
+// erasures, a user id or an IP at once after the queue is written out.
+func (a *API) erase(ctx context.Context, sub store.Subject) (Receipt, error) {
+	now := a.opts.Now().UTC().Truncate(time.Second)
+	if sub.ConsentID != uuid.Nil && a.opts.Erasures != nil {
+		if err := a.opts.Erasures.Request(ctx, sub.ConsentID, now); err != nil {
+			return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the erasure request, retry later", Err: err}
+		}
+		wctx, cancel := context.WithTimeout(ctx, eraseWait)
+		defer cancel()
+		e, err := a.opts.Erasures.Wait(wctx, sub.ConsentID, now)
+		if err != nil {
+			return Receipt{Erasure: "scheduled", Scope: "raw events"}, nil
+		}
+		return Receipt{Erasure: "erased", ErasedEvents: e.Erased, ErasedAt: e.Done, Scope: "raw events"}, nil
+	}
+	if err := a.opts.Flush(ctx); err != nil {
+		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
+	}
+	n, err := a.opts.Store.EraseSubject(ctx, sub)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Erasure: "erased", ErasedEvents: n, ErasedAt: now, Scope: "raw events"}, nil
 }
 
 // HandleAccess is GET /api/v1/admin/access?consent_id=|user_id=|ip=&site=.

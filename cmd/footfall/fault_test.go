@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/clickhouse/chtest"
+	"github.com/footfall/footfall/store/sqlite"
+)
+
+// faultStore is what the fault tests read back from a store.
+type faultStore interface {
+	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
+	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
+	Close() error
+}
+
+// faultBackends are the two real stores, each a fresh database, with a
+// reader that opens it again.
+var faultBackends = []struct {
+	name string
+	dsn  func(t *testing.T) (string, func(t *testing.T) faultStore)
+}{
+	{"sqlite", func(t *testing.T) (string, func(t *testing.T) faultStore) {
+		path := filepath.Join(t.TempDir(), "footfall.db")
+		return "sqlite:" + path, func(t *testing.T) faultStore {
+			st, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}
+	}},
+	{"clickhouse", func(t *testing.T) (string, func(t *testing.T) faultStore) {
+		opts := chtest.NewEmptyDatabase(t)
+		return fmt.Sprintf("clickhouse://%s@%s/%s", opts.Username, opts.Addr[0], opts.Database), func(t *testing.T) faultStore {
+			st, err := clickhouse.Open(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}
+	}},
+}
+
+// startServeProcess runs the real binary with extra flags.
+func startServeProcess(t *testing.T, bin, dsn, spoolDir string, args ...string) *process {
+	t.Helper()
+	p := &process{addr: freeAddr(t), exited: make(chan error, 1), logs: &syncBuffer{}}
+	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr, "-store", dsn, "-spool-dir", spoolDir}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		err := <-p.exited
+		p.exited <- err
+	})
+	waitReady(t, p.addr, p.exited, p.logs)
+	return p
+}
+
+// kill ends the process with SIGKILL: no drain, no cleanup.
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Kill()
+	err := <-p.exited
+	p.exited <- err
+}
+
+// postBatches posts n page views of token in batches of ten from a few
+// clients, and fails the test unless all are accepted.
+func postBatches(t *testing.T, addr, token, prefix string, n int) {
+	t.Helper()
+	const clients = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 20 * time.Second}
+			for i := c * 10; i < n; i += clients * 10 {
+				var b strings.Builder
+				b.WriteString("[")
+				for j := i; j < min(i+10, n); j++ {
+					if j > i {
+						b.WriteString(",")
+					}
+					fmt.Fprintf(&b, `{"site":"example.test","type":"pageview","url":"https://example.test/%s/%d","token":%q}`, prefix, j, token)
+				}
+				b.WriteString("]")
+				resp, err := client.Post("http://"+addr+"/api/event", "text/plain", strings.NewReader(b.String()))
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					errs <- fmt.Errorf("post: status %d", resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// withdrawAndHangUp sends a withdrawal over a raw connection and closes it
+// after wait, without reading the answer: a visitor who navigates away.
+func withdrawAndHangUp(t *testing.T, addr string, id uuid.UUID, token string, wait time.Duration) {
+	t.Helper()
+	body := fmt.Sprintf(`{"site":"example.test","action":"withdraw","consent_id":%q,"token":%q}`, id, token)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/consent HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body)
+	time.Sleep(wait)
+	conn.Close()
+}
+
+// withdrawn reports whether the ledger holds a withdrawal of id.
+func withdrawn(t *testing.T, st faultStore, id uuid.UUID) bool {
+	t.Helper()
+	recs, err := st.ConsentHistory(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Action == consent.Withdraw {
+			return true
+		}
+	}
+	return false
+}
+
+// waitErased waits until the store holds no event of id, and fails the
+// test with what is left after bound.
+func waitErased(t *testing.T, st faultStore, id uuid.UUID, bound time.Duration, logs *syncBuffer) {
+	t.Helper()
+	var left int
+	for deadline := time.Now().Add(bound); ; time.Sleep(50 * time.Millisecond) {
+		events, err := st.EventsByConsent(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left = len(events); left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Errorf("%d events of a withdrawn consent still stored %v after the withdrawal\n%s", left, bound, logs.String())
+}
+
+// A visitor withdraws and hangs up at once, or after a few milliseconds,
+// while the collector is busy: once the ledger holds the withdrawal, every
+// stored event of the consent is erased within a bound — also when the
+// collector is killed right after the withdrawal and started again.
+func TestWithdrawalErasesWhenTheClientHangsUp(t *testing.T) {
+	bin := buildFootfall(t)
+	for _, tc := range faultBackends {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn, open := tc.dsn(t)
+			if out, err := exec.Command(bin, "site", "add", "-store", dsn, "example.test").CombinedOutput(); err != nil {
+				t.Fatalf("site add: %v\n%s", err, out)
+			}
+			spoolDir := filepath.Join(t.TempDir(), "spool")
+			hangUps := []time.Duration{0, 2 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond}
+			const kept = 200 // stored events per consent
+
+			// First every visitor's events are stored.
+			p := startServeProcess(t, bin, dsn, spoolDir, "-flush-interval", "50ms")
+			type visitor struct {
+				id    uuid.UUID
+				token string
+			}
+			var visitors []visitor
+			for i := range hangUps {
+				id, token := decide(t, p, `"analytics":true`)
+				visitors = append(visitors, visitor{id, token})
+				postBatches(t, p.addr, token, fmt.Sprintf("v%d", i), kept)
+			}
+			p.stop(t)
+			st := open(t)
+			for _, v := range visitors {
+				if events, err := st.EventsByConsent(context.Background(), v.id); err != nil || len(events) != kept {
+					t.Fatalf("before the withdrawals: %d events stored, want %d (%v)", len(events), kept, err)
+				}
+			}
+
+			// Then a busy collector: a large queue it writes only when asked.
+			busy := []string{"-flush-interval", "1h", "-flush-size", "200000", "-queue-size", "200000"}
+			p = startServeProcess(t, bin, dsn, spoolDir, busy...)
+			_, other := decide(t, p, `"analytics":true`)
+			recorded := 0
+			for i, wait := range hangUps {
+				postBatches(t, p.addr, other, fmt.Sprintf("backlog%d", i), 20000)
+				withdrawAndHangUp(t, p.addr, visitors[i].id, visitors[i].token, wait)
+				last := i == len(hangUps)-1
+				if last {
+					// Killed right after: the erasure is the next start's.
+					p.kill(t)
+					p = startServeProcess(t, bin, dsn, spoolDir, busy...)
+				}
+				// The handler may not have recorded it yet: give it time.
+				time.Sleep(200 * time.Millisecond)
+				if !withdrawn(t, st, visitors[i].id) {
+					t.Logf("hang-up after %v: the withdrawal was not recorded (the visitor must send it again)", wait)
+					continue
+				}
+				recorded++
+				waitErased(t, st, visitors[i].id, 20*time.Second, p.logs)
+			}
+			if recorded == 0 {
+				t.Fatal("no withdrawal was recorded: the test proves nothing")
+			}
+			t.Logf("%d of %d withdrawals recorded despite the hang-up, each erased in time", recorded, len(hangUps))
+		})
+	}
+}

@@ -1,0 +1,1 @@
+INSERT INTO erasures (consent_id, requested_at, done_at, erased);
