@@ -160,21 +160,7 @@ type process struct {
 
 func startProcess(t *testing.T, bin, dsn string, refresh time.Duration) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), exited: make(chan error, 1), logs: &syncBuffer{}}
-	p.cmd = exec.Command(bin, "serve", "-addr", p.addr, "-store", dsn, "-spool-dir", filepath.Join(t.TempDir(), "spool"),
-		"-flush-interval", "50ms", "-consent-refresh", refresh.String())
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		err := <-p.exited
-		p.exited <- err
-	})
-	waitReady(t, p.addr, p.exited, p.logs)
-	return p
+	return startServeProcess(t, bin, dsn, filepath.Join(t.TempDir(), "spool"), "-flush-interval", "50ms", "-consent-refresh", refresh.String())
 }
 
 func (p *process) stop(t *testing.T) {
