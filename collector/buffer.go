@@ -115,8 +115,12 @@ type Buffer struct {
 	flushes chan flushRequest
 	// kick wakes the writer of a durable buffer once a batch is spooled.
 	kick chan struct{}
-	// batched is how many events the writer holds in its batch.
+	// batched is how many events the writer holds in its batch, the one
+	// being written included.
 	batched atomic.Int64
+	// inflight is how many events the write to the store under way
+	// carries (a live batch or a spool replay).
+	inflight atomic.Int64
 	// spooled counts a durable buffer's events in the spool, not written.
 	spooled atomic.Int64
 	// writing is closed when the write under way ends; nil between writes.
@@ -190,8 +194,13 @@ func (b *Buffer) EnqueueAll(events []store.Event) (int, error) {
 }
 
 // Len is how many accepted events wait in memory: in the queue and in the
-// writer's batch.
+// writer's batch, the batch being written included.
 func (b *Buffer) Len() int { return len(b.queue) + int(b.batched.Load()) }
+
+// InFlight is how many events the write to the store under way carries:
+// accepted, not yet acknowledged by the store (a replay's events also
+// still count in the spool's pending bytes).
+func (b *Buffer) InFlight() int { return int(b.inflight.Load()) }
 
 // Ready reports whether the buffer can take events beyond its queue: nil
 // without a spool, else the spool's health (an error wrapping
@@ -257,6 +266,7 @@ func (b *Buffer) Run(ctx context.Context) error {
 			// select: it costs a microsecond an event at full load.
 			batch = append(batch, *e)
 			batch = b.takeQueued(batch, b.opts.FlushSize-len(batch))
+			b.batched.Store(int64(len(batch)))
 			if len(batch) >= b.opts.FlushSize {
 				batch = b.flush(ctx, batch)
 			}
@@ -323,7 +333,9 @@ func (b *Buffer) flushNow(ctx context.Context, batch []store.Event, req flushReq
 	b.retryAt = time.Time{}
 	for n := len(b.queue); ; { // what is queued now, a batch at a time
 		k := max(0, min(n, b.opts.FlushSize-len(batch)))
-		batch = b.flush(ctx, b.takeQueued(batch, k))
+		batch = b.takeQueued(batch, k)
+		b.batched.Store(int64(len(batch)))
+		batch = b.flush(ctx, batch)
 		n -= k
 		if len(batch) > 0 {
 			req.done <- fmt.Errorf("flush: %d events wait for the store", len(batch))
@@ -391,6 +403,8 @@ func (b *Buffer) write(ctx context.Context, events []store.Event) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.opts.WriteTimeout)
 	defer cancel()
+	b.inflight.Store(int64(len(events)))
+	defer b.inflight.Store(0)
 	start := time.Now()
 	err := b.w.InsertEvents(ctx, events)
 	b.m.writeTime.Observe(time.Since(start).Seconds())

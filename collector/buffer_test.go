@@ -662,6 +662,10 @@ func TestClosedSpoolDoesNotSpin(t *testing.T) {
 // first refusal, then at most one per busyLogInterval with the counts since
 // the previous line.
 func TestBusyLogSummarises(t *testing.T) {
+	synctest.Test(t, testBusyLogSummarises)
+}
+
+func testBusyLogSummarises(t *testing.T) {
 	var out bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	var l busyLog
@@ -680,4 +684,85 @@ func TestBusyLogSummarises(t *testing.T) {
 			t.Errorf("line %d = %s, want a WARN with %s", i+1, lines[i], want)
 		}
 	}
+}
+
+// gated is a recorder whose writes wait until the gate opens.
+type gated struct {
+	recorder
+	gate chan struct{}
+}
+
+func (g *gated) InsertEvents(ctx context.Context, events []store.Event) error {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.recorder.InsertEvents(ctx, events)
+}
+
+// While a batch is being written, its events are neither in the queue nor
+// stored: Len and InFlight (footfall_queue_depth, footfall_inflight_events)
+// still count them, so "nothing left to lose" can be read from metrics.
+func TestEventsBeingWrittenAreCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gated{gate: make(chan struct{})}
+		b := NewBuffer(g, BufferOptions{QueueSize: 100, FlushSize: 10, FlushInterval: time.Hour})
+		runBuffer(t, b)
+		enqueue(t, b, 10)
+		synctest.Wait() // the writer took the batch and waits for the store
+		if got := b.Len(); got != 10 {
+			t.Errorf("Len during the write: %d, want 10", got)
+		}
+		if got := b.InFlight(); got != 10 {
+			t.Errorf("InFlight during the write: %d, want 10", got)
+		}
+		close(g.gate)
+		synctest.Wait()
+		if got, in := b.Len(), b.InFlight(); got != 0 || in != 0 {
+			t.Errorf("after the write: Len %d, InFlight %d, want 0 and 0", got, in)
+		}
+	})
+}
+
+// The summary of refusals held back by the interval is written when the
+// interval ends, even if no refusal follows; the reason is the buffer's,
+// not a fixed "queue full".
+func TestBusyLogSummaryNeedsNoFurtherRefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out syncWriter
+		log := slog.New(slog.NewTextHandler(&out, nil))
+		var l busyLog
+		err := fmt.Errorf("spool: %w", spool.ErrFull) // -durability=fsync: no queue involved
+		l.note(log, time.Now(), 1, err)
+		time.Sleep(time.Second)
+		l.note(log, time.Now(), 5, err)
+		time.Sleep(busyLogInterval)
+		synctest.Wait()
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[1], "events=5 requests=1") {
+			t.Fatalf("log after the interval, with no further refusal:\n%s\nwant a second line with events=5", out.String())
+		}
+		if strings.Contains(out.String(), "queue") {
+			t.Errorf("the log blames the queue for a full spool:\n%s", out.String())
+		}
+	})
+}
+
+// syncWriter is a bytes.Buffer safe for a timer's goroutine.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

@@ -156,7 +156,8 @@ func newIngestMetrics(reg prometheus.Registerer) *ingestMetrics {
 			return f(b.opts.Spool.Stats())
 		})
 	}
-	gauge("footfall_queue_depth", "Accepted events waiting in memory for the writer.", func(b *Buffer) float64 { return float64(b.Len()) })
+	gauge("footfall_queue_depth", "Accepted events waiting in memory for the writer, the batch being written included.", func(b *Buffer) float64 { return float64(b.Len()) })
+	gauge("footfall_inflight_events", "Events in the write to the store under way (a live batch or a spool replay): accepted, not yet acknowledged.", func(b *Buffer) float64 { return float64(b.InFlight()) })
 	gauge("footfall_queue_capacity", "Events the in-memory queue holds before new ones go to the spool.", func(b *Buffer) float64 { return float64(cap(b.queue)) })
 	spoolGauge("footfall_spool_bytes", "Size of the disk spool's segment files.", func(st spool.Stats) float64 { return float64(st.Bytes) })
 	spoolGauge("footfall_spool_pending_bytes", "Spool bytes not yet replayed into the store.", func(st spool.Stats) float64 { return float64(st.PendingBytes) })
@@ -179,14 +180,18 @@ const busyLogInterval = 10 * time.Second
 // busyLog summarises the beacons refused because neither the queue nor the
 // spool could take them: under overload that is every request, and a log
 // line each would add to the overload. The first refusal is logged at
-// once; later ones are counted and logged with the first refusal after
-// busyLogInterval, as one WARN line with the counts since the previous
-// line. footfall_events_dropped_total{reason="busy"} is exact at any time.
+// once; later ones are counted and logged busyLogInterval after the
+// previous line, by a timer (not only when another refusal comes), as one
+// WARN line with the counts since. footfall_events_dropped_total{reason="busy"}
+// is exact at any time.
 type busyLog struct {
 	mu       sync.Mutex
 	next     time.Time // no line before this
 	events   int       // refused since the last line
 	requests int
+	log      *slog.Logger
+	err      error       // the latest reason
+	timer    *time.Timer // writes the pending summary; nil when none is due
 }
 
 // note counts a refused request of events events, and logs the summary
@@ -194,16 +199,33 @@ type busyLog struct {
 // anything of the request).
 func (l *busyLog) note(log *slog.Logger, now time.Time, events int, err error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.events += events
 	l.requests++
+	l.log, l.err = log, err
 	if now.Before(l.next) {
-		l.mu.Unlock()
+		if l.timer == nil {
+			l.timer = time.AfterFunc(l.next.Sub(now), l.due)
+		}
 		return
 	}
-	n, reqs := l.events, l.requests
+	l.writeLocked(now)
+}
+
+// due writes the summary the interval held back.
+func (l *busyLog) due() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.timer = nil
+	if l.events > 0 {
+		l.writeLocked(l.next)
+	}
+}
+
+func (l *busyLog) writeLocked(now time.Time) {
+	// The reason is in err: the queue and the spool full, the spool's disk
+	// full, or (with -durability=fsync) the spool alone.
+	l.log.Warn("refusing beacons (counts since the last such line)", "events", l.events, "requests", l.requests, "err", l.err)
 	l.events, l.requests = 0, 0
 	l.next = now.Add(busyLogInterval)
-	l.mu.Unlock()
-	log.Warn("refusing beacons: the queue and the spool are full (counts since the last such line)",
-		"events", n, "requests", reqs, "err", err)
 }
