@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,9 @@ type BufferOptions struct {
 	FlushSize int
 	// FlushInterval flushes whatever is waiting at least this often.
 	FlushInterval time.Duration
-	// DrainTimeout bounds the final flush at shutdown.
+	// DrainTimeout bounds the shutdown from the moment Run's context ends
+	// (or from the deadline set by StopBy): the write under way is then
+	// cut off and spooled, the rest written or spooled, in that time.
 	DrainTimeout time.Duration
 	// WriteTimeout bounds one write of a batch to the store; a write that
 	// takes longer counts as failed. Default 30s.
@@ -129,6 +132,12 @@ type Buffer struct {
 	// may still store its events.
 	writing atomic.Pointer[chan struct{}]
 
+	// stopBy, if set (Unix nanoseconds), is when the shutdown must be
+	// over, whatever DrainTimeout says.
+	stopBy atomic.Int64
+	// hard ends when the shutdown's time is up: every write uses it.
+	hard context.Context
+
 	// The writer's state, owned by Run.
 	retryAt   time.Time     // while in the future, the store is not tried
 	backoff   time.Duration // the current retry backoff; 0 when healthy
@@ -143,6 +152,7 @@ func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 		queue:   make(chan *store.Event, opts.QueueSize),
 		flushes: make(chan flushRequest),
 		kick:    make(chan struct{}, 1),
+		hard:    context.Background(), // Run sets its own
 	}
 	b.m.buffer.Store(b)
 	return b
@@ -248,6 +258,27 @@ var ready = func() chan struct{} { c := make(chan struct{}); close(c); return c 
 // cancelling ctx: events enqueued after Run returns are not written. Run
 // may be called again after it returned.
 func (b *Buffer) Run(ctx context.Context) error {
+	// A write under way when ctx ends may finish (it is not written twice
+	// by the drain), but only until the shutdown's time is up: a hung store
+	// must not hold the process past its -shutdown-timeout.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	b.hard = hard
+	var mu sync.Mutex
+	var timer *time.Timer
+	stopWatch := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(time.Until(b.drainDeadline()), cancelHard)
+	})
+	defer func() {
+		stopWatch()
+		mu.Lock()
+		defer mu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	ticker := time.NewTicker(b.opts.FlushInterval)
 	defer ticker.Stop()
 	batch := make([]store.Event, 0, min(b.opts.FlushSize, 4096))
@@ -287,7 +318,7 @@ func (b *Buffer) Run(ctx context.Context) error {
 			batch = b.flushNow(ctx, batch, req)
 			b.batched.Store(int64(len(batch)))
 		case <-ctx.Done():
-			err := b.drain(ctx, batch)
+			err := b.drain(batch)
 			b.batched.Store(0)
 			return err
 		}
@@ -300,6 +331,21 @@ func (b *Buffer) replayDue(due bool) bool {
 		return false
 	}
 	return b.opts.Spool.Pending()
+}
+
+// StopBy sets when a shutdown must be over (the process's whole shutdown
+// budget); call it before cancelling Run's context. Without it the
+// shutdown takes at most DrainTimeout from then.
+func (b *Buffer) StopBy(deadline time.Time) {
+	b.stopBy.Store(deadline.UnixNano())
+}
+
+// drainDeadline is when the shutdown that begins now must be over.
+func (b *Buffer) drainDeadline() time.Time {
+	if n := b.stopBy.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Now().Add(b.opts.DrainTimeout)
 }
 
 // Flush writes everything accepted so far — the queue and the spool — to
@@ -392,14 +438,15 @@ func (b *Buffer) discard(batch []store.Event) []store.Event {
 
 // write makes one attempt to store events, bounded by WriteTimeout. Run's
 // context (no deadline) only says "shut down": a write in progress then
-// finishes rather than being cut off and written again by the drain. The
-// drain's context has a deadline, and that one counts.
+// finishes rather than being cut off and written again by the drain, unless
+// the shutdown's time is up first. The drain's context has a deadline, and
+// that one counts.
 func (b *Buffer) write(ctx context.Context, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	if _, ok := ctx.Deadline(); !ok {
-		ctx = context.WithoutCancel(ctx)
+		ctx = b.hard
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.opts.WriteTimeout)
 	defer cancel()
@@ -511,8 +558,8 @@ func (b *Buffer) replay(ctx context.Context) error {
 // the queue, a batch at a time, then as much of the spool as the store
 // takes in time. What the store cannot take is spooled (and fsynced) for
 // the next start.
-func (b *Buffer) drain(parent context.Context, batch []store.Event) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), b.opts.DrainTimeout)
+func (b *Buffer) drain(batch []store.Event) error {
+	ctx, cancel := context.WithDeadline(b.hard, b.drainDeadline())
 	defer cancel()
 	b.retryAt = time.Time{} // one more try, whatever the backoff
 	var lost int

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -241,4 +242,74 @@ func TestWithdrawalErasesWhenTheClientHangsUp(t *testing.T) {
 			t.Logf("%d of %d withdrawals recorded despite the hang-up, each erased in time", recorded, len(hangUps))
 		})
 	}
+}
+
+// ClickHouse hangs (SIGSTOP) while events stream in, and the collector is
+// told to stop: -shutdown-timeout bounds the whole shutdown. The write
+// under way is cut off and spooled with the rest, the process exits while
+// the store is still frozen, and the next start writes every accepted event.
+func TestShutdownTimeoutHoldsWhenTheStoreHangs(t *testing.T) {
+	opts := chtest.NewEmptyDatabase(t)
+	bin := buildFootfall(t)
+	dsn := fmt.Sprintf("clickhouse://%s@%s/%s", opts.Username, opts.Addr[0], opts.Database)
+	if out, err := exec.Command(bin, "site", "add", "-store", dsn, "example.test").CombinedOutput(); err != nil {
+		t.Fatalf("site add: %v\n%s", err, out)
+	}
+	spoolDir := filepath.Join(t.TempDir(), "spool")
+	p := startServeProcess(t, bin, dsn, spoolDir, "-flush-interval", "50ms", "-shutdown-timeout", "1s")
+	token := grant(t, p.addr, "example.test")
+	s := stream(t, p.addr, token, 2)
+	s.waitAccepted(t, 200)
+
+	if err := chtest.Freeze(); err != nil {
+		if strings.Contains(err.Error(), "no clickhouse-server started by chtest") {
+			s.end()
+			t.Skip("needs chtest's own ClickHouse server to freeze it: ", err)
+		}
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			if err := chtest.Thaw(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(thaw)
+	s.waitAccepted(t, 200) // queued behind a write that hangs
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The store stays frozen eight times the timeout: the process must be
+	// gone before it is thawed.
+	var exitErr error
+	select {
+	case exitErr = <-p.exited:
+		p.exited <- exitErr
+		t.Logf("shutdown with a frozen store took %v (-shutdown-timeout 1s)", time.Since(start).Round(10*time.Millisecond))
+	case <-time.After(8 * time.Second):
+		thaw()
+		exitErr = <-p.exited
+		p.exited <- exitErr
+		t.Errorf("serve still running 8s after SIGTERM with -shutdown-timeout 1s (exited %v after the store was thawed)", time.Since(start).Round(10*time.Millisecond))
+	}
+	accepted, status := s.end()
+	thaw()
+	if exitErr != nil {
+		t.Logf("serve exit: %v", exitErr)
+	}
+
+	// The next start replays what the shutdown spooled.
+	p = startServeProcess(t, bin, dsn, spoolDir, "-flush-interval", "50ms")
+	for deadline := time.Now().Add(30 * time.Second); metric(t, p.addr, "footfall_spool_pending_bytes") > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("spool not replayed after 30s:\n%s", p.logs.String())
+		}
+	}
+	p.stop(t)
+	t.Logf("statuses %v", status)
+	checkStoredOnce(t, opts, accepted)
 }

@@ -67,7 +67,7 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it they go to the disk spool (-spool-dir)")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
 	c.flags.BoolVar(&s.demo, "demo", false, "fill the store with a generated month for "+aggregator.DemoDomain+" (if it has no data yet), aggregate it, and print an admin login to stderr")
-	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and write buffered events")
+	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, the time for the whole shutdown: finish requests, write buffered events (what the store does not take in time is spooled)")
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
@@ -267,7 +267,10 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		log.Info("shutting down", "queued_events", buffer.Len())
 	case <-serveDone:
 	}
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdown)
+	// One deadline for the whole shutdown: requests, the buffer's write
+	// under way (cut off and spooled if the store hangs), and the drain.
+	shutdownBy := time.Now().Add(s.shutdown)
+	shutCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), shutdownBy)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
@@ -275,6 +278,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	<-serveDone
 	stopConsent()
 	consentWG.Wait()
+	buffer.StopBy(shutdownBy)
 	stopBuffer()
 	wg.Wait()
 	if bufErr != nil {

@@ -365,15 +365,19 @@ func (s *Service) poll(ctx context.Context) error {
 	return nil
 }
 
-// attempt runs one job on a context of its own, bounded by Timeout: the
-// request that asked for it may be gone, and a shutdown cancels ctx only
-// between attempts.
+// attempt runs one job on the loop's context, bounded by Timeout: the
+// request that asked for it may be gone. A shutdown cuts it off (a hung
+// store must not hold the process); the job stays recorded for the next
+// start.
 func (s *Service) attempt(ctx context.Context, j *job) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
+	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	e, err := s.erase(actx, j.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		return // shutting down: the next start does it
+	}
 	if err != nil {
 		j.backoff = min(max(2*j.backoff, minBackoff), maxBackoff)
 		j.retryAt = time.Now().Add(j.backoff)

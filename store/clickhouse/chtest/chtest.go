@@ -137,6 +137,14 @@ func Restart() error {
 	return srv.start()
 }
 
+// Freeze stops the throwaway server's process (SIGSTOP): connections stay
+// open and nothing answers, as with a hung server. Call Thaw before the
+// test ends (t.Cleanup); it fails when the server is not chtest's own.
+func Freeze() error { return signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func Thaw() error { return signal(syscall.SIGCONT) }
+
 func ownServer() (*server, error) {
 	setup()
 	env.mu.Lock()
