@@ -18,8 +18,8 @@
 // or a csrf form field. Bearer-token requests are exempt: a browser never
 // adds that header by itself.
 //
-// Repeated failed logins lock further attempts, per account and per client
-// address; see Options.
+// Repeated failed logins lock further attempts, per account and client
+// address and per client address; see Options.
 //
 // Nothing here logs a password, a token, a session id or an IP address.
 package auth
@@ -146,14 +146,20 @@ type Options struct {
 	// it is used; default 30 days.
 	SessionMaxAge time.Duration
 
-	// Lockout. After LockAfter failed logins for one account (default 5),
-	// or LockAfterIP from one client address (an IPv6 client's /64;
-	// default 20), further logins are refused with 429 for LockBase
+	// Lockout. After LockAfter failed logins for one account from one
+	// client address (default 5), or LockAfterIP from one client address
+	// (default 20), further logins of that account from that address, or
+	// of any account from that address, are refused with 429 for LockBase
 	// (default 1 minute), doubling with each further failure up to LockMax
-	// (default 1 hour). Failures are forgotten a day after the last one
-	// (or after 2×LockMax if longer); a successful login clears its
-	// account's count, not its address's. Each table remembers at most
-	// LockEntries keys (default 10,000); when full it forgets the oldest.
+	// (default 1 hour). The client address is an IPv6 client's /64, and
+	// behind a proxy in TrustedProxies the address it forwards: so one
+	// guesser locks out itself, not the account's owner elsewhere. An
+	// attempt counts as a failure from the moment it starts (concurrent
+	// attempts count as many); a successful login takes its own attempt
+	// back and clears the count of its account from its address. Failures
+	// are forgotten a day after the last one (or after 2×LockMax if
+	// longer). Each table remembers at most LockEntries keys (default
+	// 10,000); when full it forgets the oldest.
 	LockAfter   int
 	LockAfterIP int
 	LockBase    time.Duration
@@ -202,7 +208,10 @@ type Auth struct {
 	opts     Options
 	store    Store
 	log      *slog.Logger
-	accounts *lockout // by e-mail address
+	// lockMu makes checking both lockouts and counting an attempt in them
+	// one step (see reserve).
+	lockMu   sync.Mutex
+	accounts *lockout // by e-mail address and client address
 	addrs    *lockout // by client address
 	// hashing bounds the argon2 computations running at once: each takes
 	// 19 MiB, and a burst of logins must not take the server's memory.

@@ -72,6 +72,16 @@ func (l *lockout) fail(key string, now time.Time) {
 	f.last = now
 }
 
+// undo takes back one failure of key: an attempt counted before it was
+// judged (see Auth.reserve) that turned out not to be one.
+func (l *lockout) undo(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.keys[key]; f != nil && f.n > 0 {
+		f.n--
+	}
+}
+
 // reset forgets key's failures.
 func (l *lockout) reset(key string) {
 	l.mu.Lock()

@@ -3,7 +3,10 @@ package auth
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 )
@@ -143,5 +146,90 @@ func TestLockoutForgetsAndStaysBounded(t *testing.T) {
 	}
 	if w := l.wait("bob", later.Add(time.Second)); w != time.Minute {
 		t.Errorf("bob's lock after the flood: %v, want 1m", w)
+	}
+}
+
+// TestConcurrentLoginsCountEach sends 149 wrong passwords and the right one
+// at once, through a real HTTP server, from one address: only LockAfter of
+// them may be judged, however the goroutines interleave; the others are
+// refused without checking the password.
+func TestConcurrentLoginsCountEach(t *testing.T) {
+	e := newEnv(t, Options{LockAfterIP: 1000})
+	e.addUser(t, "ana@example.test", RoleAnalyst)
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+
+	const n = 150
+	codes := make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		password := fmt.Sprintf("wrong password %d", i)
+		if i == n/2 {
+			password = testPassword
+		}
+		wg.Go(func() {
+			<-start
+			form := url.Values{"email": {"ana@example.test"}, "password": {password}}
+			resp, err := srv.Client().PostForm(srv.URL+"/login", form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	t.Logf("answers: %v", count)
+	if judged := count[http.StatusUnauthorized] + count[http.StatusOK]; judged > 5 {
+		t.Errorf("%d of %d concurrent attempts had their password checked (%v), want at most 5", judged, n, count)
+	}
+	if count[http.StatusTooManyRequests] < n-5 {
+		t.Errorf("%d attempts refused with 429, want at least %d (%v)", count[http.StatusTooManyRequests], n-5, count)
+	}
+}
+
+// TestLockoutBehindTrustedProxy: behind a trusted proxy every request
+// comes from the proxy's address, and the lockout counts the client the
+// proxy names. One guesser locks out itself, not the account's owner
+// elsewhere, nor the other clients of the proxy.
+func TestLockoutBehindTrustedProxy(t *testing.T) {
+	e := newEnv(t, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}})
+	e.addUser(t, "ana@example.test", RoleAdmin)
+	via := func(client, password string) int {
+		form := url.Values{"email": {"ana@example.test"}, "password": {password}}
+		return e.do(t, request{method: http.MethodPost, path: "/login", form: form, remote: "172.18.0.5:4000",
+			header: map[string]string{"X-Forwarded-For": client, "X-Forwarded-Proto": "https"}}).Code
+	}
+	for i := range 30 {
+		if code := via("203.0.113.66", "guess guess guess"); code != http.StatusUnauthorized && code != http.StatusTooManyRequests {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	tests := []struct {
+		name, client string
+		want         int
+	}{
+		{"the guesser, with the right password", "203.0.113.66", http.StatusTooManyRequests},
+		{"the owner, from another address", "198.51.100.20", http.StatusOK},
+		{"the owner, from another address again", "198.51.100.20", http.StatusOK},
+	}
+	for _, tt := range tests {
+		if code := via(tt.client, testPassword); code != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, code, tt.want)
+		}
+	}
+	// The session cookie of a login forwarded as https is Secure.
+	form := url.Values{"email": {"ana@example.test"}, "password": {testPassword}}
+	rec := e.do(t, request{method: http.MethodPost, path: "/login", form: form, remote: "172.18.0.5:4000",
+		header: map[string]string{"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https"}})
+	if c := sessionCookie(t, rec); !c.Secure {
+		t.Errorf("cookie of a login through the trusted TLS proxy is not Secure")
 	}
 }

@@ -162,7 +162,8 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 
 	now := a.opts.Now()
 	addr := a.clientKey(r)
-	if wait := max(a.accounts.wait(email, now), a.addrs.wait(addr, now)); wait > 0 {
+	acct := email + "\x00" + addr
+	if wait := a.reserve(acct, addr, now); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		a.log.Info("login refused: locked after repeated failures")
 		a.audit(r.Context(), "", "login_locked", "")
@@ -180,13 +181,12 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("login of user %s: %w", u.ID, err)
 	}
 	if !ok || u.ID == "" {
-		a.accounts.fail(email, now)
-		a.addrs.fail(addr, now)
 		a.log.Info("login failed", "user_id", u.ID)
 		a.audit(r.Context(), "", "login_failed", u.ID)
-		return errBadLogin
+		return errBadLogin // the failure reserved above stands
 	}
-	a.accounts.reset(email)
+	a.accounts.reset(acct)
+	a.addrs.undo(addr)
 
 	var secret [sessionSecretLen]byte
 	if _, err := rand.Read(secret[:]); err != nil {
@@ -208,6 +208,23 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, loginAnswer{OK: true, CSRF: csrfToken(secret[:]), Role: Role(u.Role), Expires: sess.ExpiresAt})
 	return nil
+}
+
+// reserve counts a login attempt as a failure of its account (from its
+// address) and of its address before the password is checked, unless one
+// of them is locked: then it counts nothing and returns how long the lock
+// lasts. Counting first is what makes N attempts sent at once count as N:
+// checked first and counted after the slow hash, they would all pass the
+// check. A success takes the reservation back.
+func (a *Auth) reserve(acct, addr string, now time.Time) time.Duration {
+	a.lockMu.Lock()
+	defer a.lockMu.Unlock()
+	if wait := max(a.accounts.wait(acct, now), a.addrs.wait(addr, now)); wait > 0 {
+		return wait
+	}
+	a.accounts.fail(acct, now)
+	a.addrs.fail(addr, now)
+	return 0
 }
 
 // verify checks a password, waiting for a hashing slot.
