@@ -2,6 +2,11 @@
 // for one subject, signed newsletter links, and the audit log. Every
 // handler requires the admin role (web/auth) and records what it did in
 // the audit log under the administrator's id.
+//
+// An admin scoped to some sites acts only on them: an IP subject and a
+// newsletter link name their site, which must be in scope. A consent id
+// or a user id reaches events of every site, and the audit log records
+// every site's actions, so those are for admins of every site alone.
 package admin
 
 import (
@@ -79,7 +84,7 @@ type subjectBody struct {
 	Site      string `json:"site"`
 }
 
-func (a *API) subject(ctx context.Context, b subjectBody) (store.Subject, string, error) {
+func (a *API) subject(r *http.Request, b subjectBody) (store.Subject, string, error) {
 	n := 0
 	for _, v := range []string{b.ConsentID, b.UserID, b.IP} {
 		if v != "" {
@@ -88,6 +93,11 @@ func (a *API) subject(ctx context.Context, b subjectBody) (store.Subject, string
 	}
 	if n != 1 {
 		return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "give exactly one of consent_id, user_id or ip (with site)")
+	}
+	if b.IP == "" {
+		if err := allSites(r); err != nil {
+			return store.Subject{}, "", err
+		}
 	}
 	switch {
 	case b.ConsentID != "":
@@ -105,23 +115,47 @@ func (a *API) subject(ctx context.Context, b subjectBody) (store.Subject, string
 	if _, err := netip.ParseAddr(b.IP); err != nil {
 		return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "ip: not an IP address")
 	}
-	site, err := a.site(ctx, b.Site)
+	site, err := a.site(r, b.Site)
 	if err != nil {
 		return store.Subject{}, "", err
 	}
 	return store.Subject{IP: b.IP, SiteID: site.ID}, "ip on " + site.Domain, nil
 }
 
-func (a *API) site(ctx context.Context, domain string) (store.Site, error) {
+// site finds a site the caller may act on. To an admin scoped to some
+// sites, an unknown site is as forbidden as another one: the answer does
+// not tell which domains exist.
+func (a *API) site(r *http.Request, domain string) (store.Site, error) {
+	p, _ := auth.FromRequest(r)
 	d, err := store.NormalizeDomain(domain)
 	if err != nil {
 		return store.Site{}, httpapi.Errorf(http.StatusBadRequest, "site: %v", err)
 	}
-	s, err := a.opts.Store.SiteByDomain(ctx, d)
-	if errors.Is(err, store.ErrNotFound) {
+	s, err := a.opts.Store.SiteByDomain(r.Context(), d)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && p.Sites != nil:
+		return store.Site{}, errOutOfScope
+	case errors.Is(err, store.ErrNotFound):
 		return store.Site{}, httpapi.Errorf(http.StatusNotFound, "unknown site %q", d)
+	case err != nil:
+		return store.Site{}, err
+	case !p.CanSite(s.ID):
+		return store.Site{}, errOutOfScope
 	}
-	return s, err
+	return s, nil
+}
+
+var (
+	errOutOfScope = httpapi.Errorf(http.StatusForbidden, "forbidden: the site is not in your scope")
+	errAllSites   = httpapi.Errorf(http.StatusForbidden, "forbidden: this needs an admin of every site (a site's admin may give ip and site)")
+)
+
+// allSites refuses a caller scoped to some sites.
+func allSites(r *http.Request) error {
+	if p, ok := auth.FromRequest(r); !ok || p.Sites != nil {
+		return errAllSites
+	}
+	return nil
 }
 
 func decode(r *http.Request, v any) error {
@@ -165,7 +199,7 @@ func (a *API) HandleErase(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	sub, label, err := a.subject(r.Context(), b)
+	sub, label, err := a.subject(r, b)
 	if err != nil {
 		return err
 	}
@@ -215,7 +249,7 @@ func (a *API) erase(ctx context.Context, sub store.Subject) (Receipt, error) {
 // HandleAccess is GET /api/v1/admin/access?consent_id=|user_id=|ip=&site=.
 func (a *API) HandleAccess(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	sub, label, err := a.subject(r.Context(), subjectBody{ConsentID: q.Get("consent_id"), UserID: q.Get("user_id"), IP: q.Get("ip"), Site: q.Get("site")})
+	sub, label, err := a.subject(r, subjectBody{ConsentID: q.Get("consent_id"), UserID: q.Get("user_id"), IP: q.Get("ip"), Site: q.Get("site")})
 	if err != nil {
 		return err
 	}
@@ -248,7 +282,7 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	site, err := a.site(r.Context(), b.Site)
+	site, err := a.site(r, b.Site)
 	if err != nil {
 		return err
 	}
@@ -280,7 +314,11 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 }
 
 // HandleAudit is GET /api/v1/admin/audit?from=YYYY-MM-DD&to=YYYY-MM-DD&limit=N.
+// It records every site's actions, so only an admin of every site reads it.
 func (a *API) HandleAudit(w http.ResponseWriter, r *http.Request) error {
+	if err := allSites(r); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	to := a.opts.Now().UTC().Truncate(24 * time.Hour)
 	from := to.AddDate(0, 0, -30)

@@ -76,11 +76,19 @@ func (r *rig) call(t *testing.T, method, path, body string) *httptest.ResponseRe
 func TestOnlyAdminsReachTheAdminAPI(t *testing.T) {
 	r := newRig(t)
 	admins := []auth.Role{auth.RoleAdmin}
+	site, cid := r.site.ID, uuid.NewString()
+	// Every admin route × every scope: a site's admin acts on its sites,
+	// and what reaches every site (a consent id, a user id, the audit log)
+	// is for admins of every site.
 	r.fixture.Check(t, r.h, []authtest.Route{
-		{Method: http.MethodPost, Path: "/api/v1/admin/erase", Body: `{"user_id":"nobody"}`, ContentType: "application/json", Roles: admins},
-		{Method: http.MethodGet, Path: "/api/v1/admin/access?user_id=nobody", Roles: admins},
-		{Method: http.MethodPost, Path: "/api/v1/admin/links", Body: `{"site":"example.test","campaign":"c"}`, ContentType: "application/json", Roles: admins},
-		{Method: http.MethodGet, Path: "/api/v1/admin/audit", Roles: admins},
+		{Method: http.MethodPost, Path: "/api/v1/admin/erase", Body: `{"user_id":"nobody"}`, ContentType: "application/json", Roles: admins, AllSites: true},
+		{Method: http.MethodPost, Path: "/api/v1/admin/erase", Body: `{"consent_id":"` + cid + `"}`, ContentType: "application/json", Roles: admins, AllSites: true},
+		{Method: http.MethodPost, Path: "/api/v1/admin/erase", Body: `{"ip":"198.51.100.4","site":"example.test"}`, ContentType: "application/json", Roles: admins, Site: site},
+		{Method: http.MethodGet, Path: "/api/v1/admin/access?user_id=nobody", Roles: admins, AllSites: true},
+		{Method: http.MethodGet, Path: "/api/v1/admin/access?consent_id=" + cid, Roles: admins, AllSites: true},
+		{Method: http.MethodGet, Path: "/api/v1/admin/access?ip=198.51.100.4&site=example.test", Roles: admins, Site: site},
+		{Method: http.MethodPost, Path: "/api/v1/admin/links", Body: `{"site":"example.test","campaign":"c"}`, ContentType: "application/json", Roles: admins, Site: site},
+		{Method: http.MethodGet, Path: "/api/v1/admin/audit", Roles: admins, AllSites: true},
 	})
 }
 

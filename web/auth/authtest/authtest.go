@@ -1,7 +1,8 @@
 // Package authtest helps test endpoints behind auth.Require: a Fixture
 // holds a user and an API token of every role on a real store, and Check
 // walks a table of routes × callers, asserting that the unauthenticated get
-// 401, the wrong role and the wrong site 403, a cookie-authenticated change
+// 401, the wrong role and the wrong site (or, for a route over every site,
+// any site scope) 403, a cookie-authenticated change
 // without its CSRF token 403, and that a refusal carries no data.
 //
 // An API's tests list its routes and the roles each admits:
@@ -166,6 +167,9 @@ type Route struct {
 	// admitted role scoped to another site must get 403, one scoped to
 	// Site must not.
 	Site uint32
+	// AllSites marks a route that acts on every site: a caller of an
+	// admitted role scoped to any list of sites must get 403.
+	AllSites bool
 }
 
 func (r Route) String() string { return r.Method + " " + r.Path }
@@ -182,7 +186,7 @@ type caller struct {
 
 // Check calls every route as every caller and checks the answers: 401 for
 // no, malformed, unknown or revoked credentials; 403 for a role the route
-// does not admit, for a site out of scope, and for a session's change
+// does not admit, for a site out of scope (any scope, for Route.AllSites), and for a session's change
 // without its CSRF token; anything but 401 and 403 for the rest. A 401 or
 // 403 must be a JSON {"error": …} and nothing else.
 func (f *Fixture) Check(t *testing.T, h http.Handler, routes []Route) {
@@ -249,6 +253,9 @@ func (f *Fixture) callers(t *testing.T, rt Route, sessions map[auth.Role]Session
 			)
 		}
 		out = append(out, caller{string(role) + " session", cookie(s, s.CSRF), want})
+		if admitted && rt.AllSites {
+			out = append(out, caller{string(role) + " token of some sites", bearer(f.NewToken(t, role, 1, 2)), http.StatusForbidden})
+		}
 		if admitted && rt.Site != 0 {
 			other := rt.Site + 1
 			if other == 0 {
