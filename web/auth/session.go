@@ -138,9 +138,13 @@ var errBadLogin = &httpapi.Error{Code: http.StatusUnauthorized, Msg: "wrong e-ma
 // optionally next, a local path to redirect to). On success it sets the
 // session cookie and answers {"ok": true, "csrf": …, "role": …, "expires":
 // …}, or 303 to next. A wrong address or password is a 401 either way; a
-// locked account or address a 429 with Retry-After.
+// locked account or address a 429 with Retry-After; a post from a page of
+// another origin a 403 (see sameOrigin).
 func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
+	if !sameOrigin(r) {
+		return errCrossOriginLogin
+	}
 	if !isForm(r) {
 		return httpapi.Errorf(http.StatusUnsupportedMediaType, "want a form (application/x-www-form-urlencoded) with email and password")
 	}
@@ -225,6 +229,30 @@ func (a *Auth) reserve(acct, addr string, now time.Time) time.Duration {
 	a.accounts.fail(acct, now)
 	a.addrs.fail(addr, now)
 	return 0
+}
+
+var errCrossOriginLogin = &httpapi.Error{Code: http.StatusForbidden, Msg: "login from another site refused"}
+
+// sameOrigin reports whether a login request may have come from a page of
+// this server. A login has no session yet, so no CSRF token: a page of
+// another site could post its own credentials and sign the browser in as
+// its attacker (login CSRF). Browsers say where a request comes from in
+// Sec-Fetch-Site, and in Origin on every POST; a request with neither is
+// not a browser's and needs no protection.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "":
+	case "same-origin", "none": // none: the user's own action, such as a bookmark
+		return true
+	default: // same-site, cross-site
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // verify checks a password, waiting for a hashing slot.

@@ -299,3 +299,36 @@ func TestMe(t *testing.T) {
 		t.Errorf("anonymous: %d, want 401", rec.Code)
 	}
 }
+
+// TestLoginCSRF: a page of another site must not sign the browser in
+// (login CSRF). Browsers send Sec-Fetch-Site and Origin with a form post.
+func TestLoginCSRF(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"cross-site form post", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.test"}, http.StatusForbidden},
+		{"same-site but another origin", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://blog.example.com"}, http.StatusForbidden},
+		{"another origin, no Sec-Fetch-Site", map[string]string{"Origin": "https://evil.test"}, http.StatusForbidden},
+		{"opaque origin (sandboxed frame)", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"another port of this host", map[string]string{"Origin": "http://example.com:8081"}, http.StatusForbidden},
+		{"the dashboard's own form", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}, http.StatusOK},
+		{"this origin, no Sec-Fetch-Site", map[string]string{"Origin": "http://EXAMPLE.com"}, http.StatusOK},
+		{"a script (no browser headers)", nil, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			e.addUser(t, "ana@example.test", RoleAdmin)
+			form := url.Values{"email": {"ana@example.test"}, "password": {testPassword}}
+			rec := e.do(t, request{method: http.MethodPost, path: "http://example.com/login", form: form, header: tt.header})
+			if rec.Code != tt.want {
+				t.Fatalf("got %d %s, want %d", rec.Code, rec.Body, tt.want)
+			}
+			if rec.Code != http.StatusOK && len(rec.Result().Cookies()) > 0 {
+				t.Errorf("a refused login set cookies: %v", rec.Result().Cookies())
+			}
+		})
+	}
+}

@@ -590,3 +590,36 @@ func checkNewsletter(t *testing.T, ctx context.Context, s *testServer, cookie st
 		t.Errorf("newsletter card has %d rows, the API %d", len(got), len(want))
 	}
 }
+
+// TestBrowserLoginCSRF: a page of another site that posts a login form to
+// Footfall with the attacker's credentials must not sign the browser in
+// (the victim would then work in the attacker's account).
+func TestBrowserLoginCSRF(t *testing.T) {
+	s := newServer(t)
+	ctx := newBrowser(t)
+	form := `<!doctype html><form method="post" action="` + s.URL + `/login">` +
+		`<input name="email" value="` + s.fixture.Email(auth.RoleAdmin) + `">` +
+		`<input name="password" value="` + s.fixture.Password + `"></form>` +
+		`<script>document.forms[0].submit()</script>`
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, form)
+	}))
+	t.Cleanup(evil.Close)
+	// localhost is another site than the 127.0.0.1 Footfall is served on.
+	do(t, ctx, chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)))
+	waitJS(t, ctx, "the login answer", `location.pathname === '/login' && document.readyState === 'complete'`)
+	body := eval[string](t, ctx, `document.body.innerText`)
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == auth.CookieName {
+			t.Errorf("a form posted from another site signed the browser in (answer %q)", body)
+		}
+	}
+	if !strings.Contains(body, "another site") {
+		t.Errorf("answer to the cross-site login: %q, want the refusal", body)
+	}
+}
