@@ -205,9 +205,9 @@ func (o Options) withDefaults() Options {
 // Auth authenticates requests and signs users in and out. It is safe for
 // concurrent use.
 type Auth struct {
-	opts     Options
-	store    Store
-	log      *slog.Logger
+	opts  Options
+	store Store
+	log   *slog.Logger
 	// lockMu makes checking both lockouts and counting an attempt in them
 	// one step (see reserve).
 	lockMu   sync.Mutex
