@@ -25,6 +25,9 @@ import (
 // Ledger is the consent ledger and the per-consent view of raw events.
 type Ledger interface {
 	AppendConsent(ctx context.Context, r consent.Record) error
+	// AppendConsentUpdate records an update apart from the ledger, where
+	// every replica looks for changes (ConsentStore.ConsentChanges).
+	AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error
 	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
 }
@@ -200,7 +203,7 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 	}
 	rules := c.siteRules(site.Domain)
 	now := c.now().UTC().Truncate(time.Second)
-	claims, reason := consent.Gate(c.consent.Keyring(), b.Token, site.ID, policyOf(rules), c.consent.Revoked, now)
+	claims, reason := consent.Gate(c.consent.Keyring(), b.Token, site.ID, policyOf(rules), c.consent.Head, now)
 	// An exempt site counts visitors who have made no decision; any
 	// decision, a refusal or an invalid token included, is respected.
 	exempt := reason == consent.NoToken && rules.Exempt

@@ -105,7 +105,9 @@ func newRigWith(t testing.TB, st rigStore, cfg *config.Config, paused bool) *rig
 	if err := sites.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := collector.LoadConsentState(ctx, st, time.Hour, time.Hour, nil)
+	// Heads live as long as the longest token (the default policy's 13
+	// months, as serve's): the rig's clock is fixed in the past.
+	cs, err := collector.LoadConsentState(ctx, st, 400*24*time.Hour, time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,6 +145,11 @@ func TestTokensTheServerRejects(t *testing.T) {
 				{"older than max age", with(func(c *consent.Claims) { c.Issued = r.now.Add(-400 * 24 * time.Hour) }), http.StatusNoContent},
 				{"wrong site", with(func(c *consent.Claims) { c.SiteID++ }), http.StatusNoContent},
 				{"old policy", with(func(c *consent.Claims) { c.PolicyVersion = 1 }), http.StatusNoContent},
+				{"policy from the future", with(func(c *consent.Claims) { c.PolicyVersion = 99 }), http.StatusNoContent},
+				{"issued in the future", with(func(c *consent.Claims) {
+					c.Issued, c.Expires = r.now.Add(time.Hour), r.now.Add(400*24*time.Hour)
+				}), http.StatusNoContent},
+				{"issued within clock skew", with(func(c *consent.Claims) { c.Issued = r.now.Add(consent.MaxClockSkew) }), http.StatusAccepted},
 				{"no analytics", with(func(c *consent.Claims) { c.Categories = consent.Marketing | consent.Personalization }), http.StatusNoContent},
 				{"withdrawn, replayed", withdrawn.Token, http.StatusNoContent},
 				{"retired key", retired, http.StatusNoContent},
@@ -164,7 +169,7 @@ func TestTokensTheServerRejects(t *testing.T) {
 				t.Errorf("stored %d events, want %d", len(stored)-before, accepted)
 			}
 			for _, e := range stored {
-				if e.Path != "/valid" && e.Path != "/rotated" {
+				if e.Path != "/valid" && e.Path != "/rotated" && e.Path != "/issued-within-clock-skew" {
 					t.Errorf("stored an event of a rejected token: %s", e.Path)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -110,7 +111,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 	}
 
 	if body.Action == "withdraw" {
-		id, err := c.owner(body.ConsentID, body.Token, site.ID)
+		id, err := c.owner(body.ConsentID, body.Token, site.ID, true)
 		if err != nil {
 			return err
 		}
@@ -129,11 +130,11 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 	}
 	rec.ConsentID = uuid.New()
 	if body.Action == "update" {
-		if rec.ConsentID, err = c.owner(body.ConsentID, body.Token, site.ID); err != nil {
+		if rec.ConsentID, err = c.owner(body.ConsentID, body.Token, site.ID, false); err != nil {
 			return err
 		}
-		if c.consent.Revoked(rec.ConsentID) {
-			return httpapi.Errorf(http.StatusGone, "consent was withdrawn: make a new decision without consent_id")
+		if err := c.checkNotWithdrawn(r.Context(), rec.ConsentID); err != nil {
+			return err
 		}
 	}
 	rec.Granted, rec.Action = consent.Decide(requested, consent.All, privacySignal(r, rules))
@@ -141,6 +142,16 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
+	if body.Action == "update" {
+		// From now on this consent id's older tokens grant at most this
+		// decision: here at once, on other replicas once they read it. If
+		// it cannot be written, the visitor retries (a new decision).
+		change := consent.Change{ConsentID: rec.ConsentID, Time: rec.Time, Granted: rec.Granted}
+		c.consent.Note(change)
+		if err := c.ledger.AppendConsentUpdate(r.Context(), site.ID, change); err != nil {
+			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
+		}
+	}
 	claims := consent.Claims{
 		ConsentID: rec.ConsentID, SiteID: site.ID, Categories: rec.Granted, PolicyVersion: rec.PolicyVersion,
 		Issued: now, Expires: now.Add(policyOf(rules).MaxAge),
@@ -198,17 +209,29 @@ func checkDecision(b *decisionBody) error {
 
 // owner checks that token proves ownership of the consent id (a valid
 // signature over that id and site; expiry does not matter: a visitor may
-// always withdraw or see their data) and returns the id.
-func (c *Collector) owner(rawID, token string, siteID uint32) (uuid.UUID, error) {
+// always withdraw or see their data) and returns the id. With retired, a
+// token of a retired key proves it too: retiring a key must not lock
+// visitors out of seeing, erasing or withdrawing; it never lets a token
+// collect or be renewed.
+func (c *Collector) owner(rawID, token string, siteID uint32, retired bool) (uuid.UUID, error) {
+	claims, err := c.ownerClaims(rawID, token, siteID, retired)
+	return claims.ConsentID, err
+}
+
+func (c *Collector) ownerClaims(rawID, token string, siteID uint32, retired bool) (consent.Claims, error) {
 	id, err := uuid.Parse(rawID)
 	if err != nil {
-		return uuid.Nil, httpapi.Errorf(http.StatusBadRequest, "consent id: want a UUID")
+		return consent.Claims{}, httpapi.Errorf(http.StatusBadRequest, "consent id: want a UUID")
 	}
-	claims, err := c.consent.Keyring().Verify(token)
+	verify := c.consent.Keyring().Verify
+	if retired {
+		verify = c.consent.Keyring().VerifyOwnership
+	}
+	claims, err := verify(token)
 	if err != nil || claims.ConsentID != id || siteID != 0 && claims.SiteID != siteID {
-		return uuid.Nil, &httpapi.Error{Code: http.StatusForbidden, Msg: "the token does not belong to this consent", Err: err}
+		return consent.Claims{}, &httpapi.Error{Code: http.StatusForbidden, Msg: "the token does not belong to this consent", Err: err}
 	}
-	return id, nil
+	return claims, nil
 }
 
 // eraseWait bounds how long a visitor's request waits for its erasure to
@@ -222,6 +245,27 @@ const (
 	erasureScheduled = "scheduled"
 )
 
+// checkNotWithdrawn refuses an update of a withdrawn consent. It asks the
+// ledger, not memory: the withdrawal may have been taken by another replica
+// a moment ago, or be older than the heads this one keeps.
+func (c *Collector) checkNotWithdrawn(ctx context.Context, id uuid.UUID) error {
+	if c.consent.Revoked(id) {
+		return errWithdrawn
+	}
+	recs, err := c.ledger.ConsentHistory(ctx, id)
+	if err != nil {
+		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
+	}
+	for _, rec := range recs {
+		if rec.Action == consent.Withdraw {
+			return errWithdrawn
+		}
+	}
+	return nil
+}
+
+var errWithdrawn = httpapi.Errorf(http.StatusGone, "consent was withdrawn: make a new decision without consent_id")
+
 // withdraw records the withdrawal, stops collection for the consent id here
 // at once, and has its raw events erased. The ledger record is the durable
 // erasure request: once it is written, the erasure happens whether or not
@@ -231,7 +275,7 @@ func (c *Collector) withdraw(r *http.Request, rec consent.Record) (Receipt, erro
 		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
-	c.consent.Revoke(rec.ConsentID)
+	c.consent.Note(consent.Change{ConsentID: rec.ConsentID, Time: rec.Time, Withdrawn: true})
 	c.erasures.Withdrawn(rec.ConsentID, rec.Time)
 	receipt := c.receipt(r.Context(), rec.ConsentID, rec.Time)
 	receipt.Withdrawn = true
@@ -250,12 +294,28 @@ func (c *Collector) receipt(ctx context.Context, id uuid.UUID, at time.Time) Rec
 	return Receipt{ConsentID: id, Erasure: erasureDone, ErasedEvents: e.Erased, ErasedAt: e.Done}
 }
 
-// bearer reads the visitor's token from Authorization: Bearer, or ?token=.
+// bearer reads the visitor's token from Authorization: Bearer. Never from
+// the query string: URLs end up in proxy and server logs.
 func bearer(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return strings.TrimPrefix(h, "Bearer ")
 	}
-	return r.URL.Query().Get("token")
+	return ""
+}
+
+// visitor authenticates a request to a visitor's own endpoints (state,
+// data, erasure): the token in Authorization must belong to the consent id
+// in the path, under any key, retired ones included. The answer may be
+// read only by pages of the consent's own site (CORS).
+func (c *Collector) visitor(w http.ResponseWriter, r *http.Request) (uuid.UUID, error) {
+	claims, err := c.ownerClaims(httpapi.RouteVar(r, "id"), bearer(r), 0, true)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if site, ok := c.sites.ByID(claims.SiteID); ok {
+		allowSiteOrigin(w, r, site.Domain)
+	}
+	return claims.ConsentID, nil
 }
 
 // stateResponse is a visitor's view of their consent.
@@ -282,8 +342,7 @@ type historyItem struct {
 // HandleConsentState is GET /api/consent/{id}: the decision history of the
 // visitor's consent id, authenticated by their token.
 func (c *Collector) HandleConsentState(w http.ResponseWriter, r *http.Request) error {
-	setCORS(w)
-	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	id, err := c.visitor(w, r)
 	if err != nil {
 		return err
 	}
@@ -341,8 +400,7 @@ type dataEvent struct {
 // HandleConsentData is GET /api/consent/{id}/data: every raw event the
 // visitor's consent allowed, as JSON.
 func (c *Collector) HandleConsentData(w http.ResponseWriter, r *http.Request) error {
-	setCORS(w)
-	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	id, err := c.visitor(w, r)
 	if err != nil {
 		return err
 	}
@@ -373,8 +431,7 @@ func (c *Collector) HandleConsentData(w http.ResponseWriter, r *http.Request) er
 // HandleConsentErase is DELETE /api/consent/{id}/data: erase the visitor's
 // raw events and keep their consent (and its ledger records).
 func (c *Collector) HandleConsentErase(w http.ResponseWriter, r *http.Request) error {
-	setCORS(w)
-	id, err := c.owner(httpapi.RouteVar(r, "id"), bearer(r), 0)
+	id, err := c.visitor(w, r)
 	if err != nil {
 		return err
 	}
@@ -444,5 +501,43 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 // within -consent-refresh.
 func (c *Collector) EraseLearnt(_ context.Context, ids []uuid.UUID) error {
 	c.erasures.Again(ids)
+	return nil
+}
+
+// allowSiteOrigin lets a page of the site (its domain or a subdomain, over
+// http or https) read the answer; any other origin gets no CORS header, so
+// a browser keeps the visitor's data from it.
+func allowSiteOrigin(w http.ResponseWriter, r *http.Request, domain string) bool {
+	origin := r.Header.Get("Origin")
+	u, err := url.Parse(origin)
+	if origin == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || !firstParty(u.Hostname(), domain) {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Add("Vary", "Origin")
+	return true
+}
+
+// HandleVisitorPreflight answers CORS preflights for a visitor's own
+// endpoints (state, data, erasure): only the origins of registered sites
+// may send them. Which site a consent belongs to shows only with the token,
+// in the request itself, which allows just that site's origin.
+func (c *Collector) HandleVisitorPreflight(w http.ResponseWriter, r *http.Request) error {
+	if u, err := url.Parse(r.Header.Get("Origin")); err == nil && u.Hostname() != "" {
+		host := strings.ToLower(u.Hostname())
+		for _, domain := range []string{host, strings.TrimPrefix(host, "www.")} {
+			site, ok, err := c.sites.Lookup(r.Context(), domain)
+			if err != nil {
+				return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
+			}
+			if ok && allowSiteOrigin(w, r, site.Domain) {
+				break
+			}
+		}
+	}
+	w.Header().Set("Access-Control-Allow-Methods", "GET, DELETE, OPTIONS")
+	w.Header().Set("Access-Control-Allow-Headers", "Authorization")
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

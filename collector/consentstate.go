@@ -18,14 +18,14 @@ import (
 type ConsentStore interface {
 	ConsentKeys(ctx context.Context) ([]consent.Key, error)
 	AddConsentKey(ctx context.Context, k consent.Key) error
-	Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error)
+	ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error)
 }
 
 // ConsentState is a collector's view of the shared consent state: the keys
-// that sign and verify tokens, and the withdrawn consent ids. The beacon
-// path reads it from memory; Run refreshes it from the store every Refresh,
-// which bounds how long a withdrawal made on another replica takes to reach
-// this one.
+// that sign and verify tokens, and the latest decision of every consent id
+// that was updated or withdrawn. The beacon path reads it from memory; Run
+// refreshes it from the store every Refresh, which bounds how long an
+// update or a withdrawal made on another replica takes to reach this one.
 type ConsentState struct {
 	src     ConsentStore
 	keys    *consent.Keyring
@@ -41,9 +41,13 @@ type ConsentState struct {
 	// goroutine).
 	unerased []uuid.UUID
 
-	mu      sync.RWMutex
-	revoked map[uuid.UUID]struct{}
-	next    time.Time // where the next read of withdrawals starts
+	// maxAge is the longest any token lives: a head older than that binds
+	// no token any more and is forgotten, which bounds heads.
+	maxAge time.Duration
+
+	mu    sync.RWMutex
+	heads map[uuid.UUID]consent.Head
+	next  time.Time // where the next read of changes starts
 }
 
 // Each read of withdrawals starts this long before the previous read did, so
@@ -55,8 +59,8 @@ const withdrawalOverlap = 10 * time.Second
 // after this replica wrote the events and before it erased them.
 const learntTimeout = 30 * time.Second
 
-// LoadConsentState reads the keys and every withdrawal younger than maxAge
-// (older tokens have expired anyway). With no usable key it creates one, so a
+// LoadConsentState reads the keys and every update and withdrawal younger
+// than maxAge (older tokens have expired anyway). With no usable key it creates one, so a
 // fresh store signs from the first run.
 func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh time.Duration, log *slog.Logger) (*ConsentState, error) {
 	if log == nil {
@@ -84,8 +88,8 @@ func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh tim
 	if err != nil {
 		return nil, fmt.Errorf("consent keys: %w", err)
 	}
-	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, revoked: map[uuid.UUID]struct{}{}}
-	if _, err := s.readWithdrawals(ctx, time.Now().Add(-maxAge)); err != nil {
+	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, maxAge: maxAge, heads: map[uuid.UUID]consent.Head{}}
+	if _, err := s.readChanges(ctx, time.Now().Add(-maxAge)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -117,18 +121,32 @@ func (s *ConsentState) Links() *links.Signer { return s.links }
 
 // Revoked reports whether a consent id was withdrawn.
 func (s *ConsentState) Revoked(id uuid.UUID) bool {
-	s.mu.RLock()
-	_, ok := s.revoked[id]
-	s.mu.RUnlock()
-	return ok
+	h, _ := s.Head(id)
+	return h.Withdrawn
 }
 
-// Revoke marks a consent id withdrawn here at once; other replicas learn it
-// from the ledger within Refresh.
-func (s *ConsentState) Revoke(id uuid.UUID) {
+// Head returns the latest known update or withdrawal of a consent id; ok
+// is false when there is none (its first decision is its only one).
+func (s *ConsentState) Head(id uuid.UUID) (h consent.Head, ok bool) {
+	s.mu.RLock()
+	h, ok = s.heads[id]
+	s.mu.RUnlock()
+	return h, ok
+}
+
+// Note applies a change made here at once; other replicas learn it from the
+// ledger within Refresh.
+func (s *ConsentState) Note(c consent.Change) {
 	s.mu.Lock()
-	s.revoked[id] = struct{}{}
+	s.heads[c.ConsentID] = s.heads[c.ConsentID].Apply(c)
 	s.mu.Unlock()
+}
+
+// Heads is how many consent ids have a known update or withdrawal.
+func (s *ConsentState) Heads() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.heads)
 }
 
 // Run refreshes keys and withdrawals until ctx ends. A failed refresh is
@@ -161,7 +179,7 @@ func (s *ConsentState) Refresh(ctx context.Context) error {
 	s.mu.RLock()
 	since := s.next
 	s.mu.RUnlock()
-	fresh, err := s.readWithdrawals(ctx, since)
+	fresh, err := s.readChanges(ctx, since)
 	if err != nil || s.learnt == nil {
 		return err
 	}
@@ -179,23 +197,42 @@ func (s *ConsentState) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// readWithdrawals reads withdrawals since a time and returns the consent
-// ids this collector did not know were withdrawn.
-func (s *ConsentState) readWithdrawals(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
+// readChanges reads updates and withdrawals since a time, forgets heads
+// older than maxAge, and returns the consent ids this collector did not know
+// were withdrawn.
+func (s *ConsentState) readChanges(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
 	started := time.Now()
-	ws, err := s.src.Withdrawals(ctx, since)
+	cs, err := s.src.ConsentChanges(ctx, since)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var fresh []uuid.UUID
-	for _, w := range ws {
-		if _, known := s.revoked[w.ConsentID]; !known {
-			s.revoked[w.ConsentID] = struct{}{}
-			fresh = append(fresh, w.ConsentID)
+	for _, c := range cs {
+		old := s.heads[c.ConsentID]
+		s.heads[c.ConsentID] = old.Apply(c)
+		if c.Withdrawn && !old.Withdrawn {
+			fresh = append(fresh, c.ConsentID)
 		}
 	}
+	s.prune(started)
 	s.next = started.Add(-withdrawalOverlap)
 	return fresh, nil
+}
+
+// prune forgets the heads older than maxAge: every token of such a consent
+// id was issued before its head and has expired. A withdrawn id is refused
+// still by the ledger check of an update; its tokens are dead anyway. s.mu
+// is held.
+func (s *ConsentState) prune(now time.Time) {
+	if s.maxAge <= 0 {
+		return
+	}
+	cutoff := now.Add(-s.maxAge)
+	for id, h := range s.heads {
+		if h.Time.Before(cutoff) {
+			delete(s.heads, id)
+		}
+	}
 }

@@ -19,7 +19,7 @@ import (
 type withdrawalSource struct {
 	key consent.Key
 	mu  sync.Mutex
-	ws  []consent.Withdrawal
+	ws  []consent.Change
 }
 
 func (s *withdrawalSource) ConsentKeys(context.Context) ([]consent.Key, error) {
@@ -28,10 +28,10 @@ func (s *withdrawalSource) ConsentKeys(context.Context) ([]consent.Key, error) {
 
 func (s *withdrawalSource) AddConsentKey(context.Context, consent.Key) error { return nil }
 
-func (s *withdrawalSource) Withdrawals(_ context.Context, since time.Time) ([]consent.Withdrawal, error) {
+func (s *withdrawalSource) ConsentChanges(_ context.Context, since time.Time) ([]consent.Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []consent.Withdrawal
+	var out []consent.Change
 	for _, w := range s.ws {
 		if !w.Time.Before(since) {
 			out = append(out, w)
@@ -68,7 +68,7 @@ func TestLearntWithdrawalsAreErasedUntilDone(t *testing.T) {
 	})
 	w := uuid.New()
 	src.mu.Lock()
-	src.ws = append(src.ws, consent.Withdrawal{ConsentID: w, Time: time.Now()})
+	src.ws = append(src.ws, consent.Change{ConsentID: w, Time: time.Now(), Withdrawn: true})
 	src.mu.Unlock()
 
 	stopping, cancel := context.WithCancel(context.Background())

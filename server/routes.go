@@ -87,8 +87,11 @@ func New(opts Options) http.Handler {
 	r.Handle("/api/consent/{id}/data", h(c.HandleConsentErase)).Methods(http.MethodDelete)
 	r.Handle("/r/{token:.+}", h(c.HandleEmailClick)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/p/{token}.gif", h(c.HandleEmailOpen)).Methods(http.MethodGet, http.MethodHead)
-	for _, path := range []string{"/api/event", "/api/consent", "/api/consent/policy", "/api/consent/{id}", "/api/consent/{id}/data"} {
+	for _, path := range []string{"/api/event", "/api/consent", "/api/consent/policy"} {
 		r.Handle(path, h(c.HandlePreflight)).Methods(http.MethodOptions)
+	}
+	for _, path := range []string{"/api/consent/{id}", "/api/consent/{id}/data"} {
+		r.Handle(path, h(c.HandleVisitorPreflight)).Methods(http.MethodOptions)
 	}
 
 	if wh := opts.Web; wh != nil {

@@ -262,6 +262,19 @@ func fitsUint32(sec int64) bool { return sec >= 0 && sec <= math.MaxUint32 }
 // does not judge them: expiry, site and policy version are Check's. A token
 // of a retired key never verifies; one of an older, still active key does.
 func (kr *Keyring) Verify(token string) (Claims, error) {
+	return kr.verify(token, false)
+}
+
+// VerifyOwnership is Verify that also accepts a token of a retired key. It
+// proves only that the holder owns the consent id, for a visitor seeing,
+// erasing or withdrawing their own data, which retiring a key must never
+// prevent. It must not decide whether an event is collected or a token
+// renewed.
+func (kr *Keyring) VerifyOwnership(token string) (Claims, error) {
+	return kr.verify(token, true)
+}
+
+func (kr *Keyring) verify(token string, retiredOK bool) (Claims, error) {
 	switch {
 	case token == "":
 		return Claims{}, ErrNoToken
@@ -278,7 +291,7 @@ func (kr *Keyring) Verify(token string) (Claims, error) {
 	switch {
 	case k == nil:
 		return Claims{}, ErrUnknownKey
-	case k.retired:
+	case k.retired && !retiredOK:
 		return Claims{}, ErrRetiredKey
 	case kidEnd != len(tokenPrefix)+KeyIDLen || payloadEnd != signedLen || len(token) != TokenLen:
 		return Claims{}, ErrMalformed
@@ -330,6 +343,7 @@ const (
 	WrongSite    Reason = "wrong_site"
 	Expired      Reason = "expired"
 	OldPolicy    Reason = "old_policy"
+	BadClaims    Reason = "bad_claims"
 	Withdrawn    Reason = "withdrawn"
 	NoAnalytics  Reason = "no_analytics"
 )
@@ -356,13 +370,22 @@ type Policy struct {
 	MaxAge  time.Duration // consent older than this must ask again; 0: no limit
 }
 
+// MaxClockSkew is how far in the future a token's issue time may lie: the
+// replica that signed it may run a little ahead. A later one was not signed
+// by a collector (a forged token) and is refused.
+const MaxClockSkew = 5 * time.Minute
+
 // Check returns why verified claims do not allow a beacon of siteID at now:
 // WrongSite, Expired (now at or after Expires, or Issued more than MaxAge
-// ago) or OldPolicy (a PolicyVersion below p.Version); OK otherwise.
+// ago), OldPolicy (a PolicyVersion below p.Version) or BadClaims (issued
+// more than MaxClockSkew after now, or a policy version above the current
+// one: no collector signs those); OK otherwise.
 func Check(c Claims, siteID uint32, p Policy, now time.Time) Reason {
 	switch {
 	case c.SiteID != siteID:
 		return WrongSite
+	case c.Issued.After(now.Add(MaxClockSkew)), c.PolicyVersion > p.Version:
+		return BadClaims
 	case !now.Before(c.Expires), p.MaxAge > 0 && now.Sub(c.Issued) > p.MaxAge:
 		return Expired
 	case c.PolicyVersion < p.Version:
@@ -372,11 +395,15 @@ func Check(c Claims, siteID uint32, p Policy, now time.Time) Reason {
 }
 
 // Gate decides whether a beacon carrying token may be stored: NoToken for an
-// empty token, Verify's reason, Check's, Withdrawn if revoked reports the
-// consent id as withdrawn (revoked may be nil), NoAnalytics without the
-// analytics category, else OK. The claims are returned whenever the token
-// verified, so that the caller can use the consent id even when it is refused.
-func Gate(kr *Keyring, token string, siteID uint32, p Policy, revoked func(uuid.UUID) bool, now time.Time) (Claims, Reason) {
+// empty token, Verify's reason, Check's, Withdrawn if the latest decision of
+// the consent id withdrew it, NoAnalytics without the analytics category,
+// else OK. head reports the latest decision known for a consent id (head
+// may be nil): a token issued up to its time grants at most what it grants,
+// so an update that narrows consent binds the older tokens too. A token
+// issued after it comes from a newer decision not learnt yet. The claims are
+// returned, with Categories so narrowed, whenever the token verified, so
+// that the caller can use the consent id even when it is refused.
+func Gate(kr *Keyring, token string, siteID uint32, p Policy, head func(uuid.UUID) (Head, bool), now time.Time) (Claims, Reason) {
 	c, err := kr.Verify(token)
 	if err != nil {
 		return Claims{}, ReasonOf(err)
@@ -384,8 +411,15 @@ func Gate(kr *Keyring, token string, siteID uint32, p Policy, revoked func(uuid.
 	if r := Check(c, siteID, p, now); r != OK {
 		return c, r
 	}
-	if revoked != nil && revoked(c.ConsentID) {
-		return c, Withdrawn
+	if head != nil {
+		if h, ok := head(c.ConsentID); ok {
+			if h.Withdrawn {
+				return c, Withdrawn
+			}
+			if !c.Issued.After(h.Time) {
+				c.Categories &= h.Granted
+			}
+		}
 	}
 	if !c.Categories.Has(Analytics) {
 		return c, NoAnalytics

@@ -468,7 +468,9 @@ func TestCheck(t *testing.T) {
 		{"max age exceeded", 42, Policy{Version: 3, MaxAge: time.Hour}, t0.Add(time.Hour + time.Second), Expired},
 		{"no max age", 42, Policy{Version: 3}, t0.Add(300 * 24 * time.Hour), OK},
 		{"old policy", 42, Policy{Version: 4, MaxAge: p.MaxAge}, t0.Add(time.Hour), OldPolicy},
-		{"newer token policy", 42, Policy{Version: 2, MaxAge: p.MaxAge}, t0.Add(time.Hour), OK},
+		{"newer token policy", 42, Policy{Version: 2, MaxAge: p.MaxAge}, t0.Add(time.Hour), BadClaims},
+		{"issued within clock skew", 42, p, t0.Add(-MaxClockSkew), OK},
+		{"issued beyond clock skew", 42, p, t0.Add(-MaxClockSkew - time.Second), BadClaims},
 		{"wrong site wins over expiry", 43, p, c.Expires, WrongSite},
 		{"expiry wins over policy", 42, Policy{Version: 4}, c.Expires, Expired},
 	} {
@@ -488,7 +490,17 @@ func TestGate(t *testing.T) {
 	noAnalytics.Categories = Personalization | Marketing
 	noAnalyticsTok := mustSign(t, kr, noAnalytics)
 	otherKey := mustSign(t, newTestKeyring(t, testKey("0b0b0b0b", 'b', t0, false)), claims)
-	withdrawn := revokedOnly(claims.ConsentID)
+	withdrawn := headOnly(claims.ConsentID, Head{Time: claims.Issued, Withdrawn: true})
+	// An update to analytics only, at the token's issue time and after it.
+	narrowed := headOnly(claims.ConsentID, Head{Time: claims.Issued, Granted: Analytics})
+	narrowedLater := headOnly(claims.ConsentID, Head{Time: claims.Issued.Add(time.Hour), Granted: Marketing})
+	// A decision this replica knows of that is older than the token: the
+	// token comes from a newer one.
+	older := headOnly(claims.ConsentID, Head{Time: claims.Issued.Add(-time.Second), Granted: 0})
+	onlyAnalytics := claims
+	onlyAnalytics.Categories = Analytics
+	onlyMarketing := claims
+	onlyMarketing.Categories = Marketing
 	p := Policy{Version: 3, MaxAge: 395 * 24 * time.Hour}
 	now := t0.Add(time.Hour)
 
@@ -497,13 +509,13 @@ func TestGate(t *testing.T) {
 		token      string
 		siteID     uint32
 		policy     Policy
-		revoked    func(uuid.UUID) bool
+		head       func(uuid.UUID) (Head, bool)
 		now        time.Time
 		want       Reason
 		wantClaims Claims
 	}{
-		{"ok", tok, 42, p, revokedOnly(uuid.New()), now, OK, claims},
-		{"ok without revocation lookup", tok, 42, p, nil, now, OK, claims},
+		{"ok", tok, 42, p, headOnly(uuid.New(), Head{Time: t0, Withdrawn: true}), now, OK, claims},
+		{"ok without head lookup", tok, 42, p, nil, now, OK, claims},
 		{"no token", "", 42, p, nil, now, NoToken, Claims{}},
 		{"malformed", "garbage", 42, p, nil, now, Malformed, Claims{}},
 		{"unknown key", otherKey, 42, p, nil, now, UnknownKey, Claims{}},
@@ -515,9 +527,12 @@ func TestGate(t *testing.T) {
 		{"withdrawn", tok, 42, p, withdrawn, now, Withdrawn, claims},
 		{"no analytics", noAnalyticsTok, 42, p, nil, now, NoAnalytics, noAnalytics},
 		{"withdrawn wins over no analytics", noAnalyticsTok, 42, p, withdrawn, now, Withdrawn, noAnalytics},
+		{"narrowed by a later update", tok, 42, p, narrowed, now, OK, onlyAnalytics},
+		{"narrowed to no analytics", tok, 42, p, narrowedLater, now, NoAnalytics, onlyMarketing},
+		{"newer than the known head", tok, 42, p, older, now, OK, claims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, reason := Gate(kr, tc.token, tc.siteID, tc.policy, tc.revoked, tc.now)
+			got, reason := Gate(kr, tc.token, tc.siteID, tc.policy, tc.head, tc.now)
 			if reason != tc.want {
 				t.Errorf("reason = %q, want %q", reason, tc.want)
 			}
@@ -528,9 +543,38 @@ func TestGate(t *testing.T) {
 	}
 }
 
-// revokedOnly reports only id as withdrawn.
-func revokedOnly(id uuid.UUID) func(uuid.UUID) bool {
-	return func(x uuid.UUID) bool { return x == id }
+// headOnly knows one head: h, of id.
+func headOnly(id uuid.UUID, h Head) func(uuid.UUID) (Head, bool) {
+	return func(x uuid.UUID) (Head, bool) { return h, x == id }
+}
+
+func TestHeadApply(t *testing.T) {
+	id := uuid.New()
+	at := func(sec int, granted Categories, withdrawn bool) Change {
+		return Change{ConsentID: id, Time: t0.Add(time.Duration(sec) * time.Second), Granted: granted, Withdrawn: withdrawn}
+	}
+	for _, tc := range []struct {
+		name    string
+		changes []Change
+		want    Head
+	}{
+		{"one update", []Change{at(0, Analytics, false)}, Head{Time: t0, Granted: Analytics}},
+		{"newer wins", []Change{at(0, 0, false), at(1, All, false)}, Head{Time: t0.Add(time.Second), Granted: All}},
+		{"older is ignored", []Change{at(1, Analytics, false), at(0, All, false)}, Head{Time: t0.Add(time.Second), Granted: Analytics}},
+		{"same second narrows", []Change{at(0, Analytics|Marketing, false), at(0, Analytics|Personalization, false)}, Head{Time: t0, Granted: Analytics}},
+		{"withdrawal is for good", []Change{at(0, 0, true), at(5, All, false)}, Head{Time: t0.Add(5 * time.Second), Withdrawn: true}},
+		{"read again is the same", []Change{at(0, Analytics, false), at(0, Analytics, false)}, Head{Time: t0, Granted: Analytics}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h Head
+			for _, c := range tc.changes {
+				h = h.Apply(c)
+			}
+			if h != tc.want {
+				t.Errorf("head = %+v, want %+v", h, tc.want)
+			}
+		})
+	}
 }
 
 func TestReasonOf(t *testing.T) {
@@ -624,13 +668,13 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkGate(b *testing.B) {
 	kr := newTestKeyring(b, testKey("0a0a0a0a", 'a', t0, false))
 	tok := mustSign(b, kr, testClaims())
-	revoked := map[uuid.UUID]bool{uuid.New(): true}
-	isRevoked := func(id uuid.UUID) bool { return revoked[id] }
+	heads := map[uuid.UUID]Head{uuid.New(): {Time: t0, Withdrawn: true}}
+	head := func(id uuid.UUID) (Head, bool) { h, ok := heads[id]; return h, ok }
 	p := Policy{Version: 3, MaxAge: 395 * 24 * time.Hour}
 	now := t0.Add(time.Hour)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, r := Gate(kr, tok, 42, p, isRevoked, now); r != OK {
+		if _, r := Gate(kr, tok, 42, p, head, now); r != OK {
 			b.Fatal(r)
 		}
 	}
@@ -644,5 +688,25 @@ func BenchmarkSign(b *testing.B) {
 		if _, err := kr.Sign(c); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A retired key's token proves ownership (a visitor's own data) but never
+// verifies for collecting.
+func TestVerifyOwnershipAcceptsRetiredKeys(t *testing.T) {
+	active := testKey("0a0a0a0a", 'a', t0, false)
+	tok := mustSign(t, newTestKeyring(t, active), testClaims())
+	retired := active
+	retired.Retired = true
+	kr := newTestKeyring(t, retired, testKey("0b0b0b0b", 'b', t0.Add(time.Hour), false))
+	if _, err := kr.Verify(tok); !errors.Is(err, ErrRetiredKey) {
+		t.Errorf("Verify of a retired key's token: %v, want ErrRetiredKey", err)
+	}
+	got, err := kr.VerifyOwnership(tok)
+	if err != nil || got != testClaims() {
+		t.Errorf("VerifyOwnership = %+v, %v; want the claims", got, err)
+	}
+	if _, err := kr.VerifyOwnership(tamper(tok, 2, flipPayloadByte(5))); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("VerifyOwnership of a tampered token: %v, want ErrBadSignature", err)
 	}
 }

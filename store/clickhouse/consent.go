@@ -18,6 +18,8 @@ var (
 	qConsentRecordsBySite = mustQuery("consent_records_by_site")
 	qConsentRecordsByID   = mustQuery("consent_records_by_id")
 	qConsentWithdrawals   = mustQuery("consent_withdrawals")
+	qConsentChanges       = mustQuery("consent_changes")
+	qConsentUpdateAdd     = mustQuery("consent_update_add")
 	qConsentKeys          = mustQuery("consent_keys")
 	qConsentKeyAdd        = mustQuery("consent_key_add")
 	qConsentKeyByID       = mustQuery("consent_key_by_id")
@@ -115,6 +117,50 @@ func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Wit
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read withdrawals: %w", err)
+	}
+	return out, nil
+}
+
+// AppendConsentUpdate records that a consent id's decision was updated
+// (the ledger record is appended apart, as proof).
+func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error {
+	batch, err := s.conn.PrepareBatch(ctx, qConsentUpdateAdd)
+	if err != nil {
+		return fmt.Errorf("record consent update: %w", err)
+	}
+	defer batch.Close()
+	if err := batch.Append(siteID, c.ConsentID, c.Time.UTC(), uint8(c.Granted)); err != nil {
+		return fmt.Errorf("record consent update: %w", err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("record consent update: %w", err)
+	}
+	return nil
+}
+
+// ConsentChanges returns the updates and withdrawals at or after since, in
+// no particular order (consent.Head.Apply needs none).
+func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error) {
+	rows, err := s.conn.Query(ctx, qConsentChanges, since.UTC(), since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("read consent changes: %w", err)
+	}
+	defer rows.Close()
+	var out []consent.Change
+	for rows.Next() {
+		var (
+			c                  consent.Change
+			withdrawn, granted uint8
+		)
+		if err := rows.Scan(&c.ConsentID, &c.Time, &withdrawn, &granted); err != nil {
+			return nil, fmt.Errorf("read consent changes: %w", err)
+		}
+		c.Time = c.Time.UTC()
+		c.Granted, c.Withdrawn = consent.Categories(granted), withdrawn == 1
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent changes: %w", err)
 	}
 	return out, nil
 }

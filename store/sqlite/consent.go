@@ -110,6 +110,44 @@ func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Wit
 	return out, nil
 }
 
+// AppendConsentUpdate records that a consent id's decision was updated
+// (the ledger record is appended apart, as proof).
+func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error {
+	if _, err := s.db.ExecContext(ctx, s.query("consent_update_add"), siteID, c.ConsentID.String(), c.Time.Unix(), uint8(c.Granted)); err != nil {
+		return fmt.Errorf("record consent update: %w", err)
+	}
+	return nil
+}
+
+// ConsentChanges returns the updates and withdrawals at or after since, in
+// no particular order (consent.Head.Apply needs none).
+func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("consent_changes"), since.Unix(), since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("read consent changes: %w", err)
+	}
+	defer rows.Close()
+	var out []consent.Change
+	for rows.Next() {
+		var id string
+		var ts int64
+		var withdrawn bool
+		var granted uint8
+		if err := rows.Scan(&id, &ts, &withdrawn, &granted); err != nil {
+			return nil, fmt.Errorf("read consent changes: %w", err)
+		}
+		cid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("read consent changes: %w", err)
+		}
+		out = append(out, consent.Change{ConsentID: cid, Time: time.Unix(ts, 0).UTC(), Granted: consent.Categories(granted), Withdrawn: withdrawn})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent changes: %w", err)
+	}
+	return out, nil
+}
+
 // ConsentKeys returns every token-signing key, oldest first.
 func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_keys"))

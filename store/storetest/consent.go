@@ -21,6 +21,8 @@ type ConsentBackend interface {
 	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
 	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
 	Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error)
+	AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error
+	ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error)
 	ConsentKeys(ctx context.Context) ([]consent.Key, error)
 	AddConsentKey(ctx context.Context, k consent.Key) error
 	RetireConsentKey(ctx context.Context, kid string) error
@@ -36,6 +38,7 @@ func RunConsent(t *testing.T, open func(t *testing.T) ConsentBackend) {
 	}{
 		{"LedgerRoundTripKeepsTheChain", testLedgerRoundTrip},
 		{"Withdrawals", testWithdrawals},
+		{"Changes", testConsentChanges},
 		{"Keys", testKeys},
 		{"EraseByConsent", testEraseByConsent},
 	}
@@ -115,6 +118,43 @@ func testWithdrawals(t *testing.T, b ConsentBackend) {
 	want := []consent.Withdrawal{{ConsentID: late, Time: at.Add(2 * time.Minute)}}
 	if diff := cmp.Diff(want, mine); diff != "" {
 		t.Errorf("withdrawals since (-want +got):\n%s", diff)
+	}
+}
+
+// Withdrawals in the ledger and recorded updates are changes; first
+// decisions are not.
+func testConsentChanges(t *testing.T, b ConsentBackend) {
+	ctx := context.Background()
+	site := addSite(t, b).ID
+	at := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
+	early, late, updated := uuid.New(), uuid.New(), uuid.New()
+	chain := consent.NewChain(uuid.New())
+	appendRecords(t, b, chain,
+		consent.Record{SiteID: site, ConsentID: early, Time: at, Action: consent.Withdraw, PolicyVersion: 1},
+		consent.Record{SiteID: site, ConsentID: updated, Time: at.Add(time.Minute), Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1},
+		consent.Record{SiteID: site, ConsentID: late, Time: at.Add(2 * time.Minute), Action: consent.Withdraw, PolicyVersion: 1},
+	)
+	update := consent.Change{ConsentID: updated, Time: at.Add(90 * time.Second), Granted: consent.Analytics}
+	if err := b.AppendConsentUpdate(ctx, site, update); err != nil {
+		t.Fatalf("AppendConsentUpdate: %v", err)
+	}
+	if err := b.AppendConsentUpdate(ctx, site, consent.Change{ConsentID: early, Time: at, Granted: consent.All}); err != nil {
+		t.Fatalf("AppendConsentUpdate: %v", err)
+	}
+	got, err := b.ConsentChanges(ctx, at.Add(time.Second))
+	if err != nil {
+		t.Fatalf("ConsentChanges: %v", err)
+	}
+	var mine []consent.Change
+	for _, c := range got {
+		if c.ConsentID == early || c.ConsentID == late || c.ConsentID == updated {
+			mine = append(mine, c)
+		}
+	}
+	want := []consent.Change{update, {ConsentID: late, Time: at.Add(2 * time.Minute), Withdrawn: true}}
+	sortChanges := cmpopts.SortSlices(func(a, b consent.Change) bool { return a.Time.Before(b.Time) })
+	if diff := cmp.Diff(want, mine, sortChanges); diff != "" {
+		t.Errorf("changes since (-want +got):\n%s", diff)
 	}
 }
 

@@ -1,0 +1,1 @@
+INSERT INTO consent_updates (site_id, consent_id, ts, granted) VALUES (?, ?, ?, ?)
