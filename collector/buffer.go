@@ -121,6 +121,8 @@ type Buffer struct {
 	// batched is how many events the writer holds in its batch, the one
 	// being written included.
 	batched atomic.Int64
+	// writable is false while writes to the store fail.
+	writable atomic.Bool
 	// inflight is how many events the write to the store under way
 	// carries (a live batch or a spool replay).
 	inflight atomic.Int64
@@ -155,6 +157,7 @@ func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 		hard:    context.Background(), // Run sets its own
 	}
 	b.m.buffer.Store(b)
+	b.writable.Store(true)
 	return b
 }
 
@@ -249,6 +252,10 @@ func (b *Buffer) beginWrite() func() {
 		close(w)
 	}
 }
+
+// StoreWritable reports whether the last write to the store succeeded
+// (footfall_store_writable): false while events go to the spool instead.
+func (b *Buffer) StoreWritable() bool { return b.writable.Load() }
 
 // ready is a channel that is always ready to receive from.
 var ready = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -469,6 +476,7 @@ func (b *Buffer) failed(events int, err error) {
 	b.backoff = min(max(2*b.backoff, minBackoff), maxBackoff)
 	b.retryAt = time.Now().Add(b.backoff)
 	b.m.storeUp.Set(0)
+	b.writable.Store(false)
 	b.opts.Log.Warn("store write failed", "events", events, "retry_in", b.backoff, "err", err)
 }
 
@@ -477,6 +485,7 @@ func (b *Buffer) succeeded() {
 	if b.backoff > 0 {
 		b.opts.Log.Info("store writable again")
 		b.m.storeUp.Set(1)
+		b.writable.Store(true)
 	}
 	b.backoff, b.retryAt = 0, time.Time{}
 }

@@ -5,8 +5,11 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -36,11 +39,17 @@ type Options struct {
 	// Web serves the tracker scripts and the pixel; nil serves neither.
 	Web *web.Handler
 	Log *slog.Logger
-	// Ready, if set, is /readyz's check of the disk spool, made before the
-	// store's. An *httpapi.Error it returns is the answer
-	// (a 503 with a short reason such as "spool full"); any other error is
-	// a 503 "not ready".
+	// Ready, if set, is /readyz's whole check: can this collector accept
+	// events (its disk spool writable and not full). The store is then not
+	// pinged: a collector with a spool keeps accepting through a store
+	// outage, and a load balancer must not take every collector out at
+	// once. An *httpapi.Error it returns is the answer (a 503 with a short
+	// reason such as "spool full"); any other error is a 503 "not ready".
+	// Without Ready, /readyz pings the store (2 s budget).
 	Ready func() error
+	// StoreWritable, if set, is the store's own signal in /readyz's body
+	// ("store": "writable" or "failing"); footfall_store_writable has it too.
+	StoreWritable func() bool
 	// Auth serves /login, /logout and /api/v1/me, and guards the routes
 	// that need a principal; nil serves none of them.
 	Auth *auth.Auth
@@ -63,7 +72,7 @@ func New(opts Options) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(log, fn) }
-	ops := operations{store: opts.Store, ready: opts.Ready}
+	ops := &operations{store: opts.Store, ready: opts.Ready, storeWritable: opts.StoreWritable, log: log}
 
 	if opts.Metrics == nil {
 		opts.Metrics = prometheus.NewRegistry()
@@ -151,35 +160,95 @@ func isBeacon(r *http.Request, _ *mux.RouteMatch) bool {
 }
 
 type operations struct {
-	store Pinger
-	ready func() error
+	store         Pinger
+	ready         func() error
+	storeWritable func() bool
+	log           *slog.Logger
+
+	pinging atomic.Bool // a store probe is under way
+
+	mu         sync.Mutex
+	nextLog    time.Time // failed probes are logged at most once per probeLogInterval
+	suppressed int
 }
 
+// Probe budget and logging.
+const (
+	probeTimeout     = 2 * time.Second
+	probeLogInterval = time.Minute
+)
+
 // healthz says the process serves; it does not depend on the store.
-func (o operations) healthz(w http.ResponseWriter, r *http.Request) error {
+func (o *operations) healthz(w http.ResponseWriter, r *http.Request) error {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-// readyz says whether the store answers and the spool can take events, so a
-// load balancer can route around a collector that cannot write.
-func (o operations) readyz(w http.ResponseWriter, r *http.Request) error {
-	// The spool first: when it cannot take events they are being refused,
-	// the more urgent of the two reasons.
+// readyz says whether this collector can accept events, so a load balancer
+// routes around one that cannot: with a spool (Ready), whether the spool
+// takes events; without, whether the store answers.
+func (o *operations) readyz(w http.ResponseWriter, r *http.Request) error {
 	if o.ready != nil {
 		if err := o.ready(); err != nil {
 			var he *httpapi.Error
-			if errors.As(err, &he) {
-				return he
+			if !errors.As(err, &he) {
+				he = &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "not ready", Err: err}
 			}
-			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "not ready", Err: err}
+			return o.notReady(he)
 		}
+		body := map[string]string{"status": "ready"}
+		if o.storeWritable != nil {
+			body["store"] = "writable"
+			if !o.storeWritable() {
+				body["store"] = "failing" // events go to the spool meanwhile
+			}
+		}
+		httpapi.WriteJSON(w, http.StatusOK, body)
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := o.store.Ping(ctx); err != nil {
-		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unreachable", Err: err}
+	if err := o.ping(r.Context()); err != nil {
+		return o.notReady(&httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unreachable", Err: err})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
+}
+
+// ping asks the store within probeTimeout, whatever the driver does with a
+// server that accepts and never answers: the probe's goroutine finishes
+// with the driver's own timeouts, and one at a time runs.
+func (o *operations) ping(ctx context.Context) error {
+	if !o.pinging.CompareAndSwap(false, true) {
+		return errors.New("the previous probe still waits for the store")
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
+	done := make(chan error, 1)
+	go func() {
+		defer o.pinging.Store(false)
+		defer cancel()
+		done <- o.store.Ping(ctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("store did not answer in %v", probeTimeout)
+	}
+}
+
+// notReady logs a failed probe at most once per probeLogInterval (probes
+// come every few seconds from every load balancer), with how many were
+// not logged, and answers it.
+func (o *operations) notReady(he *httpapi.Error) error {
+	o.mu.Lock()
+	now := time.Now()
+	if now.Before(o.nextLog) {
+		o.suppressed++
+		o.mu.Unlock()
+	} else {
+		n := o.suppressed
+		o.suppressed, o.nextLog = 0, now.Add(probeLogInterval)
+		o.mu.Unlock()
+		o.log.Warn("not ready", "reason", he.Msg, "err", he.Err, "unlogged_since_last", n)
+	}
+	return &httpapi.Error{Code: he.Code, Msg: he.Msg, Err: he.Err, Reported: true}
 }

@@ -1,11 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/httpapi"
@@ -74,5 +78,52 @@ func TestReadyzReportsTheSpool(t *testing.T) {
 				t.Errorf("internal cause leaked to the client: %s", w.Body)
 			}
 		})
+	}
+}
+
+// hung is a store that accepts a probe and never answers (a frozen
+// ClickHouse), whatever the context says, until released.
+type hung struct{ release chan struct{} }
+
+func (h hung) Ping(context.Context) error { <-h.release; return nil }
+
+// A probe of a store that never answers ends within its 2 s budget, one
+// probe at a time waits on the store, and failed probes are logged once a
+// minute, not once each.
+func TestReadyzProbeIsBoundedAndQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		store := hung{release: make(chan struct{})}
+		defer close(store.release)
+		h := New(Options{Collector: collector.New(collector.Options{}), Store: store, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		for i := range 20 {
+			start := time.Now()
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+			if w.Code != 503 || !strings.Contains(w.Body.String(), `"store unreachable"`) {
+				t.Fatalf("probe %d: %d %s, want 503 store unreachable", i, w.Code, w.Body)
+			}
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("probe %d took %v, over its 2s budget", i, took)
+			}
+		}
+		if n := strings.Count(logs.String(), "\n"); n != 1 {
+			t.Errorf("%d log lines for 20 failed probes, want 1:\n%s", n, logs.String())
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("a failed probe logged at ERROR:\n%s", logs.String())
+		}
+	})
+}
+
+// With a spool, /readyz says whether the collector can accept events: a
+// store outage leaves it ready, with the store's state in the body.
+func TestReadyzWithSpoolIgnoresTheStore(t *testing.T) {
+	h := New(Options{Collector: collector.New(collector.Options{}), Store: pinger{errors.New("down")},
+		Ready: func() error { return nil }, StoreWritable: func() bool { return false }})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"store":"failing"`) {
+		t.Errorf("readyz = %d %s, want 200 with store failing", w.Code, w.Body)
 	}
 }

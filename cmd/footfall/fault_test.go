@@ -313,3 +313,38 @@ func TestShutdownTimeoutHoldsWhenTheStoreHangs(t *testing.T) {
 	t.Logf("statuses %v", status)
 	checkStoredOnce(t, opts, accepted)
 }
+
+// ClickHouse goes down while events stream in: the collector keeps
+// accepting (into its spool), so /readyz keeps it in the load balancer and
+// says the store is failing; failed writes are not an ERROR per probe.
+func TestReadyThroughAStoreOutage(t *testing.T) {
+	opts := chtest.NewEmptyDatabase(t)
+	bin := buildFootfall(t)
+	dsn := fmt.Sprintf("clickhouse://%s@%s/%s", opts.Username, opts.Addr[0], opts.Database)
+	if out, err := exec.Command(bin, "site", "add", "-store", dsn, "example.test").CombinedOutput(); err != nil {
+		t.Fatalf("site add: %v\n%s", err, out)
+	}
+	p := startServeProcess(t, bin, dsn, filepath.Join(t.TempDir(), "spool"), "-flush-interval", "50ms")
+	token := grant(t, p.addr, "example.test")
+	s := stream(t, p.addr, token, 2)
+	s.waitAccepted(t, 100)
+	stopClickHouse(t)
+	t.Cleanup(func() { chtest.Restart() })
+	for deadline := time.Now().Add(20 * time.Second); metric(t, p.addr, "footfall_store_writable") != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("footfall_store_writable still 1 20s after ClickHouse stopped")
+		}
+	}
+	s.waitAccepted(t, 100) // accepted during the outage
+	for range 5 {
+		if code, body := readyz(t, p.addr); code != http.StatusOK || !strings.Contains(body, `"store":"failing"`) {
+			t.Errorf("readyz during the outage = %d %s, want 200 with the store failing", code, body)
+		}
+	}
+	if err := chtest.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	accepted, _ := s.end()
+	p.stop(t)
+	checkStoredOnce(t, opts, accepted)
+}

@@ -217,8 +217,10 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg}),
 		Store:     st,
 		Ready:     readiness(buffer),
-		Metrics:   reg,
-		Log:       log,
+		// Ready decides; the store's state is its own signal.
+		StoreWritable: buffer.StoreWritable,
+		Metrics:       reg,
+		Log:           log,
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
