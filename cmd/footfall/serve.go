@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -36,6 +37,7 @@ import (
 type serveFlags struct {
 	common         commonFlags
 	addr           string
+	publicURL      string
 	config         string
 	flushInterval  time.Duration
 	flushSize      int
@@ -61,6 +63,7 @@ func serveCommand() *command {
 	}
 	s.common.register(c.flags)
 	c.flags.StringVar(&s.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
+	c.flags.StringVar(&s.publicURL, "public-url", "", "public base `URL` of this server, as visitors and subscribers reach it (e.g. https://stats.example.com): the base of the newsletter links the admin API signs (default: http:// and -addr)")
 	c.flags.StringVar(&s.config, "config", "", "`path` of the YAML config file (sites, consent policy, partners, retention)")
 	c.flags.DurationVar(&s.flushInterval, "flush-interval", time.Second, "write buffered events at least this often")
 	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
@@ -75,6 +78,11 @@ func serveCommand() *command {
 		errs := append(s.common.check(), noArgs(args)...)
 		if _, _, err := net.SplitHostPort(s.addr); err != nil {
 			errs = append(errs, fmt.Errorf("-addr: want host:port, got %q", s.addr))
+		}
+		if s.publicURL != "" {
+			if u, err := url.Parse(s.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				errs = append(errs, fmt.Errorf("-public-url: want an absolute http or https URL without query, got %q", s.publicURL))
+			}
 		}
 		if s.config != "" {
 			if _, err := config.Load(s.config); err != nil {
@@ -207,7 +215,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
 	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
-	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush, Erasures: erasures})
+	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush, Erasures: erasures, PublicURL: s.publicBase()})
 	handler := server.New(server.Options{
 		Admin:     admins,
 		Auth:      access,
@@ -291,6 +299,14 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// publicBase is -public-url, or a URL of -addr without it.
+func (s serveFlags) publicBase() string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	return "http://" + s.addr
 }
 
 // configSummary is what the audit log records of the configuration a server

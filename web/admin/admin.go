@@ -57,7 +57,12 @@ type Options struct {
 	// then driven to done by serve's loop); nil erases them through Store
 	// like any other subject.
 	Erasures Erasures
-	Now      func() time.Time
+	// PublicURL is the base of the links HandleLinks answers with
+	// (serve's -public-url), such as https://stats.example.com. Never the
+	// request's Host header: a client chooses that, and the links go out
+	// in newsletters.
+	PublicURL string
+	Now       func() time.Time
 }
 
 // API serves the admin endpoints.
@@ -73,6 +78,7 @@ func New(opts Options) *API {
 	if opts.Flush == nil {
 		opts.Flush = func(context.Context) error { return nil }
 	}
+	opts.PublicURL = strings.TrimSuffix(opts.PublicURL, "/")
 	return &API{opts: opts}
 }
 
@@ -298,10 +304,7 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "%v", err)
 	}
-	base := "http://" + r.Host
-	if r.TLS != nil {
-		base = "https://" + r.Host
-	}
+	base := a.opts.PublicURL
 	out := map[string]any{"token": tok, "open_url": base + "/p/" + tok + ".gif", "recorded": granted.Has(consent.Marketing)}
 	if b.Target != "" {
 		out["click_url"] = base + "/r/" + tok
