@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -55,6 +56,39 @@ func checkPassword(password string) error {
 		return fmt.Errorf("password: want at least %d characters", MinPasswordLen)
 	case len(password) > MaxPasswordLen:
 		return fmt.Errorf("password: want at most %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+// MinPasswordScore is the least zxcvbn score (0–4) a new password needs:
+// 3 is "safely unguessable", at least 10^8 guesses, zxcvbn's own advice
+// for a password under a slow hash.
+const MinPasswordScore = 3
+
+// strengthPrefix bounds how much of a password the estimator reads: its
+// cost grows faster than linearly, and a prefix this long that is strong
+// makes the whole strong.
+const strengthPrefix = 64
+
+// CheckPasswordStrength refuses a password that is too short or long, or
+// that zxcvbn (the estimator of Dropbox, ported to Go) judges guessable:
+// common passwords, keyboard walks, repeats, dates, dictionary words with
+// predictable changes, and words of inputs (the user's e-mail address).
+func CheckPasswordStrength(password string, inputs ...string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	sample := password
+	if r := []rune(sample); len(r) > strengthPrefix {
+		sample = string(r[:strengthPrefix])
+	}
+	words := []string{"footfall"}
+	for _, in := range inputs {
+		words = append(words, in)
+		words = append(words, strings.FieldsFunc(in, func(r rune) bool { return r == '@' || r == '.' || r == '-' || r == '_' || r == '+' })...)
+	}
+	if res := zxcvbn.PasswordStrength(sample, words); res.Score < MinPasswordScore {
+		return fmt.Errorf("password: too easy to guess (about %.0e guesses; want at least 1e8): use a passphrase of several unrelated words, or let footfall generate one", res.Guesses)
 	}
 	return nil
 }

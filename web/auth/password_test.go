@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -133,5 +134,34 @@ func TestGeneratePassword(t *testing.T) {
 	}
 	if _, err := HashPassword(a); err != nil {
 		t.Errorf("a generated password is refused: %v", err)
+	}
+}
+
+// TestNewUserRefusesWeakPasswords: a password long enough is still refused
+// when it is easy to guess; a passphrase or a generated one is not.
+func TestNewUserRefusesWeakPasswords(t *testing.T) {
+	tests := []struct {
+		password string
+		wantErr  bool
+	}{
+		{"aaaaaaaaaa", true},                          // the finding: ten of one letter
+		{"password123", true},                         // a common password
+		{"qwertyuiop", true},                          // a keyboard walk
+		{"Password1234", true},                        // a word with predictable changes
+		{"ana@example.test1", true},                   // the user's own address
+		{strings.Repeat("ab", 500), true},             // a long repeat
+		{"correct horse battery staple", false},       // a passphrase
+		{"plum-rocket-velvet-harbour", false},         // another
+		{GeneratePassword(), false},                   // what footfall generates
+		{"sh0rt", true},                               // too short, as before
+		{strings.Repeat("x", MaxPasswordLen+1), true}, // too long, as before
+	}
+	for _, tt := range tests {
+		t.Run(tt.password[:min(len(tt.password), 30)], func(t *testing.T) {
+			_, err := NewUser(UserSpec{Email: "ana@example.test", Role: RoleAnalyst}, tt.password, time.Now())
+			if (err != nil) != tt.wantErr {
+				t.Errorf("NewUser with password %q: error %v, want error %v", tt.password, err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -19,13 +19,17 @@ type UserSpec struct {
 	Sites   []uint32 // nil: every site
 }
 
-// NewUser makes a user to store, with password hashed.
+// NewUser makes a user to store, with password hashed. A password easy to
+// guess is refused (CheckPasswordStrength).
 func NewUser(spec UserSpec, password string, now time.Time) (store.User, error) {
 	email, err := NormalizeEmail(spec.Email)
 	if err != nil {
 		return store.User{}, err
 	}
 	if err := ValidateGrant(spec.Role, spec.Partner, spec.Sites); err != nil {
+		return store.User{}, err
+	}
+	if err := CheckPasswordStrength(password, email); err != nil {
 		return store.User{}, err
 	}
 	hash, err := HashPassword(password)
