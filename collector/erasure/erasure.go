@@ -302,7 +302,7 @@ func (s *Service) signal() {
 func (s *Service) Run(ctx context.Context) error {
 	poll := time.NewTicker(s.opts.Poll)
 	defer poll.Stop()
-	for {
+	for ctx.Err() == nil {
 		next, wait := s.next()
 		if next != nil {
 			s.attempt(ctx, next)
@@ -322,6 +322,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
+	return nil
 }
 
 // next returns the oldest job due now, or how long until one is due.

@@ -201,3 +201,27 @@ func TestFailedErasureIsRetried(t *testing.T) {
 		t.Errorf("the store was asked fewer times than it failed")
 	}
 }
+
+// A shutdown while an erasure is pending ends the loop at once; the
+// request stays for the next start.
+func TestRunStopsWithPendingErasures(t *testing.T) {
+	st := backends[0].open(t)
+	f := &flaky{Store: st}
+	f.failures.Store(1 << 30) // the store never erases
+	s := erasure.New(erasure.Options{Store: f})
+	if err := s.Request(context.Background(), uuid.New(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run still running 20s after its context ended, with an erasure pending")
+	}
+	if s.Pending() != 1 {
+		t.Errorf("pending after the stop: %d, want 1", s.Pending())
+	}
+}
