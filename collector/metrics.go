@@ -168,7 +168,8 @@ func newIngestMetrics(reg prometheus.Registerer) *ingestMetrics {
 		}
 		return float64(b.opts.Spool.MaxBytes())
 	})
-	counter("footfall_spool_corrupt_records_total", "Damaged spool stretches (torn tail after a crash, bad checksum) skipped during replays.", func(st spool.Stats) uint64 { return st.Corrupt })
+	counter("footfall_spool_corrupt_records_total", "Spool records lost to damage (torn tail after a crash, bad checksum), counted by the record frames in each damaged stretch.", func(st spool.Stats) uint64 { return st.Corrupt })
+	counter("footfall_spool_corrupt_bytes_total", "Bytes of damaged spool stretches skipped during replays (a damaged segment header included).", func(st spool.Stats) uint64 { return st.CorruptBytes })
 	counter("footfall_spool_write_errors_total", "Failed writes and fsyncs of the disk spool.", func(st spool.Stats) uint64 { return st.WriteErrors })
 	return m
 }

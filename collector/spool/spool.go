@@ -25,10 +25,13 @@
 //
 // A record whose frame or checksum is wrong — the torn tail of a write cut
 // short by a crash or a full disk, or a damaged disk — is skipped: the
-// reader resumes at the next record whose magic and checksum are right, and
-// counts one corrupt record per damaged stretch (Stats.Corrupt, the metric
-// footfall_spool_corrupt_records_total). Damage never stops a replay and
-// never crashes the process.
+// reader resumes at the next record whose magic and checksum are right. A
+// damaged segment header loses nothing more: the reader resumes at the
+// first intact record after it. Each damaged stretch counts its bytes
+// (Stats.CorruptBytes, footfall_spool_corrupt_bytes_total) and the records
+// it held (Stats.Corrupt, footfall_spool_corrupt_records_total): the record
+// frames whose magic survived, at least one. Damage never stops a replay
+// and never crashes the process.
 //
 // # Replays do not double-count
 //
@@ -90,6 +93,7 @@ const (
 	segmentHeader = "FFSPOOL1"
 	segmentExt    = ".spool"
 	lockName      = "LOCK"
+	ackName       = "ACK"
 	probeName     = "probe.tmp"
 
 	recordMagic  uint32 = 0x11FA07F0
@@ -144,7 +148,8 @@ type Stats struct {
 	PendingBytes int64  // bytes not yet committed as stored
 	Appended     uint64 // events appended since New
 	Replayed     uint64 // events committed (stored) since New
-	Corrupt      uint64 // damaged stretches skipped since New
+	Corrupt      uint64 // records lost to damage since New (record frames in damaged stretches)
+	CorruptBytes uint64 // bytes of damaged stretches skipped since New
 	WriteErrors  uint64 // failed writes and fsyncs since New
 }
 
@@ -171,6 +176,7 @@ type Spool struct {
 	closed  bool
 	ready   bool     // folder created, lock held, segments listed
 	lock    *os.File // holds the folder's flock
+	ack     *os.File // the commit position, so a restart does not replay what is stored
 	err     error    // why the spool is unusable; nil when usable
 	errAt   time.Time
 	full    bool      // the last append hit MaxBytes; cleared when space is freed
@@ -188,7 +194,7 @@ type Spool struct {
 	r       reader
 	corrupt Pos // the furthest damaged stretch counted
 
-	appended, replayed, corruptN, writeErrors atomic.Uint64
+	appended, replayed, corruptN, corruptBytes, writeErrors atomic.Uint64
 }
 
 // New returns a spool in opts.Dir. It tries the folder at once; if that
@@ -278,7 +284,18 @@ func (s *Spool) open() error {
 		total += info.Size()
 	}
 	sort.Slice(segs, func(i, j int) bool { return segs[i].seq < segs[j].seq })
-	s.lock, s.segs, s.bytes, s.roff = lock, segs, total, 0
+	if s.ack != nil {
+		s.ack.Close()
+	}
+	ack, err := os.OpenFile(filepath.Join(s.opts.Dir, ackName), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		lock.Close()
+		return err
+	}
+	s.lock, s.ack, s.segs, s.bytes, s.roff = lock, ack, segs, total, 0
+	if len(segs) > 0 {
+		s.roff = readAck(ack, segs[0])
+	}
 	s.nextSeq = 1
 	if len(segs) > 0 {
 		s.nextSeq = segs[len(segs)-1].seq + 1
@@ -573,6 +590,7 @@ func (s *Spool) Stats() Stats {
 	st.Appended = s.appended.Load()
 	st.Replayed = s.replayed.Load()
 	st.Corrupt = s.corruptN.Load()
+	st.CorruptBytes = s.corruptBytes.Load()
 	st.WriteErrors = s.writeErrors.Load()
 	return st
 }
@@ -615,13 +633,20 @@ func (s *Spool) Read(dst []store.Event, max int) ([]store.Event, Pos, error) {
 				return dst, pos, fmt.Errorf("read spool: %w", err)
 			}
 			if h == nil || string(h) != segmentHeader {
-				if g.size > 0 {
-					s.damaged(pos, g.size, "bad segment header")
+				// The records after it are checksummed on their own:
+				// resume at the first intact one rather than lose the
+				// segment.
+				resume, err := s.r.resync(0, g.size)
+				if err != nil {
+					return dst, pos, fmt.Errorf("read spool: %w", err)
 				}
-				pos.off = g.size
-				continue
+				if g.size > 0 {
+					s.damagedHeader(pos, resume)
+				}
+				pos.off = resume
+			} else {
+				pos.off = int64(len(segmentHeader))
 			}
-			pos.off = int64(len(segmentHeader))
 		}
 		for pos.off < g.size && pos.n < max {
 			payload, next, err := s.r.record(pos.off, g.size)
@@ -653,15 +678,51 @@ func (s *Spool) Read(dst []store.Event, max int) ([]store.Event, Pos, error) {
 	return dst, pos, nil
 }
 
-// damaged counts and logs a damaged stretch [from, to) once, however often
-// it is read.
+// damaged counts and logs a damaged stretch [from, to) of records once,
+// however often it is read: its bytes, and the records it held (the record
+// frames whose magic survived, at least one: a stretch starts where a
+// record should).
 func (s *Spool) damaged(from Pos, to int64, why string) {
-	if from.seq < s.corrupt.seq || from.seq == s.corrupt.seq && from.off < s.corrupt.off {
+	if !s.firstSight(from) {
 		return
 	}
+	records, err := s.r.countMagic(from.off, to)
+	if err != nil {
+		s.opts.Log.Warn("spool: could not count the records of a damaged stretch", "err", err)
+	}
+	records = max(records, 1)
+	s.corruptN.Add(uint64(records))
+	s.corruptBytes.Add(uint64(to - from.off))
+	s.opts.Log.Warn("spool: skipped a damaged stretch", "segment", segmentName(from.seq), "offset", from.off, "bytes", to-from.off, "records", records, "why", why)
+}
+
+// damagedHeader counts a damaged segment header and whatever lies between
+// it and the first intact record.
+func (s *Spool) damagedHeader(from Pos, to int64) {
+	if !s.firstSight(from) {
+		return
+	}
+	records := 0
+	if to > int64(len(segmentHeader)) {
+		n, err := s.r.countMagic(int64(len(segmentHeader)), to)
+		if err != nil {
+			s.opts.Log.Warn("spool: could not count the records of a damaged stretch", "err", err)
+		}
+		records = max(n, 1)
+	}
+	s.corruptN.Add(uint64(records))
+	s.corruptBytes.Add(uint64(to))
+	s.opts.Log.Warn("spool: damaged segment header; reading on from the first intact record", "segment", segmentName(from.seq), "bytes", to, "records", records)
+}
+
+// firstSight reports whether a damaged stretch at from is seen for the
+// first time (a replay reads it again until it is committed).
+func (s *Spool) firstSight(from Pos) bool {
+	if from.seq < s.corrupt.seq || from.seq == s.corrupt.seq && from.off < s.corrupt.off {
+		return false
+	}
 	s.corrupt = Pos{seq: from.seq, off: from.off + 1}
-	s.corruptN.Add(1)
-	s.opts.Log.Warn("spool: skipped a damaged stretch", "segment", segmentName(from.seq), "offset", from.off, "bytes", to-from.off, "why", why)
+	return true
 }
 
 // Commit records that everything Read returned up to p is stored: the
@@ -679,6 +740,7 @@ func (s *Spool) Commit(p Pos) error {
 		if g.seq > p.seq || g.seq == p.seq && p.off < g.size {
 			if g.seq == p.seq {
 				s.roff = p.off
+				s.writeAck(g.seq, p.off)
 			}
 			break
 		}
@@ -703,6 +765,40 @@ func (s *Spool) Commit(p Pos) error {
 	return errors.Join(errs...)
 }
 
+// The ACK file holds the commit position in the oldest segment: segment
+// sequence, offset, and a CRC-32C of both (16 + 4 bytes, little endian).
+// It is written after each Commit without fsync: a lost or torn write
+// only makes the next start replay more (duplicates, which the stores
+// ignore), never less.
+const ackSize = 20
+
+func (s *Spool) writeAck(seq uint64, off int64) {
+	var b [ackSize]byte
+	binary.LittleEndian.PutUint64(b[0:], seq)
+	binary.LittleEndian.PutUint64(b[8:], uint64(off))
+	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
+	if _, err := s.ack.WriteAt(b[:], 0); err != nil {
+		s.opts.Log.Warn("spool: could not record the replay position; a restart replays more", "err", err)
+	}
+}
+
+// readAck returns where the replay of the oldest segment resumes: the
+// recorded position if it is for that segment and intact, else its start.
+func readAck(f *os.File, oldest segment) int64 {
+	var b [ackSize]byte
+	if _, err := f.ReadAt(b[:], 0); err != nil {
+		return 0
+	}
+	if crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
+		return 0
+	}
+	seq, off := binary.LittleEndian.Uint64(b[0:]), int64(binary.LittleEndian.Uint64(b[8:]))
+	if seq != oldest.seq || off < int64(len(segmentHeader)) || off > oldest.size {
+		return 0
+	}
+	return off
+}
+
 // Close makes everything appended durable and releases the folder.
 func (s *Spool) Close() error {
 	s.syncMu.Lock()
@@ -724,6 +820,10 @@ func (s *Spool) Close() error {
 	s.rmu.Lock()
 	s.r.forget(0)
 	s.rmu.Unlock()
+	if s.ack != nil {
+		s.ack.Close()
+		s.ack = nil
+	}
 	if s.lock != nil {
 		s.lock.Close() // releases the flock
 		s.lock = nil
@@ -809,6 +909,26 @@ func (r *reader) record(off, limit int64) (payload []byte, next int64, err error
 		return nil, 0, nil
 	}
 	return framed[4:], off + recordHeader + int64(n), nil
+}
+
+// countMagic counts the record magics in [off, limit).
+func (r *reader) countMagic(off, limit int64) (int, error) {
+	var magic [4]byte
+	binary.LittleEndian.PutUint32(magic[:], recordMagic)
+	n := 0
+	for off+int64(len(magic)) <= limit {
+		size := int(min(int64(readChunk), limit-off))
+		window, err := r.at(off, size, limit)
+		if window == nil || err != nil {
+			return n, err
+		}
+		n += bytes.Count(window, magic[:])
+		if off+int64(size) >= limit {
+			break
+		}
+		off += int64(size - len(magic) + 1) // a magic across the boundary is seen once
+	}
+	return n, nil
 }
 
 // resync finds the first intact record at or after off, or returns limit.

@@ -126,22 +126,23 @@ func TestReopenReplaysEarlierRun(t *testing.T) {
 	if err := first.Append(want[:30]); err != nil {
 		t.Fatal(err)
 	}
-	// Part of it stored before the "crash". The read position is not
-	// persisted, so the replay repeats it; the stores ignore an event id
-	// they already have.
+	// Part of it stored before the crash (nothing closed: the process
+	// dies). The replay resumes after what the store acknowledged.
 	got, pos, _ := first.Read(nil, 10)
 	if len(got) != 10 {
 		t.Fatalf("read %d, want 10", len(got))
 	}
-	first.Commit(pos)
-	first.Close()
+	if err := first.Commit(pos); err != nil {
+		t.Fatal(err)
+	}
+	first.crash()
 
 	second := open(t, Options{Dir: dir})
 	if err := second.Append(want[30:]); err != nil {
 		t.Fatal(err)
 	}
 	all := readAll(t, second, 1000)
-	if diff := cmp.Diff(ids(want), ids(all)); diff != "" {
+	if diff := cmp.Diff(ids(want[10:]), ids(all)); diff != "" {
 		t.Fatalf("replay after restart (-want +got):\n%s", diff)
 	}
 }
@@ -152,34 +153,44 @@ func TestDamagedRecordsAreSkippedAndCounted(t *testing.T) {
 	tests := []struct {
 		name        string
 		damage      func(t *testing.T, path string, size int64, recordStarts []int64)
-		wantLost    []int // indexes of the events lost
-		wantCorrupt uint64
+		wantLost    []int  // indexes of the events lost
+		wantCorrupt uint64 // records counted lost
+		wantBytes   bool   // damaged bytes counted
 	}{
 		{"torn tail: last record cut short", func(t *testing.T, p string, size int64, rs []int64) {
 			truncate(t, p, size-5)
-		}, []int{9}, 1},
+		}, []int{9}, 1, true},
 		{"torn tail: only a header half written", func(t *testing.T, p string, size int64, rs []int64) {
 			truncate(t, p, rs[9]+7)
-		}, []int{9}, 1},
+		}, []int{9}, 1, true},
 		{"garbage appended after the last record", func(t *testing.T, p string, size int64, rs []int64) {
 			appendBytes(t, p, []byte("\xf0\x07\xfa\x11garbage that is not a record"))
-		}, nil, 1},
+		}, nil, 1, true},
 		{"flipped payload byte in the middle", func(t *testing.T, p string, size int64, rs []int64) {
 			flip(t, p, rs[4]+recordHeader+10)
-		}, []int{4}, 1},
+		}, []int{4}, 1, true},
 		{"flipped length field", func(t *testing.T, p string, size int64, rs []int64) {
 			flip(t, p, rs[2]+9)
-		}, []int{2}, 1},
+		}, []int{2}, 1, true},
 		{"two damaged stretches", func(t *testing.T, p string, size int64, rs []int64) {
 			flip(t, p, rs[1]+1)
 			flip(t, p, rs[7]+recordHeader)
-		}, []int{1, 7}, 2},
-		{"bad segment header", func(t *testing.T, p string, size int64, rs []int64) {
+		}, []int{1, 7}, 2, true},
+		{"bad segment header: the records after it are kept", func(t *testing.T, p string, size int64, rs []int64) {
 			flip(t, p, 0)
-		}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 1},
+		}, nil, 0, true},
+		{"bad segment header and the first record", func(t *testing.T, p string, size int64, rs []int64) {
+			flip(t, p, 3)
+			flip(t, p, rs[0]+recordHeader+2)
+		}, []int{0}, 1, true},
+		{"three records in one damaged stretch", func(t *testing.T, p string, size int64, rs []int64) {
+			flip(t, p, rs[3]+recordHeader+1)
+			flip(t, p, rs[4]+recordHeader+1)
+			flip(t, p, rs[5]+recordHeader+1)
+		}, []int{3, 4, 5}, 3, true},
 		{"empty segment file", func(t *testing.T, p string, size int64, rs []int64) {
 			truncate(t, p, 0)
-		}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0},
+		}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,7 +224,10 @@ func TestDamagedRecordsAreSkippedAndCounted(t *testing.T) {
 				t.Errorf("kept events (-want +got):\n%s", diff)
 			}
 			if c := s.Stats().Corrupt; c != tt.wantCorrupt {
-				t.Errorf("corrupt count %d, want %d", c, tt.wantCorrupt)
+				t.Errorf("records counted lost %d, want %d", c, tt.wantCorrupt)
+			}
+			if b := s.Stats().CorruptBytes; (b > 0) != tt.wantBytes {
+				t.Errorf("damaged bytes counted %d, want some: %v", b, tt.wantBytes)
 			}
 			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the damaged segment was not deleted after its replay: %v", err)
@@ -420,4 +434,34 @@ func BenchmarkReadCommit(b *testing.B) {
 		s.Commit(pos)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/event")
+}
+
+// crash releases the folder as a killed process does: no sync, no close of
+// the segment beyond what the kernel does.
+func (s *Spool) crash() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.lock.Close()
+}
+
+// A damaged or stale ACK never loses events: the replay starts at the
+// segment's beginning (duplicates, which the stores ignore).
+func TestDamagedAckReplaysFromTheStart(t *testing.T) {
+	dir := t.TempDir()
+	first := open(t, Options{Dir: dir})
+	want := events(t, 20, 5)
+	if err := first.Append(want); err != nil {
+		t.Fatal(err)
+	}
+	_, pos, _ := first.Read(nil, 10)
+	if err := first.Commit(pos); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	flip(t, filepath.Join(dir, ackName), 9)
+	second := open(t, Options{Dir: dir})
+	if diff := cmp.Diff(ids(want), ids(readAll(t, second, 1000))); diff != "" {
+		t.Fatalf("replay after a damaged ACK (-want +got):\n%s", diff)
+	}
 }
