@@ -32,6 +32,13 @@ type Partner struct {
 	// Epsilon is the privacy budget of one release with differential
 	// privacy; 0 (the default) publishes exact counts.
 	Epsilon float64 `yaml:"epsilon"`
+	// EpsilonBudget caps the epsilon the partner API may spend on this
+	// partner per BudgetPeriod: every window released costs Epsilon once
+	// (served again as stored, it costs nothing). Default 10 × Epsilon.
+	EpsilonBudget float64 `yaml:"epsilon_budget"`
+	// BudgetPeriod is the calendar period (UTC) EpsilonBudget is for: day,
+	// week (from Monday) or month (the default).
+	BudgetPeriod string `yaml:"budget_period"`
 	// Bounds limit each visitor's contribution when Epsilon is set.
 	Bounds Bounds `yaml:"bounds"`
 	// AllowRegion and AllowCity permit the region and city dimensions, which
@@ -65,6 +72,13 @@ var PartnerDimensions = []string{
 
 // PartnerMetrics are the metrics a partner may list.
 var PartnerMetrics = []string{"visitors", "visits", "pageviews", "events"}
+
+// BudgetPeriods are the periods a partner's epsilon budget may be for.
+var BudgetPeriods = []string{"day", "week", "month"}
+
+// defaultBudgetReleases is how many releases the default epsilon budget
+// pays for in a period.
+const defaultBudgetReleases = 10
 
 // Schedules are the export schedules a partner may have.
 var Schedules = []string{"daily", "weekly", "monthly"}
@@ -177,6 +191,18 @@ func (p *Partner) validate(where string) []error {
 	}
 	if p.Epsilon < 0 || p.Epsilon > maxEpsilon {
 		errs = append(errs, fmt.Errorf("%s.epsilon: want 0 (no noise) or up to %d, got %g", where, maxEpsilon, p.Epsilon))
+	}
+	if p.EpsilonBudget == 0 {
+		p.EpsilonBudget = defaultBudgetReleases * p.Epsilon
+	}
+	if p.EpsilonBudget < 0 || p.Epsilon > 0 && p.EpsilonBudget < p.Epsilon {
+		errs = append(errs, fmt.Errorf("%s.epsilon_budget: want at least epsilon (%g), got %g", where, p.Epsilon, p.EpsilonBudget))
+	}
+	if p.BudgetPeriod == "" {
+		p.BudgetPeriod = "month"
+	}
+	if !slices.Contains(BudgetPeriods, p.BudgetPeriod) {
+		errs = append(errs, fmt.Errorf("%s.budget_period: want %s, got %q", where, strings.Join(BudgetPeriods, ", "), p.BudgetPeriod))
 	}
 	for _, b := range []struct {
 		name string

@@ -20,8 +20,8 @@ func TestPartnerDefaults(t *testing.T) {
 		Name: "acme", Sites: []string{"shop.example"},
 		Dimensions: []string{"total", "page", "referrer_host", "country"},
 		Metrics:    []string{"visitors", "pageviews"},
-		K:          10,
-		Bounds:     Bounds{MaxCells: 4, MaxVisits: 3, MaxPageviews: 10, MaxEvents: 10},
+		K:          10, BudgetPeriod: "month",
+		Bounds: Bounds{MaxCells: 4, MaxVisits: 3, MaxPageviews: 10, MaxEvents: 10},
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("partner (-want +got):\n%s", diff)
@@ -50,6 +50,9 @@ partners:
     dimensions: [region]
   - name: ok
     sites: [a.example]
+    epsilon: 1
+    epsilon_budget: 0.5
+    budget_period: year
 `
 	_, err := Parse([]byte(yaml))
 	if err == nil {
@@ -59,6 +62,7 @@ partners:
 		"sites[0].timezone", "partners[0].name", "partners[0].sites", `unknown "ip"`, "city needs allow_city",
 		"page is listed twice", `unknown "revenue"`, "partners[0].k", "partners[0].epsilon", "partners[0].schedule",
 		"bounds.max_cells", "region needs allow_region", "partners[2].name: ok is listed twice",
+		"partners[2].epsilon_budget", "partners[2].budget_period",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

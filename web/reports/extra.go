@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -181,7 +182,9 @@ func (h *Handler) HandleStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 // HandlePartnerAggregates serves GET /api/partner/v1/aggregates: the
-// release aggregator.NewRelease makes for the token's partner, nothing else.
+// release aggregator.NewRelease makes for the token's partner, nothing else,
+// computed once per window and then served as stored, under the partner's
+// privacy budget (aggregator.Releaser).
 func (h *Handler) HandlePartnerAggregates(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r, "/api/partner/v1/aggregates")
 	if err != nil {
@@ -206,9 +209,14 @@ func (h *Handler) HandlePartnerAggregates(w http.ResponseWriter, r *http.Request
 	if f := q["format"]; f != "" && f != "csv" && f != "json" {
 		return httpapi.Errorf(http.StatusBadRequest, "unknown format %q; want json or csv", f)
 	}
-	rel, err := aggregator.NewRelease(r.Context(), h.st, aggregator.ReleaseRequest{
+	rel, err := h.releases.Serve(r.Context(), aggregator.ReleaseRequest{
 		Partner: partner, From: from, To: to, Zone: h.cfg.SiteZone, Noise: h.noise, Now: h.now,
 	})
+	var spent *aggregator.BudgetError
+	if errors.As(err, &spent) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(spent.Next.Sub(h.now()), time.Second)/time.Second)))
+		return &httpapi.Error{Code: http.StatusTooManyRequests, Msg: spent.Error()}
+	}
 	if err != nil {
 		return fmt.Errorf("partner release: %w", err)
 	}

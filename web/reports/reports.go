@@ -76,6 +76,9 @@ type Store interface {
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Cell, error)
 	PolicyVersions(ctx context.Context) ([]store.PolicyVersion, error)
+	AddPartnerRelease(ctx context.Context, r store.PartnerRelease) error
+	PartnerRelease(ctx context.Context, partner, from, to string) (store.PartnerRelease, error)
+	PartnerReleases(ctx context.Context, partner string, since time.Time) ([]store.PartnerRelease, error)
 }
 
 // Options are what a Handler needs. Store is required.
@@ -96,6 +99,8 @@ type Handler struct {
 	cfg   *config.Config
 	noise aggregator.Noise
 	now   func() time.Time
+	// releases serves partner releases once per window, under budget.
+	releases *aggregator.Releaser
 }
 
 // New returns a Handler.
@@ -106,7 +111,7 @@ func New(opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now}
+	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now, releases: aggregator.NewReleaser(opts.Store)}
 }
 
 // Metrics are the metric names, in their canonical order.
