@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
@@ -24,7 +25,9 @@ func (c *Collector) HandleEmailClick(w http.ResponseWriter, r *http.Request) err
 	if err != nil || l.Target == "" {
 		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "invalid link", Err: err}
 	}
-	c.recordEmail(l, store.EmailClick)
+	if r.Method != http.MethodHead { // link checkers and previews only look
+		c.recordEmail(l, store.EmailClick)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Location", l.Target)
@@ -38,7 +41,9 @@ func (c *Collector) HandleEmailOpen(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "invalid pixel", Err: err}
 	}
-	c.recordEmail(l, store.EmailOpen)
+	if r.Method != http.MethodHead {
+		c.recordEmail(l, store.EmailOpen)
+	}
 	w.Header().Set("Content-Type", "image/gif")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(transparentGIF) // the reader has gone if this fails
@@ -56,7 +61,8 @@ func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
 		c.metrics.dropped.WithLabelValues("no_marketing").Inc()
 		return
 	}
-	if _, ok := c.sites.ByID(l.SiteID); !ok {
+	site, ok := c.sites.ByID(l.SiteID)
+	if !ok {
 		c.metrics.dropped.WithLabelValues("unknown_site").Inc()
 		return
 	}
@@ -66,7 +72,8 @@ func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
 		UTMMedium: "email", UTMCampaign: l.Campaign, UTMContent: l.LinkID,
 	}
 	if l.Consent.Has(consent.Analytics) {
-		e.Source, e.Target = "email", l.Target
+		e.Source = "email"
+		e.Target = enrich.CleanTarget(l.Target, enrich.SiteRules{AllowedQuery: c.siteRules(site.Domain).AllowedQuery})
 	}
 	if !c.buffer.Enqueue(e) {
 		c.metrics.dropped.WithLabelValues("busy").Inc()

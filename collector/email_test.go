@@ -52,6 +52,14 @@ func TestEmailLinks(t *testing.T) {
 		}
 	}
 
+	// HEAD (link checkers, previews) answers as GET and counts nothing.
+	if w := r.do(t, http.MethodHead, "/r/"+tok, "", "", nil); w.Code != http.StatusFound {
+		t.Errorf("HEAD of a signed link: %d, want 302", w.Code)
+	}
+	if w := r.do(t, http.MethodHead, "/p/"+tok+".gif", "", "", nil); w.Code != http.StatusOK {
+		t.Errorf("HEAD of an open pixel: %d, want 200", w.Code)
+	}
+
 	// Without marketing consent, a click still redirects but records nothing.
 	noMarketing := sign(links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "footer", Target: "https://example.test/", Consent: consent.Analytics})
 	if w := r.do(t, http.MethodGet, "/r/"+noMarketing, "", "", nil); w.Code != http.StatusFound {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,36 @@ func TestVisitorEndpointsTakeTokenFromHeaderAndSiteOrigin(t *testing.T) {
 		if got := w.Header().Get("Access-Control-Allow-Origin"); got != tt.want {
 			t.Errorf("preflight from %q: Access-Control-Allow-Origin %q, want %q", tt.origin, got, tt.want)
 		}
+	}
+}
+
+// Finding 8 of #16: a click's target goes through the URL hygiene of pages:
+// no secret, e-mail address, click id or fragment is stored.
+func TestClickTargetIsCleaned(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			r := newRigOn(t, b.open(t), false)
+			tok := r.token(t, consent.Analytics)
+			for _, target := range []string{
+				"https://example.test/reset?token=SECRET&email=a%40b.test&gclid=G#SECRET",
+				"https://user:SECRET@example.test/reset?token=SECRET",
+				"mailto:a@b.test?subject=SECRET",
+			} {
+				body := fmt.Sprintf(`{"site":"example.test","type":"click","name":"link","url":"https://example.test/","target":%q,"token":%q}`, target, tok)
+				if w := r.do(t, http.MethodPost, "/api/event", "text/plain", body, nil); w.Code != http.StatusAccepted {
+					t.Fatalf("click: %d %s", w.Code, w.Body)
+				}
+			}
+			var got []string
+			for _, e := range r.flushed(t) {
+				got = append(got, e.Target)
+				if strings.Contains(e.Target, "SECRET") || strings.Contains(e.Target, "@") || strings.Contains(e.Target, "gclid") {
+					t.Errorf("stored target %q", e.Target)
+				}
+			}
+			if !slices.Contains(got, "https://example.test/reset") || !slices.Contains(got, "mailto:") {
+				t.Errorf("targets %q, want https://example.test/reset and mailto:", got)
+			}
+		})
 	}
 }

@@ -176,3 +176,23 @@ func waitTick() {
 	time.Sleep(SaltRefreshInterval)
 	synctest.Wait()
 }
+
+func TestCleanTarget(t *testing.T) {
+	rules := SiteRules{AllowedQuery: []string{"page"}}
+	for _, tt := range []struct{ in, want string }{
+		{"https://example.test/reset?token=SECRET&email=a%40b.test&gclid=G#x", "https://example.test/reset"},
+		{"https://Example.TEST:8443/a?page=2&utm_source=n&password=p", "https://example.test:8443/a?page=2"},
+		{"https://user:pw@example.test/", "https://example.test/"},
+		{"/pricing?token=x#plans", "/pricing"},
+		{"mailto:a@b.test?subject=hi", "mailto:"},
+		{"tel:+41441234567", "tel:"},
+		{"javascript:alert(1)", "javascript:"},
+		{"signup-button", "signup-button"},
+		{"next?token=x", "next"},
+		{"", ""},
+	} {
+		if got := CleanTarget(tt.in, rules); got != tt.want {
+			t.Errorf("CleanTarget(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

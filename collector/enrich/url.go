@@ -446,3 +446,43 @@ func capText(s string, n int) string {
 	}
 	return strings.TrimSpace(s[:cut])
 }
+
+// CleanTarget gives a clicked link's target the hygiene of a page URL: an
+// absolute http(s) or a root-relative URL keeps its scheme and host, its
+// path, and only the query parameters rules.AllowedQuery names (never a
+// sensitive, utm_* or click-id one); the fragment is dropped. A link of
+// another scheme (mailto:, tel:, …) keeps only its scheme: what follows is
+// an address. Anything else (an element name) is kept as sent.
+func CleanTarget(raw string, rules SiteRules) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			return raw[:i] // unparseable, but surely no query kept
+		}
+		return raw
+	case u.Scheme == "http" || u.Scheme == "https":
+		if u.Host == "" {
+			return u.Scheme + ":"
+		}
+	case u.Scheme != "":
+		return u.Scheme + ":"
+	case !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//"):
+		if strings.ContainsAny(raw, "?#") {
+			return u.Path
+		}
+		return raw
+	}
+	host, path, query, _, _ := CleanURL(u, SiteRules{AllowedQuery: rules.AllowedQuery})
+	out := path
+	if u.Host != "" {
+		out = u.Scheme + "://" + host + path
+		if port := u.Port(); port != "" {
+			out = u.Scheme + "://" + host + ":" + port + path
+		}
+	}
+	if query != "" {
+		out += "?" + query
+	}
+	return out
+}
