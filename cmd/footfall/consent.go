@@ -156,7 +156,8 @@ func consentExportCommand() *command {
 		}
 		w := env.stdout
 		if out != "" {
-			f, err := os.Create(out)
+			// The records name consent ids: readable by the owner only.
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 			if err != nil {
 				return err
 			}

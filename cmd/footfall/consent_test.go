@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,6 +88,15 @@ func TestConsentVerifyDetectsTampering(t *testing.T) {
 			code, out, _ = footfall(t, nil, "consent", "export", "-store", dsn, "-site", "example.test")
 			if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, `"action":"accept_all"`) || strings.Contains(out, "127.0.0.1") {
 				t.Errorf("export: exit %d\n%s", code, out)
+			}
+
+			// Finding 9 of #16: -out files name consent ids: owner only.
+			outFile := filepath.Join(t.TempDir(), "ledger.jsonl")
+			if code, _, errOut := footfall(t, nil, "consent", "export", "-store", dsn, "-site", "example.test", "-out", outFile); code != 0 {
+				t.Fatalf("export -out: %s", errOut)
+			}
+			if fi, err := os.Stat(outFile); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("export -out file: %v %v, want mode 0600", fi.Mode(), err)
 			}
 
 			b.tamper(t, dsn, 2)

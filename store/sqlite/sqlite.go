@@ -36,11 +36,18 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the SQLite file at path and its folder.
+// The file holds signing keys, salts, password hashes and raw IPs: it is
+// readable by its owner only (0600, and so are the -wal and -shm files
+// SQLite creates beside it with the same mode), and a folder Open creates
+// is 0700.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("sqlite at %s: %w", path, err)
 		}
+	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite at %s: %w", path, err)
 	}
 	// WAL lets the dashboard read while the collector writes; busy_timeout
 	// makes concurrent writers wait for the lock instead of failing.
@@ -59,6 +66,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{db: db, path: path, queries: queries}, nil
+}
+
+// ownerOnly creates the database file with mode 0600, or takes group and
+// other permissions away from an existing one and its -wal and -shm files
+// (made 0644 by earlier versions).
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func loadQueries() (map[string]string, error) {

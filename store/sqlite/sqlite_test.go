@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,4 +88,52 @@ func TestSubjectsSQLite(t *testing.T) {
 
 func TestPolicyVersionsSQLite(t *testing.T) {
 	storetest.RunPolicyVersions(t, func(t *testing.T) storetest.PolicyBackend { return Open(t) })
+}
+
+// Finding 9 of #16: the database holds keys, salts, password hashes and raw
+// IPs: the file, its -wal and -shm, and the folder Open creates are the
+// owner's only, and an older file readable by others is tightened.
+func TestFilesAreOwnerOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "footfall-data")
+	path := filepath.Join(dir, "footfall.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddSite(ctx, "example.test"); err != nil { // the WAL and its index exist while open
+		t.Fatal(err)
+	}
+	mode := func(p string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if got := mode(p); got != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(p), got)
+		}
+	}
+	if got := mode(dir); got != 0o700 {
+		t.Errorf("folder: mode %v, want 0700", got)
+	}
+	s.Close()
+
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := mode(path); got != 0o600 {
+		t.Errorf("an existing 0644 file: mode %v after Open, want 0600", got)
+	}
 }
