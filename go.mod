@@ -20,6 +20,7 @@ require (
 	github.com/x-way/crawlerdetect v0.2.31
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.58.0
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -5,6 +5,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -51,7 +52,12 @@ type Options struct {
 	// referrer class, geo, visitor key, session). Required.
 	Enricher *enrich.Enricher
 	Metrics  *Metrics
-	Log      *slog.Logger
+	// ConsentRate limits POST /api/consent per client (IPv4 address or
+	// IPv6 /64): ConsentRate decisions a minute, bursts of ConsentBurst,
+	// for the ConsentClients most recent clients. Defaults 30, 10 and
+	// 100000; a negative ConsentRate turns the limit off.
+	ConsentRate, ConsentBurst, ConsentClients int
+	Log                                       *slog.Logger
 	// Now is the clock; tests inject one.
 	Now func() time.Time
 }
@@ -68,6 +74,7 @@ type Collector struct {
 	erasures *erasure.Service
 	enrich   *enrich.Enricher
 	metrics  *Metrics
+	limiter  *clientLimiter // of consent decisions; nil: no limit
 	log      *slog.Logger
 	now      func() time.Time
 	// defaults is the consent policy of a site the config does not list,
@@ -91,6 +98,9 @@ func New(opts Options) *Collector {
 		for _, s := range opts.Config.Sites {
 			c.rules[s.Domain] = s
 		}
+	}
+	if opts.ConsentRate >= 0 {
+		c.limiter = newClientLimiter(cmp.Or(opts.ConsentRate, 30), cmp.Or(opts.ConsentBurst, 10), cmp.Or(opts.ConsentClients, 100000))
 	}
 	if c.chain == nil {
 		c.chain = consent.NewChain(uuid.New())

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,6 +91,17 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 	rules := c.siteRules(site.Domain)
 	if body.PolicyVersion != 0 && body.PolicyVersion != rules.Consent.PolicyVersion {
 		return httpapi.Errorf(http.StatusConflict, "policy version %d is current, not %d: show the current banner", rules.Consent.PolicyVersion, body.PolicyVersion)
+	}
+	if c.limiter != nil {
+		// Every decision is kept for years: one client must not flood the
+		// ledger (and skew the consent statistics). Bad input, refused
+		// above, does not count.
+		if ok, wait := c.limiter.allow(c.enrich.ClientIP(r.RemoteAddr, r.Header), c.now()); !ok {
+			c.metrics.limited.Inc()
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return httpapi.Errorf(http.StatusTooManyRequests, "too many consent decisions from this client: retry in %d s", secs)
+		}
 	}
 	now := c.now().UTC().Truncate(time.Second)
 	rec := consent.Record{

@@ -21,6 +21,7 @@ type Metrics struct {
 	bots     *prometheus.CounterVec
 	noSalt   prometheus.Counter
 	exempt   prometheus.Counter
+	limited  prometheus.Counter
 	ingest   *ingestMetrics
 	// busy summarises refused beacons in the log.
 	busy busyLog
@@ -54,9 +55,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "footfall_events_exempt_total",
 			Help: "Events counted without consent on consent-exempt sites (no cookie, no IP; also in accepted).",
 		}),
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "footfall_consent_rate_limited_total",
+			Help: "Consent decisions refused (429) because their client sent too many (-consent-rate).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.dropped, m.consents, m.bots, m.noSalt, m.exempt)
+		reg.MustRegister(m.accepted, m.dropped, m.consents, m.bots, m.noSalt, m.exempt, m.limited)
 	}
 	m.ingest = newIngestMetrics(reg)
 	return m

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
@@ -270,5 +274,84 @@ func TestClickTargetIsCleaned(t *testing.T) {
 				t.Errorf("targets %q, want https://example.test/reset and mailto:", got)
 			}
 		})
+	}
+}
+
+// Finding 5 of #16: one client cannot flood the consent ledger. Many
+// decisions at once from one address: a burst is recorded, the rest are
+// 429 with Retry-After and counted; other clients are not affected, and the
+// client is served again once its bucket refills.
+func TestConsentDecisionsAreRateLimitedPerClient(t *testing.T) {
+	r := newRig(t, false)
+	const clients = 40
+	decide := func(addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/consent", strings.NewReader(`{"site":"example.test","categories":{"analytics":true}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		r.handler.ServeHTTP(w, req)
+		return w
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[int]int{}
+	)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// One IPv6 /64: every address in it is the same client.
+			w := decide(fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1))
+			mu.Lock()
+			codes[w.Code]++
+			mu.Unlock()
+			if w.Code == http.StatusTooManyRequests && (w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), `"error"`)) {
+				t.Errorf("429 with Retry-After %q and body %s, want 2 s and a JSON error", w.Header().Get("Retry-After"), w.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if codes[http.StatusOK] != 10 || codes[http.StatusTooManyRequests] != clients-10 {
+		t.Errorf("%d decisions at once from one client: %v, want a burst of 10 and the rest 429", clients, codes)
+	}
+	recs, err := r.store.ConsentRecords(context.Background(), r.site.ID, r.now.Add(-time.Hour), r.now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 10 {
+		t.Errorf("the ledger holds %d records, want the 10 allowed", len(recs))
+	}
+	if w := decide("198.51.100.7:5000"); w.Code != http.StatusOK {
+		t.Errorf("another client: %d, want 200", w.Code)
+	}
+	r.now = r.now.Add(2 * time.Second) // 30 a minute: one more after 2 s
+	if w := decide("[2001:db8:1:2::99]:4000"); w.Code != http.StatusOK {
+		t.Errorf("after the refill: %d, want 200", w.Code)
+	}
+	if w := decide("[2001:db8:1:2::99]:4000"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("right after: %d, want 429", w.Code)
+	}
+}
+
+// Finding 5: heads (withdrawn and updated consent ids) older than the
+// longest token life are forgotten, so the set stays bounded.
+func TestOldHeadsAreForgotten(t *testing.T) {
+	key, err := consent.NewKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := collector.LoadConsentState(context.Background(), &withdrawalSource{key: key}, time.Hour, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, fresh := uuid.New(), uuid.New()
+	cs.Note(consent.Change{ConsentID: old, Time: time.Now().Add(-2 * time.Hour), Withdrawn: true})
+	cs.Note(consent.Change{ConsentID: fresh, Time: time.Now(), Withdrawn: true})
+	if err := cs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cs.Heads() != 1 || !cs.Revoked(fresh) || cs.Revoked(old) {
+		t.Errorf("heads %d, fresh withdrawn %v, old withdrawn %v; want only the fresh one kept", cs.Heads(), cs.Revoked(fresh), cs.Revoked(old))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,6 +47,7 @@ type serveFlags struct {
 	demo           bool
 	shutdown       time.Duration
 	consentRefresh time.Duration
+	consentRate    int
 	enrich         enrichFlags
 	ingest         ingestFlags
 }
@@ -73,6 +75,7 @@ func serveCommand() *command {
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, the time for the whole shutdown: finish requests, write buffered events (what the store does not take in time is spooled)")
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
+	c.flags.IntVar(&s.consentRate, "consent-rate", 30, "consent decisions a minute one client (an IPv4 address or IPv6 /64) may post, in bursts of 10; beyond it 429; 0 turns the limit off")
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
 		errs := append(s.common.check(), noArgs(args)...)
@@ -100,6 +103,9 @@ func serveCommand() *command {
 		}
 		errs = append(errs, s.enrich.check()...)
 		errs = append(errs, s.ingest.check()...)
+		if s.consentRate < 0 {
+			errs = append(errs, fmt.Errorf("-consent-rate: want 0 (no limit) or more, got %d", s.consentRate))
+		}
 		if s.consentRefresh < 100*time.Millisecond || s.consentRefresh > time.Minute {
 			errs = append(errs, fmt.Errorf("-consent-refresh: want 100ms to 1m, got %s", s.consentRefresh))
 		}
@@ -199,7 +205,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	})
 	coll := collector.New(collector.Options{
 		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Buffer: buffer, Erasures: erasures, Enricher: enricher,
-		Metrics: metrics, Log: log,
+		Metrics: metrics, Log: log, ConsentRate: cmp.Or(s.consentRate, -1),
 	})
 	scripts, err := web.New(web.Options{Events: coll, Log: log})
 	if err != nil {

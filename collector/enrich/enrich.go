@@ -241,6 +241,12 @@ type Request struct {
 	StableVisitor bool // personalization granted: the consent id keys the visitor
 }
 
+// ClientIP is the client's address as Enrich reads it: the peer, or what a
+// trusted proxy forwarded.
+func (e *Enricher) ClientIP(remote string, h http.Header) netip.Addr {
+	return ClientIP(remote, h, e.trusted)
+}
+
 // Enrich fills ev's Host, Path, Query, Referrer, ReferrerHost, Source,
 // UTM*, ClickID, IP, IPTrunc, VisitorKey, KeyVersion, SessionID, Browser*,
 // OS*, Device, Country, Region, City, ASN, ISP, Bot and BotReason.
