@@ -510,10 +510,11 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 // EraseLearnt has the raw events of consents withdrawn on another replica
 // erased again, once this one has learnt of them: this replica may have
 // written some before it knew (what it still holds is dropped, the consent
-// being revoked). With it, a withdrawal erases every replica's events
-// within -consent-refresh.
+// being revoked). The erasure loop records each request before it erases,
+// so it is done even if this replica stops first. With it, a withdrawal
+// erases every replica's events within -consent-refresh.
 func (c *Collector) EraseLearnt(_ context.Context, ids []uuid.UUID) error {
-	c.erasures.Again(ids)
+	c.erasures.Again(ids, c.now())
 	return nil
 }
 

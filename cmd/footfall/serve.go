@@ -294,6 +294,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	<-serveDone
 	stopConsent()
 	consentWG.Wait()
+	erasures.Drain(shutCtx) // within the shutdown's deadline
 	buffer.StopBy(shutdownBy)
 	stopBuffer()
 	wg.Wait()

@@ -97,14 +97,17 @@ const keepDone = 10 * time.Minute
 // key names one request: a consent id and when it was asked for.
 type key struct {
 	id uuid.UUID
-	at int64 // Unix seconds; 0 for a re-erasure that needs no mark
+	at int64 // Unix seconds
 }
 
 // job is a pending request.
 type job struct {
 	key
-	backoff time.Duration
-	retryAt time.Time
+	// unrecorded: scheduled by Again, not yet written down; the loop
+	// records it before it erases.
+	unrecorded bool
+	backoff    time.Duration
+	retryAt    time.Time
 }
 
 // Service records erasures and drives them to done.
@@ -221,14 +224,19 @@ func (s *Service) Request(ctx context.Context, id uuid.UUID, at time.Time) error
 	return nil
 }
 
-// Again schedules another erasure of consent ids withdrawn elsewhere: this
-// process may have written their events after the erasure there. It is not
-// recorded: the collector that took the withdrawal recorded it, and events
-// this one still holds are dropped (the consent is revoked).
-func (s *Service) Again(ids []uuid.UUID) {
+// Again schedules another erasure of consent ids withdrawn elsewhere, as
+// of at: this process may have written their events after the erasure
+// there. It returns at once (the consent refresher calls it); the loop
+// records each request before it erases, so it survives a stop from then
+// on. Events this process still holds are dropped (the consent is
+// revoked).
+func (s *Service) Again(ids []uuid.UUID, at time.Time) {
 	s.mu.Lock()
 	for _, id := range ids {
-		s.addLocked(key{id: id})
+		k := key{id, at.UTC().Truncate(time.Second).Unix()}
+		if _, ok := s.pending[k]; !ok {
+			s.pending[k] = &job{key: k, unrecorded: true}
+		}
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -325,6 +333,27 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
+// Drain attempts every pending erasure once more, oldest first, until ctx
+// ends. serve calls it in its shutdown, after Run returned and before the
+// buffer stops, within the shutdown's deadline: an erasure scheduled
+// moments before the stop (a withdrawal learnt from another replica) is
+// then not left to the next start. What it cannot finish stays recorded.
+func (s *Service) Drain(ctx context.Context) {
+	s.mu.Lock()
+	jobs := make([]*job, 0, len(s.pending))
+	for _, j := range s.pending {
+		jobs = append(jobs, j)
+	}
+	s.mu.Unlock()
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].at < jobs[b].at })
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return
+		}
+		s.attempt(ctx, j)
+	}
+}
+
 // next returns the oldest job due now, or how long until one is due.
 func (s *Service) next() (*job, time.Duration) {
 	s.mu.Lock()
@@ -373,6 +402,14 @@ func (s *Service) poll(ctx context.Context) error {
 func (s *Service) attempt(ctx context.Context, j *job) {
 	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
+	if j.unrecorded {
+		err := s.opts.Store.RecordErasure(actx, store.Erasure{ConsentID: j.id, Requested: time.Unix(j.at, 0).UTC()})
+		if err == nil {
+			s.mu.Lock()
+			j.unrecorded = false
+			s.mu.Unlock()
+		}
+	}
 	e, err := s.erase(actx, j.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -387,14 +424,12 @@ func (s *Service) attempt(ctx context.Context, j *job) {
 		return
 	}
 	delete(s.pending, j.key)
-	if j.at != 0 {
-		for k, old := range s.done { // only fresh outcomes have waiters
-			if e.Done.Sub(old.Done) > keepDone {
-				delete(s.done, k)
-			}
+	for k, old := range s.done { // only fresh outcomes have waiters
+		if e.Done.Sub(old.Done) > keepDone {
+			delete(s.done, k)
 		}
-		s.done[j.key] = e
 	}
+	s.done[j.key] = e
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -410,9 +445,6 @@ func (s *Service) erase(ctx context.Context, k key) (store.Erasure, error) {
 	}
 	s.metrics.erased.Add(float64(n))
 	e := store.Erasure{ConsentID: k.id, Requested: time.Unix(k.at, 0).UTC(), Done: s.opts.Now().UTC().Truncate(time.Second), Erased: n}
-	if k.at == 0 {
-		return e, nil
-	}
 	if err := s.opts.Store.RecordErasure(ctx, e); err != nil {
 		// Erased but not marked: the next attempt erases nothing more and
 		// marks it.
