@@ -25,6 +25,17 @@ type User struct {
 	CreatedAt    time.Time
 }
 
+// TOTP is a user's second sign-in factor: the secret they share with an
+// authenticator app (RFC 6238 time-based one-time passwords). A user with
+// one must give its current code at login. The secret is needed in clear
+// to check a code, so it is stored as given, like the consent keys: keep
+// the store's files and grants closed.
+type TOTP struct {
+	UserID    string
+	Secret    string // base32, as authenticator apps read it
+	CreatedAt time.Time
+}
+
 // Token is an API token. The token itself is shown once when it is created;
 // the store keeps the SHA-256 of its secret part.
 type Token struct {

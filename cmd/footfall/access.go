@@ -267,6 +267,63 @@ func userDeleteCommand() *command {
 	return c
 }
 
+func userTOTPCommand() *command {
+	var common commonFlags
+	var disable bool
+	c := &command{
+		name: "user totp",
+		args: "EMAIL",
+		summary: "Turn on two-factor sign-in for a user: prints, once, the otpauth:// URL (show it as a QR code, or type the secret into an authenticator app); " +
+			"from then on the dashboard asks for the app's 6-digit code after the password. Running it again replaces the secret. " +
+			"With -disable, turns it off: the way back for a user who lost their authenticator.",
+		flags: flag.NewFlagSet("user totp", flag.ContinueOnError),
+	}
+	common.register(c.flags)
+	c.flags.BoolVar(&disable, "disable", false, "remove the user's second factor instead")
+	c.check = func(args []string) []error {
+		errs := common.check()
+		if len(args) != 1 {
+			return append(errs, fmt.Errorf("want exactly one EMAIL, got %d arguments", len(args)))
+		}
+		if _, err := auth.NormalizeEmail(args[0]); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
+		email, _ := auth.NormalizeEmail(args[0])
+		u, err := st.UserByEmail(ctx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user has e-mail %s", email)
+		}
+		if err != nil {
+			return err
+		}
+		if disable {
+			err := st.DeleteTOTP(ctx, u.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%s has no second factor", u.Email)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stderr, "two-factor sign-in off for %s: the password alone signs in\n", u.Email)
+			return audit(ctx, st, "cli", "user_totp_disable", u.ID, nil)
+		}
+		factor, link, err := auth.NewTOTP(u.ID, u.Email, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := st.SetTOTP(ctx, factor); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, link)
+		fmt.Fprintf(env.stderr, "two-factor sign-in on for %s: give them the URL above (its secret= is for typing in), shown once\n", u.Email)
+		return audit(ctx, st, "cli", "user_totp_enable", u.ID, nil)
+	})
+	return c
+}
+
 func tokenCreateCommand() *command {
 	var common commonFlags
 	var grant grantFlags

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
@@ -289,4 +293,70 @@ func lineWith(lines []string, s string) string {
 		}
 	}
 	return ""
+}
+
+// TestUserTOTPCommand turns two-factor sign-in on and off with the CLI and
+// signs in to a running server with codes computed from the printed URL.
+func TestUserTOTPCommand(t *testing.T) {
+	for _, b := range accessBackends {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := b.dsn(t)
+			pwFile := filepath.Join(t.TempDir(), "pw")
+			if err := os.WriteFile(pwFile, []byte("plum rocket velvet harbour\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, errOut := footfall(t, nil, "user", "add", "-store", dsn, "-email", "ops@example.test", "-role", "admin", "-password-file", pwFile); code != 0 {
+				t.Fatalf("user add: exit %d\n%s%s", code, out, errOut)
+			}
+			if code, _, errOut := footfall(t, nil, "user", "totp", "-store", dsn, "-disable", "ops@example.test"); code != 1 || !strings.Contains(errOut, "no second factor") {
+				t.Errorf("user totp -disable before enrolment: exit %d %s", code, errOut)
+			}
+			if code, _, errOut := footfall(t, nil, "user", "totp", "-store", dsn, "nobody@example.test"); code != 1 || !strings.Contains(errOut, "no user") {
+				t.Errorf("user totp of an unknown user: exit %d %s", code, errOut)
+			}
+			code, out, errOut := footfall(t, nil, "user", "totp", "-store", dsn, "ops@example.test")
+			link, err := url.Parse(strings.TrimSpace(out))
+			if code != 0 || err != nil || link.Scheme != "otpauth" || link.Query().Get("secret") == "" {
+				t.Fatalf("user totp: exit %d %q %s", code, out, errOut)
+			}
+			secret := link.Query().Get("secret")
+			if strings.Contains(errOut, secret) {
+				t.Errorf("the secret is on stderr too: %s", errOut)
+			}
+
+			addr, _ := startServe(t, "-store", dsn)
+			login := func(code string) (int, string) {
+				t.Helper()
+				form := url.Values{"email": {"ops@example.test"}, "password": {"plum rocket velvet harbour"}}
+				if code != "" {
+					form.Set("code", code)
+				}
+				resp, err := http.PostForm("http://"+addr+"/login", form)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(body)
+			}
+			if code, body := login(""); code != http.StatusUnauthorized || !strings.Contains(body, "two-factor code required") {
+				t.Errorf("password alone: %d %s", code, body)
+			}
+			now, err := totp.GenerateCode(secret, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, body := login(now); code != http.StatusOK {
+				t.Errorf("password and code: %d %s", code, body)
+			}
+
+			// The way back for a user who lost their authenticator.
+			if code, _, errOut := footfall(t, nil, "user", "totp", "-store", dsn, "-disable", "ops@example.test"); code != 0 {
+				t.Fatalf("user totp -disable: exit %d %s", code, errOut)
+			}
+			if code, body := login(""); code != http.StatusOK {
+				t.Errorf("password alone after -disable: %d %s", code, body)
+			}
+		})
+	}
 }

@@ -47,6 +47,7 @@ func commands() []*command {
 		userAddCommand(os.Stdin),
 		userListCommand(),
 		userDeleteCommand(),
+		userTOTPCommand(),
 		tokenCreateCommand(),
 		tokenListCommand(),
 		tokenRevokeCommand(),

@@ -42,6 +42,8 @@ type backend interface {
 	AddUser(ctx context.Context, u store.User) error
 	Users(ctx context.Context) ([]store.User, error)
 	DeleteUser(ctx context.Context, id string) error
+	SetTOTP(ctx context.Context, t store.TOTP) error
+	DeleteTOTP(ctx context.Context, userID string) error
 	AddToken(ctx context.Context, t store.Token) error
 	Tokens(ctx context.Context) ([]store.Token, error)
 	RevokeToken(ctx context.Context, id string, at time.Time) error

@@ -31,6 +31,8 @@ var (
 	qAuthSessionInsert        = mustQuery("auth_session_insert")
 	qAuthSessionByID          = mustQuery("auth_session_by_id")
 	qAuthSessionsDeleteBefore = mustQuery("auth_sessions_delete_before")
+	qAuthTOTPInsert           = mustQuery("auth_totp_insert")
+	qAuthTOTPByUser           = mustQuery("auth_totp_by_user")
 )
 
 // accessVersion orders the ordinary versions of a row: nanoseconds now.
@@ -394,6 +396,55 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 func (s *Store) DeleteSessionsBefore(ctx context.Context, t time.Time) error {
 	if err := s.alter(ctx, qAuthSessionsDeleteBefore, t.Unix()); err != nil {
 		return fmt.Errorf("delete old sessions: %w", err)
+	}
+	return nil
+}
+
+// SetTOTP stores a user's second factor, replacing any earlier one.
+func (s *Store) SetTOTP(ctx context.Context, t store.TOTP) error {
+	if err := s.insertOne(ctx, qAuthTOTPInsert, t.UserID, t.Secret, t.CreatedAt.UTC(), uint8(0), accessVersion()); err != nil {
+		return fmt.Errorf("set two-factor secret: %w", err)
+	}
+	return nil
+}
+
+// TOTPByUser returns a user's second factor, or store.ErrNotFound when
+// they have none (or it was removed).
+func (s *Store) TOTPByUser(ctx context.Context, userID string) (store.TOTP, error) {
+	rows, err := s.conn.Query(ctx, qAuthTOTPByUser, userID)
+	if err != nil {
+		return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t store.TOTP
+		var deleted uint8
+		if err := rows.Scan(&t.UserID, &t.Secret, &t.CreatedAt, &deleted); err != nil {
+			return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, err)
+		}
+		if deleted != 0 {
+			continue
+		}
+		t.CreatedAt = t.CreatedAt.UTC()
+		return t, nil
+	}
+	if err := rows.Err(); err != nil {
+		return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, err)
+	}
+	return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, store.ErrNotFound)
+}
+
+// DeleteTOTP removes a user's second factor, or returns store.ErrNotFound
+// when they have none. The removal is a newer row without the secret (the
+// old row goes at the next merge); unlike a deleted user's, its version is
+// an ordinary one, so that the user can enrol again later.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	t, err := s.TOTPByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("delete two-factor secret: %w", err)
+	}
+	if err := s.insertOne(ctx, qAuthTOTPInsert, t.UserID, "", t.CreatedAt.UTC(), uint8(1), accessVersion()); err != nil {
+		return fmt.Errorf("delete two-factor secret: %w", err)
 	}
 	return nil
 }

@@ -324,3 +324,7 @@ func TestAccessClickHouse(t *testing.T) {
 	s := open(t)
 	storetest.RunAccess(t, func(t *testing.T) storetest.AccessBackend { return s })
 }
+
+func TestTOTPClickHouse(t *testing.T) {
+	storetest.RunTOTP(t, open(t))
+}

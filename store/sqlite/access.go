@@ -77,7 +77,7 @@ func (s *Store) Users(ctx context.Context) ([]store.User, error) {
 	return out, nil
 }
 
-// DeleteUser removes a user and ends their sessions, or returns
+// DeleteUser removes a user, their second factor, and ends their sessions, or returns
 // store.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -96,6 +96,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	if _, err := tx.ExecContext(ctx, s.query("auth_sessions_delete_by_user"), id); err != nil {
 		return fmt.Errorf("delete user: sessions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.query("auth_totp_delete"), id); err != nil {
+		return fmt.Errorf("delete user: two-factor secret: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete user: %w", err)
@@ -294,4 +297,43 @@ func unixOrZero(sec int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(sec, 0).UTC()
+}
+
+// SetTOTP stores a user's second factor, replacing any earlier one.
+func (s *Store) SetTOTP(ctx context.Context, t store.TOTP) error {
+	if _, err := s.db.ExecContext(ctx, s.query("auth_totp_put"), t.UserID, t.Secret, t.CreatedAt.Unix()); err != nil {
+		return fmt.Errorf("set two-factor secret: %w", err)
+	}
+	return nil
+}
+
+// TOTPByUser returns a user's second factor, or store.ErrNotFound when
+// they have none.
+func (s *Store) TOTPByUser(ctx context.Context, userID string) (store.TOTP, error) {
+	var t store.TOTP
+	var created int64
+	err := s.db.QueryRowContext(ctx, s.query("auth_totp_by_user"), userID).Scan(&t.UserID, &t.Secret, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.TOTP{}, fmt.Errorf("two-factor secret of %s: %w", userID, err)
+	}
+	t.CreatedAt = time.Unix(created, 0).UTC()
+	return t, nil
+}
+
+// DeleteTOTP removes a user's second factor, or returns store.ErrNotFound
+// when they have none.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	res, err := s.db.ExecContext(ctx, s.query("auth_totp_delete"), userID)
+	if err != nil {
+		return fmt.Errorf("delete two-factor secret: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete two-factor secret: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("delete two-factor secret of %s: %w", userID, store.ErrNotFound)
+	}
+	return nil
 }

@@ -59,6 +59,10 @@ func TestAccessSQLite(t *testing.T) {
 	storetest.RunAccess(t, func(t *testing.T) storetest.AccessBackend { return Open(t) })
 }
 
+func TestTOTPSQLite(t *testing.T) {
+	storetest.RunTOTP(t, Open(t))
+}
+
 func TestAuditSQLite(t *testing.T) {
 	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return Open(t) })
 }

@@ -410,3 +410,61 @@ func testDeleteSessionsBefore(t *testing.T, b AccessBackend) {
 		t.Errorf("SessionByID of a session after the cut-off: %v", err)
 	}
 }
+
+// TOTPBackend is what the second-factor suite exercises.
+type TOTPBackend interface {
+	AddUser(ctx context.Context, u store.User) error
+	SetTOTP(ctx context.Context, t store.TOTP) error
+	TOTPByUser(ctx context.Context, userID string) (store.TOTP, error)
+	DeleteTOTP(ctx context.Context, userID string) error
+}
+
+// RunTOTP runs the second-factor storage suite: enrol, replace, remove,
+// enrol again.
+func RunTOTP(t *testing.T, b TOTPBackend) {
+	ctx := context.Background()
+	u := newUser(nil)
+	if err := b.AddUser(ctx, u); err != nil {
+		t.Fatalf("AddUser: %v", err)
+	}
+	if _, err := b.TOTPByUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("TOTPByUser before enrolment: %v, want ErrNotFound", err)
+	}
+	for i, secret := range []string{"JBSWY3DPEHPK3PXP", "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA"} {
+		want := store.TOTP{UserID: u.ID, Secret: secret, CreatedAt: accessTime.Add(time.Duration(i) * time.Minute)}
+		if err := b.SetTOTP(ctx, want); err != nil {
+			t.Fatalf("SetTOTP: %v", err)
+		}
+		got, err := b.TOTPByUser(ctx, u.ID)
+		if err != nil {
+			t.Fatalf("TOTPByUser: %v", err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("enrolment %d (-want +got):\n%s", i, diff)
+		}
+	}
+	if err := b.DeleteTOTP(ctx, u.ID); err != nil {
+		t.Fatalf("DeleteTOTP: %v", err)
+	}
+	if _, err := b.TOTPByUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TOTPByUser after DeleteTOTP: %v, want ErrNotFound", err)
+	}
+	if err := b.DeleteTOTP(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteTOTP twice: %v, want ErrNotFound", err)
+	}
+	again := store.TOTP{UserID: u.ID, Secret: "GEZDGNBVGY3TQOJQ", CreatedAt: accessTime.Add(time.Hour)}
+	if err := b.SetTOTP(ctx, again); err != nil {
+		t.Fatalf("SetTOTP after removal: %v", err)
+	}
+	if got, err := b.TOTPByUser(ctx, u.ID); err != nil || got.Secret != again.Secret {
+		t.Errorf("TOTPByUser after enrolling again: %+v, %v; want secret %s", got, err, again.Secret)
+	}
+	// Another user's factor is their own.
+	other := newUser(nil)
+	if err := b.AddUser(ctx, other); err != nil {
+		t.Fatalf("AddUser: %v", err)
+	}
+	if _, err := b.TOTPByUser(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TOTPByUser of a user who never enrolled: %v, want ErrNotFound", err)
+	}
+}

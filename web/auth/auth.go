@@ -113,6 +113,7 @@ func (p Principal) HasRole(roles ...Role) bool {
 type Store interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
+	TOTPByUser(ctx context.Context, userID string) (store.TOTP, error)
 	TokenByID(ctx context.Context, id string) (store.Token, error)
 	TouchToken(ctx context.Context, id string, at time.Time) error
 	AddSession(ctx context.Context, s store.Session) error
@@ -219,6 +220,7 @@ type Auth struct {
 	// dummyHash is verified against when no user has the address given,
 	// so that a login takes as long whether or not the account exists.
 	dummyHash func() string
+	totpUsed  usedCodes
 	// lastPrune is when old sessions were last deleted (Unix seconds).
 	lastPrune atomic.Int64
 }
@@ -235,6 +237,7 @@ func New(opts Options) *Auth {
 		addrs:     newLockout(opts.LockAfterIP, opts.LockBase, opts.LockMax, forget, opts.LockEntries),
 		hashing:   make(chan struct{}, runtime.GOMAXPROCS(0)),
 		dummyHash: sync.OnceValue(dummyHash),
+		totpUsed:  usedCodes{last: map[string]int64{}},
 	}
 }
 

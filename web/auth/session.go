@@ -132,12 +132,18 @@ type okAnswer struct {
 	OK bool `json:"ok"`
 }
 
-var errBadLogin = &httpapi.Error{Code: http.StatusUnauthorized, Msg: "wrong e-mail address or password"}
+var (
+	errBadLogin     = &httpapi.Error{Code: http.StatusUnauthorized, Msg: "wrong e-mail address or password"}
+	errTOTPRequired = &httpapi.Error{Code: http.StatusUnauthorized, Msg: "two-factor code required"}
+	errBadTOTP      = &httpapi.Error{Code: http.StatusUnauthorized, Msg: "wrong two-factor code"}
+)
 
-// HandleLogin is POST /login: form fields email and password (and
-// optionally next, a local path to redirect to). On success it sets the
+// HandleLogin is POST /login: form fields email and password, code for a
+// user with a second factor (the authenticator app's current code), and
+// optionally next, a local path to redirect to. On success it sets the
 // session cookie and answers {"ok": true, "csrf": …, "role": …, "expires":
-// …}, or 303 to next. A wrong address or password is a 401 either way; a
+// …}, or 303 to next. A wrong address or password is a 401 either way,
+// and so are a missing ("two-factor code required") or wrong code; a
 // locked account or address a 429 with Retry-After; a post from a page of
 // another origin a 403 (see sameOrigin).
 func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
@@ -188,6 +194,22 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 		a.log.Info("login failed", "user_id", u.ID)
 		a.audit(r.Context(), "", "login_failed", u.ID)
 		return errBadLogin // the failure reserved above stands
+	}
+	factor, err := a.store.TOTPByUser(r.Context(), u.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound): // no second factor
+	case err != nil:
+		return err
+	case r.PostForm.Get("code") == "":
+		// The right password without the code: the form asks for the
+		// code next. Not a failure, so it is not counted.
+		a.accounts.undo(acct)
+		a.addrs.undo(addr)
+		return errTOTPRequired
+	case !a.checkTOTP(factor, r.PostForm.Get("code"), now):
+		a.log.Info("login failed: wrong two-factor code", "user_id", u.ID)
+		a.audit(r.Context(), "", "login_failed_totp", u.ID)
+		return errBadTOTP // counted, like a wrong password
 	}
 	a.accounts.reset(acct)
 	a.addrs.undo(addr)

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/server"
@@ -43,6 +44,7 @@ type testServer struct {
 	URL     string
 	site    string
 	fixture *authtest.Fixture
+	st      *sqlite.Store
 }
 
 func newServer(t *testing.T) *testServer {
@@ -108,7 +110,7 @@ func newServer(t *testing.T) *testServer {
 	rp := reports.New(reports.Options{Store: st, Now: func() time.Time { return now }})
 	srv := httptest.NewServer(server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Store: st}))
 	t.Cleanup(srv.Close)
-	return &testServer{URL: srv.URL, site: site.Domain, fixture: f}
+	return &testServer{URL: srv.URL, site: site.Domain, fixture: f, st: st}
 }
 
 // get fetches path with the session cookie and returns status, header and body.
@@ -622,4 +624,40 @@ func TestBrowserLoginCSRF(t *testing.T) {
 	if !strings.Contains(body, "another site") {
 		t.Errorf("answer to the cross-site login: %q, want the refusal", body)
 	}
+}
+
+// TestBrowserTOTPLogin signs in through the dashboard's form as a user with
+// a second factor: the form asks for the code after the password, and the
+// code an authenticator app would show (computed here) signs in.
+func TestBrowserTOTPLogin(t *testing.T) {
+	s := newServer(t)
+	email := s.fixture.Email(auth.RoleAdmin)
+	u, err := s.st.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	factor, _, err := auth.NewTOTP(u.ID, u.Email, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.st.SetTOTP(context.Background(), factor); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.Navigate(s.URL+"/"))
+	waitJS(t, ctx, "the login form", `!document.getElementById('login').hidden && document.getElementById('code-label').hidden`)
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
+	waitJS(t, ctx, "the code field", `!document.getElementById('code-label').hidden && document.activeElement.id === 'code'`)
+	if app := eval[bool](t, ctx, `document.getElementById('app').hidden`); !app {
+		t.Fatal("the password alone opened the dashboard")
+	}
+	code, err := totp.GenerateCode(factor.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`#code`), code+kb.Enter))
+	waitJS(t, ctx, "the dashboard", `!document.getElementById('app').hidden && document.getElementById('login').hidden`)
+	screenshot(t, ctx, "dashboard-totp.png")
 }

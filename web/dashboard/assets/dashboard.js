@@ -184,12 +184,20 @@
         body: new URLSearchParams(new FormData(form)),
       });
       const body = await resp.json().catch(() => ({}));
+      if (resp.status === 401 && body.error === 'two-factor code required') {
+        // The password was right; the account has a second factor.
+        $('code-label').hidden = false;
+        $('code').focus();
+        $('login-error').textContent = 'Enter the 6-digit code from your authenticator app.';
+        return;
+      }
       if (!resp.ok || !body.ok) {
         $('login-error').textContent = body.error || 'Sign-in failed (' + resp.status + ')';
         return;
       }
       csrf = body.csrf || '';
       form.reset();
+      $('code-label').hidden = true;
       await start();
     } catch (e) {
       $('login-error').textContent = 'Sign-in failed: ' + e.message;

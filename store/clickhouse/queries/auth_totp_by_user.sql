@@ -1,0 +1,3 @@
+SELECT user_id, secret, created_at, deleted
+FROM auth_totp FINAL
+WHERE user_id = ?;

@@ -1,0 +1,1 @@
+DELETE FROM auth_totp WHERE user_id = ?
