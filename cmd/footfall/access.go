@@ -230,6 +230,27 @@ func userListCommand() *command {
 	return c
 }
 
+// oneEmail checks the arguments of a command on one user: one e-mail address.
+func oneEmail(args []string) []error {
+	if len(args) != 1 {
+		return []error{fmt.Errorf("want exactly one EMAIL, got %d arguments", len(args))}
+	}
+	if _, err := auth.NormalizeEmail(args[0]); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// userArg finds the user an EMAIL argument names.
+func userArg(ctx context.Context, st backend, arg string) (store.User, error) {
+	email, _ := auth.NormalizeEmail(arg)
+	u, err := st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("no user has e-mail %s", email)
+	}
+	return u, err
+}
+
 func userDeleteCommand() *command {
 	var common commonFlags
 	c := &command{
@@ -239,22 +260,9 @@ func userDeleteCommand() *command {
 		flags:   flag.NewFlagSet("user delete", flag.ContinueOnError),
 	}
 	common.register(c.flags)
-	c.check = func(args []string) []error {
-		errs := common.check()
-		if len(args) != 1 {
-			return append(errs, fmt.Errorf("want exactly one EMAIL, got %d arguments", len(args)))
-		}
-		if _, err := auth.NormalizeEmail(args[0]); err != nil {
-			errs = append(errs, err)
-		}
-		return errs
-	}
+	c.check = func(args []string) []error { return append(common.check(), oneEmail(args)...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
-		email, _ := auth.NormalizeEmail(args[0])
-		u, err := st.UserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no user has e-mail %s", email)
-		}
+		u, err := userArg(ctx, st, args[0])
 		if err != nil {
 			return err
 		}
@@ -280,22 +288,9 @@ func userTOTPCommand() *command {
 	}
 	common.register(c.flags)
 	c.flags.BoolVar(&disable, "disable", false, "remove the user's second factor instead")
-	c.check = func(args []string) []error {
-		errs := common.check()
-		if len(args) != 1 {
-			return append(errs, fmt.Errorf("want exactly one EMAIL, got %d arguments", len(args)))
-		}
-		if _, err := auth.NormalizeEmail(args[0]); err != nil {
-			errs = append(errs, err)
-		}
-		return errs
-	}
+	c.check = func(args []string) []error { return append(common.check(), oneEmail(args)...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
-		email, _ := auth.NormalizeEmail(args[0])
-		u, err := st.UserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no user has e-mail %s", email)
-		}
+		u, err := userArg(ctx, st, args[0])
 		if err != nil {
 			return err
 		}
