@@ -34,8 +34,6 @@ type Pinger interface {
 type Options struct {
 	Collector *collector.Collector
 	Store     Pinger
-	// Metrics is served on /metrics; nil serves an empty registry.
-	Metrics prometheus.Gatherer
 	// Web serves the tracker scripts and the pixel; nil serves neither.
 	Web *web.Handler
 	Log *slog.Logger
@@ -74,9 +72,6 @@ func New(opts Options) http.Handler {
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(log, fn) }
 	ops := &operations{store: opts.Store, ready: opts.Ready, storeWritable: opts.StoreWritable, log: log}
 
-	if opts.Metrics == nil {
-		opts.Metrics = prometheus.NewRegistry()
-	}
 	c := opts.Collector
 
 	// No path cleaning: mux would answer a redirect (a Location header) to
@@ -143,7 +138,6 @@ func New(opts Options) http.Handler {
 
 	r.Handle("/healthz", h(ops.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", h(ops.readyz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
 	r.NotFoundHandler = h(func(http.ResponseWriter, *http.Request) error {
 		return httpapi.Errorf(http.StatusNotFound, "no such endpoint")
@@ -152,6 +146,15 @@ func New(opts Options) http.Handler {
 		return httpapi.Errorf(http.StatusMethodNotAllowed, "method not allowed")
 	})
 	return r
+}
+
+// NewMetrics returns the handler of serve's metrics listener
+// (-metrics-addr): GET /metrics and nothing else. The metrics are kept off
+// New's routes, which a reverse proxy publishes.
+func NewMetrics(g prometheus.Gatherer) http.Handler {
+	m := http.NewServeMux()
+	m.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return m
 }
 
 // isBeacon matches exactly POST /api/event.

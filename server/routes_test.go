@@ -11,6 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/httpapi"
 )
@@ -33,6 +35,9 @@ func TestOperationalRoutes(t *testing.T) {
 		{"unknown route", "GET", "/nope", pinger{}, 404, `"error"`},
 		{"wrong method", "GET", "/api/event", pinger{}, 405, `"error"`},
 		{"preflight", "OPTIONS", "/api/event", pinger{}, 204, ``},
+		// The metrics have a listener of their own (NewMetrics): the
+		// routes a proxy publishes do not serve them.
+		{"no metrics", "GET", "/metrics", pinger{}, 404, `"error"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,5 +130,29 @@ func TestReadyzWithSpoolIgnoresTheStore(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"store":"failing"`) {
 		t.Errorf("readyz = %d %s, want 200 with store failing", w.Code, w.Body)
+	}
+}
+
+func TestMetricsHandler(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "footfall_test_total", Help: "a test counter"})
+	reg.MustRegister(c)
+	c.Add(3)
+	h := NewMetrics(reg)
+	for _, tt := range []struct {
+		method, path string
+		code         int
+		body         string
+	}{
+		{"GET", "/metrics", 200, "footfall_test_total 3"},
+		{"GET", "/", 404, ""},
+		{"GET", "/api/event", 404, ""},
+		{"POST", "/metrics", 405, ""},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+		if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
+			t.Errorf("%s %s = %d %s, want %d containing %q", tt.method, tt.path, w.Code, w.Body, tt.code, tt.body)
+		}
 	}
 }

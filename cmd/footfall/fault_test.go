@@ -67,7 +67,8 @@ var faultBackends = []struct {
 func startServeProcess(t *testing.T, bin, dsn, spoolDir string, args ...string) *process {
 	t.Helper()
 	p := &process{addr: freeAddr(t), exited: make(chan error, 1), logs: &syncBuffer{}}
-	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", p.addr, "-store", dsn, "-spool-dir", spoolDir}, args...)...)
+	base := append([]string{"serve", "-addr", p.addr, "-store", dsn, "-spool-dir", spoolDir}, metricsFlag(t, p.addr)...)
+	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

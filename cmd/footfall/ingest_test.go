@@ -184,10 +184,15 @@ func stopClickHouse(t *testing.T) {
 	}
 }
 
-// metric reads one series from /metrics.
+// metric reads one series from /metrics of the server on addr (on its
+// -metrics-addr, see metricsFlag).
 func metric(t *testing.T, addr, series string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	m, ok := metricsAddrs.Load(addr)
+	if !ok {
+		t.Fatalf("no -metrics-addr recorded for the server on %s", addr)
+	}
+	resp, err := http.Get("http://" + m.(string) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +235,8 @@ func TestSIGTERMDuringStreamLosesNothing(t *testing.T) {
 	var logs syncBuffer
 	// Nothing is written before the signal: every accepted event waits in
 	// memory, and the shutdown must write them all.
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-store", dsn, "-spool-dir", filepath.Join(t.TempDir(), "spool"),
-		"-flush-interval", "1h", "-flush-size", "1000000", "-queue-size", "1000000")
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr, "-store", dsn, "-spool-dir", filepath.Join(t.TempDir(), "spool"),
+		"-flush-interval", "1h", "-flush-size", "1000000", "-queue-size", "1000000"}, metricsFlag(t, addr)...)...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

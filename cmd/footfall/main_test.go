@@ -102,6 +102,19 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// metricsAddrs maps the -addr of a server a test started to its
+// -metrics-addr, for metric.
+var metricsAddrs sync.Map
+
+// metricsFlag picks a free -metrics-addr for a server on addr (so that
+// servers running at once do not share the default) and remembers it.
+func metricsFlag(t *testing.T, addr string) []string {
+	t.Helper()
+	m := freeAddr(t)
+	metricsAddrs.Store(addr, m)
+	return []string{"-metrics-addr", m}
+}
+
 // startServe runs footfall serve until the test ends and returns its address
 // and a stop function that waits for a clean exit.
 func startServe(t *testing.T, args ...string) (string, func() (int, string)) {
@@ -112,7 +125,7 @@ func startServe(t *testing.T, args ...string) (string, func() (int, string)) {
 	done := make(chan int, 1)
 	// The spool defaults to ./footfall-data/spool with ClickHouse: keep it
 	// out of the source tree (a -spool-dir in args comes later and wins).
-	base := []string{"serve", "-addr", addr, "-flush-interval", "50ms", "-spool-dir", filepath.Join(t.TempDir(), "spool")}
+	base := append([]string{"serve", "-addr", addr, "-flush-interval", "50ms", "-spool-dir", filepath.Join(t.TempDir(), "spool")}, metricsFlag(t, addr)...)
 	go func() {
 		done <- run(ctx, append(base, args...), func(string) string { return "" }, &stderr, &stderr)
 	}()
@@ -249,5 +262,35 @@ func TestServeReportsUnreachableClickHouse(t *testing.T) {
 	}
 	if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic") {
 		t.Errorf("stderr holds a stack trace:\n%s", errOut)
+	}
+}
+
+// TestMetricsListener: /metrics is served on -metrics-addr only, never on
+// -addr (which a reverse proxy publishes).
+func TestMetricsListener(t *testing.T) {
+	addr, stop := startServe(t, "-store", "sqlite:"+filepath.Join(t.TempDir(), "footfall.db"))
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on -addr: %d, want 404", resp.StatusCode)
+	}
+	if v := metric(t, addr, "footfall_store_writable"); v != 1 {
+		t.Errorf("footfall_store_writable on -metrics-addr = %v, want 1", v)
+	}
+	if code, logs := stop(); code != 0 {
+		t.Errorf("serve exit %d:\n%s", code, logs)
+	}
+	// A taken -metrics-addr fails the start, clearly.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, errOut := footfall(t, nil, "serve", "-addr", freeAddr(t), "-metrics-addr", ln.Addr().String(), "-store", "sqlite:"+filepath.Join(t.TempDir(), "footfall.db"))
+	if code == 0 || !strings.Contains(errOut, "-metrics-addr") {
+		t.Errorf("serve with a taken -metrics-addr: exit %d %s", code, errOut)
 	}
 }

@@ -39,6 +39,7 @@ type serveFlags struct {
 	common         commonFlags
 	addr           string
 	publicURL      string
+	metricsAddr    string
 	config         string
 	flushInterval  time.Duration
 	flushSize      int
@@ -66,6 +67,7 @@ func serveCommand() *command {
 	s.common.register(c.flags)
 	c.flags.StringVar(&s.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	c.flags.StringVar(&s.publicURL, "public-url", "", "public base `URL` of this server, as visitors and subscribers reach it (e.g. https://stats.example.com): the base of the newsletter links the admin API signs (default: http:// and -addr)")
+	c.flags.StringVar(&s.metricsAddr, "metrics-addr", "127.0.0.1:9091", "`host:port` serving GET /metrics (Prometheus), apart from -addr so that a proxy publishing -addr never publishes the metrics; off: none")
 	c.flags.StringVar(&s.config, "config", "", "`path` of the YAML config file (sites, consent policy, partners, retention)")
 	c.flags.DurationVar(&s.flushInterval, "flush-interval", time.Second, "write buffered events at least this often")
 	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
@@ -81,6 +83,11 @@ func serveCommand() *command {
 		errs := append(s.common.check(), noArgs(args)...)
 		if _, _, err := net.SplitHostPort(s.addr); err != nil {
 			errs = append(errs, fmt.Errorf("-addr: want host:port, got %q", s.addr))
+		}
+		if s.metricsAddr != "off" {
+			if _, _, err := net.SplitHostPort(s.metricsAddr); err != nil {
+				errs = append(errs, fmt.Errorf("-metrics-addr: want host:port or off, got %q", s.metricsAddr))
+			}
 		}
 		if s.publicURL != "" {
 			if u, err := url.Parse(s.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -233,7 +240,6 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Ready:     readiness(buffer),
 		// Ready decides; the store's state is its own signal.
 		StoreWritable: buffer.StoreWritable,
-		Metrics:       reg,
 		Log:           log,
 	})
 
@@ -249,6 +255,24 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// The metrics have a listener of their own, so that publishing -addr
+	// (the collector, the dashboard) never publishes them.
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if s.metricsAddr != "off" {
+		metricsLn, err = net.Listen("tcp", s.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics (-metrics-addr): %w", err)
+		}
+		metricsSrv = &http.Server{
+			Handler:           server.NewMetrics(reg),
+			ReadHeaderTimeout: 5 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		log.Info("metrics serving", "addr", "http://"+metricsLn.Addr().String()+"/metrics")
 	}
 	log.Info("footfall serving", "addr", "http://"+ln.Addr().String(), "store", target.describe(), "version", version,
 		"spool", spool.Dir(), "durability", s.ingest.durability)
@@ -277,6 +301,15 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 			srvErr = err
 		}
 	}()
+	var metricsWG sync.WaitGroup
+	var metricsErr error
+	if metricsSrv != nil {
+		metricsWG.Go(func() {
+			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				metricsErr = err
+			}
+		})
+	}
 
 	select {
 	case <-ctx.Done():
@@ -292,6 +325,12 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	<-serveDone
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutCtx); err != nil {
+			log.Warn("metrics http shutdown", "err", err)
+		}
+		metricsWG.Wait()
+	}
 	stopConsent()
 	consentWG.Wait()
 	erasures.Drain(shutCtx) // within the shutdown's deadline
@@ -303,6 +342,9 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	if srvErr != nil {
 		return fmt.Errorf("serve: %w", srvErr)
+	}
+	if metricsErr != nil {
+		return fmt.Errorf("serve metrics: %w", metricsErr)
 	}
 	log.Info("stopped cleanly")
 	return nil

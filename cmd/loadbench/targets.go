@@ -85,10 +85,12 @@ type target struct {
 	name string
 	p    *process
 	addr string
-	dsn  string // the store; "" for the baseline
-	reqs [][]byte
-	ch   *clickhouseServer // stopped with the target
-	load load              // what the rounds measured, merged
+	// metrics is footfall's -metrics-addr.
+	metrics string
+	dsn     string // the store; "" for the baseline
+	reqs    [][]byte
+	ch      *clickhouseServer // stopped with the target
+	load    load              // what the rounds measured, merged
 }
 
 // close stops the target's processes if they still run.
@@ -171,13 +173,17 @@ func startFootfall(ctx context.Context, o options, tmp, name, dsn string) (*targ
 	if err != nil {
 		return nil, err
 	}
-	args := pinned(o.serverCPU, o.footfallBin, "serve", "-addr", addr, "-store", dsn,
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := pinned(o.serverCPU, o.footfallBin, "serve", "-addr", addr, "-metrics-addr", metricsAddr, "-store", dsn,
 		"-spool-dir", filepath.Join(dir, "spool"), "-durability", o.durability, "-log-level", "warn")
 	p, err := start(filepath.Join(dir, "serve.log"), o.serverEnv, args...)
 	if err != nil {
 		return nil, err
 	}
-	t := &target{name: name, p: p, addr: addr, dsn: dsn}
+	t := &target{name: name, p: p, addr: addr, metrics: metricsAddr, dsn: dsn}
 	if err := waitHTTP(ctx, p, "http://"+addr+"/readyz", 60*time.Second); err != nil {
 		t.close()
 		return nil, err
@@ -203,8 +209,7 @@ func (t *target) finish(ctx context.Context) (result, error) {
 	if t.dsn == "" {
 		return res, t.p.stop(5 * time.Second)
 	}
-	base := "http://" + t.addr
-	m, err := scrape(base + "/metrics")
+	m, err := scrape("http://" + t.metrics + "/metrics")
 	if err != nil {
 		return res, err
 	}
