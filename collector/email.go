@@ -50,6 +50,10 @@ func (c *Collector) HandleEmailOpen(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// SubscriberUserID is the user id under which a subscriber's opens and
+// clicks are stored: erasure and access by user id find them.
+func SubscriberUserID(ref string) string { return "subscriber:" + ref }
+
 // recordEmail stores an open or click when the subscriber's consent flags
 // grant marketing: campaign and link only, plus the target with analytics.
 // No IP or user agent is taken from the mail client, and no visitor key is
@@ -67,9 +71,18 @@ func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
 		return
 	}
 	now := c.now().UTC().Truncate(time.Second)
+	if l.Expires.IsZero() || !now.Before(l.Expires) {
+		// Tracking ends with the link's expiry; a link signed before links
+		// had one cannot be erased by subscriber, so it records nothing.
+		c.metrics.dropped.WithLabelValues("link_expired").Inc()
+		return
+	}
 	e := store.Event{
 		ID: uuid.New(), SiteID: l.SiteID, Type: typ, Time: now, ReceivedAt: now, Consent: uint8(l.Consent),
 		UTMMedium: "email", UTMCampaign: l.Campaign, UTMContent: l.LinkID,
+	}
+	if l.Subscriber != "" {
+		e.UserID = SubscriberUserID(l.Subscriber)
 	}
 	if l.Consent.Has(consent.Analytics) {
 		e.Source = "email"

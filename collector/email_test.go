@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/store"
@@ -18,6 +19,7 @@ import (
 func TestEmailLinks(t *testing.T) {
 	r := newRig(t, false)
 	sign := func(l links.Link) string {
+		l.Expires = r.now.Add(24 * time.Hour)
 		tok, err := r.consent.Links().Sign(l)
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +104,7 @@ func TestEmailToRollups(t *testing.T) {
 			r := newRigOn(t, st, true)
 			sign := func(campaign, link string, cats consent.Categories) string {
 				tok, err := r.consent.Links().Sign(links.Link{SiteID: r.site.ID, Campaign: campaign, LinkID: link,
-					Target: "https://example.test/" + link, Consent: cats})
+					Target: "https://example.test/" + link, Consent: cats, Expires: r.now.Add(24 * time.Hour)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -171,6 +173,47 @@ func TestEmailToRollups(t *testing.T) {
 			}
 			if total == nil || total.Visitors != 1 || total.Visits != 1 || total.Pageviews != 1 || total.Events != 0 {
 				t.Errorf("totals %+v: want the one web visit (1 visitor, 1 visit, 1 pageview, no events)", total)
+			}
+		})
+	}
+}
+
+// Informational finding of #16: newsletter tracking ends with the link's
+// expiry (the link still redirects), a link signed before expiry existed
+// records nothing, and a subscriber's opens and clicks are stored under a
+// user id that erasure by user id finds.
+func TestEmailLinkExpiryAndSubscriber(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			r := newRigOn(t, b.open(t), false)
+			ctx := context.Background()
+			sign := func(expires time.Time, subscriber string) string {
+				tok, err := r.consent.Links().Sign(links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "hero",
+					Target: "https://example.test/sale", Consent: consent.Marketing | consent.Analytics, Expires: expires, Subscriber: subscriber})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			live, expired := sign(r.now.Add(time.Hour), "crm-4711"), sign(r.now, "crm-4711")
+			for _, tok := range []string{live, expired} {
+				if w := r.do(t, http.MethodGet, "/r/"+tok, "", "", nil); w.Code != http.StatusFound {
+					t.Fatalf("click: %d, want 302 (an expired link still redirects)", w.Code)
+				}
+			}
+			stored := r.flushed(t)
+			if len(stored) != 1 || stored[0].UserID != "subscriber:crm-4711" {
+				t.Fatalf("stored %+v, want the live link's click under user id subscriber:crm-4711", stored)
+			}
+			type eraser interface {
+				EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
+			}
+			n, err := r.store.(eraser).EraseSubject(ctx, store.Subject{UserID: collector.SubscriberUserID("crm-4711")})
+			if err != nil || n != 1 {
+				t.Fatalf("erase by user id: %d, %v; want 1 erased", n, err)
+			}
+			if left := r.flushed(t); len(left) != 0 {
+				t.Errorf("after erasure: %d events left", len(left))
 			}
 		})
 	}

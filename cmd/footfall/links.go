@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
@@ -14,7 +15,8 @@ import (
 
 func linkSignCommand() *command {
 	var common commonFlags
-	var site, campaign, linkID, target, cats, base string
+	var site, campaign, linkID, target, cats, base, subscriber string
+	var days int
 	c := &command{
 		name: "link sign",
 		summary: "Sign a newsletter link and open pixel. Prints the tracked click URL (/r/TOKEN, a 302 to -target) and the open pixel URL (/p/TOKEN.gif). " +
@@ -27,6 +29,8 @@ func linkSignCommand() *command {
 	c.flags.StringVar(&linkID, "link", "", "link `id` within the campaign")
 	c.flags.StringVar(&target, "target", "", "`URL` the click redirects to (none: an open pixel only)")
 	c.flags.StringVar(&cats, "consent", "", "the subscriber's consent, comma-separated: `categories` among analytics, marketing")
+	c.flags.IntVar(&days, "expires-days", links.DefaultDays, "track opens and clicks for this many `days` (the link keeps redirecting after)")
+	c.flags.StringVar(&subscriber, "subscriber", "", "your newsletter tool's `reference` of the subscriber (an id, never an address): their opens and clicks are erasable with footfall erase -user-id subscriber:REFERENCE")
 	c.flags.StringVar(&base, "base", "http://127.0.0.1:8080", "public base `URL` of the collector")
 	c.check = func(args []string) []error {
 		errs := append(common.check(), noArgs(args)...)
@@ -35,6 +39,12 @@ func linkSignCommand() *command {
 		}
 		if _, err := parseCategoryList(cats); err != nil {
 			errs = append(errs, fmt.Errorf("-consent: %w", err))
+		}
+		if days < 1 || days > links.MaxDays {
+			errs = append(errs, fmt.Errorf("-expires-days: want 1 to %d, got %d", links.MaxDays, days))
+		}
+		if len(subscriber) > links.MaxSubscriberLen {
+			errs = append(errs, fmt.Errorf("-subscriber: at most %d bytes", links.MaxSubscriberLen))
 		}
 		if u, err := url.Parse(base); err != nil || u.Host == "" {
 			errs = append(errs, fmt.Errorf("-base: want an absolute URL, got %q", base))
@@ -51,7 +61,9 @@ func linkSignCommand() *command {
 			return err
 		}
 		granted, _ := parseCategoryList(cats)
-		tok, err := links.NewSigner(keys).Sign(links.Link{SiteID: sites[0].ID, Campaign: campaign, LinkID: linkID, Target: target, Consent: granted})
+		expires := time.Now().UTC().Truncate(time.Second).AddDate(0, 0, days)
+		tok, err := links.NewSigner(keys).Sign(links.Link{SiteID: sites[0].ID, Campaign: campaign, LinkID: linkID, Target: target, Consent: granted,
+			Expires: expires, Subscriber: subscriber})
 		if errors.Is(err, links.ErrUnknownKey) {
 			return errors.New("no signing key yet: run footfall serve once, or footfall consent rotate-key")
 		}

@@ -14,9 +14,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/footfall/footfall/collector/consent"
 )
@@ -43,7 +45,26 @@ type Link struct {
 	LinkID   string
 	Target   string // absolute http(s) URL; empty for an open pixel
 	Consent  consent.Categories
+	// Expires ends the tracking: after it the link still redirects, but
+	// nothing is recorded. Second precision. Tokens signed before expiry
+	// existed have none and are no longer recorded.
+	Expires time.Time
+	// Subscriber is an opaque reference to the subscriber the newsletter
+	// tool knows (its id or a hash of it, never an address): events are
+	// stored under the user id "subscriber:"+Subscriber, where erasure and
+	// access requests by user id find them. Optional.
+	Subscriber string
 }
+
+// How long a link is tracked, in days: by default, and at most.
+const (
+	DefaultDays = 90
+	MaxDays     = 400
+)
+
+// MaxSubscriberLen bounds Link.Subscriber: with its "subscriber:" prefix
+// it fits an event's user id.
+const MaxSubscriberLen = 100
 
 // Validate checks the fields a signer may put in a token.
 func (l Link) Validate() error {
@@ -58,6 +79,10 @@ func (l Link) Validate() error {
 		return fmt.Errorf("target: at most %d bytes", maxField)
 	case !l.Consent.Valid():
 		return errors.New("consent: unknown categories")
+	case len(l.Subscriber) > MaxSubscriberLen:
+		return fmt.Errorf("subscriber: at most %d bytes", MaxSubscriberLen)
+	case !l.Expires.IsZero() && l.Expires.Unix() <= 0:
+		return errors.New("expires: before 1970")
 	}
 	if l.Target != "" {
 		u, err := url.Parse(l.Target)
@@ -102,6 +127,9 @@ func (s *Signer) Replace(keys []consent.Key) {
 func (s *Signer) Sign(l Link) (string, error) {
 	if err := l.Validate(); err != nil {
 		return "", err
+	}
+	if l.Expires.IsZero() {
+		return "", errors.New("expires: required")
 	}
 	keys := *s.keys.Load()
 	var k *linkKey
@@ -166,6 +194,8 @@ func mac(secret []byte, msg string) []byte {
 }
 
 // encode: site id (4), consent (1), then campaign, link id and target, each
+// with a 2-byte length; then, unless Expires is zero (tokens made before it
+// existed end there), expires as 8-byte unix seconds and the subscriber
 // with a 2-byte length.
 func encode(l Link) []byte {
 	b := binary.BigEndian.AppendUint32(nil, l.SiteID)
@@ -173,6 +203,11 @@ func encode(l Link) []byte {
 	for _, s := range []string{l.Campaign, l.LinkID, l.Target} {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 		b = append(b, s...)
+	}
+	if !l.Expires.IsZero() {
+		b = binary.BigEndian.AppendUint64(b, uint64(l.Expires.Unix()))
+		b = binary.BigEndian.AppendUint16(b, uint16(len(l.Subscriber)))
+		b = append(b, l.Subscriber...)
 	}
 	return b
 }
@@ -193,7 +228,18 @@ func decode(b []byte) (Link, error) {
 		}
 		*dst, b = string(b[2:2+n]), b[2+n:]
 	}
-	if len(b) != 0 || l.Validate() != nil {
+	if len(b) > 0 {
+		if len(b) < 10 {
+			return Link{}, ErrMalformed
+		}
+		sec := binary.BigEndian.Uint64(b)
+		n := int(binary.BigEndian.Uint16(b[8:]))
+		if sec == 0 || sec > math.MaxInt64 || len(b) != 10+n {
+			return Link{}, ErrMalformed
+		}
+		l.Expires, l.Subscriber, b = time.Unix(int64(sec), 0).UTC(), string(b[10:]), nil
+	}
+	if l.Validate() != nil {
 		return Link{}, ErrMalformed
 	}
 	return l, nil

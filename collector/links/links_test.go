@@ -25,7 +25,8 @@ func newKeys(t testing.TB, n int) []consent.Key {
 func TestSignVerify(t *testing.T) {
 	keys := newKeys(t, 2)
 	s := NewSigner(keys)
-	l := Link{SiteID: 7, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale?x=1", Consent: consent.Analytics | consent.Marketing}
+	l := Link{SiteID: 7, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale?x=1", Consent: consent.Analytics | consent.Marketing,
+		Expires: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), Subscriber: "crm-4711"}
 	tok, err := s.Sign(l)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,8 @@ func TestSignRefusesBadLinks(t *testing.T) {
 		{SiteID: 1, Campaign: "c", Target: "javascript:alert(1)"},
 		{SiteID: 1, Campaign: "c", Target: "/relative"},
 		{SiteID: 1, Campaign: "c", Consent: 8},
+		{SiteID: 1, Campaign: "c"}, // no expiry
+		{SiteID: 1, Campaign: "c", Expires: time.Now(), Subscriber: strings.Repeat("s", MaxSubscriberLen+1)},
 	} {
 		if _, err := s.Sign(l); err == nil {
 			t.Errorf("Sign(%+v) succeeded", l)
@@ -88,7 +91,7 @@ func TestSignRefusesBadLinks(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	s := NewSigner(newKeys(f, 1))
-	tok, _ := s.Sign(Link{SiteID: 1, Campaign: "c", LinkID: "l", Target: "https://example.test/"})
+	tok, _ := s.Sign(Link{SiteID: 1, Campaign: "c", LinkID: "l", Target: "https://example.test/", Expires: time.Now(), Subscriber: "x"})
 	f.Add(tok)
 	f.Add("l1.x.y.z")
 	f.Fuzz(func(t *testing.T, token string) {
@@ -97,4 +100,18 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("a verified token carries an invalid link: %+v", l)
 		}
 	})
+}
+
+// A token signed before links had an expiry still verifies (the mail that
+// holds it still redirects), with no expiry and no subscriber.
+func TestTokenWithoutExpiryVerifies(t *testing.T) {
+	s := NewSigner(newKeys(t, 1))
+	keys := *s.keys.Load()
+	l := Link{SiteID: 3, Campaign: "old", Target: "https://example.test/"}
+	signed := prefix + keys[0].id + "." + b64.EncodeToString(encode(l))
+	tok := signed + "." + b64.EncodeToString(mac(keys[0].secret, signed))
+	got, err := s.Verify(tok)
+	if err != nil || got != l {
+		t.Errorf("Verify = %+v, %v; want %+v", got, err, l)
+	}
 }

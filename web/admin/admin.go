@@ -10,6 +10,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -280,6 +281,13 @@ type linkBody struct {
 	Link     string   `json:"link"`
 	Target   string   `json:"target"`
 	Consent  []string `json:"consent"` // the subscriber's: analytics, marketing
+	// ExpiresDays ends the tracking (the link keeps redirecting); default
+	// links.DefaultDays.
+	ExpiresDays int `json:"expires_days"`
+	// Subscriber is the newsletter tool's reference of the subscriber
+	// (never an address): their events are erasable by user id
+	// "subscriber:REF".
+	Subscriber string `json:"subscriber"`
 }
 
 // HandleLinks signs a newsletter link and open pixel.
@@ -300,7 +308,12 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "consent: %v", err)
 	}
-	tok, err := a.opts.Links.Sign(links.Link{SiteID: site.ID, Campaign: b.Campaign, LinkID: b.Link, Target: b.Target, Consent: granted})
+	if b.ExpiresDays < 0 || b.ExpiresDays > links.MaxDays {
+		return httpapi.Errorf(http.StatusBadRequest, "expires_days: want 1 to %d", links.MaxDays)
+	}
+	expires := a.opts.Now().UTC().Truncate(time.Second).AddDate(0, 0, cmp.Or(b.ExpiresDays, links.DefaultDays))
+	tok, err := a.opts.Links.Sign(links.Link{SiteID: site.ID, Campaign: b.Campaign, LinkID: b.Link, Target: b.Target, Consent: granted,
+		Expires: expires, Subscriber: b.Subscriber})
 	if err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "%v", err)
 	}
