@@ -20,6 +20,7 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -83,10 +84,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buffer := collector.NewBuffer(st, collector.BufferOptions{
+	var buffer *collector.Buffer
+	erasures := erasure.New(erasure.Options{Store: st, Settle: func(ctx context.Context) error { return buffer.Settle(ctx) }})
+	buffer = collector.NewBuffer(st, collector.BufferOptions{
 		FlushInterval: 50 * time.Millisecond,
 		DrainTimeout:  5 * time.Second,
-		Discard:       func(e *store.Event) bool { return cs.Revoked(e.ConsentID) },
+		Discard:       func(e *store.Event) bool { return cs.Revoked(e.ConsentID) || erasures.Covers(e) },
 	})
 	enricher, err := enrich.New(enrich.Options{AllowUA: []string{uaMarker}, Salts: st})
 	if err != nil {
@@ -95,6 +98,7 @@ func newEnv(t *testing.T) *env {
 	var wg sync.WaitGroup
 	wg.Go(func() { buffer.Run(ctx) })
 	wg.Go(func() { cs.Run(ctx) })
+	wg.Go(func() { erasures.Run(ctx) })
 	wg.Go(func() { enricher.Run(ctx) })
 
 	e := &env{t: t, st: st, site: site, consent: cs.Keyring(), buffer: buffer}
@@ -103,7 +107,7 @@ func newEnv(t *testing.T) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Enricher: enricher})
+		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Erasures: erasures, Enricher: enricher})
 		w, err := web.New(web.Options{Events: c})
 		if err != nil {
 			t.Fatal(err)
