@@ -107,6 +107,31 @@ func TestTwoCollectorsOneStore(t *testing.T) {
 			}
 			t.Logf("the other collector refused the withdrawn consent after %v (-consent-refresh %v)", time.Since(start).Round(time.Millisecond), refresh)
 
+			// An update narrowing a consent to nothing on b: a stops
+			// collecting with the older token too (finding 3 of #16).
+			narrowed, nToken := decide(t, a, `"analytics":true,"marketing":true`)
+			nEvent := fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/n","token":%q}`, nToken)
+			if code := postEvent(t, a.addr, nEvent); code != http.StatusAccepted {
+				t.Fatalf("before the update: %d, want 202", code)
+			}
+			body = fmt.Sprintf(`{"site":"example.test","action":"update","categories":{},"consent_id":%q,"token":%q}`, narrowed, nToken)
+			resp, err = http.Post("http://"+b.addr+"/api/consent", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("update: status %d", resp.StatusCode)
+			}
+			start = time.Now()
+			for postEvent(t, a.addr, nEvent) == http.StatusAccepted {
+				if time.Since(start) > 25*refresh {
+					t.Fatalf("the other collector still collects with a token older than a refusal after %v (-consent-refresh %v)", time.Since(start), refresh)
+				}
+				time.Sleep(refresh / 10)
+			}
+			t.Logf("the other collector applied the narrowing after %v (-consent-refresh %v)", time.Since(start).Round(time.Millisecond), refresh)
+
 			a.stop(t)
 			b.stop(t)
 			st := openStore(t)
