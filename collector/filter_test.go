@@ -71,7 +71,7 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 						{"session", e.SessionID != 0, true},
 						{"stable visitor key", e.KeyVersion == enrich.KeyConsent, personal},
 						{"user id", e.UserID == "user-42", personal},
-						{"utm", e.UTMSource == "newsletter" && e.UTMMedium == "email" && e.UTMCampaign == "spring", marketing},
+						{"utm", e.UTMSource == "newsletter" && e.UTMMedium == "email" && e.UTMCampaign == "spring", true},
 						{"click id", e.ClickID != "", marketing},
 						{"gpc flag", e.GPC, gpc},
 						{"query free of click ids", e.Query == "", true},

@@ -20,6 +20,7 @@ const (
 	proofFields
 	userFields
 	campaignFields
+	clickIDFields
 )
 
 // fieldRules is Filter's rule table: a group of fields is kept only when the
@@ -41,7 +42,11 @@ var fieldRules = [...]struct {
 	{interactionFields, Analytics},
 	{proofFields, Analytics},
 	{userFields, Analytics | Personalization},
-	{campaignFields, Analytics | Marketing},
+	// UTM tags name the traffic source (a campaign, not a person): they
+	// are analytics, like the referrer. Ad click ids identify one click
+	// in an ad network's records: marketing.
+	{campaignFields, Analytics},
+	{clickIDFields, Analytics | Marketing},
 }
 
 // clear zeroes the fields of group g. It is a switch rather than a function
@@ -67,8 +72,10 @@ func (g fieldGroup) clear(e *store.Event) {
 		e.ConsentID, e.PolicyVersion, e.Bot, e.BotReason = uuid.Nil, "", false, ""
 	case userFields: // the signed-in user
 		e.UserID = ""
-	case campaignFields:
-		e.ClickID, e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent = "", "", "", "", "", ""
+	case campaignFields: // utm_*
+		e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMTerm, e.UTMContent = "", "", "", "", ""
+	case clickIDFields: // gclid, fbclid, msclkid, …
+		e.ClickID = ""
 	default:
 		panic("consent: unknown field group")
 	}

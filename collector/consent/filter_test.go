@@ -30,8 +30,10 @@ var fieldNeeds = map[string]Categories{
 
 	"UserID": Analytics | Personalization,
 
-	"ClickID": Analytics | Marketing, "UTMSource": Analytics | Marketing, "UTMMedium": Analytics | Marketing,
-	"UTMCampaign": Analytics | Marketing, "UTMTerm": Analytics | Marketing, "UTMContent": Analytics | Marketing,
+	// UTM tags describe the traffic source: analytics (PRODUCT.md).
+	"UTMSource": Analytics, "UTMMedium": Analytics, "UTMCampaign": Analytics, "UTMTerm": Analytics, "UTMContent": Analytics,
+
+	"ClickID": Analytics | Marketing,
 }
 
 // setByFilter are the fields Filter writes rather than keeps or clears.
