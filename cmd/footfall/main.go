@@ -121,8 +121,12 @@ func find(cmds []*command, args []string) (*command, []string) {
 
 func overview(w io.Writer, cmds []*command) {
 	fmt.Fprint(w, "footfall: consent-aware web analytics.\n\nUsage: footfall COMMAND [flags]\n\nCommands:\n")
+	width := 0
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, firstSentence(c.summary))
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, firstSentence(c.summary))
 	}
 	fmt.Fprint(w, "\nRun footfall help COMMAND for its flags. Every flag -x-y can also be set as FOOTFALL_X_Y.\n")
 }

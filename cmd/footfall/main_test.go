@@ -294,3 +294,47 @@ func TestMetricsListener(t *testing.T) {
 		t.Errorf("serve with a taken -metrics-addr: exit %d %s", code, errOut)
 	}
 }
+
+// Flags are accepted before, between and after positional arguments, for
+// every command (they share command.parse); after "--" all is positional.
+func TestFlagsAfterPositionalArguments(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	for _, args := range [][]string{
+		{"site", "add", "after.example", "-store", "sqlite:" + db},
+		{"site", "add", "-log-level", "warn", "between.example", "-store=sqlite:" + db},
+	} {
+		if code, out, errOut := footfall(t, nil, args...); code != 0 || !strings.Contains(out, "added site") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	code, out, errOut := footfall(t, nil, "site", "list", "-store", "sqlite:"+db)
+	if code != 0 || !strings.Contains(out, "after.example") || !strings.Contains(out, "between.example") {
+		t.Errorf("site list: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// Two positional arguments are still refused, wherever the flags are.
+	if code, _, errOut := footfall(t, nil, "site", "add", "a.example", "-store", "sqlite:"+db, "b.example"); code != 2 || !strings.Contains(errOut, "got 2") {
+		t.Errorf("two domains: exit %d, stderr %q; want 2 and a count", code, errOut)
+	}
+	// After "--", "-store" is an argument, not a flag.
+	if code, _, errOut := footfall(t, nil, "site", "add", "-store", "sqlite:"+db, "--", "-store"); code == 0 {
+		t.Errorf("site add -- -store: exit 0, want a refusal (stderr %q)", errOut)
+	}
+}
+
+// footfall help lines the summaries of one- and two-word commands up in
+// one column.
+func TestHelpAlignsCommands(t *testing.T) {
+	_, out, _ := footfall(t, nil, "help")
+	cols := map[int][]string{}
+	for _, c := range commands() {
+		for line := range strings.Lines(out) {
+			if rest, ok := strings.CutPrefix(line, "  "+c.name+" "); ok {
+				col := len(line) - len(strings.TrimLeft(rest, " "))
+				cols[col] = append(cols[col], c.name)
+			}
+		}
+	}
+	if len(cols) != 1 {
+		t.Errorf("summaries start in %d columns, want 1: %v\n%s", len(cols), cols, out)
+	}
+}

@@ -40,7 +40,8 @@ func envName(flagName string) string {
 // returned together.
 func (c *command) parse(args []string, getenv func(string) string) ([]string, error) {
 	c.flags.SetOutput(io.Discard)
-	if err := c.flags.Parse(args); err != nil {
+	pos, err := parseInterspersed(c.flags, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
@@ -62,12 +63,33 @@ func (c *command) parse(args []string, getenv func(string) string) ([]string, er
 		}
 	})
 	if c.check != nil {
-		errs = append(errs, c.check(c.flags.Args())...)
+		errs = append(errs, c.check(pos)...)
 	}
 	if len(errs) > 0 {
 		return nil, usageError{errors.Join(errs...)}
 	}
-	return c.flags.Args(), nil
+	return pos, nil
+}
+
+// parseInterspersed parses flags before, between and after the positional
+// arguments (footfall site add example.com -store …), as most command
+// lines allow; the flag package alone stops at the first positional one.
+// After "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
 }
 
 // usageError is a problem with how the command was called: exit status 2.
