@@ -121,21 +121,18 @@ func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 	var sum aggregator.Summary
 	switch {
 	case a.every > 0:
-		// After each pass: retention, then the partners' scheduled exports.
-		after := func(ctx context.Context) error {
-			if _, err := enforceRetention(ctx, st, cfg.Retention, time.Now(), false, log); err != nil {
-				return fmt.Errorf("retention: %w", err)
+		// After each pass's retention: the partners' scheduled exports.
+		var exports func(ctx context.Context) error
+		if a.exportDir != "" {
+			exports = func(ctx context.Context) error {
+				written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
+				for _, dir := range written {
+					log.Info("partner export written", "dir", dir)
+				}
+				return err
 			}
-			if a.exportDir == "" {
-				return nil
-			}
-			written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
-			for _, dir := range written {
-				log.Info("partner export written", "dir", dir)
-			}
-			return err
 		}
-		return agg.Every(ctx, a.every, after)
+		return aggregateEvery(ctx, agg, st, cfg.Retention, a.every, log, exports)
 	case a.once:
 		sum, err = agg.Once(ctx)
 	default:
@@ -168,12 +165,7 @@ const aggregationReadTimeout = 30 * time.Minute
 func openForAggregation(ctx context.Context, env *runEnv, common commonFlags) (backend, error) {
 	log := common.logger(env.stderr)
 	t, _ := parseStore(common.store) // validated by check
-	if t.clickhouse != nil && !strings.Contains(common.store, "read_timeout=") {
-		opts := *t.clickhouse
-		opts.ReadTimeout = aggregationReadTimeout
-		t.clickhouse = &opts
-	}
-	st, err := openStore(ctx, t, true, common.storeWait, log)
+	st, err := openStore(ctx, forAggregation(t, common.store), true, common.storeWait, log)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +174,17 @@ func openForAggregation(ctx context.Context, env *runEnv, common commonFlags) (b
 		return nil, err
 	}
 	return st, nil
+}
+
+// forAggregation is store t with aggregationReadTimeout on ClickHouse,
+// unless its DSN sets read_timeout.
+func forAggregation(t storeTarget, dsn string) storeTarget {
+	if t.clickhouse != nil && !strings.Contains(dsn, "read_timeout=") {
+		opts := *t.clickhouse
+		opts.ReadTimeout = aggregationReadTimeout
+		t.clickhouse = &opts
+	}
+	return t
 }
 
 // progress shows how far a run is: a bar redrawn in place on a terminal,

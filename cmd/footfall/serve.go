@@ -49,6 +49,7 @@ type serveFlags struct {
 	shutdown       time.Duration
 	consentRefresh time.Duration
 	consentRate    int
+	aggregateEvery aggregateSchedule
 	enrich         enrichFlags
 	ingest         ingestFlags
 }
@@ -74,6 +75,9 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it they go to the disk spool (-spool-dir)")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
 	c.flags.BoolVar(&s.demo, "demo", false, "fill the store with a generated month for "+aggregator.DemoDomain+" (if it has no data yet), aggregate it, and print an admin login to stderr")
+	s.aggregateEvery = aggregateSchedule{auto: true}
+	c.flags.Var(&s.aggregateEvery, "aggregate-every", "how often to aggregate in-process, as footfall aggregate -every would: auto (every "+
+		defaultAggregateEvery.String()+" on the embedded SQLite store; never on ClickHouse, where one footfall aggregate runs per store), off, or an `interval` such as 1m (on any store)")
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, the time for the whole shutdown: finish requests, write buffered events (what the store does not take in time is spooled)")
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
@@ -113,6 +117,7 @@ func serveCommand() *command {
 		if s.consentRate < 0 {
 			errs = append(errs, fmt.Errorf("-consent-rate: want 0 (no limit) or more, got %d", s.consentRate))
 		}
+		errs = append(errs, s.aggregateEvery.check()...)
 		if s.consentRefresh < 100*time.Millisecond || s.consentRefresh > time.Minute {
 			errs = append(errs, fmt.Errorf("-consent-refresh: want 100ms to 1m, got %s", s.consentRefresh))
 		}
@@ -243,6 +248,16 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Log:           log,
 	})
 
+	// On ClickHouse, in-process aggregation (only when asked) has its own
+	// connection with the aggregator's long read timeout.
+	every, aggStore := s.aggregateEvery.interval(target), st
+	if every > 0 && target.clickhouse != nil {
+		if aggStore, err = openStore(ctx, forAggregation(target, s.common.store), false, s.common.storeWait, log); err != nil {
+			return err
+		}
+		defer aggStore.Close()
+	}
+
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -294,6 +309,16 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	consentState.OnLearnt(coll.EraseLearnt)
 	consentWG.Go(func() { consentState.Run(consentCtx) })
 	consentWG.Go(func() { erasures.Run(consentCtx) })
+	// In-process aggregation stops when shutdown begins and is waited for
+	// before the store closes.
+	aggCtx, stopAggregation := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAggregation()
+	var aggWG sync.WaitGroup
+	if every > 0 {
+		agg := aggregator.New(aggregator.Options{Store: aggStore, Zone: cfg.SiteZone, Log: log})
+		log.Info("aggregating in-process", "every", every)
+		aggWG.Go(func() { aggregateEvery(aggCtx, agg, aggStore, cfg.Retention, every, log, nil) })
+	}
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -316,6 +341,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		log.Info("shutting down", "queued_events", buffer.Len())
 	case <-serveDone:
 	}
+	stopAggregation() // a pass under way ends now; it is redone at the next start
 	// One deadline for the whole shutdown: requests, the buffer's write
 	// under way (cut off and spooled if the store hangs), and the drain.
 	shutdownBy := time.Now().Add(s.shutdown)
@@ -331,6 +357,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		}
 		metricsWG.Wait()
 	}
+	aggWG.Wait()
 	stopConsent()
 	consentWG.Wait()
 	erasures.Drain(shutCtx) // within the shutdown's deadline
