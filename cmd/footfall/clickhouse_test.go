@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,8 +33,14 @@ func TestServeStoresEventOnClickHouse(t *testing.T) {
 			t.Fatalf("post: %d, want 202", code)
 		}
 	}
-	if code, errOut := stop(); code != 0 {
+	code, errOut := stop()
+	if code != 0 {
 		t.Fatalf("serve exit %d:\n%s", code, errOut)
+	}
+	// Several collectors share a ClickHouse store: serve neither creates a
+	// first admin nor aggregates unless asked, but says how to get in.
+	if strings.Contains(errOut, "password:") || strings.Contains(errOut, "aggregating in-process") || !strings.Contains(errOut, "footfall user add") {
+		t.Errorf("on ClickHouse serve created an admin, aggregated, or gave no sign-in hint:\n%s", errOut)
 	}
 	ctx := context.Background()
 	st, err := clickhouse.Open(ctx, opts)

@@ -14,7 +14,6 @@ import (
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
-	"github.com/footfall/footfall/web/auth"
 )
 
 // demoAdmin is the e-mail address of the user serve -demo creates.
@@ -67,12 +66,8 @@ func seedDemo(ctx context.Context, st backend, stderr io.Writer, addr string, lo
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("demo admin: %w", err)
 	}
-	password := auth.GeneratePassword()
-	u, err := auth.NewUser(auth.UserSpec{Email: demoAdmin, Role: auth.RoleAdmin}, password, time.Now())
+	password, err := addAdmin(ctx, st, demoAdmin)
 	if err != nil {
-		return fmt.Errorf("demo admin: %w", err)
-	}
-	if err := st.AddUser(ctx, u); err != nil {
 		return fmt.Errorf("demo admin: %w", err)
 	}
 	fmt.Fprintf(stderr, "\nFootfall demo: open http://%s/ and sign in as\n  e-mail:   %s\n  password: %s\n(site %s; the password changes with every -demo start)\n\n",

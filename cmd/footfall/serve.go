@@ -164,6 +164,9 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 			return err
 		}
 	}
+	if err := ensureFirstUser(ctx, st, target, env.stderr, s.addr, log); err != nil {
+		return err
+	}
 	if err := audit(ctx, st, "serve", "config", s.config, configSummary(cfg, s.config)); err != nil {
 		return err
 	}
