@@ -30,10 +30,9 @@ var Params = map[string][]string{
 func query(r *http.Request, path string) (map[string]string, error) {
 	allowed := Params[path]
 	out := map[string]string{}
-	vals, err := url.ParseQuery(r.URL.RawQuery)
+	vals, err := parseQuery(r.URL.RawQuery)
 	if err != nil {
-		// Most often a bare ';' between filters: it must be sent as %3B.
-		return nil, httpapi.Errorf(http.StatusBadRequest, "malformed query string (send ';' in filters as %%3B)")
+		return nil, httpapi.Errorf(http.StatusBadRequest, "malformed query string: %v", err)
 	}
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -50,4 +49,28 @@ func query(r *http.Request, path string) (map[string]string, error) {
 		out[k] = vals[k][0]
 	}
 	return out, nil
+}
+
+// parseQuery is url.ParseQuery with '&' as the only separator: a bare ';'
+// belongs to the value, so filters=a==1;b==2 reads as Plausible's API
+// users type it, as well as with ';' sent as %3B (url.ParseQuery refuses
+// a bare ';').
+func parseQuery(raw string) (url.Values, error) {
+	vals := url.Values{}
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, err
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		vals[key] = append(vals[key], value)
+	}
+	return vals, nil
 }

@@ -513,7 +513,8 @@ func TestBadRequests(t *testing.T) {
 			"/api/v1/stats/aggregate?site=shop.example&period=week",
 			"/api/v1/stats/aggregate?site=shop.example&metrics=visitors,bogus",
 			"/api/v1/stats/aggregate?site=shop.example&filters=planet==mars",
-			"/api/v1/stats/aggregate?site=shop.example&filters=country==DE;device==mobile", // a bare ';'
+			"/api/v1/stats/aggregate?site=shop.example&filters=country==DE%zz",           // a broken escape
+			"/api/v1/stats/aggregate?site=shop.example&filters=country==DE;planet==mars", // a bare ';' separates filters too
 			"/api/v1/stats/aggregate?site=shop.example&filters=" + strings.Repeat("country!=X%3B", 10) + "device==mobile",
 			"/api/v1/stats/timeseries?site=shop.example&filters=" + strings.Repeat("page~a%3B", 11) + "page~b",
 			"/api/v1/stats/aggregate?site=shop.example&filters=country=DE",
@@ -724,6 +725,8 @@ func TestFilters(t *testing.T) {
 				t.Fatal("the reference matches nothing; pick other filters")
 			}
 			check(t, "/api/v1/stats/aggregate?site=shop.example&period=custom&from=2026-03-14&to=2026-03-15&metrics="+all+"&filters=country==DE%3Bpage==/pricing", want, nil)
+			// As Plausible's API users type it: a bare ';'.
+			check(t, "/api/v1/stats/aggregate?site=shop.example&period=custom&from=2026-03-14&to=2026-03-15&metrics="+all+"&filters=country==DE;page==/pricing", want, nil)
 		})
 		t.Run("AggregateThreeFiltersWithCompare", func(t *testing.T) {
 			want, prev := total(day2, day3, notUS, sign, notTablet), total(day1, day2, notUS, sign, notTablet)
