@@ -39,6 +39,7 @@ func commands() []*command {
 		consentRotateCommand(),
 		consentRetireCommand(),
 		retentionCommand(),
+		snippetCommand(),
 		linkSignCommand(),
 		auditCommand(),
 		eraseCommand(),
