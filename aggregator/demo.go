@@ -14,13 +14,14 @@ import (
 // DemoDomain is the site footfall serve -demo fills.
 const DemoDomain = "demo.footfall.test"
 
-// DemoData generates a realistic month of traffic for a demo site: the
-// events of the 30 days up to end (a weekly rhythm, more by day than by
-// night, a few campaigns, bots left for the aggregator to drop) and one
-// consent decision per visitor. Every event carries the consent fields of
-// a visitor who granted analytics, as the collector would store them. The
-// same seed gives the same data.
-func DemoData(siteID uint32, end time.Time, seed uint64) ([]store.Event, []consent.Record) {
+// DemoData generates realistic traffic for a demo site: the events of the
+// days up to end (steady: about 83 visitors a day, a weekly rhythm, more
+// by day than by night, a few campaigns, bots left for the aggregator to
+// drop) and one consent decision per visitor. One visitor in five refuses
+// analytics: a reject_all decision and no events. Every event carries the
+// consent fields of a visitor who granted analytics, as the collector
+// would store them. The same seed gives the same data.
+func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Event, []consent.Record) {
 	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	geos := [][2]string{{"DE", "BE"}, {"DE", "BY"}, {"FR", "IDF"}, {"US", "NY"}, {"US", "CA"}, {"GB", "ENG"}, {"NL", "NH"}, {"BR", "SP"}}
@@ -35,11 +36,11 @@ func DemoData(siteID uint32, end time.Time, seed uint64) ([]store.Event, []conse
 	}
 	paths := []string{"/", "/", "/pricing", "/features", "/blog/consent-first-analytics", "/blog/clickhouse-at-scale", "/docs", "/docs/install", "/signup", "/about"}
 	end = end.UTC().Truncate(time.Second)
-	start := end.AddDate(0, 0, -30)
+	start := end.AddDate(0, 0, -days)
 	var events []store.Event
 	var records []consent.Record
 	n := 0
-	for v := range 2500 {
+	for v := range 2500 * days / 30 {
 		geo := geos[r.IntN(len(geos))]
 		key := r.Uint64()
 		device := pick("desktop", "desktop", "mobile", "mobile", "tablet")
@@ -51,6 +52,12 @@ func DemoData(siteID uint32, end time.Time, seed uint64) ([]store.Event, []conse
 			granted = consent.All
 		}
 		gpc := v%17 == 0
+		if !bot && v%5 == 4 {
+			at := start.Add(time.Duration(r.Int64N(int64(end.Sub(start))))).Truncate(time.Second)
+			records = append(records, consent.Record{SiteID: siteID, ConsentID: cid, Time: at,
+				Action: consent.RejectAll, PolicyVersion: 1, GPC: gpc, Language: "en"})
+			continue
+		}
 		var first time.Time
 		for visit := range 1 + r.IntN(4) {
 			// Days weighted towards weekdays, hours towards the afternoon.

@@ -16,10 +16,15 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
+// demoDays is how much traffic -demo generates: two months, so that the
+// dashboard's default period (30 days) has a full previous period to
+// compare with.
+const demoDays = 60
+
 // demoAdmin is the e-mail address of the user serve -demo creates.
 const demoAdmin = "admin@demo.footfall.test"
 
-// seedDemo is serve -demo: it fills the store with a generated month of
+// seedDemo is serve -demo: it fills the store with two generated months of
 // aggregator.DemoDomain (only when that site has no data yet), aggregates
 // it once, and (re)creates an admin user with a fresh random password,
 // printed to stderr with the address to sign in at.
@@ -34,8 +39,8 @@ func seedDemo(ctx context.Context, st backend, stderr io.Writer, addr string, lo
 	_, err = st.FirstActivity(ctx, site.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		events, records := aggregator.DemoData(site.ID, time.Now(), uint64(time.Now().UnixNano()))
-		log.Info("demo: generating a month of data", "site", site.Domain, "events", len(events))
+		events, records := aggregator.DemoData(site.ID, time.Now(), demoDays, uint64(time.Now().UnixNano()))
+		log.Info("demo: generating two months of data", "site", site.Domain, "events", len(events))
 		for batch := range slices.Chunk(events, 20000) {
 			if err := st.InsertEvents(ctx, batch); err != nil {
 				return fmt.Errorf("demo events: %w", err)

@@ -74,7 +74,7 @@ func serveCommand() *command {
 	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it they go to the disk spool (-spool-dir)")
 	c.flags.BoolVar(&s.autoMigrate, "auto-migrate", true, "apply pending schema migrations at start-up")
-	c.flags.BoolVar(&s.demo, "demo", false, "fill the store with a generated month for "+aggregator.DemoDomain+" (if it has no data yet), aggregate it, and print an admin login to stderr")
+	c.flags.BoolVar(&s.demo, "demo", false, "fill the store with two generated months for "+aggregator.DemoDomain+" (if it has no data yet), aggregate them, and print an admin login to stderr")
 	s.aggregateEvery = aggregateSchedule{auto: true}
 	c.flags.Var(&s.aggregateEvery, "aggregate-every", "how often to aggregate in-process, as footfall aggregate -every would: auto (every "+
 		defaultAggregateEvery.String()+" on the embedded SQLite store; never on ClickHouse, where one footfall aggregate runs per store), off, or an `interval` such as 1m (on any store)")

@@ -61,7 +61,7 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 		batch = batch[:0]
 	}
 	for seed := uint64(1); total < want; seed++ {
-		events, _ := aggregator.DemoData(site.ID, end, seed)
+		events, _ := aggregator.DemoData(site.ID, end, 30, seed)
 		total += len(events)
 		batch = append(batch, events...)
 		if len(batch) >= 250_000 {
