@@ -12,7 +12,7 @@ import (
 )
 
 // TestREADMEQuickStart follows the README's quick start with the real
-// binary in an empty folder: serve with no flags (its address and
+// binary in an empty folder: serve with no flags (its addresses and
 // aggregation interval set through their env twins, the only changes),
 // sign in with the admin login it prints, site add, the two curl commands
 // as the README writes them, and the visit is in the stats API after the
@@ -39,7 +39,8 @@ func TestREADMEQuickStart(t *testing.T) {
 	bin := buildFootfall(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	env := append(os.Environ(), "FOOTFALL_ADDR="+addr, "FOOTFALL_AGGREGATE_EVERY=1s")
+	metricsAddr := metricsFlag(t, addr)[1]
+	env := append(os.Environ(), "FOOTFALL_ADDR="+addr, "FOOTFALL_METRICS_ADDR="+metricsAddr, "FOOTFALL_AGGREGATE_EVERY=1s")
 	serve := exec.Command(bin, "serve")
 	serve.Dir, serve.Env = dir, env
 	var logs syncBuffer
