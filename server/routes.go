@@ -57,6 +57,7 @@ type Options struct {
 	// Reports serves the stats API (/api/v1/sites, /api/v1/stats/…,
 	// /api/v1/aggregator/status: analysts and admins) and the partner API
 	// (/api/partner/v1/…: partners); it needs Auth. Nil serves neither.
+	// Every report runs under its time budget (Reports.Budget).
 	Reports *reports.Handler
 	// Admin serves the administrators' API (/api/v1/admin/…: erasure,
 	// access, newsletter links, audit log); it needs Auth. Nil serves none.
@@ -112,13 +113,13 @@ func New(opts Options) http.Handler {
 		if rp := opts.Reports; rp != nil {
 			analyst, partner := a.Require(auth.RoleAnalyst), a.Require(auth.RolePartner)
 			r.Handle("/api/v1/sites", h(analyst(rp.HandleSites))).Methods(http.MethodGet)
-			r.Handle("/api/v1/stats/aggregate", h(analyst(rp.HandleAggregate))).Methods(http.MethodGet)
-			r.Handle("/api/v1/stats/timeseries", h(analyst(rp.HandleTimeseries))).Methods(http.MethodGet)
-			r.Handle("/api/v1/stats/breakdown", h(analyst(rp.HandleBreakdown))).Methods(http.MethodGet)
-			r.Handle("/api/v1/stats/realtime", h(analyst(rp.HandleRealtime))).Methods(http.MethodGet)
-			r.Handle("/api/v1/stats/consent", h(analyst(rp.HandleConsent))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/aggregate", h(analyst(rp.Budget(rp.HandleAggregate)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/timeseries", h(analyst(rp.Budget(rp.HandleTimeseries)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/breakdown", h(analyst(rp.Budget(rp.HandleBreakdown)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/realtime", h(analyst(rp.Budget(rp.HandleRealtime)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/consent", h(analyst(rp.Budget(rp.HandleConsent)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/aggregator/status", h(analyst(rp.HandleStatus))).Methods(http.MethodGet)
-			r.Handle("/api/partner/v1/aggregates", h(partner(rp.HandlePartnerAggregates))).Methods(http.MethodGet)
+			r.Handle("/api/partner/v1/aggregates", h(partner(rp.Budget(rp.HandlePartnerAggregates)))).Methods(http.MethodGet)
 		}
 		if ad := opts.Admin; ad != nil {
 			admins := a.Require(auth.RoleAdmin)

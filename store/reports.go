@@ -1,10 +1,16 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 )
+
+// ErrOverBudget says a report query ran out of its time budget (the
+// caller's context deadline, which a backend also hands its server as a
+// limit) and was stopped: the question should be narrowed, not retried.
+var ErrOverBudget = errors.New("report query over its time budget")
 
 // VisitorQuery asks for the distinct visitor keys of one site's raw events
 // in [From, To), bots and e-mail events left out: the unique visitors of a

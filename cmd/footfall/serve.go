@@ -58,6 +58,13 @@ type serveFlags struct {
 // token live longer.
 const maxConsentAge = 400 * 24 * time.Hour
 
+// writeTimeout bounds every response; reportBudget, each report's time
+// limit, stays below it so a slow report is a 503, not a cut connection.
+const (
+	writeTimeout = 30 * time.Second
+	reportBudget = writeTimeout - 10*time.Second
+)
+
 func serveCommand() *command {
 	var s serveFlags
 	c := &command{
@@ -243,7 +250,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Collector: coll,
 		Web:       scripts,
 		Dashboard: board,
-		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg}),
+		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg, Budget: reportBudget, Metrics: reg}),
 		Store:     st,
 		Ready:     readiness(buffer),
 		// Ready decides; the store's state is its own signal.
@@ -269,7 +276,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Handler:           withDebug(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

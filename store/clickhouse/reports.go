@@ -52,10 +52,10 @@ func withWindow(q, expr string) (string, error) {
 // DistinctVisitors answers a VisitorQuery from the raw events (uniqExact).
 func (s *Store) DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uint64, error) {
 	var n uint64
-	err := s.conn.QueryRow(ctx, qReportsVisitors,
+	err := s.conn.QueryRow(budgeted(ctx, nil), qReportsVisitors,
 		ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix()))).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count visitors: %w", err)
+		return 0, fmt.Errorf("count visitors: %w", budgetErr(ctx, err))
 	}
 	return n, nil
 }
@@ -91,9 +91,9 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 	query = strings.Replace(query, "{{COLUMN}}", column, 1)
 	args := []any{ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())),
 		ch.Named("last", boolUInt8(q.Dimension == store.DimExitPage)), ch.Named("page", boolUInt8(q.Dimension == store.DimPage))}
-	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query, args...)
+	rows, err := s.conn.Query(budgeted(ctx, aggregationSettings), query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("visitors by value: %w", err)
+		return nil, fmt.Errorf("visitors by value: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	out := map[string]uint64{}
@@ -103,12 +103,12 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 			n uint64
 		)
 		if err := rows.Scan(&v, &n); err != nil {
-			return nil, fmt.Errorf("visitors by value: %w", err)
+			return nil, fmt.Errorf("visitors by value: %w", budgetErr(ctx, err))
 		}
 		out[v] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("visitors by value: %w", err)
+		return nil, fmt.Errorf("visitors by value: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }
@@ -122,11 +122,11 @@ func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery)
 	f := q.Filter
 	query := strings.Replace(qReportsVisitorsMatching, "{{COLUMN}}", valueColumns[f.Dim], 1)
 	var n uint64
-	err := s.conn.QueryRow(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query,
+	err := s.conn.QueryRow(budgeted(ctx, aggregationSettings), query,
 		ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())),
 		ch.Named("last", boolUInt8(f.Dim == store.DimExitPage)), ch.Named("op", f.Op), ch.Named("value", f.Value)).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("matching visitors: %w", err)
+		return 0, fmt.Errorf("matching visitors: %w", budgetErr(ctx, err))
 	}
 	return n, nil
 }
@@ -182,7 +182,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		query, err = withWindow(query, "toUInt32(@from)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", err)
+		return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
 	}
 	buckets := make([]uint32, len(q.Buckets))
 	for i, b := range q.Buckets {
@@ -200,9 +200,9 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", 0),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
-	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), query, args...)
+	rows, err := s.conn.Query(budgeted(ctx, aggregationSettings), query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", err)
+		return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []store.RollupRow
@@ -210,13 +210,13 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		var win uint32
 		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension}
 		if err := rows.Scan(&win, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
-			return nil, fmt.Errorf("filtered breakdown: %w", err)
+			return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
 		}
 		r.WindowStart = time.Unix(int64(win), 0).UTC()
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", err)
+		return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }

@@ -168,9 +168,9 @@ func (s *Store) countByWindow(ctx context.Context, query string, args []any) (ma
 
 // Rollups returns the rollup rows of q, by window, dimension and value.
 func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]store.RollupRow, error) {
-	rows, err := s.conn.Query(ctx, qRollupsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
+	rows, err := s.conn.Query(budgeted(ctx, nil), qRollupsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
 	if err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
+		return nil, fmt.Errorf("read rollups: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []store.RollupRow
@@ -182,7 +182,7 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Rollu
 		)
 		if err := rows.Scan(&r.SiteID, &g, &r.WindowStart, &r.Dimension, &r.Value,
 			&r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS, &partial); err != nil {
-			return nil, fmt.Errorf("read rollups: %w", err)
+			return nil, fmt.Errorf("read rollups: %w", budgetErr(ctx, err))
 		}
 		r.Granularity = store.Granularity(g)
 		r.WindowStart = r.WindowStart.UTC()
@@ -190,16 +190,16 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Rollu
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
+		return nil, fmt.Errorf("read rollups: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }
 
 // ConsentRollups returns the consent rollup rows of q, by window and category.
 func (s *Store) ConsentRollups(ctx context.Context, q store.RollupQuery) ([]store.ConsentRollupRow, error) {
-	rows, err := s.conn.Query(ctx, qConsentRollupsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
+	rows, err := s.conn.Query(budgeted(ctx, nil), qConsentRollupsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
 	if err != nil {
-		return nil, fmt.Errorf("read consent rollups: %w", err)
+		return nil, fmt.Errorf("read consent rollups: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []store.ConsentRollupRow
@@ -211,7 +211,7 @@ func (s *Store) ConsentRollups(ctx context.Context, q store.RollupQuery) ([]stor
 		)
 		if err := rows.Scan(&r.SiteID, &g, &r.WindowStart, &r.Category,
 			&r.Decisions, &r.Granted, &r.Denied, &r.Withdrawn, &r.GPC, &partial); err != nil {
-			return nil, fmt.Errorf("read consent rollups: %w", err)
+			return nil, fmt.Errorf("read consent rollups: %w", budgetErr(ctx, err))
 		}
 		r.Granularity = store.Granularity(g)
 		r.WindowStart = r.WindowStart.UTC()
@@ -219,7 +219,7 @@ func (s *Store) ConsentRollups(ctx context.Context, q store.RollupQuery) ([]stor
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read consent rollups: %w", err)
+		return nil, fmt.Errorf("read consent rollups: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }
@@ -248,9 +248,9 @@ func (s *Store) AppendRuns(ctx context.Context, runs []store.Run) error {
 
 // Runs returns the run log entries of q, by window and version.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	rows, err := s.conn.Query(ctx, qRollupRunsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
+	rows, err := s.conn.Query(budgeted(ctx, nil), qRollupRunsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
 	if err != nil {
-		return nil, fmt.Errorf("read runs: %w", err)
+		return nil, fmt.Errorf("read runs: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []store.Run
@@ -262,7 +262,7 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 		)
 		if err := rows.Scan(&r.SiteID, &g, &r.WindowStart, &r.WindowEnd, &r.Version, &r.Started, &r.Finished,
 			&r.RowsRead, &r.RowsWritten, &st, &partial, &r.Error); err != nil {
-			return nil, fmt.Errorf("read runs: %w", err)
+			return nil, fmt.Errorf("read runs: %w", budgetErr(ctx, err))
 		}
 		r.Granularity, r.Status, r.Partial = store.Granularity(g), store.RunStatus(st), partial == 1
 		r.WindowStart, r.WindowEnd = r.WindowStart.UTC(), r.WindowEnd.UTC()
@@ -270,7 +270,7 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read runs: %w", err)
+		return nil, fmt.Errorf("read runs: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }
@@ -331,9 +331,9 @@ func (s *Store) PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Ce
 		ch.Named("max_pageviews", bound(q.MaxPageviews)),
 		ch.Named("max_events", bound(q.MaxEvents)),
 	)
-	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(aggregationSettings)), qPartnerCells, args...)
+	rows, err := s.conn.Query(budgeted(ctx, aggregationSettings), qPartnerCells, args...)
 	if err != nil {
-		return nil, fmt.Errorf("partner cells: %w", err)
+		return nil, fmt.Errorf("partner cells: %w", budgetErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []store.Cell
@@ -343,13 +343,13 @@ func (s *Store) PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Ce
 			win uint32
 		)
 		if err := rows.Scan(&win, &c.Dimension, &c.Value, &c.TrueVisitors, &c.Visitors, &c.Visits, &c.Pageviews, &c.Events); err != nil {
-			return nil, fmt.Errorf("partner cells: %w", err)
+			return nil, fmt.Errorf("partner cells: %w", budgetErr(ctx, err))
 		}
 		c.Day = time.Unix(int64(win), 0).UTC()
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("partner cells: %w", err)
+		return nil, fmt.Errorf("partner cells: %w", budgetErr(ctx, err))
 	}
 	return out, nil
 }

@@ -56,6 +56,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
@@ -90,6 +92,11 @@ type Options struct {
 	Noise aggregator.Noise
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Budget is each report's time limit (Handler.Budget); default
+	// DefaultBudget. Keep it below the HTTP server's write timeout.
+	Budget time.Duration
+	// Metrics registers the reports' counters; nil keeps them unregistered.
+	Metrics prometheus.Registerer
 }
 
 // Handler serves the reports. Its methods are httpapi handlers meant to sit
@@ -101,6 +108,9 @@ type Handler struct {
 	now   func() time.Time
 	// releases serves partner releases once per window, under budget.
 	releases *aggregator.Releaser
+
+	budget     time.Duration
+	overBudget prometheus.Counter
 }
 
 // New returns a Handler.
@@ -111,7 +121,11 @@ func New(opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now, releases: aggregator.NewReleaser(opts.Store)}
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now, releases: aggregator.NewReleaser(opts.Store),
+		budget: opts.Budget, overBudget: newOverBudget(opts.Metrics)}
 }
 
 // Metrics are the metric names, in their canonical order.
