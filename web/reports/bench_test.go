@@ -38,17 +38,7 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 		runs = n
 	}
 	ctx := context.Background()
-	opts := chtest.NewDatabase(b)
-	opts.ReadTimeout = time.Hour
-	st, err := clickhouse.Open(ctx, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	site, err := st.AddSite(ctx, aggregator.DemoDomain)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, _, site := benchStore(b)
 	end := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
 	var total int
 	var batch []store.Event
@@ -123,4 +113,22 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStore is a fresh ClickHouse database for a benchmark, with long
+// read timeouts and the demo site; it closes with b.
+func benchStore(b *testing.B) (*clickhouse.Store, clickhouse.Options, store.Site) {
+	b.Helper()
+	opts := chtest.NewDatabase(b)
+	opts.ReadTimeout = time.Hour
+	st, err := clickhouse.Open(context.Background(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	site, err := st.AddSite(context.Background(), aggregator.DemoDomain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, opts, site
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/server"
-	"github.com/footfall/footfall/store/clickhouse"
-	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 	"github.com/footfall/footfall/web/reports"
@@ -44,22 +42,12 @@ func BenchmarkReportsScale(b *testing.B) {
 		b.Skip("set FOOTFALL_BENCH_EVENTS (raw events to generate, e.g. 10000000) to run")
 	}
 	ctx := context.Background()
-	opts := chtest.NewDatabase(b)
-	opts.ReadTimeout = time.Hour
-	st, err := clickhouse.Open(ctx, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st, opts, site := benchStore(b)
 	conn, err := ch.Open(&ch.Options{Addr: opts.Addr, Auth: ch.Auth{Database: opts.Database}, ReadTimeout: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close()
-	site, err := st.AddSite(ctx, aggregator.DemoDomain)
-	if err != nil {
-		b.Fatal(err)
-	}
 	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
 	from := end.AddDate(0, 0, -30)
 	t0 := time.Now()
