@@ -269,6 +269,13 @@ func TestBrowserAcceptAllRecordsTheVisit(t *testing.T) {
 	if n := e.beacons("pageview"); n != 2 {
 		t.Errorf("%d page views sent, want 2 (no double count on reload)", n)
 	}
+	// Page views carry the browser's language as it is; other events do not.
+	lang := eval[string](t, ctx, `navigator.language`)
+	for _, r := range e.asked(func(r request) bool { return r.Path == "/api/event" }) {
+		if want := map[bool]string{true: lang}[r.Type == "pageview"]; r.Lang != want || (r.Type == "pageview" && lang == "") {
+			t.Errorf("%s beacon: lang %q, want %q", r.Type, r.Lang, want)
+		}
+	}
 
 	type row struct{ Type, Path, Referrer, Name, Target, Props string }
 	var got []row

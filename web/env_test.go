@@ -59,6 +59,7 @@ type request struct {
 	Method, Path string
 	Type         string // the event type of a POST /api/event body
 	Action       string // the action of a POST /api/consent body
+	Lang         string // the lang of a POST /api/event body
 	GPC          bool   // Sec-GPC: 1
 }
 
@@ -140,9 +141,9 @@ func (e *env) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && r.Body != nil {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		var b struct{ Type, Action string }
+		var b struct{ Type, Action, Lang string }
 		_ = json.Unmarshal(body, &b) // a malformed body is the collector's to answer
-		req.Type, req.Action = b.Type, b.Action
+		req.Type, req.Action, req.Lang = b.Type, b.Action, b.Lang
 	}
 	e.mu.Lock()
 	e.requests = append(e.requests, req)

@@ -30,13 +30,13 @@ const hashRouting = 'hashRouting' in cfg
 // Excluded paths: comma-separated globs over the whole path, where *
 // stands for any characters, slashes included.
 const exclude = cfg.exclude && RegExp('^(' + cfg.exclude.replace(/[^\w\s,*]/g, '\\$&').replace(/\*/g, '.*').replace(/\s*,\s*/g, '|') + ')$')
-const downloads = RegExp('\\.(' + (cfg.downloadExt || 'pdf,zip,dmg,exe,csv,docx?,xlsx?,mp4').replace(/,/g, '|') + ')$', 'i')
+const downloads = RegExp('\\.(' + (cfg.downloadExt || 'pdf,zip,dmg,exe,csv,docx?,xlsx?,mp4').replace(/\s*,\s*/g, '|') + ')$', 'i')
 
 const SID = 'footfall_sid'
 const LAST = 'footfall_last' // the last page view's URL: a reload is not a new page view
 
 let policy = {} // GET /api/consent/policy: policy_version, max_age_days, texts, banner_hashes
-let state // the decision in force: {t: token, c: categories, v: policy version, e: expires}
+let state // the token of the decision in force
 let on // analytics granted: tracking
 let sid
 let last // URL of the current page view
@@ -57,11 +57,11 @@ const page = () => (hashRouting ? l.href : l.href.split('#')[0])
 // which takes the same JSON as its parameter e. Nothing leaves without
 // analytics consent.
 const send = (type, x) => {
+  apply() // the decision may have changed in another tab
   if (!on || exclude?.test(l.pathname)) return
-  const s = JSON.stringify({ site, type, url: page(), token: state.t, sid, w: screen.width, ...x })
+  const s = JSON.stringify({ site, type, url: page(), token: state, sid, w: screen.width, ...x })
   const u = api + '/api/event'
-  const pixel = () => (new Image().src = api + '/p.gif?e=' + encodeURIComponent(s))
-  navigator.sendBeacon(u, s) || fetch(u, { method: 'POST', body: s, keepalive: true }).catch(pixel)
+  navigator.sendBeacon(u, s) || fetch(u, { method: 'POST', body: s, keepalive: true }).catch(() => (new Image().src = api + '/p.gif?e=' + encodeURIComponent(s)))
 }
 
 // Engaged time: each visible span of a second or more, sent when the page
@@ -76,7 +76,7 @@ const pageview = () => {
   const u = page()
   if (!on || u == last) return
   flush()
-  send('pageview', { url: u, referrer: ref })
+  send('pageview', { referrer: ref, lang: navigator.language })
   ref = last = u
   storage((s) => s.setItem(LAST, u))
 }
@@ -87,18 +87,18 @@ const pageview = () => {
 // issued(4) expires(4), big endian.
 const apply = () => {
   const was = on
+  state = '' // "token":"" is no token; 0 would be refused
+  on = policy.exempt
   try {
     const t = d.cookie.match(/footfall_consent=([^;]+)/)[1]
     const b = atob(t.split('.')[2].replace(/-/g, '+').replace(/_/g, '/'))
-    const u = (i, n = 4) => [...b.slice(i, i + n)].reduce((x, c) => x * 256 + c.charCodeAt(), 0)
-    state = { t, c: u(21, 1), v: u(22), e: u(30) }
+    const u = (i) => [...b.slice(i, i + 4)].reduce((x, c) => x * 256 + c.charCodeAt(), 0)
+    // A decision counts while it has not expired and was made under the
+    // current policy version (a token expires max_age_days after it was
+    // issued; a lowered max_age_days needs a policy version bump to ask
+    // again). Without one, an exempt site counts without a token.
+    if (u(30) > Date.now() / 1000 && !(policy.policy_version > u(22))) (state = t), (on = b.charCodeAt(21) & 1)
   } catch (e) {}
-  // A decision counts while it has not expired and was made under the
-  // current policy version (a token expires max_age_days after it was
-  // issued; a lowered max_age_days needs a policy version bump to ask
-  // again). Without one, an exempt site counts without a token.
-  state = state?.e > Date.now() / 1000 && !(policy.policy_version > state.v) && state
-  on = state ? state.c & 1 : policy.exempt
   if (!on) {
     sid = last = since = undefined
     storage((s) => (s.removeItem(SID), s.removeItem(LAST)))
@@ -116,14 +116,13 @@ const apply = () => {
 // fragment, for hash routing). These hooks do nothing until on.
 for (const k of ['pushState', 'replaceState']) {
   const o = history[k]
-  history[k] = function () {
-    o.apply(this, arguments)
-    pageview()
-  }
+  history[k] = (...a) => (o.apply(history, a), pageview())
 }
 listen(w, 'popstate', pageview)
 listen(d, 'visibilitychange', flush)
 listen(w, 'pagehide', flush)
+// A page restored from the back/forward cache is viewed again.
+listen(w, 'pageshow', (e) => e.persisted && pageview((last = 0)))
 
 // consent hands a command to the consent script, imported on first use:
 // ["consent", decision or "withdraw", meta], ["start"] or ["settings",
@@ -142,23 +141,24 @@ let chain = fetch(api + '/api/consent/policy?site=' + site)
 const run = (a) => {
   chain = chain.then(() => (a[0] == 'event' ? send('event', { name: a[1], props: a[2] }) : consent(a))).catch(() => 0)
 }
-const queued = w.footfall?.q
+// The stub's queue first: run only chains, so the order holds.
+w.footfall?.q?.map(run)
 w.footfall = (...a) => run(a)
-queued?.map(run)
 
 // Clicks: the consent settings link, tagged elements, outbound links and
 // downloads. Capture phase, so a page's stopPropagation hides nothing.
-const click = (e) => {
-  const t = e.target
+const click = (e, t = e.target) => {
+  if (e.button > 1) return // a right click (auxclick) opens a menu, not the link
   if (t.closest('[data-footfall-consent-settings]')) return e.preventDefault(), run(['settings', t])
   // The nearest tagged element or link decides.
   const a = t.closest('[data-footfall-event],a[href]')
-  const name = a?.dataset.footfallEvent || (/^http/.test(a?.protocol) && (a.host != l.host ? 'outbound' : downloads.test(a.pathname) && 'download'))
+  const name = a?.dataset.footfallEvent || (/^http/.test(a?.protocol) && (downloads.test(a.pathname) ? 'download' : a.host != l.host && 'outbound'))
   const props = {}
   for (const at of a?.attributes || []) if (at.name.startsWith('data-footfall-prop-')) props[at.name.slice(19)] = at.value
   if (name) send('click', { name, target: a.href, props })
 }
 listen(d, 'click', click)
+listen(d, 'auxclick', click) // the middle button: a link opened in a new tab
 
 // The consent script starts when a decision is needed (the banner asks,
 // unless data-banner="off") or the page has its own consent platform
