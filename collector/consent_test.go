@@ -1,9 +1,12 @@
 package collector_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -401,21 +404,71 @@ func TestWithdrawalReachesEveryReplica(t *testing.T) {
 
 func TestPolicyEndpoint(t *testing.T) {
 	r := newRigWith(t, backends[0].open(t), policy2(), false)
-	w := r.do(t, http.MethodGet, "/api/consent/policy?site=example.test", "", "", nil)
-	if w.Code != http.StatusOK {
-		t.Fatalf("%d %s", w.Code, w.Body)
-	}
-	var p struct {
+	type policy struct {
 		PolicyVersion uint32                       `json:"policy_version"`
+		Lang          string                       `json:"lang"`
 		Texts         map[string]config.BannerText `json:"texts"`
 		BannerHashes  map[string]string            `json:"banner_hashes"`
 	}
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+	// One language per answer: the lang parameter, else the best of
+	// Accept-Language, else English.
+	tests := []struct {
+		name, query, acceptLanguage, want string
+	}{
+		{"nothing asked", "", "", "en"},
+		{"Accept-Language", "", "de-CH, de;q=0.9, en;q=0.8", "de"},
+		{"Accept-Language by quality", "", "es, en;q=0.5, fr;q=0.9", "fr"},
+		{"Accept-Language without a known language", "", "es, it", "en"},
+		{"lang wins over Accept-Language", "&lang=fr", "de", "fr"},
+		{"lang with a region", "&lang=DE-at", "", "de"},
+		{"unknown lang: Accept-Language", "&lang=es", "de", "de"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.acceptLanguage != "" {
+				h.Set("Accept-Language", tt.acceptLanguage)
+			}
+			w := r.do(t, http.MethodGet, "/api/consent/policy?site=example.test"+tt.query, "", "", h)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			var p policy
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.PolicyVersion != 2 || p.Lang != tt.want || len(p.Texts) != 1 || len(p.BannerHashes) != 1 || p.BannerHashes[tt.want] != p.Texts[tt.want].Hash() || p.Texts[tt.want].Title == "" {
+				t.Errorf("got version %d, lang %q, %d texts, hashes %v; want version 2, %q only", p.PolicyVersion, p.Lang, len(p.Texts), p.BannerHashes, tt.want)
+			}
+			if vary := strings.Join(w.Header().Values("Vary"), ", "); !strings.Contains(vary, "Accept-Language") || !strings.Contains(vary, "Accept-Encoding") {
+				t.Errorf("Vary %q, want Accept-Language and Accept-Encoding", vary)
+			}
+		})
+	}
+
+	// Compressed when accepted: the same answer, smaller.
+	plain := r.do(t, http.MethodGet, "/api/consent/policy?site=example.test&lang=de", "", "", nil)
+	zipped := r.do(t, http.MethodGet, "/api/consent/policy?site=example.test&lang=de", "", "", http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+	if zipped.Header().Get("Content-Encoding") != "gzip" || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("Content-Encoding %q with gzip accepted, %q without", zipped.Header().Get("Content-Encoding"), plain.Header().Get("Content-Encoding"))
+	}
+	size := zipped.Body.Len()
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if p.PolicyVersion != 2 || len(p.Texts) != 3 || p.BannerHashes["de"] != p.Texts["de"].Hash() {
-		t.Errorf("policy = %+v", p)
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !bytes.Equal(unzipped, plain.Body.Bytes()) {
+		t.Errorf("the gzipped answer is not the plain one:\n%s\n%s", unzipped, plain.Body)
+	}
+	t.Logf("policy answer: %d B, %d B gzipped", plain.Body.Len(), size)
+	if size >= plain.Body.Len() {
+		t.Errorf("gzipped %d B, plain %d B", size, plain.Body.Len())
+	}
+
 	if w := r.do(t, http.MethodGet, "/api/consent/policy?site=nope.test", "", "", nil); w.Code != http.StatusNotFound {
 		t.Errorf("unknown site: %d", w.Code)
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,9 @@ type decisionBody struct {
 	ConsentID      string          `json:"consent_id"`
 	Token          string          `json:"token"`
 	SnippetVersion string          `json:"snippet_version"`
+	// GPC is navigator.globalPrivacyControl, which some browsers set
+	// without sending Sec-GPC: it counts as the header does.
+	GPC bool `json:"gpc"`
 }
 
 // grantResponse answers a grant or update.
@@ -110,7 +115,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		PolicyVersion:  rules.Consent.PolicyVersion,
 		Language:       body.Language,
 		BannerHash:     body.BannerHash,
-		GPC:            r.Header.Get("Sec-GPC") == "1",
+		GPC:            r.Header.Get("Sec-GPC") == "1" || body.GPC,
 		DNT:            r.Header.Get("DNT") == "1",
 		SnippetVersion: body.SnippetVersion,
 	}
@@ -150,7 +155,8 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	rec.Granted, rec.Action = consent.Decide(requested, consent.All, privacySignal(r, rules))
+	gpc := privacySignal(r, rules) || body.GPC && rules.Consent.GPC == "deny_marketing"
+	rec.Granted, rec.Action = consent.Decide(requested, consent.All, gpc)
 	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
 		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
 	}
@@ -473,10 +479,13 @@ type policyResponse struct {
 	// Exempt: visitors without a decision are counted without consent
 	// (no cookie, no IP); the tracker then sends events without a token.
 	Exempt bool `json:"exempt"`
+	// Lang is the one language of Texts and BannerHashes.
+	Lang string `json:"lang"`
 }
 
-// HandlePolicy is GET /api/consent/policy?site=DOMAIN: the site's current
-// policy version and banner texts.
+// HandlePolicy is GET /api/consent/policy?site=DOMAIN[&lang=xx]: the site's
+// current policy version and the banner text in one language (see
+// policyLanguage), gzip-compressed when accepted.
 func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	setCORS(w)
 	domain := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("site")))
@@ -491,20 +500,22 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusNotFound, "unknown site %q", domain)
 	}
 	rules := c.siteRules(site.Domain)
+	banner := rules.Consent.Banner
+	lang := policyLanguage(r, func(l string) bool { _, ok := banner[l]; return ok }, slices.Collect(maps.Keys(banner)))
 	out := policyResponse{
 		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
-		Categories: consent.All.Names(), Texts: rules.Consent.Banner, BannerHashes: map[string]string{},
-		History: c.policies[site.ID], Exempt: rules.Exempt,
+		Categories: consent.All.Names(), Texts: map[string]config.BannerText{}, BannerHashes: map[string]string{},
+		History: c.policies[site.ID], Exempt: rules.Exempt, Lang: lang,
 	}
 	if out.History == nil {
 		out.History = []store.PolicyVersion{}
 	}
-	for lang, t := range rules.Consent.Banner {
-		out.BannerHashes[lang] = t.Hash()
+	if t, ok := banner[lang]; ok {
+		out.Texts[lang], out.BannerHashes[lang] = t, t.Hash()
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return nil
+	w.Header().Add("Vary", "Accept-Language")
+	return httpapi.WriteJSONGzip(w, r, out)
 }
 
 // EraseLearnt has the raw events of consents withdrawn on another replica

@@ -46,13 +46,16 @@ type pageOpts struct {
 	Lang  string            // <html lang>, default en
 	Attrs template.HTMLAttr // more attributes of the tracker's tag
 	Head  template.HTML     // markup before the tracker, such as a consent platform's stub
+	Body  template.HTML     // more markup at the end of the body
+	Site  string            // data-site, default shop.test
+	CSP   string            // the page's Content-Security-Policy header, if any
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>Footfall test shop</title>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Footfall test shop</title>
 <script>window.footfall=window.footfall||function(){(footfall.q=footfall.q||[]).push(arguments)};footfall('event','early',{from:'stub'})</script>
 {{.Head}}
-<script defer src="{{.Collector}}/f.js" data-site="shop.test" data-exclude="/private/*" {{.Attrs}}></script>
+<script defer src="{{.Collector}}/f.js" data-site="{{.Site}}" data-exclude="/private/*" {{.Attrs}}></script>
 <style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem 3rem;color:#222} p{max-width:40rem}</style>
 </head><body>
 <h1>Footfall test shop</h1>
@@ -62,6 +65,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <a id="menu" href="/files/price-list.pdf" onclick="return false">Price list (PDF)</a>
 <a id="settings" href="#" data-footfall-consent-settings>Cookie settings</a></p>
 <noscript><img src="{{.Collector}}/p.gif?site=shop.test" alt=""></noscript>
+{{.Body}}
 </body></html>`))
 
 // pages serves the test pages on http://localhost:PORT and returns that
@@ -71,6 +75,9 @@ func pages(t *testing.T, e *env, opts pageOpts) string {
 	if opts.Lang == "" {
 		opts.Lang = "en"
 	}
+	if opts.Site == "" {
+		opts.Site = testSite
+	}
 	var origin string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/landing" {
@@ -78,6 +85,9 @@ func pages(t *testing.T, e *env, opts pageOpts) string {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if opts.CSP != "" {
+			w.Header().Set("Content-Security-Policy", opts.CSP)
+		}
 		err := pageTemplate.Execute(w, struct {
 			pageOpts
 			Collector, Outbound string
@@ -357,9 +367,8 @@ func TestBrowserWithdrawStopsAtOnce(t *testing.T) {
 	if code := e.postEvent(body); code != http.StatusNoContent {
 		t.Errorf("an event with the withdrawn token: %d, want 204", code)
 	}
-	if rows := e.events(); len(rows) != 0 {
-		t.Errorf("%d events kept after the withdrawal, want them erased", len(rows))
-	}
+	// The erasure is durable work that the collector's loop does.
+	waitFor(t, "the withdrawn consent's events erased", func() bool { return len(e.events()) == 0 })
 }
 
 func TestBrowserGPCMeansNoMarketing(t *testing.T) {
@@ -401,6 +410,36 @@ func TestBrowserGPCMeansNoMarketing(t *testing.T) {
 	cats := eval[int](t, ctx, `atob(document.cookie.match(/footfall_consent=([^;]+)/)[1].split('.')[2].replace(/-/g,'+').replace(/_/g,'/')).charCodeAt(21)`)
 	if cats != 3 {
 		t.Errorf("token categories %03b, want analytics and personalization only", cats)
+	}
+}
+
+// A browser that sets navigator.globalPrivacyControl without sending
+// Sec-GPC: the ledger still records the decision as GPC-automatic.
+func TestBrowserJSOnlyGPCIsRecorded(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	origin := pages(t, e, pageOpts{})
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	open(t, ctx, origin+"/shop", "")
+	waitBanner(t, ctx)
+	click(t, ctx, inBanner("[data-a=accept]"))
+	e.waitBeacons("pageview", 1)
+	if r := e.asked(func(r request) bool { return r.GPC }); len(r) > 0 {
+		t.Fatalf("%d requests with Sec-GPC; this test is about the JS signal alone", len(r))
+	}
+	recs, err := e.st.ConsentRecords(context.Background(), e.site.ID, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 {
+		t.Fatalf("%d consent records, want 1", len(recs))
+	}
+	if r := recs[0]; r.Action != "gpc_auto" || !r.GPC || r.Granted&4 != 0 {
+		t.Errorf("ledger: action %q, gpc %v, granted %03b; want gpc_auto, gpc, no marketing", r.Action, r.GPC, r.Granted)
 	}
 }
 

@@ -109,7 +109,7 @@ func (h *Handler) HandleScript(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	body := f.asset.Body
-	if acceptsGzip(r) {
+	if httpapi.AcceptsGzip(r) {
 		body = f.asset.Gzip
 		hd.Set("Content-Encoding", "gzip")
 	}
@@ -119,24 +119,6 @@ func (h *Handler) HandleScript(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write(body) // a write error means the client went away
 	}
 	return nil
-}
-
-// acceptsGzip reports whether Accept-Encoding lists gzip with a quality
-// above zero.
-func acceptsGzip(r *http.Request) bool {
-	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
-		}
-		_, q, found := strings.Cut(strings.ReplaceAll(params, " ", ""), "q=")
-		if !found {
-			return true
-		}
-		v, err := strconv.ParseFloat(q, 64)
-		return err == nil && v > 0
-	}
-	return false
 }
 
 // gif is a transparent 1x1 GIF.

@@ -32,9 +32,9 @@ const api = import.meta.url.replace(/\/[^/]*$/, '')
 
 // Labels the policy texts do not carry.
 const EXTRA = {
-  en: { withdraw: 'Withdraw consent' },
-  de: { withdraw: 'Einwilligung widerrufen' },
-  fr: { withdraw: 'Retirer mon consentement' },
+  en: { withdraw: 'Withdraw consent', back: 'Back' },
+  de: { withdraw: 'Einwilligung widerrufen', back: 'Zurück' },
+  fr: { withdraw: 'Retirer mon consentement', back: 'Retour' },
 }
 const CATEGORIES = ['analytics', 'personalization', 'marketing']
 
@@ -103,14 +103,19 @@ const decide = (x, meta) => {
     remember(withdrawn(e), e)
     return s?.t && post({ action: 'withdraw', consent_id: s.id, token: s.t })
   }
-  // Global Privacy Control means no marketing, whatever was chosen.
-  const c = (x.analytics ? 1 : 0) | (x.personalization ? 2 : 0) | (x.marketing && !navigator.globalPrivacyControl ? 4 : 0)
+  // Global Privacy Control means no marketing, whatever was chosen: the
+  // server decides, from Sec-GPC or from gpc in the body (browsers that set
+  // navigator.globalPrivacyControl without the header), and records it as
+  // gpc_auto. c is what it will grant.
+  const gpc = !!navigator.globalPrivacyControl
+  const c = (x.analytics ? 1 : 0) | (x.personalization ? 2 : 0) | (x.marketing && !gpc ? 4 : 0)
   const live = counts(s) && s.t
   if (live && s.c == c) return
   const body = {
     action: 'grant',
-    categories: { analytics: !!(c & 1), personalization: !!(c & 2), marketing: !!(c & 4) },
+    categories: { analytics: !!(c & 1), personalization: !!(c & 2), marketing: !!x.marketing },
     policy_version: ctx.p.policy_version,
+    gpc,
     ...meta,
   }
   // An update keeps the consent id; if the server refuses it (withdrawn in
@@ -164,12 +169,36 @@ const h = (tag, attrs, ...kids) => {
   return e
 }
 
-const show = (settings) => {
+// policy returns the policy with the banner text in the page's language:
+// the tracker's copy has one language, chosen by the browser's
+// Accept-Language, which may not be the page's.
+const policy = async () => {
   const p = ctx.p
+  const want = lang()
+  if (p.texts?.[want] || !p.site) return p
+  return fetch(`${api}/api/consent/policy?site=${encodeURIComponent(site())}&lang=${want}`)
+    .then((r) => r.json())
+    .then((q) => ({ ...p, texts: q.texts, banner_hashes: q.banner_hashes }), () => p)
+}
+
+// warn explains, once, why there is no banner: without it a wrong
+// data-site or a page's Content-Security-Policy fails in silence.
+let warned
+const warn = () => {
+  if (warned) return
+  warned = 1
+  console.warn(
+    `Footfall: no consent banner and no tracking: the policy of site "${site()}" could not be read from ${api}/api/consent/policy` +
+      (ctx.p.error ? ` (${ctx.p.error}): check the tag's data-site (the site as registered with footfall site add).` : `. If the page has a Content-Security-Policy, allow ${api} in connect-src, script-src and img-src (see web/README.md).`),
+  )
+}
+
+const show = async (settings) => {
+  const p = await policy()
   const texts = p.texts || {}
-  const l = texts[lang()] ? lang() : 'en'
-  if (!texts[l]) return
-  const t = { ...EXTRA[l], ...texts[l] }
+  const l = texts[lang()] ? lang() : Object.keys(texts)[0]
+  if (!l) return warn()
+  const t = { ...EXTRA.en, ...EXTRA[l], ...texts[l] }
   const s = counts(read()) && read()
   close()
   const back = d.activeElement
@@ -195,11 +224,20 @@ const show = (settings) => {
   const box = h(
     'div',
     { class: 'box' + (s.c ? ' w' : ''), role: 'dialog', 'aria-modal': true, 'aria-labelledby': 't', 'aria-describedby': 'x', tabindex: -1, lang: l },
+    // The second layer's way back, for mouse and touch (Escape for keys).
+    button('back', '\u2190 ' + t.back, 'link back'),
     h('h2', { id: 't' }, t.title),
     h('p', { id: 'x' }, t.text),
     h('div', { class: 'cats' }, row('necessary', 0), ...CATEGORIES.map((k, i) => row(k, i + 1))),
-    h('div', { class: 'btns' }, button('reject', t.reject_all), button('accept', t.accept_all)),
-    h('div', { class: 'more' }, button('choose', t.customize, 'link'), button('save', t.save, 'save'), button('withdraw', t.withdraw, 'link')),
+    // The choices stay in view at the bottom while the rest scrolls (a
+    // phone shows a few categories at a time).
+    h(
+      'div',
+      { class: 'foot' },
+      h('div', { class: 'btns' }, button('reject', t.reject_all), button('accept', t.accept_all)),
+      button('save', t.save, 'save'),
+      h('div', { class: 'more' }, button('choose', t.customize, 'link'), button('withdraw', t.withdraw, 'link')),
+    ),
   )
   root.append(h('div', { class: 'bg' }), box)
 
@@ -224,15 +262,19 @@ const show = (settings) => {
     const a = b?.dataset.a
     if (b?.dataset.c) b.setAttribute('aria-checked', b.getAttribute('aria-checked') != 'true')
     else if (a == 'choose') layer(1)
+    else if (a == 'back') back2()
     else if (a == 'withdraw') {
       close()
       w.footfall('consent', 'withdraw')
     } else if (a) choose(a == 'save' ? null : a == 'accept')
   })
+  // Back from the second layer: to the first, or closed when the settings
+  // link opened it.
+  const back2 = () => (settings || !box.classList.contains('l2') ? close() : layer(0))
   box.addEventListener('keydown', (e) => {
     if (e.key == 'Escape') {
       e.preventDefault()
-      settings || !box.classList.contains('l2') ? close() : layer(0)
+      back2()
     } else if (e.key == 'Tab') {
       // The focus trap: Tab and Shift-Tab cycle through the visible buttons.
       e.preventDefault()
@@ -255,6 +297,7 @@ export default async (c, [cmd, x, meta]) => {
   // footfall('settings', 'opt-out') refuses every category at once.
   if (cmd == 'settings') return (x?.closest?.('[data-footfall-consent-settings]').dataset.footfallConsentSettings ?? x) == 'opt-out' ? decide({}) : show(1)
   if (cmd == 'start') {
+    if (!ctx.p.site) warn()
     if (!following) {
       following = 1
       await follow()

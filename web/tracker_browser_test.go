@@ -1,0 +1,288 @@
+package web_test
+
+// Browser tests of what the tracker counts at the edges (back/forward
+// cache, other tabs, middle clicks, download links), of the console
+// warning when the policy cannot be read, and of the banner on a phone.
+
+import (
+	"context"
+	"encoding/json"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// consoleWarnings collects the page's console.warn messages that start
+// with "Footfall:".
+func consoleWarnings(t *testing.T, ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var got []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*runtime.EventConsoleAPICalled)
+		if !ok || e.Type != runtime.ConsoleAPICalledTypeWarning || len(e.Args) == 0 {
+			return
+		}
+		var msg string
+		if json.Unmarshal(e.Args[0].Value, &msg) == nil && strings.HasPrefix(msg, "Footfall:") {
+			mu.Lock()
+			got = append(got, msg)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+func TestBrowserWarnsWhenThePolicyCannotBeRead(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	tests := []struct {
+		name string
+		opts pageOpts
+		want string // in the warning
+	}{
+		{"wrong data-site", pageOpts{Site: "typo.test"}, `data-site`},
+		// The page lets the tracker load from the collector but not talk
+		// to it, a common CSP mistake.
+		{"CSP without the collector in connect-src", pageOpts{CSP: "default-src 'self'; script-src 'unsafe-inline' " + e.URL + "; style-src 'unsafe-inline'; connect-src 'self'"}, "connect-src"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+			defer cancel()
+			warnings := consoleWarnings(t, tab)
+			origin := pages(t, e, tt.opts)
+			open(t, tab, origin+"/shop", "")
+			waitFor(t, "a console warning", func() bool { return len(warnings()) > 0 })
+			time.Sleep(300 * time.Millisecond) // time for a second warning, if there were one
+			got := warnings()
+			if len(got) != 1 || !strings.Contains(got[0], tt.want) || !strings.Contains(got[0], e.URL) {
+				t.Errorf("warnings %q; want one naming %s and %q", got, e.URL, tt.want)
+			}
+			if eval[bool](t, tab, bannerOpen) {
+				t.Error("a banner without a policy")
+			}
+		})
+	}
+	// A working page warns about nothing.
+	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	warnings := consoleWarnings(t, tab)
+	open(t, tab, pages(t, e, pageOpts{})+"/shop", "")
+	waitBanner(t, tab)
+	if got := warnings(); len(got) > 0 {
+		t.Errorf("warnings on a working page: %q", got)
+	}
+}
+
+func TestBrowserCountsAPageRestoredFromTheBackForwardCache(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`, Body: `<script>addEventListener('pageshow', e => { if (e.persisted) window.restored = (window.restored || 0) + 1 })</script>`})
+	open(t, ctx, origin+"/shop", "")
+	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
+	e.waitBeacons("pageview", 1)
+	open(t, ctx, origin+"/shop/next", "")
+	e.waitBeacons("pageview", 2)
+	// history.back, not a navigation that waits for a load event: a
+	// restored page fires none.
+	eval[any](t, ctx, `history.back(); 1`)
+	restored := func() bool {
+		// The page's context changes under the call while it goes back.
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.pathname == '/shop' && window.restored == 1`))
+		return err == nil && ok
+	}
+	waitFor(t, "the page back", func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.pathname == '/shop' && document.readyState == 'complete'`))
+		return err == nil && ok
+	})
+	if !restored() {
+		t.Fatal("the page was loaded again, not restored from the back/forward cache: the test proves nothing")
+	}
+	e.waitBeacons("pageview", 3)
+	var paths []string
+	for _, ev := range e.events() {
+		if ev.Type == "pageview" {
+			paths = append(paths, ev.Path)
+		}
+	}
+	slices.Sort(paths)
+	if strings.Join(paths, " ") != "/shop /shop /shop/next" {
+		t.Errorf("page views %q, want /shop twice (the restore is one) and /shop/next", paths)
+	}
+}
+
+func TestBrowserWithdrawalInOneTabStopsTheOthers(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	origin := pages(t, e, pageOpts{})
+	open(t, ctx, origin+"/shop", "")
+	waitBanner(t, ctx)
+	click(t, ctx, inBanner("[data-a=accept]"))
+	e.waitBeacons("pageview", 1)
+
+	// A second tab of the same browser, open before the withdrawal.
+	other, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	open(t, other, origin+"/shop/other", "")
+	e.waitBeacons("pageview", 2)
+
+	eval[any](t, ctx, `footfall('consent', 'withdraw'); 1`)
+	run(t, ctx, chromedp.Poll[bool](`document.cookie.includes('footfall_consent=r..')`))
+	sent := e.beacons("")
+	eval[any](t, other, `history.pushState({}, '', '/shop/more'); footfall('event', 'late'); 1`)
+	click(t, other, chromedp.CSS(`#buy`))
+	eval[any](t, other, `document.dispatchEvent(new Event('visibilitychange')); 1`)
+	time.Sleep(300 * time.Millisecond) // time for beacons to arrive, if any were sent
+	if got := e.asked(func(r request) bool { return r.Path == "/api/event" || r.Path == "/p.gif" }); len(got) != sent {
+		t.Errorf("the other tab sent %d beacons after the withdrawal: %+v", len(got)-sent, got[sent:])
+	}
+	if keys := storageKeys(t, other); len(keys) > 0 {
+		t.Errorf("the other tab keeps %v after the withdrawal", keys)
+	}
+}
+
+func TestBrowserDownloadsAndMiddleClicks(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	// The links go nowhere when clicked, with any button.
+	body := `<p><a id="zip" href="/files/shoes.zip" onclick="return false" onauxclick="return false">Shoes (zip)</a>
+<a id="farpdf" href="http://127.0.0.2:9/catalog.pdf" onclick="return false" onauxclick="return false">Catalogue (PDF, another host)</a>
+<a id="far" href="http://127.0.0.2:9/about" onclick="return false" onauxclick="return false">About us (another host)</a></p>`
+	origin := pages(t, e, pageOpts{Attrs: `data-banner="off" data-download-ext="pdf, zip"`, Body: template.HTML(body)})
+	open(t, ctx, origin+"/shop", "")
+	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
+	e.waitBeacons("pageview", 1)
+
+	mouse := func(sel string, button chromedp.MouseOption) {
+		t.Helper()
+		nodes := run(t, ctx, chromedp.Nodes(chromedp.CSS(sel)))
+		if len(nodes) != 1 {
+			t.Fatalf("%d nodes %s", len(nodes), sel)
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickNode(nodes[0], button)); err != nil {
+			t.Fatalf("click %s: %v", sel, err)
+		}
+	}
+	mouse("#zip", chromedp.ButtonLeft)
+	mouse("#farpdf", chromedp.ButtonLeft)
+	mouse("#far", chromedp.ButtonMiddle) // opened in a new tab
+	mouse("#buy", chromedp.ButtonRight)  // a context menu: no click
+	e.waitBeacons("click", 3)
+	time.Sleep(200 * time.Millisecond) // time for a fourth, if there were one
+
+	type click struct{ Name, Target string }
+	var got []click
+	for _, ev := range e.events() {
+		if ev.Type == "click" {
+			got = append(got, click{ev.Name, ev.Target[strings.LastIndex(ev.Target, "/"):]})
+		}
+	}
+	want := []click{{"download", "/shoes.zip"}, {"download", "/catalog.pdf"}, {"outbound", "/about"}}
+	if len(got) != len(want) {
+		t.Fatalf("clicks %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("click %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// box is an element's bounding box in CSS pixels.
+type box struct{ Left, Top, Right, Bottom float64 }
+
+func TestBrowserBannerOnAPhone(t *testing.T) {
+	dir := os.Getenv("FOOTFALL_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	const width, height = 360, 640
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "de", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			origin := pages(t, e, pageOpts{Lang: lang})
+			open(t, ctx, origin+"/shop", "")
+			waitBanner(t, ctx)
+			click(t, ctx, inBanner("[data-a=choose]"))
+			png := run(t, ctx, chromedp.CaptureScreenshot())
+			file := filepath.Join(dir, "banner-"+lang+"-choices-360.png")
+			if err := os.WriteFile(file, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot %s", file)
+
+			boxes := eval[map[string]box](t, ctx, `(() => {
+				const r = document.querySelector('#footfall-banner').shadowRoot
+				const out = {}
+				for (const a of ['back', 'reject', 'accept', 'save']) {
+					const b = r.querySelector('[data-a=' + a + ']').getBoundingClientRect()
+					out[a] = {Left: b.left, Top: b.top, Right: b.right, Bottom: b.bottom}
+				}
+				const d = r.querySelector('.box')
+				out.scroll = {Left: 0, Top: 0, Right: d.clientHeight, Bottom: d.scrollHeight}
+				return out
+			})()`)
+			t.Logf("%s: boxes %+v", lang, boxes)
+			if s := boxes["scroll"]; s.Bottom <= s.Right {
+				t.Logf("%s: the second layer fits without scrolling (%v of %v px)", lang, s.Bottom, s.Right)
+			}
+			for _, a := range []string{"back", "reject", "accept", "save"} {
+				b := boxes[a]
+				if b.Left < 0 || b.Top < 0 || b.Right > width || b.Bottom > height || b.Right-b.Left < 24 || b.Bottom-b.Top < 24 {
+					t.Errorf("%s: %s button at %+v, want it whole within the %dx%d viewport", lang, a, b, width, height)
+				}
+			}
+			// Scrolled to the top and to the bottom, the actions stay in view.
+			for _, top := range []string{"0", "1e6"} {
+				bottom := eval[float64](t, ctx, `(r => { r.querySelector('.box').scrollTop = `+top+`; return r.querySelector('[data-a=save]').getBoundingClientRect().bottom })(document.querySelector('#footfall-banner').shadowRoot)`)
+				if bottom > height {
+					t.Errorf("%s: scrolled to %s, Save ends at %v px, below the viewport", lang, top, bottom)
+				}
+			}
+			// Back, by touch or mouse, returns to the first layer without a decision.
+			click(t, ctx, inBanner("[data-a=back]"))
+			if eval[bool](t, ctx, `document.querySelector('#footfall-banner').shadowRoot.querySelector('.box').classList.contains('l2')`) {
+				t.Error("Back left the second layer open")
+			}
+			if !eval[bool](t, ctx, bannerOpen) || eval[bool](t, ctx, `document.cookie.includes('footfall_consent')`) {
+				t.Error("Back closed the banner or decided")
+			}
+			click(t, ctx, inBanner("[data-a=choose]"))
+			click(t, ctx, inBanner("[data-a=save]"))
+			run(t, ctx, chromedp.Poll[bool](`document.cookie.includes('footfall_consent=')`))
+			eval[any](t, ctx, `document.cookie = 'footfall_consent=; max-age=0; path=/'; 1`)
+		})
+	}
+	// Opened from the settings link, Back closes the banner.
+	origin := pages(t, e, pageOpts{})
+	open(t, ctx, origin+"/shop", "")
+	waitBanner(t, ctx)
+	click(t, ctx, inBanner("[data-a=reject]"))
+	run(t, ctx, chromedp.Poll[bool](`!document.querySelector('#footfall-banner')?.isConnected && document.cookie.includes('footfall_consent=')`))
+	click(t, ctx, chromedp.CSS(`#settings`))
+	waitBanner(t, ctx)
+	click(t, ctx, inBanner("[data-a=back]"))
+	run(t, ctx, chromedp.Poll[bool](`!document.querySelector('#footfall-banner')?.isConnected`))
+}
