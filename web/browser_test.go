@@ -526,6 +526,7 @@ func TestBrowserBannerByKeyboard(t *testing.T) {
 		{kb.Tab, nil, "reject"}, // the focus stays in the dialog
 		{kb.Tab, []kb.Modifier{kb.ModifierShift}, "choose"},
 		{kb.Enter, nil, "box"}, // the second layer
+		{kb.Tab, nil, "back"},
 		{kb.Tab, nil, "analytics"},
 		{kb.Enter, nil, "analytics"},
 		{kb.Escape, nil, "box"}, // back to the first layer, no decision
@@ -554,7 +555,7 @@ func TestBrowserBannerByKeyboard(t *testing.T) {
 	key(t, ctx, kb.Enter)
 	waitBanner(t, ctx)
 	for i, s := range []struct{ key, focus string }{
-		{kb.Tab, "analytics"}, {kb.Enter, "analytics"}, {kb.Tab, "personalization"}, {kb.Tab, "marketing"},
+		{kb.Tab, "back"}, {kb.Tab, "analytics"}, {kb.Enter, "analytics"}, {kb.Tab, "personalization"}, {kb.Tab, "marketing"},
 		{kb.Tab, "reject"}, {kb.Tab, "accept"}, {kb.Tab, "save"},
 	} {
 		key(t, ctx, s.key)
