@@ -330,10 +330,7 @@ func TestBrowserWithdrawStopsAtOnce(t *testing.T) {
 	e := newEnv(t)
 	origin := pages(t, e, pageOpts{})
 
-	open(t, ctx, origin+"/shop", "")
-	waitBanner(t, ctx)
-	click(t, ctx, inBanner("[data-a=accept]"))
-	e.waitBeacons("pageview", 1)
+	acceptAll(t, ctx, e, origin+"/shop")
 	token := eval[string](t, ctx, `document.cookie.match(/footfall_consent=([^;]+)/)[1]`)
 
 	// The re-open link shows the choices, with the withdrawal.
@@ -381,11 +378,7 @@ func TestBrowserGPCMeansNoMarketing(t *testing.T) {
 	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Sec-GPC": "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	withGPC(t, ctx)
 
 	open(t, ctx, origin+"/shop?utm_source=newsletter&gclid=abc123", "")
 	waitBanner(t, ctx)
@@ -419,15 +412,8 @@ func TestBrowserJSOnlyGPCIsRecorded(t *testing.T) {
 	ctx := newBrowser(t)
 	e := newEnv(t)
 	origin := pages(t, e, pageOpts{})
-	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	open(t, ctx, origin+"/shop", "")
-	waitBanner(t, ctx)
-	click(t, ctx, inBanner("[data-a=accept]"))
-	e.waitBeacons("pageview", 1)
+	withGPC(t, ctx)
+	acceptAll(t, ctx, e, origin+"/shop")
 	if r := e.asked(func(r request) bool { return r.GPC }); len(r) > 0 {
 		t.Fatalf("%d requests with Sec-GPC; this test is about the JS signal alone", len(r))
 	}
@@ -456,10 +442,7 @@ func TestBrowserAsksAgainAfterPolicyBumpOrExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	open(t, ctx, origin+"/shop", "")
-	waitBanner(t, ctx)
-	click(t, ctx, inBanner("[data-a=accept]"))
-	e.waitBeacons("pageview", 1)
+	acceptAll(t, ctx, e, origin+"/shop")
 	open(t, ctx, origin+"/shop/again", "")
 	e.waitBeacons("pageview", 2)
 	if eval[bool](t, ctx, bannerOpen) {
@@ -573,7 +556,19 @@ func TestBrowserBannerByKeyboard(t *testing.T) {
 	}
 }
 
-func TestBrowserBannerLanguages(t *testing.T) {
+// acceptAll opens url, presses Accept all and waits for the page view.
+func acceptAll(t *testing.T, ctx context.Context, e *env, url string) {
+	t.Helper()
+	n := e.beacons("pageview")
+	open(t, ctx, url, "")
+	waitBanner(t, ctx)
+	click(t, ctx, inBanner("[data-a=accept]"))
+	e.waitBeacons("pageview", n+1)
+}
+
+// artifacts is where screenshots go: $FOOTFALL_ARTIFACTS, else a
+// temporary folder.
+func artifacts(t *testing.T) string {
 	dir := os.Getenv("FOOTFALL_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -581,6 +576,21 @@ func TestBrowserBannerLanguages(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// withGPC makes the tab's pages see navigator.globalPrivacyControl.
+func withGPC(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserBannerLanguages(t *testing.T) {
+	dir := artifacts(t)
 	ctx := newBrowser(t)
 	e := newEnv(t)
 	titles := map[string]string{"en": "Your privacy", "de": "Ihre Privatsphäre", "fr": "Votre vie privée"}

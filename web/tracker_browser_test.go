@@ -130,10 +130,7 @@ func TestBrowserWithdrawalInOneTabStopsTheOthers(t *testing.T) {
 	ctx := newBrowser(t)
 	e := newEnv(t)
 	origin := pages(t, e, pageOpts{})
-	open(t, ctx, origin+"/shop", "")
-	waitBanner(t, ctx)
-	click(t, ctx, inBanner("[data-a=accept]"))
-	e.waitBeacons("pageview", 1)
+	acceptAll(t, ctx, e, origin+"/shop")
 
 	// A second tab of the same browser, open before the withdrawal.
 	other, cancel := chromedp.NewContext(ctx)
@@ -203,13 +200,7 @@ func TestBrowserDownloadsAndMiddleClicks(t *testing.T) {
 type box struct{ Left, Top, Right, Bottom float64 }
 
 func TestBrowserBannerOnAPhone(t *testing.T) {
-	dir := os.Getenv("FOOTFALL_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := artifacts(t)
 	ctx := newBrowser(t)
 	e := newEnv(t)
 	const width, height = 360, 640
