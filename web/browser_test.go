@@ -395,8 +395,9 @@ func TestBrowserGPCMeansNoMarketing(t *testing.T) {
 		t.Fatalf("%d events stored, want 2", len(rows))
 	}
 	for _, ev := range rows {
-		if !ev.GPC || ev.Consent&4 != 0 || ev.UTMSource != "" || ev.ClickID != "" {
-			t.Errorf("%s: GPC %v, consent %03b, utm_source %q, click id %q; want GPC and no marketing", ev.Type, ev.GPC, ev.Consent, ev.UTMSource, ev.ClickID)
+		// UTM tags are traffic-source data (analytics); the ad click id is marketing.
+		if !ev.GPC || ev.Consent&4 != 0 || ev.UTMSource != "newsletter" || ev.ClickID != "" {
+			t.Errorf("%s: GPC %v, consent %03b, utm_source %q, click id %q; want GPC, no marketing (no click id), utm_source newsletter", ev.Type, ev.GPC, ev.Consent, ev.UTMSource, ev.ClickID)
 		}
 	}
 	// The decision itself asked for no marketing.
