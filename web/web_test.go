@@ -181,8 +181,9 @@ func TestPixelCarriesGPC(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("stored %d events, want 1", len(rows))
 	}
-	if r := rows[0]; !r.GPC || r.ClickID != "" || r.UTMSource != "" || r.Consent&4 != 0 {
-		t.Errorf("stored GPC %v, click id %q, utm_source %q, consent %b; want GPC, no marketing", r.GPC, r.ClickID, r.UTMSource, r.Consent)
+	// UTM tags are traffic-source data (analytics); the ad click id is marketing.
+	if r := rows[0]; !r.GPC || r.ClickID != "" || r.UTMSource != "news" || r.Consent&4 != 0 {
+		t.Errorf("stored GPC %v, click id %q, utm_source %q, consent %b; want GPC, no marketing (no click id), utm_source news", r.GPC, r.ClickID, r.UTMSource, r.Consent)
 	}
 }
 
