@@ -311,6 +311,10 @@ func TestBrowserDashboard(t *testing.T) {
 	eval[bool](t, ctx, `(document.getElementById('password').value = '', true)`)
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
 	waitJS(t, ctx, "the dashboard", settled)
+	// One level-one heading on the page as shown (axe-core page-has-heading-one).
+	if n := eval[int](t, ctx, `[...document.querySelectorAll('h1')].filter(h => h.closest('[hidden]') == null).length`); n != 1 {
+		t.Errorf("%d visible h1 on the dashboard, want 1", n)
+	}
 
 	var cookie string
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.URL}})
