@@ -316,6 +316,22 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("%d visible h1 on the dashboard, want 1", n)
 	}
 
+	// A table card says it is loading until its rows arrive: render and
+	// read in one task, before any answer can come.
+	loading := eval[[]string](t, ctx, `(() => {
+		document.querySelector('#card-0 .tab[aria-pressed=false]').click()
+		return [...document.querySelectorAll('.table-body')].map(b => b.getAttribute('aria-busy') + ' ' + b.textContent)
+	})()`)
+	if len(loading) == 0 {
+		t.Error("no table cards")
+	}
+	for _, l := range loading {
+		if l != "true Loading…" {
+			t.Errorf("a table card while loading: %q, want busy and Loading…", l)
+		}
+	}
+	waitJS(t, ctx, "the tables", `document.querySelectorAll('.table-body[aria-busy]').length == 0`)
+
 	var cookie string
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.URL}})
 	if err != nil {

@@ -449,7 +449,8 @@
       const key = String(ci);
       const tab = card.tabs.find((t) => t.property === s.tabs[key]) || card.tabs[0];
       const id = 'card-' + ci;
-      const body = el('div', { class: 'table-body', 'aria-busy': 'true' });
+      // A table takes a moment (seconds on a large store): say so.
+      const body = el('div', { class: 'table-body', 'aria-busy': 'true' }, el('p', { class: 'empty loading' }, 'Loading…'));
       const csv = el('a', { class: 'csv', download: '', 'data-property': tab.property,
         href: '/api/v1/stats/breakdown?' + query(s, { property: tab.property, metrics: tab.metrics.join(','), format: 'csv' }) }, 'CSV');
       tab.csv = csv;
