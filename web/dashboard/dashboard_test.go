@@ -350,6 +350,27 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	checkNumbers(t, ctx, s.aggregate(t, cookie, url.Values{"site": {s.site}, "period": {"30d"}}))
 
+	// Today: the lines stop at the current hour, not at midnight. The
+	// fixture's day is not the browser's, so the page's clock is set to
+	// half past 11 of that day.
+	today := eval[[]int](t, ctx, `(async () => {
+		const b = await (await fetch('/api/v1/stats/timeseries?site=' + encodeURIComponent(new URLSearchParams(location.search).get('site')) + '&period=day&interval=hour&metrics=visitors,pageviews')).json()
+		const rows = b.results || b.data || b
+		const at = new Date(rows[11].date).getTime() + 30 * 60e3
+		window.realNow = Date.now
+		Date.now = () => at
+		document.getElementById('chart').textContent = ''
+		const s = document.getElementById('period')
+		s.value = 'day'
+		s.dispatchEvent(new Event('change'))
+		for (let i = 0; i < 200 && !document.querySelector('#chart polyline'); i++) await new Promise(r => setTimeout(r, 25))
+		return [rows.length, document.querySelector('#chart polyline').getAttribute('points').trim().split(/\s+/).length]
+	})()`)
+	if rows, points := today[0], today[1]; rows != 24 || points != 12 {
+		t.Errorf("today at 11:30: %d hours, %d points drawn; want 24 hours and 12 points (00:00 to 11:00)", rows, points)
+	}
+	eval[bool](t, ctx, `(Date.now = window.realNow, true)`)
+
 	// Pick a period: the numbers, chart and tables follow.
 	eval[bool](t, ctx, `(s => (s.value = '7d', s.dispatchEvent(new Event('change')), true))(document.getElementById('period'))`)
 	waitJS(t, ctx, "the 7-day view", `location.search.includes('period=7d') && document.querySelectorAll('#chart table tbody tr').length == 7`)

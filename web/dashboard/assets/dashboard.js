@@ -384,10 +384,14 @@
       const anchor = rows.length > 1 && i === 0 ? 'start' : rows.length > 1 && i === rows.length - 1 ? 'end' : 'middle';
       svg.append(el('svg:text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': anchor }, dateLabel(r.date, iv)));
     });
+    // The lines stop at the current hour or day: later ones have no data
+    // yet, and drawn as zero they look like a collapse.
+    const now = Date.now();
+    const drawn = Math.max(1, rows.filter((r) => !(new Date(r.date.length === 10 ? r.date + 'T00:00:00' : r.date) > now)).length);
     for (const se of series) {
-      const pts = rows.map((r, i) => `${x(i).toFixed(1)},${y(num(r[se.key])).toFixed(1)}`);
+      const pts = rows.slice(0, drawn).map((r, i) => `${x(i).toFixed(1)},${y(num(r[se.key])).toFixed(1)}`);
       if (se.key === first) {
-        svg.append(el('svg:path', { d: `M${x(0)},${y(0)} L${pts.join(' L')} L${x(rows.length - 1)},${y(0)} Z`, class: 'area' }));
+        svg.append(el('svg:path', { d: `M${x(0)},${y(0)} L${pts.join(' L')} L${x(drawn - 1)},${y(0)} Z`, class: 'area' }));
       }
       svg.append(el('svg:polyline', { points: pts.join(' '), class: 'line ' + se.cls }));
     }
