@@ -116,7 +116,7 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 
 // EventsByConsent returns every stored event that a consent id allowed.
 func (s *Store) EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.query("events_by_consent"), consentID.String())
+	rows, err := s.db.QueryContext(ctx, s.query("events_by_consent"), sql.Named("consent", consentID.String()))
 	if err != nil {
 		return nil, fmt.Errorf("read events of a consent: %w", err)
 	}
@@ -126,15 +126,7 @@ func (s *Store) EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]sto
 // EraseEventsByConsent deletes every event a consent id allowed and returns
 // how many there were.
 func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.query("events_erase_by_consent"), consentID.String())
-	if err != nil {
-		return 0, fmt.Errorf("erase events of a consent: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("erase events of a consent: %w", err)
-	}
-	return n, nil
+	return s.EraseSubject(ctx, store.Subject{ConsentID: consentID})
 }
 
 func scanEvents(rows *sql.Rows) ([]store.Event, error) {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -15,13 +16,14 @@ func (s *Store) ApplyRetention(ctx context.Context, plan store.RetentionPlan, dr
 	steps := []struct {
 		name          string
 		before        time.Time
-		count, change string
+		count, match  string
+		change, table string
 		n             *int64
 	}{
 		// IPs first, as on ClickHouse: each class is counted on its own.
-		{"raw IPs", plan.IPBefore, "retention_count_ips", "retention_clear_ips", &res.IPs},
-		{"raw events", plan.EventsBefore, "retention_count_events", "retention_delete_events", &res.Events},
-		{"consent ledger", plan.LedgerBefore, "retention_count_ledger", "retention_delete_ledger", &res.LedgerRecords},
+		{"raw IPs", plan.IPBefore, "retention_count_ips", "retention_match_ips", "events_clear_ip_rowids", "events", &res.IPs},
+		{"raw events", plan.EventsBefore, "retention_count_events", "retention_match_events", "events_delete_rowids", "events", &res.Events},
+		{"consent ledger", plan.LedgerBefore, "retention_count_ledger", "retention_match_ledger", "consent_ledger_delete_rowids", "consent_ledger", &res.LedgerRecords},
 	}
 	for _, st := range steps {
 		if st.before.IsZero() {
@@ -33,11 +35,9 @@ func (s *Store) ApplyRetention(ctx context.Context, plan store.RetentionPlan, dr
 			}
 			continue
 		}
-		r, err := s.db.ExecContext(ctx, s.query(st.change), st.before.Unix())
+		n, err := s.inSlices(ctx, st.table, st.match, st.change, sql.Named("before", st.before.Unix()))
+		*st.n = n
 		if err != nil {
-			return res, fmt.Errorf("retention of %s: %w", st.name, err)
-		}
-		if *st.n, err = r.RowsAffected(); err != nil {
 			return res, fmt.Errorf("retention of %s: %w", st.name, err)
 		}
 	}

@@ -55,8 +55,11 @@ func rangeArgs(siteID uint32, g store.Granularity, from, to time.Time) []any {
 }
 
 // ReplaceRollups (re)computes the rollups and consent rollups of the
-// windows of spec in one transaction: their earlier rows are deleted and
-// the new ones inserted by INSERT … SELECT.
+// windows of spec. Computing reads the events in one snapshot into
+// temporary tables of its own connection, holding no write lock; only
+// publishing (delete the windows' earlier rows, copy the stage in) is a
+// write transaction, and a short one. A long aggregation so never keeps
+// consent decisions or beacons waiting on the file's lock.
 func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]store.WindowCount, error) {
 	windows, err := spec.Validate()
 	if err != nil {
@@ -69,32 +72,22 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 		sql.Named("partial", spec.Partial),
 		sql.Named("version", int64(spec.Version)),
 	)
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("replace rollups: %w", err)
+	}
+	defer conn.Close()
+	read, written, err := s.stageRollups(ctx, conn, args)
+	if err != nil {
+		return nil, fmt.Errorf("replace rollups: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{"rollups_delete", "consent_rollups_delete"} {
-		if _, err := tx.ExecContext(ctx, s.query(q), args...); err != nil {
-			return nil, fmt.Errorf("replace rollups: %s: %w", q, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.rollupQuery("rollups_insert"), args...); err != nil {
-		return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, s.query("rollups_insert_email"), args...); err != nil {
-		return nil, fmt.Errorf("replace rollups: insert e-mail rollups: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, s.query("consent_rollups_insert"), args...); err != nil {
-		return nil, fmt.Errorf("replace rollups: insert consent rollups: %w", err)
-	}
-	read, err := countByWindow(ctx, tx, s.query("rollups_rows_read"), args)
-	if err != nil {
-		return nil, fmt.Errorf("replace rollups: count rows read: %w", err)
-	}
-	written, err := countByWindow(ctx, tx, s.query("rollups_rows_written"), args)
-	if err != nil {
-		return nil, fmt.Errorf("replace rollups: count rows written: %w", err)
+	if _, err := tx.ExecContext(ctx, s.query("rollups_publish"), args...); err != nil {
+		return nil, fmt.Errorf("replace rollups: publish: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
@@ -106,7 +99,47 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	return out, nil
 }
 
-func countByWindow(ctx context.Context, tx *sql.Tx, query string, args []any) (map[int64]uint64, error) {
+// stageRollups computes the windows of args into conn's stage tables in
+// one read transaction (BEGIN DEFERRED: writing temporary tables takes no
+// lock on the database file) and counts the rows read and staged per
+// window.
+func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (read, written map[int64]uint64, err error) {
+	if _, err := conn.ExecContext(ctx, s.query("rollups_stage_create")); err != nil {
+		return nil, nil, fmt.Errorf("create stage: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	steps := []struct{ name, query string }{
+		{"insert rollups", s.rollupQuery("rollups_insert")},
+		{"insert e-mail rollups", s.query("rollups_insert_email")},
+		{"insert consent rollups", s.query("consent_rollups_insert")},
+	}
+	for _, st := range steps {
+		if _, err := conn.ExecContext(ctx, st.query, args...); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	if read, err = countByWindow(ctx, conn, s.query("rollups_rows_read"), args); err != nil {
+		return nil, nil, fmt.Errorf("count rows read: %w", err)
+	}
+	if written, err = countByWindow(ctx, conn, s.query("rollups_rows_written"), args); err != nil {
+		return nil, nil, fmt.Errorf("count rows written: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, nil, err
+	}
+	return read, written, nil
+}
+
+func countByWindow(ctx context.Context, tx interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any) (map[int64]uint64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

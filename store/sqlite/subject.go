@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -11,14 +12,14 @@ import (
 )
 
 // subjectQuery picks the queries and arguments of a subject.
-func subjectQuery(sub store.Subject) (read, erase string, args []any, err error) {
+func subjectQuery(sub store.Subject) (read, match string, args []any, err error) {
 	switch {
 	case sub.ConsentID != uuid.Nil:
-		return "events_by_consent", "events_erase_by_consent", []any{sub.ConsentID.String()}, nil
+		return "events_by_consent", "events_match_consent", []any{sql.Named("consent", sub.ConsentID.String())}, nil
 	case sub.UserID != "":
-		return "events_by_user", "events_erase_by_user", []any{sub.UserID}, nil
+		return "events_by_user", "events_match_user", []any{sql.Named("user", sub.UserID)}, nil
 	case sub.IP != "" && sub.SiteID != 0:
-		return "events_by_ip", "events_erase_by_ip", []any{sub.SiteID, sub.IP}, nil
+		return "events_by_ip", "events_match_ip", []any{sql.Named("site", sub.SiteID), sql.Named("ip", sub.IP)}, nil
 	}
 	return "", "", nil, errors.New("subject: want a consent id, a user id, or an IP with a site")
 }
@@ -38,17 +39,13 @@ func (s *Store) SubjectEvents(ctx context.Context, sub store.Subject) ([]store.E
 
 // EraseSubject deletes every raw event of a subject and returns how many.
 func (s *Store) EraseSubject(ctx context.Context, sub store.Subject) (int64, error) {
-	_, erase, args, err := subjectQuery(sub)
+	_, match, args, err := subjectQuery(sub)
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.db.ExecContext(ctx, s.query(erase), args...)
+	n, err := s.inSlices(ctx, "events", match, "events_delete_rowids", args...)
 	if err != nil {
-		return 0, fmt.Errorf("erase a subject's events: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("erase a subject's events: %w", err)
+		return n, fmt.Errorf("erase a subject's events: %w", err)
 	}
 	return n, nil
 }

@@ -9,7 +9,7 @@ recs AS (
     FROM consent_ledger l JOIN wins w ON l.ts >= w.ws AND l.ts < w.we
     WHERE l.site_id = :site AND l.ts >= :from AND l.ts < :to
 )
-INSERT INTO consent_rollups (
+INSERT INTO temp.consent_rollups_stage (
     site_id, granularity, window_start, category, decisions, granted, denied, withdrawn, gpc, partial, run_version
 )
 SELECT :site, :granularity, win, c.name,

@@ -8,5 +8,5 @@ SELECT
     country, region, city, asn, isp,
     name, target, props, engaged_ms, bot, bot_reason
 FROM events
-WHERE consent_id = ?
+WHERE consent_id = :consent
 ORDER BY ts, event_id

@@ -8,5 +8,5 @@ SELECT
     country, region, city, asn, isp,
     name, target, props, engaged_ms, bot, bot_reason
 FROM events
-WHERE site_id = ? AND ip = ?
+WHERE site_id = :site AND ip = :ip
 ORDER BY ts, event_id

@@ -1,7 +1,7 @@
--- Aggregates the windows of one site into rollups; the caller deleted their
--- earlier rows in the same transaction.
+-- Aggregates the windows of one site into the rollup stage; the caller
+-- publishes the stage (rollups_publish.sql).
 WITH {{rows}}
-INSERT INTO rollups (
+INSERT INTO temp.rollups_stage (
     site_id, granularity, window_start, dimension, value,
     visitors, visits, pageviews, events, bounces, duration_s, engaged_ms, partial, run_version
 )

@@ -6,7 +6,7 @@
 WITH wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 )
-INSERT INTO rollups (
+INSERT INTO temp.rollups_stage (
     site_id, granularity, window_start, dimension, value,
     visitors, visits, pageviews, events, bounces, duration_s, engaged_ms, partial, run_version
 )

@@ -1,9 +1,7 @@
--- Rollup and consent rollup rows per window.
+-- Rollup and consent rollup rows per window, counted in the stage.
 SELECT window_start, COUNT(*) FROM (
-    SELECT window_start FROM rollups
-    WHERE site_id = :site AND granularity = :granularity AND window_start >= :from AND window_start < :to
+    SELECT window_start FROM temp.rollups_stage
     UNION ALL
-    SELECT window_start FROM consent_rollups
-    WHERE site_id = :site AND granularity = :granularity AND window_start >= :from AND window_start < :to
+    SELECT window_start FROM temp.consent_rollups_stage
 )
 GROUP BY window_start

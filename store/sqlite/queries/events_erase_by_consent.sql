@@ -1,1 +1,0 @@
-DELETE FROM events WHERE consent_id = ?

@@ -1,1 +1,0 @@
-UPDATE events SET ip = '' WHERE ts < ? AND ip != ''

@@ -1,1 +1,0 @@
-DELETE FROM consent_ledger WHERE ts < ?

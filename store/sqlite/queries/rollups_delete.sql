@@ -1,2 +1,0 @@
-DELETE FROM rollups
-WHERE site_id = :site AND granularity = :granularity AND window_start >= :from AND window_start < :to
