@@ -22,7 +22,14 @@ type load struct {
 	requests  int             // completed in the measured window
 	status    map[int]int     // by HTTP status, measured window
 	errors    int             // connection errors, whole run
-	lat       []time.Duration // per request, measured window
+	lat       []time.Duration // per request, measured window (Go generator)
+	tails     *tails          // wrk's percentiles instead of lat (wrk generator)
+}
+
+// tails are the latency figures wrk reports. Rounds merge conservatively:
+// p99 and max are the worst round's, p50 the request-weighted mean.
+type tails struct {
+	p50, p99, max time.Duration
 }
 
 func (l load) rate() float64 {
@@ -55,6 +62,19 @@ func (l load) merge(m load) load {
 		loadCPU:   (l.loadCPU*l.elapsed.Seconds() + m.loadCPU*m.elapsed.Seconds()) / total.Seconds(),
 		storeCPU:  (l.storeCPU*l.elapsed.Seconds() + m.storeCPU*m.elapsed.Seconds()) / total.Seconds(),
 	}
+	switch {
+	case l.tails == nil:
+		out.tails = m.tails
+	case m.tails == nil:
+		out.tails = l.tails
+	default:
+		w := float64(l.requests) / float64(max(1, out.requests))
+		out.tails = &tails{
+			p50: time.Duration(w*float64(l.tails.p50) + (1-w)*float64(m.tails.p50)),
+			p99: max(l.tails.p99, m.tails.p99),
+			max: max(l.tails.max, m.tails.max),
+		}
+	}
 	for _, s := range []map[int]int{l.status, m.status} {
 		for k, v := range s {
 			out.status[k] += v
@@ -64,11 +84,32 @@ func (l load) merge(m load) load {
 	return out
 }
 
+// percentile is the latency below which a share p of the requests
+// finished; with wrk's figures only p50, p99 and the maximum are known.
 func (l load) percentile(p float64) time.Duration {
+	if l.tails != nil {
+		switch {
+		case p >= 1:
+			return l.tails.max
+		case p >= 0.99:
+			return l.tails.p99
+		default:
+			return l.tails.p50
+		}
+	}
 	if len(l.lat) == 0 {
 		return 0
 	}
 	return l.lat[min(len(l.lat)-1, int(float64(len(l.lat))*p))]
+}
+
+// statusText is the responses by status: by code from the Go generator,
+// 2xx and other from wrk (status 0 counts the others).
+func (l load) statusText() string {
+	if l.tails != nil {
+		return fmt.Sprintf("2xx:%d other:%d", l.status[2], l.status[0])
+	}
+	return fmt.Sprint(l.status)
 }
 
 // drive sends requests (raw HTTP/1.1, rotated) over conns keep-alive

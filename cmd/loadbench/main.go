@@ -53,6 +53,7 @@ type options struct {
 	keep        bool
 	serverEnv   []string
 	footfallBin string
+	generator   string
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds the measurement is cut into, each visiting every target in turn")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measurement")
 	flag.IntVar(&o.conns, "conns", 32, "concurrent keep-alive connections")
+	flag.StringVar(&o.generator, "generator", "go", "load generator: go (this program's own client, every request's latency) or wrk (Debian's wrk with a Lua body script, one thread; its p50/p99/max)")
 	flag.StringVar(&targets, "targets", "baseline,clickhouse,sqlite", "what to measure, in order: baseline, clickhouse, sqlite")
 	flag.StringVar(&o.serverCPU, "server-cpu", "0", "CPU list (taskset -c) of the server under test")
 	flag.StringVar(&o.loadCPU, "load-cpu", "1", "CPU list of the load generator and of ClickHouse")
@@ -79,6 +81,14 @@ func main() {
 	flag.StringVar(&serverEnv, "server-env", "", "extra `KEY=VALUE,...` environment of the footfall servers, for experiments (GOGC=200, GOMAXPROCS=2)")
 	flag.Parse()
 	o.targets = strings.Split(targets, ",")
+	if o.generator != "go" && o.generator != "wrk" {
+		fmt.Fprintln(os.Stderr, "loadbench: -generator is go or wrk")
+		os.Exit(2)
+	}
+	if _, err := exec.LookPath("wrk"); o.generator == "wrk" && err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench: -generator wrk needs wrk (apt-get install wrk)")
+		os.Exit(2)
+	}
 	if serverEnv != "" {
 		o.serverEnv = strings.Split(serverEnv, ",")
 	}
@@ -141,8 +151,8 @@ func run(ctx context.Context, o options) error {
 	if os.Getenv(pinnedEnv) == "" {
 		pin = "UNPINNED (no taskset)"
 	}
-	fmt.Printf("loadbench: %d connections, %s warm-up + %s measured per target in %d interleaved rounds, %s, GOMAXPROCS(generator)=%d, %s/%s, %s, load average %s\n",
-		o.conns, o.warmup, o.duration, o.rounds, pin, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAverage())
+	fmt.Printf("loadbench: %s generator, %d connections, %s warm-up + %s measured per target in %d interleaved rounds, %s, GOMAXPROCS(generator)=%d, %s/%s, %s, load average %s\n",
+		o.generator, o.conns, o.warmup, o.duration, o.rounds, pin, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAverage())
 
 	root, err := moduleRoot()
 	if err != nil {
@@ -210,7 +220,15 @@ func run(ctx context.Context, o options) error {
 			if t.ch != nil {
 				store = t.ch.p
 			}
-			l := drive(ctx, t.addr, t.p, store, t.reqs, o.conns, warmup, slice)
+			var l load
+			if o.generator == "wrk" {
+				var err error
+				if l, err = driveWrk(ctx, tmp, t, o.conns, warmup, slice); err != nil {
+					return fmt.Errorf("%s: %w", t.name, err)
+				}
+			} else {
+				l = drive(ctx, t.addr, t.p, store, t.reqs, o.conns, warmup, slice)
+			}
 			fmt.Printf("  %s %.0f req/s", t.name, l.rate())
 			t.load = t.load.merge(l)
 			if profileDone != nil {

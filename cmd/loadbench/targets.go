@@ -39,9 +39,10 @@ type result struct {
 }
 
 func (r result) print(w io.Writer) {
-	fmt.Fprintf(w, "  %-10s %9.0f req/s  p50 %-8s p99 %-8s  peak RSS %5.1f MiB  status %v  conn errors %d  CPU: server %.0f%% (%.1f µs/request), generator %.0f%%\n",
+	fmt.Fprintf(w, "  %-10s %9.0f req/s  p50 %-8s p99 %-8s max %-8s  peak RSS %5.1f MiB  status %s  conn errors %d  CPU: server %.0f%% (%.1f µs/request), generator %.0f%%\n",
 		r.name, r.load.rate(), r.load.percentile(0.50).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond),
-		float64(r.rss)/(1<<20), r.load.status, r.load.errors, 100*r.load.serverCPU, r.load.cpuPerRequest(), 100*r.load.loadCPU)
+		r.load.percentile(1).Round(time.Microsecond), float64(r.rss)/(1<<20), r.load.statusText(), r.load.errors, 100*r.load.serverCPU,
+		r.load.cpuPerRequest(), 100*r.load.loadCPU)
 	if r.load.storeCPU > 0 {
 		fmt.Fprintf(w, "  %-10s ClickHouse (on the generator's CPU) %.0f%%\n", "", 100*r.load.storeCPU)
 	}
@@ -57,25 +58,29 @@ func (r result) print(w io.Writer) {
 
 func report(w io.Writer, results []result) {
 	var base float64
+	var baseP99 time.Duration
 	for _, r := range results {
 		if r.name == "baseline" {
-			base = r.load.rate()
+			base, baseP99 = r.load.rate(), r.load.percentile(0.99)
 		}
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\treq/s\tvs baseline\tp50\tp99\tpeak RSS\tserver CPU/req\taccepted\tstored\t")
+	fmt.Fprintln(tw, "target\treq/s\tvs baseline\tp50\tp99\tp99 ÷ baseline p99\tmax\tpeak RSS\tserver CPU/req\taccepted\tstored\t")
 	for _, r := range results {
-		ratio, acc, st := "-", "-", "-"
+		ratio, tail, acc, st := "-", "-", "-", "-"
 		if base > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.load.rate()/base)
+		}
+		if baseP99 > 0 {
+			tail = fmt.Sprintf("%.1fx", float64(r.load.percentile(0.99))/float64(baseP99))
 		}
 		if r.accepted >= 0 {
 			acc, st = strconv.FormatInt(r.accepted, 10), strconv.FormatInt(r.stored, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.1f MiB\t%.1f µs\t%s\t%s\t\n", r.name, r.load.rate(), ratio,
-			r.load.percentile(0.5).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond), float64(r.rss)/(1<<20),
-			r.load.cpuPerRequest(), acc, st)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.1f MiB\t%.1f µs\t%s\t%s\t\n", r.name, r.load.rate(), ratio,
+			r.load.percentile(0.5).Round(time.Microsecond), r.load.percentile(0.99).Round(time.Microsecond), tail,
+			r.load.percentile(1).Round(time.Microsecond), float64(r.rss)/(1<<20), r.load.cpuPerRequest(), acc, st)
 	}
 	tw.Flush()
 }
@@ -178,7 +183,8 @@ func startFootfall(ctx context.Context, o options, tmp, name, dsn string) (*targ
 		return nil, err
 	}
 	args := pinned(o.serverCPU, o.footfallBin, "serve", "-addr", addr, "-metrics-addr", metricsAddr, "-store", dsn,
-		"-spool-dir", filepath.Join(dir, "spool"), "-durability", o.durability, "-log-level", "warn")
+		"-spool-dir", filepath.Join(dir, "spool"), "-durability", o.durability, "-log-level", "warn",
+		"-consent-rate", "0") // the tokens below come from one client
 	p, err := start(filepath.Join(dir, "serve.log"), o.serverEnv, args...)
 	if err != nil {
 		return nil, err
