@@ -54,6 +54,7 @@ type options struct {
 	serverEnv   []string
 	footfallBin string
 	generator   string
+	trace       string
 }
 
 func main() {
@@ -76,6 +77,7 @@ func main() {
 	flag.StringVar(&o.loadCPU, "load-cpu", "1", "CPU list of the load generator and of ClickHouse")
 	flag.StringVar(&o.durability, "durability", "memory", "footfall serve -durability: memory or fsync")
 	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of footfall during each measurement to this `file` (suffixed with the target); builds footfall with -tags pprof")
+	flag.StringVar(&o.trace, "trace", "", "write a runtime execution trace of footfall during each first measured round to this `file` (suffixed with the target; read with go tool trace); builds footfall with -tags pprof")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (binaries, logs, stores)")
 	var serverEnv string
 	flag.StringVar(&serverEnv, "server-env", "", "extra `KEY=VALUE,...` environment of the footfall servers, for experiments (GOGC=200, GOMAXPROCS=2)")
@@ -160,7 +162,7 @@ func run(ctx context.Context, o options) error {
 	}
 	o.footfallBin = filepath.Join(tmp, "footfall")
 	build := []string{"build", "-o", o.footfallBin}
-	if o.profile != "" {
+	if o.profile != "" || o.trace != "" {
 		build = append(build, "-tags", "pprof")
 	}
 	fmt.Println("building footfall ...")
@@ -209,10 +211,14 @@ func run(ctx context.Context, o options) error {
 				warmup = o.warmup
 			}
 			var profileDone chan error
-			if o.profile != "" && r == 0 && t.dsn != "" {
+			if (o.profile != "" || o.trace != "") && r == 0 && t.dsn != "" {
 				profileDone = make(chan error, 1)
 				go func() {
 					time.Sleep(warmup)
+					if o.trace != "" {
+						profileDone <- saveURL(fmt.Sprintf("http://%s/debug/pprof/trace?seconds=%d", t.addr, max(1, int(slice.Seconds()))), o.trace+"."+t.name)
+						return
+					}
 					profileDone <- saveProfile("http://"+t.addr, o.profile+"."+t.name, slice)
 				}()
 			}
@@ -235,8 +241,10 @@ func run(ctx context.Context, o options) error {
 				if err := <-profileDone; err != nil {
 					fmt.Printf(" (profile: %v)", err)
 				}
-				if err := saveURL("http://"+t.addr+"/debug/pprof/allocs", o.profile+"."+t.name+".allocs"); err != nil {
-					fmt.Printf(" (allocation profile: %v)", err)
+				if o.profile != "" {
+					if err := saveURL("http://"+t.addr+"/debug/pprof/allocs", o.profile+"."+t.name+".allocs"); err != nil {
+						fmt.Printf(" (allocation profile: %v)", err)
+					}
 				}
 			}
 		}
