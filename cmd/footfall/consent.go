@@ -57,19 +57,36 @@ var ledgerStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 func consentVerifyCommand() *command {
 	var common commonFlags
 	var site string
+	var cfg configFlag
+	var cps checkpointFlags
 	c := &command{
-		name:    "consent verify",
-		summary: "Re-walk the consent ledger's hash chains and report the first broken link of each site. Exit status 1 if any chain is broken.",
-		flags:   flag.NewFlagSet("consent verify", flag.ContinueOnError),
+		name: "consent verify",
+		summary: "Re-walk the consent ledger's hash chains and report the first broken link of each site, then check the ledger against the collectors' signed checkpoints " +
+			"(records cut off a chain's end, or altered). Exit status 1 if anything is broken.",
+		flags: flag.NewFlagSet("consent verify", flag.ContinueOnError),
 	}
 	common.register(c.flags)
 	c.flags.StringVar(&site, "site", "", "`domain` of the site to verify (default: every site)")
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	cfg.register(c.flags, " (its retention section: checkpoints older than the ledger's keeping time may name removed records)")
+	cps.register(c.flags, false)
+	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), cfg.check()...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := siteArg(ctx, st, site)
 		if err != nil {
 			return err
 		}
+		target, _ := parseStore(common.store)
+		checkpoints, files, err := cps.read(target)
+		if err != nil {
+			return err
+		}
+		// Checkpoints older than the ledger's retention may name records
+		// retention removed.
+		conf, err := cfg.load()
+		if err != nil {
+			return err
+		}
+		kept := retentionPlan(conf.Retention, time.Now()).LedgerBefore
 		broken := 0
 		for _, s := range sites {
 			recs, err := st.ConsentRecords(ctx, s.ID, ledgerStart, time.Now().Add(24*time.Hour))
@@ -85,7 +102,23 @@ func consentVerifyCommand() *command {
 				fmt.Fprintf(env.stdout, "%s: BROKEN: %s\n", s.Domain, br)
 				continue
 			}
-			fmt.Fprintf(env.stdout, "%s: intact (%d records in %d chains)\n", s.Domain, len(recs), len(chains))
+			var mine []consent.Checkpoint
+			for _, cp := range checkpoints {
+				if cp.SiteID == s.ID {
+					mine = append(mine, cp)
+				}
+			}
+			if brs := consent.VerifyCheckpoints(recs, mine, kept); len(brs) > 0 {
+				broken++
+				for _, br := range brs {
+					fmt.Fprintf(env.stdout, "%s: BROKEN: %s\n", s.Domain, &br)
+				}
+				continue
+			}
+			fmt.Fprintf(env.stdout, "%s: intact (%d records in %d chains, %d checkpoints)\n", s.Domain, len(recs), len(chains), len(mine))
+		}
+		if len(files) == 0 {
+			fmt.Fprintln(env.stdout, "no checkpoint file: only the chains were checked (records cut off a chain's end would not show)")
 		}
 		if broken > 0 {
 			return fmt.Errorf("%d of %d sites have a broken consent ledger", broken, len(sites))

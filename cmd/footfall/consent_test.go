@@ -17,22 +17,27 @@ import (
 	"github.com/footfall/footfall/store/clickhouse/chtest"
 )
 
-// ledgerBackends give a DSN for a fresh store and a way to tamper with one
-// ledger row behind Footfall's back.
+// ledgerBackends give a DSN for a fresh store and a way to tamper with
+// ledger rows behind Footfall's back: a change of ledger rows (SET or
+// DELETE, as a statement's tail) where seq is the argument.
 var ledgerBackends = []struct {
 	name   string
 	open   func(t *testing.T) string
-	tamper func(t *testing.T, dsn string, seq int)
+	tamper func(t *testing.T, dsn, change string, seq int)
 }{
 	{"sqlite",
 		func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "footfall.db") },
-		func(t *testing.T, dsn string, seq int) {
+		func(t *testing.T, dsn, change string, seq int) {
 			db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(dsn, "sqlite:"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if _, err := db.Exec("UPDATE consent_ledger SET granted = 1 WHERE seq = ?", seq); err != nil {
+			stmt := "UPDATE consent_ledger " + change
+			if strings.HasPrefix(change, "DELETE") {
+				stmt = "DELETE FROM consent_ledger " + strings.TrimPrefix(change, "DELETE ")
+			}
+			if _, err := db.Exec(stmt, seq); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -41,7 +46,7 @@ var ledgerBackends = []struct {
 			o := chtest.NewEmptyDatabase(t)
 			return fmt.Sprintf("clickhouse://%s@%s/%s", o.Username, o.Addr[0], o.Database)
 		},
-		func(t *testing.T, dsn string, seq int) {
+		func(t *testing.T, dsn, change string, seq int) {
 			opts, err := clickhouse.ParseDSN(dsn)
 			if err != nil {
 				t.Fatal(err)
@@ -52,7 +57,8 @@ var ledgerBackends = []struct {
 			}
 			defer conn.Close()
 			ctx := context.Background()
-			if err := conn.Exec(ctx, "ALTER TABLE consent_ledger UPDATE granted = 1 WHERE seq = ?", seq); err != nil {
+			stmt := "ALTER TABLE consent_ledger " + strings.Replace(change, "SET ", "UPDATE ", 1)
+			if err := conn.Exec(ctx, stmt, seq); err != nil {
 				t.Fatal(err)
 			}
 			for {
@@ -75,15 +81,29 @@ func TestConsentVerifyDetectsTampering(t *testing.T) {
 			if code, _, errOut := footfall(t, nil, "site", "add", "-store", dsn, "example.test"); code != 0 {
 				t.Fatalf("site add: %s", errOut)
 			}
-			addr, stop := startServe(t, "-store", dsn)
-			for range 4 {
+			// The collector signs its chain's head at shutdown into a
+			// file apart from the store (#21).
+			checkpoints := filepath.Join(t.TempDir(), "checkpoints.jsonl")
+			addr, stop := startServe(t, "-store", dsn, "-checkpoints", checkpoints)
+			for range 5 {
 				grant(t, addr, "example.test")
 			}
 			stop()
 
-			code, out, errOut := footfall(t, nil, "consent", "verify", "-store", dsn)
-			if code != 0 || !strings.Contains(out, "example.test: intact (4 records in 1 chains)") {
+			code, out, errOut := footfall(t, nil, "consent", "verify", "-store", dsn, "-checkpoints", checkpoints)
+			if code != 0 || !strings.Contains(out, "example.test: intact (5 records in 1 chains, 1 checkpoints)") {
 				t.Fatalf("verify before tampering: exit %d\n%s%s", code, out, errOut)
+			}
+			// Without the checkpoints, records cut off the chain's end
+			// leave no trace; with them, they show.
+			b.tamper(t, dsn, "DELETE WHERE seq = ?", 5)
+			code, out, errOut = footfall(t, nil, "consent", "verify", "-store", dsn)
+			if code != 0 || !strings.Contains(out, "example.test: intact (4 records in 1 chains, 0 checkpoints)") || !strings.Contains(out, "no checkpoint file") {
+				t.Fatalf("verify of the cut chain without checkpoints: exit %d\n%s%s", code, out, errOut)
+			}
+			code, out, errOut = footfall(t, nil, "consent", "verify", "-store", dsn, "-checkpoints", checkpoints)
+			if code != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "truncated: the chain ends at seq 4") {
+				t.Fatalf("verify of the cut chain with checkpoints: exit %d\n%s%s", code, out, errOut)
 			}
 			code, out, _ = footfall(t, nil, "consent", "export", "-store", dsn, "-site", "example.test")
 			if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, `"action":"accept_all"`) || strings.Contains(out, "127.0.0.1") {
@@ -99,7 +119,7 @@ func TestConsentVerifyDetectsTampering(t *testing.T) {
 				t.Errorf("export -out file: %v %v, want mode 0600", fi.Mode(), err)
 			}
 
-			b.tamper(t, dsn, 2)
+			b.tamper(t, dsn, "SET granted = 1 WHERE seq = ?", 2)
 			code, out, errOut = footfall(t, nil, "consent", "verify", "-store", dsn, "-site", "example.test")
 			if code != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "seq 2") {
 				t.Errorf("verify after tampering with seq 2: exit %d\n%s%s", code, out, errOut)

@@ -44,7 +44,7 @@ func enforceRetention(ctx context.Context, st retainer, r config.Retention, now 
 
 func retentionCommand() *command {
 	var common commonFlags
-	var cfgPath string
+	var cfg configFlag
 	var dryRun bool
 	c := &command{
 		name: "retention",
@@ -53,26 +53,15 @@ func retentionCommand() *command {
 		flags: flag.NewFlagSet("retention", flag.ContinueOnError),
 	}
 	common.register(c.flags)
-	c.flags.StringVar(&cfgPath, "config", "", "`path` of the YAML config file (its retention section)")
+	cfg.register(c.flags, " (its retention section)")
 	c.flags.BoolVar(&dryRun, "dry-run", false, "count what would be removed, remove nothing")
-	c.check = func(args []string) []error {
-		errs := append(common.check(), noArgs(args)...)
-		if cfgPath != "" {
-			if _, err := config.Load(cfgPath); err != nil {
-				errs = append(errs, fmt.Errorf("-config: %w", err))
-			}
-		}
-		return errs
-	}
+	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), cfg.check()...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
-		cfg, err := config.Parse(nil)
-		if cfgPath != "" {
-			cfg, err = config.Load(cfgPath)
-		}
+		conf, err := cfg.load()
 		if err != nil {
 			return err
 		}
-		res, err := enforceRetention(ctx, st, cfg.Retention, time.Now(), dryRun, common.logger(env.stderr))
+		res, err := enforceRetention(ctx, st, conf.Retention, time.Now(), dryRun, common.logger(env.stderr))
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
+	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/config"
@@ -52,6 +53,7 @@ type serveFlags struct {
 	aggregateEvery aggregateSchedule
 	enrich         enrichFlags
 	ingest         ingestFlags
+	checkpoints    checkpointFlags
 }
 
 // maxConsentAge bounds how far back withdrawals matter: no policy lets a
@@ -88,6 +90,7 @@ func serveCommand() *command {
 	c.flags.DurationVar(&s.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, the time for the whole shutdown: finish requests, write buffered events (what the store does not take in time is spooled)")
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
+	s.checkpoints.register(c.flags, true)
 	c.flags.IntVar(&s.consentRate, "consent-rate", 30, "consent decisions a minute one client (an IPv4 address or IPv6 /64) may post, in bursts of 10; beyond it 429; 0 turns the limit off")
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
@@ -121,6 +124,7 @@ func serveCommand() *command {
 		}
 		errs = append(errs, s.enrich.check()...)
 		errs = append(errs, s.ingest.check()...)
+		errs = append(errs, s.checkpoints.check()...)
 		if s.consentRate < 0 {
 			errs = append(errs, fmt.Errorf("-consent-rate: want 0 (no limit) or more, got %d", s.consentRate))
 		}
@@ -225,8 +229,18 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Durable:       s.ingest.durability == durabilityFsync,
 		Metrics:       metrics,
 	})
+	// The consent ledger's chains of this process, and the file their heads
+	// are signed into.
+	chain := consent.NewChain(uuid.New())
+	checkpoints, checkpointPath, err := s.checkpoints.open(spool.Dir())
+	if err != nil {
+		return err
+	}
+	if checkpoints != nil {
+		defer checkpoints.Close()
+	}
 	coll := collector.New(collector.Options{
-		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Buffer: buffer, Erasures: erasures, Enricher: enricher,
+		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Chain: chain, Buffer: buffer, Erasures: erasures, Enricher: enricher,
 		Metrics: metrics, Log: log, ConsentRate: cmp.Or(s.consentRate, -1),
 	})
 	scripts, err := web.New(web.Options{Events: coll, Log: log})
@@ -319,6 +333,10 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	consentState.OnLearnt(coll.EraseLearnt)
 	consentWG.Go(func() { consentState.Run(consentCtx) })
 	consentWG.Go(func() { erasures.Run(consentCtx) })
+	if checkpoints != nil {
+		log.Info("consent ledger checkpoints", "file", checkpointPath, "every", s.checkpoints.every)
+		consentWG.Go(func() { checkpoints.Run(consentCtx, chain, s.checkpoints.every, time.Now, log) })
+	}
 	// In-process aggregation stops when shutdown begins and is waited for
 	// before the store closes.
 	aggCtx, stopAggregation := context.WithCancel(context.WithoutCancel(ctx))

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/footfall/footfall/config"
 )
 
 // command is one subcommand: its flags, their validation and what it runs.
@@ -173,4 +175,26 @@ func (c *commonFlags) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// configFlag is -config: the YAML config file, or the defaults without it.
+type configFlag struct{ path string }
+
+func (c *configFlag) register(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&c.path, "config", "", "`path` of the YAML config file"+usage)
+}
+
+func (c *configFlag) check() []error {
+	if _, err := c.load(); err != nil {
+		return []error{fmt.Errorf("-config: %w", err)}
+	}
+	return nil
+}
+
+// load reads the file, or returns the defaults when there is none.
+func (c *configFlag) load() (*config.Config, error) {
+	if c.path == "" {
+		return config.Parse(nil)
+	}
+	return config.Load(c.path)
 }
