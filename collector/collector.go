@@ -269,7 +269,9 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		c.metrics.exempt.Inc()
 		return e, true, nil
 	}
-	consent.Filter(&e, claims.Categories, privacySignal(r, rules))
+	// A decision made under GPC (the header, or the browser's JS signal
+	// the snippet reported) makes every event under its token a GPC event.
+	consent.Filter(&e, claims.Categories, claims.GPC || privacySignal(r, rules))
 	return e, true, nil
 }
 

@@ -173,7 +173,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 	}
 	claims := consent.Claims{
 		ConsentID: rec.ConsentID, SiteID: site.ID, Categories: rec.Granted, PolicyVersion: rec.PolicyVersion,
-		Issued: now, Expires: now.Add(policyOf(rules).MaxAge),
+		Issued: now, Expires: now.Add(policyOf(rules).MaxAge), GPC: gpc,
 	}
 	token, err := c.consent.Keyring().Sign(claims)
 	if err != nil {

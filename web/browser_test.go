@@ -400,15 +400,17 @@ func TestBrowserGPCMeansNoMarketing(t *testing.T) {
 			t.Errorf("%s: GPC %v, consent %03b, utm_source %q, click id %q; want GPC, no marketing (no click id), utm_source newsletter", ev.Type, ev.GPC, ev.Consent, ev.UTMSource, ev.ClickID)
 		}
 	}
-	// The decision itself asked for no marketing.
+	// The decision itself asked for no marketing, and the token says GPC
+	// was in force (the high bit).
 	cats := eval[int](t, ctx, `atob(document.cookie.match(/footfall_consent=([^;]+)/)[1].split('.')[2].replace(/-/g,'+').replace(/_/g,'/')).charCodeAt(21)`)
-	if cats != 3 {
-		t.Errorf("token categories %03b, want analytics and personalization only", cats)
+	if cats != 0x80|3 {
+		t.Errorf("token categories byte %08b, want the GPC bit, analytics and personalization only", cats)
 	}
 }
 
 // A browser that sets navigator.globalPrivacyControl without sending
-// Sec-GPC: the ledger still records the decision as GPC-automatic.
+// Sec-GPC: the ledger still records the decision as GPC-automatic, and the
+// events sent under it are GPC events (left out of partner sharing).
 func TestBrowserJSOnlyGPCIsRecorded(t *testing.T) {
 	ctx := newBrowser(t)
 	e := newEnv(t)
@@ -427,6 +429,17 @@ func TestBrowserJSOnlyGPCIsRecorded(t *testing.T) {
 	}
 	if r := recs[0]; r.Action != "gpc_auto" || !r.GPC || r.Granted&4 != 0 {
 		t.Errorf("ledger: action %q, gpc %v, granted %03b; want gpc_auto, gpc, no marketing", r.Action, r.GPC, r.Granted)
+	}
+	click(t, ctx, chromedp.CSS(`#buy`))
+	e.waitBeacons("click", 1)
+	rows := e.events()
+	if len(rows) != 2 {
+		t.Fatalf("%d events stored, want 2", len(rows))
+	}
+	for _, ev := range rows {
+		if !ev.GPC || ev.Consent&4 != 0 {
+			t.Errorf("%s: GPC %v, consent %03b; want a GPC event without marketing", ev.Type, ev.GPC, ev.Consent)
+		}
 	}
 }
 

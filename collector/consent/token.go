@@ -45,6 +45,10 @@ const (
 	payloadB64Len = (payloadLen*8 + 5) / 6
 	sigB64Len     = (sha256.Size*8 + 5) / 6
 	signedLen     = len(tokenPrefix) + KeyIDLen + 1 + payloadB64Len
+
+	// gpcFlag is the high bit of the categories byte: Claims.GPC. Tokens
+	// signed before it existed read as GPC false.
+	gpcFlag = 0x80
 )
 
 // b64 rejects non-zero trailing bits, so every payload and signature has
@@ -60,6 +64,10 @@ type Claims struct {
 	PolicyVersion uint32
 	Issued        time.Time
 	Expires       time.Time
+	// GPC: Global Privacy Control was in force when the decision was made
+	// (Sec-GPC, or navigator.globalPrivacyControl reported by the snippet),
+	// so every event under this token is a GPC event.
+	GPC bool
 }
 
 // Key is one token signing key as the store keeps it.
@@ -213,8 +221,8 @@ func (kr *Keyring) Sign(c Claims) (string, error) {
 }
 
 // encodePayload is the fixed binary form of c: version byte, consent id,
-// site id, categories, policy version, issued and expires unix seconds, all
-// big endian.
+// site id, categories (with gpcFlag for GPC), policy version, issued and
+// expires unix seconds, all big endian.
 func encodePayload(c Claims) ([payloadLen]byte, error) {
 	var p [payloadLen]byte
 	issued, expires := c.Issued.Unix(), c.Expires.Unix()
@@ -232,6 +240,9 @@ func encodePayload(c Claims) ([payloadLen]byte, error) {
 	copy(p[1:17], c.ConsentID[:])
 	binary.BigEndian.PutUint32(p[17:21], c.SiteID)
 	p[21] = byte(c.Categories)
+	if c.GPC {
+		p[21] |= gpcFlag
+	}
 	binary.BigEndian.PutUint32(p[22:26], c.PolicyVersion)
 	binary.BigEndian.PutUint32(p[26:30], uint32(issued))
 	binary.BigEndian.PutUint32(p[30:34], uint32(expires))
@@ -244,7 +255,8 @@ func decodePayload(p *[payloadLen]byte) (Claims, bool) {
 	c := Claims{
 		ConsentID:     uuid.UUID(p[1:17]),
 		SiteID:        binary.BigEndian.Uint32(p[17:21]),
-		Categories:    Categories(p[21]),
+		Categories:    Categories(p[21] &^ gpcFlag),
+		GPC:           p[21]&gpcFlag != 0,
 		PolicyVersion: binary.BigEndian.Uint32(p[22:26]),
 	}
 	issued, expires := binary.BigEndian.Uint32(p[26:30]), binary.BigEndian.Uint32(p[30:34])

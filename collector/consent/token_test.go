@@ -70,6 +70,15 @@ func TestTokenRoundTrip(t *testing.T) {
 			c.Issued = c.Issued.In(time.FixedZone("CET", 3600))
 			return c
 		}(), testClaims()},
+		{"decided under GPC", func() Claims {
+			c := testClaims()
+			c.GPC = true
+			return c
+		}(), func() Claims {
+			c := testClaims()
+			c.GPC = true
+			return c
+		}()},
 		{"no categories, extreme values", Claims{
 			ConsentID: uuid.Max, SiteID: 1<<32 - 1, PolicyVersion: 1<<32 - 1,
 			Issued: time.Unix(0, 0).UTC(), Expires: time.Unix(1<<32-1, 0).UTC(),
@@ -232,7 +241,7 @@ func TestVerifyRejectsUnsignablePayloads(t *testing.T) {
 		{"version 0", func(p []byte) { p[0] = 0 }},
 		{"version 2", func(p []byte) { p[0] = 2 }},
 		{"nil consent id", func(p []byte) { clear(p[1:17]) }},
-		{"unknown category bit", func(p []byte) { p[21] |= 0x80 }},
+		{"unknown category bit", func(p []byte) { p[21] |= 0x40 }},
 		{"expires equals issued", func(p []byte) { copy(p[30:34], p[26:30]) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ const read = () => {
     return {
       t: t.startsWith('v1.') ? t : '',
       id: [...b.slice(1, 17)].map((x) => (x + 256).toString(16).slice(1)).join(''),
-      c: b[21],
+      c: b[21] & 7, // the high bit is the token's GPC flag
       v: v.getUint32(22),
       e: v.getUint32(30),
     }
