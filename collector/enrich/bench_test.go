@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/x-way/crawlerdetect"
 
@@ -178,4 +179,70 @@ func BenchmarkMillionDistinct(b *testing.B) {
 		b.ReportMetric(float64(st.UACacheEntries), "ua-entries")
 		b.ReportMetric(float64(st.SessionEntries), "session-entries")
 	}
+}
+
+// corpusUAs are the real user agents of the corpora (browsers and apps),
+// the traffic a site sees.
+func corpusUAs(b *testing.B) []string {
+	b.Helper()
+	var uas []string
+	for _, file := range []string{"ua_families.csv", "ua_humans.csv"} {
+		for _, row := range readCSV(b, file) {
+			uas = append(uas, row["user_agent"])
+		}
+	}
+	return uas
+}
+
+// BenchmarkUACacheMissCorpus parses every real user agent of the corpora
+// as a new one (a cache of one entry): the uncached cost per new UA of real
+// traffic, fast path and crawlerdetect together.
+func BenchmarkUACacheMissCorpus(b *testing.B) {
+	uas := corpusUAs(b)
+	e := newTestEnricher(b, Options{UACacheSize: 1})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.userAgent(uas[i%len(uas)])
+		i++
+	}
+}
+
+// BenchmarkUniqueVsRepeatedUA enriches the same beacons in one run twice:
+// once all with one user agent (cache hits), once each with a new real user
+// agent (cache misses), and reports the throughput of the second over the
+// first ("unique/repeated"; the target is at least 0.8).
+func BenchmarkUniqueVsRepeatedUA(b *testing.B) {
+	uas := corpusUAs(b)
+	reqs := benchRequests(b)
+	ctx := context.Background()
+	repeated := newTestEnricher(b, Options{CityDB: writeMMDB(b, "GeoLite2-City", testCity)})
+	unique := newTestEnricher(b, Options{CityDB: writeMMDB(b, "GeoLite2-City", testCity), UACacheSize: 1})
+	var ev store.Event
+	for _, e := range []*Enricher{repeated, unique} {
+		if err := e.Enrich(ctx, reqs[0], &ev); err != nil { // creates the day's salt
+			b.Fatal(err)
+		}
+	}
+	run := func(e *Enricher, ua func(i int) string) time.Duration {
+		h := http.Header{}
+		start := time.Now()
+		for i := range len(uas) {
+			req := reqs[i%len(reqs)]
+			h.Set("User-Agent", ua(i))
+			req.Header = h
+			if err := e.Enrich(ctx, req, &ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	var same, fresh time.Duration
+	for b.Loop() {
+		same += run(repeated, func(int) string { return testUA })
+		fresh += run(unique, func(i int) string { return uas[i] })
+	}
+	b.ReportMetric(float64(same)/float64(fresh), "unique/repeated")
+	b.ReportMetric(float64(same.Microseconds())/float64(b.N*len(uas)), "µs/repeated")
+	b.ReportMetric(float64(fresh.Microseconds())/float64(b.N*len(uas)), "µs/unique")
 }

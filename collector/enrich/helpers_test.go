@@ -165,7 +165,7 @@ func newTestEnricher(t testing.TB, opts Options) *Enricher {
 }
 
 // readCSV returns the rows of a testdata CSV file as maps by header name.
-func readCSV(t *testing.T, name string) []map[string]string {
+func readCSV(t testing.TB, name string) []map[string]string {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {

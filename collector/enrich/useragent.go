@@ -30,6 +30,7 @@ const (
 	DeviceDesktop = "desktop"
 	DeviceMobile  = "mobile"
 	DeviceTablet  = "tablet"
+	DeviceTV      = "tv" // smart TVs, TV sticks and set-top boxes
 )
 
 // uaInfo is what one User-Agent tells, cached by the UA string.
@@ -43,10 +44,16 @@ type uaInfo struct {
 //go:embed bots.txt
 var botsFile string
 
+// notBot is the bots.txt reason of a person's app whose user agent
+// crawlerdetect would call a crawler (Microsoft Office, Reeder): it skips
+// the crawler checks. It is never stored.
+const notBot = "human"
+
 type botRule struct {
 	reason string
 	needle string // lower case
 	whole  bool   // needle is the whole UA, not a substring
+	prefix bool   // needle starts the UA
 }
 
 var botRules = sync.OnceValue(func() []botRule {
@@ -69,13 +76,19 @@ func parseBotRules(data string) ([]botRule, error) {
 			return fmt.Errorf("bots.txt:%d: want reason and substring", n)
 		}
 		switch reason {
-		case BotHeadless, BotAICrawler, BotHTTPClient, BotCrawler:
+		case BotHeadless, BotAICrawler, BotHTTPClient, BotCrawler, notBot:
 		default:
 			return fmt.Errorf("bots.txt:%d: unknown reason %q", n, reason)
 		}
 		r := botRule{reason: reason, needle: needle}
-		if strings.HasPrefix(needle, "=") {
+		switch needle[0] {
+		case '=':
 			r.needle, r.whole = needle[1:], true
+		case '^':
+			r.needle, r.prefix = needle[1:], true
+		}
+		if r.needle == "" {
+			return fmt.Errorf("bots.txt:%d: want reason and substring", n)
 		}
 		rules = append(rules, r)
 		return nil
@@ -116,11 +129,17 @@ func (p *uaParser) parse(ua string) uaInfo {
 		}
 	}
 	if !allowed {
-		if reason := botReason(lower); reason != "" {
+		switch reason := botReason(lower); reason {
+		case notBot:
+		case "":
+			// crawlerdetect's one large regular expression costs some
+			// 300 µs; the plain shape of a mainstream browser's UA
+			// answers for most traffic at once.
+			if !plainBrowser(ua) && p.isCrawler(ua) {
+				return uaInfo{botReason: BotCrawler}
+			}
+		default:
 			return uaInfo{botReason: reason}
-		}
-		if p.isCrawler(ua) {
-			return uaInfo{botReason: BotCrawler}
 		}
 	}
 	a := p.ua.Parse(ua)
@@ -130,6 +149,9 @@ func (p *uaParser) parse(ua string) uaInfo {
 		os:             osName(a.OS()),
 		device:         deviceType(a.Device(), a.OS(), ua),
 	}
+	if name, version, ok := knownFamily(ua); ok {
+		info.browser, info.browserVersion = name, version
+	}
 	if info.browser == "" {
 		info.browserVersion = ""
 	}
@@ -137,19 +159,261 @@ func (p *uaParser) parse(ua string) uaInfo {
 	return info
 }
 
+// plainProducts are the product tokens after the platform comment of the
+// mainstream browsers' user agents.
+var plainProducts = map[string]bool{
+	"AppleWebKit": true, "Version": true, "Chrome": true, "Safari": true, "Mobile": true,
+	"Firefox": true, "Gecko": true, "Edg": true, "EdgA": true, "EdgiOS": true, "CriOS": true,
+	"FxiOS": true, "OPR": true, "YaBrowser": true, "SamsungBrowser": true, "Vivaldi": true,
+	"UCBrowser": true, "U3": true, "HuaweiBrowser": true, "HeyTapBrowser": true, "MiuiBrowser": true,
+}
+
+// platformItems are the items of a mainstream browser's platform comment
+// (by prefix); anything else sends a UA the slow way, through crawlerdetect.
+var platformItems = []string{
+	"Windows NT ", "Win64", "x64", "WOW64", "rv:", "Macintosh", "Intel Mac OS X ", "X11",
+	"Linux x86_64", "Linux i686", "Linux aarch64", "Ubuntu", "Fedora", "CrOS ", "iPhone",
+	"iPad", "iPod touch", "CPU iPhone OS ", "CPU OS ",
+}
+
+// suspectWords in an Android model name send a UA the slow way too.
+var suspectWords = []string{
+	"bot", "crawl", "spider", "compatible", "http", "www", ".com", "+", "@", "headless",
+	"agent", "monitor", "check", "fetch", "preview", "proxy", "test", "wpm", "screenshot",
+}
+
+// plainBrowser reports whether ua has exactly the shape of a mainstream
+// browser's user agent: "Mozilla/5.0 (platform) AppleWebKit/… or Gecko/…"
+// followed only by the product tokens of plainProducts and "(KHTML, like
+// Gecko)", where the platform holds only the usual items (and, on Android,
+// one model name). Such a UA is no crawler; the corpus test checks this
+// against crawlerdetect on thousands of user agents.
+func plainBrowser(ua string) bool {
+	rest, ok := strings.CutPrefix(ua, "Mozilla/5.0 (")
+	if !ok {
+		return false
+	}
+	i := strings.IndexByte(rest, ')')
+	if i < 0 {
+		return false
+	}
+	comment, rest := rest[:i], rest[i+1:]
+	if !plainPlatform(comment) {
+		return false
+	}
+	engine := false
+	for rest != "" {
+		if rest[0] != ' ' {
+			return false
+		}
+		rest = rest[1:]
+		if r, ok := strings.CutPrefix(rest, "(KHTML, like Gecko)"); ok {
+			rest = r
+			continue
+		}
+		if strings.HasPrefix(rest, "[FBAN/") || strings.HasPrefix(rest, "[FB_IAB/") {
+			// Facebook's in-app browser: its closing block of app details.
+			return engine && strings.HasSuffix(rest, "]") && strings.Count(rest, "[") == 1 && !suspect(rest)
+		}
+		tok := rest
+		if j := strings.IndexByte(rest, ' '); j >= 0 {
+			tok = rest[:j]
+		}
+		rest = rest[len(tok):]
+		if len(tok) > 2 && tok[0] == '(' && tok[len(tok)-1] == ')' && isDigits(tok[1:len(tok)-1]) {
+			continue // iOS apps' web views: "(4299236624)"
+		}
+		name, version, hasVersion := strings.Cut(tok, "/")
+		if !plainProducts[name] || hasVersion && !versionLike(version) || !hasVersion && name != "Mobile" {
+			return false
+		}
+		engine = engine || name == "AppleWebKit" || name == "Gecko"
+	}
+	return engine
+}
+
+// plainPlatform reports whether a platform comment holds only the usual
+// items; on Android ("Linux; [U; ]Android 13[; en-us]; MODEL[; wv]") one
+// item, the model, may be anything without a suspect word.
+func plainPlatform(comment string) bool {
+	if strings.ContainsAny(comment, "()[]") {
+		return false
+	}
+	android, model := strings.HasPrefix(comment, "Linux; "), false
+	for item := range strings.SplitSeq(comment, "; ") {
+		switch {
+		case hasPrefixAny(item, platformItems):
+		case android && (item == "Linux" || item == "U" || item == "K" || item == "wv" ||
+			strings.HasPrefix(item, "Android ") || isLocale(item)):
+		case android && !model && !suspect(item):
+			model = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixAny(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLocale reports whether s looks like "en", "en-us" or "pt_BR".
+func isLocale(s string) bool {
+	return len(s) == 2 && isLetters(strings.ToLower(s)) ||
+		len(s) == 5 && (s[2] == '-' || s[2] == '_') && isLetters(strings.ToLower(s[:2]+s[3:]))
+}
+
+func suspect(item string) bool {
+	var buf [maxUALen]byte
+	lower := buf[:0]
+	for j := 0; j < len(item); j++ {
+		c := item[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	for _, w := range suspectWords {
+		if strings.Contains(string(lower), w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// versionLike reports whether v is a non-empty run of letters, digits and
+// dots: "537.36", "15E148".
+func versionLike(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 func botReason(lowerUA string) string {
 	for _, r := range botRules() {
-		if r.whole {
+		switch {
+		case r.whole:
 			if lowerUA == r.needle {
 				return r.reason
 			}
-			continue
-		}
-		if strings.Contains(lowerUA, r.needle) {
+		case r.prefix:
+			if strings.HasPrefix(lowerUA, r.needle) {
+				return r.reason
+			}
+		case strings.Contains(lowerUA, r.needle):
 			return r.reason
 		}
 	}
 	return ""
+}
+
+// families are the browsers and in-app browsers that the parser misses or
+// reports as the engine they build on (Chrome, Safari), in order: the first
+// token found names the family, and the version follows the token (or
+// versionAfter when set). Learnt from the public corpora in testdata.
+var families = []struct {
+	token, name, versionAfter string
+}{
+	{"FBAV/", "Facebook", ""},
+	{"FBAN/", "Facebook", "FBAV/"},
+	{"FB_IAB/", "Facebook", "FBAV/"},
+	{"[FBAN", "Facebook", "FBAV/"},
+	{"Instagram ", "Instagram", ""},
+	{"YaBrowser/", "Yandex Browser", ""},
+	{"YaSearchBrowser/", "Yandex Browser", ""},
+	{"YaApp_", "Yandex Browser", "YaApp_Android/"},
+	{"UCBrowser/", "UC Browser", ""},
+	{"UBrowser/", "UC Browser", ""},
+	{"UCWEB", "UC Browser", "UCBrowser/"},
+	{"MQQBrowser/", "QQ Browser", ""},
+	{"QQBrowser/", "QQ Browser", ""},
+	{"MiuiBrowser/", "Mi Browser", ""},
+	{"Quark/", "Quark", ""},
+	{"HuaweiBrowser/", "Huawei Browser", ""},
+	{"SamsungBrowser/", "Samsung Internet", ""},
+	{"Tizen ", "Samsung Internet", "SamsungBrowser/"}, // Samsung TVs name no version
+	{"Opera Mini/", "Opera Mini", ""},
+	{"OPiOS/", "Opera", ""},
+	{"OPR/", "Opera", ""},
+	{"OPT/", "Opera", ""},
+	{"Opera/", "Opera", "Version/"},
+	{"EdgiOS/", "Edge", ""},
+	{"EdgA/", "Edge", ""},
+	{"Edg/", "Edge", ""},
+	{"Edge/", "Edge", ""},
+	{"Vivaldi/", "Vivaldi", ""},
+	{"Silk/", "Amazon Silk", ""},
+	{"CriOS/", "Chrome", ""},
+	{"FxiOS/", "Firefox", ""},
+}
+
+// knownFamily names the family of ua when a token of families, or Internet
+// Explorer's, tells it.
+func knownFamily(ua string) (name, version string, ok bool) {
+	for _, f := range families {
+		i := strings.Index(ua, f.token)
+		if i < 0 {
+			continue
+		}
+		v := ua[i+len(f.token):]
+		if f.versionAfter != "" {
+			v = after(ua, f.versionAfter)
+			if v == "" && f.token == "Opera/" {
+				v = ua[i+len(f.token):] // Opera/9.64 before Version/ existed
+			}
+		}
+		return f.name, major(v), true
+	}
+	return ieFamily(ua)
+}
+
+// ieFamily reads Internet Explorer's version from its engine where the
+// MSIE token lies: IE 11 sends "Trident/7.0; rv:11.0" without MSIE, and IE
+// in compatibility view says "MSIE 7.0" beside its real Trident.
+func ieFamily(ua string) (name, version string, ok bool) {
+	t := after(ua, "Trident/")
+	if t == "" {
+		if v := after(ua, "MSIE "); v != "" {
+			return "IE", major(v), true
+		}
+		return "", "", false
+	}
+	if v := after(ua, "rv:"); v != "" {
+		return "IE", major(v), true
+	}
+	switch major(t) {
+	case "7":
+		return "IE", "11", true
+	case "6":
+		return "IE", "10", true
+	case "5":
+		return "IE", "9", true
+	case "4":
+		return "IE", "8", true
+	}
+	return "IE", major(after(ua, "MSIE ")), true
 }
 
 func browserName(b agents.Browser) string {
@@ -168,40 +432,79 @@ func osName(o agents.OS) string {
 	return string(o)
 }
 
-// deviceType maps the parser's device to desktop/mobile/tablet or "". An
-// Android UA without the "Mobile" token is a tablet (Google's convention,
-// which the parser does not follow). When the parser has no answer, or
-// calls a UA that passed the bot checks a bot (it does so for in-app
-// browsers such as Instagram's), the platform token decides.
+// deviceType maps the parser's device to desktop/mobile/tablet/tv or "".
+// TV signs win over everything; an Android UA without the "Mobile" token
+// is a tablet (Google's convention, which the parser does not follow), and
+// so is one with it whose model is a known tablet line. When the parser
+// has no answer, or calls a UA that passed the bot checks a bot (it does so
+// for in-app browsers such as Instagram's), the platform token decides.
 func deviceType(d agents.Device, o agents.OS, ua string) string {
+	if d == agents.DeviceTV || hasAny(ua, tvSigns) {
+		return DeviceTV
+	}
+	android := o == agents.OSAndroid || strings.Contains(ua, "Android")
+	if android && (d == agents.DeviceMobile || d == agents.DeviceTablet || d == "" || d == agents.DeviceBot) {
+		if !strings.Contains(ua, "Mobile") || hasAny(platform(ua), tabletModels) {
+			return DeviceTablet
+		}
+		return DeviceMobile
+	}
 	switch d {
 	case agents.DeviceDesktop:
 		return DeviceDesktop
 	case agents.DeviceTablet:
 		return DeviceTablet
 	case agents.DeviceMobile:
-		if o == agents.OSAndroid && !strings.Contains(ua, "Mobile") {
-			return DeviceTablet
-		}
 		return DeviceMobile
-	case agents.DeviceTV:
-		return ""
 	}
 	switch {
 	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet"):
 		return DeviceTablet
 	case strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPod"):
 		return DeviceMobile
-	case strings.Contains(ua, "Android"):
-		if strings.Contains(ua, "Mobile") {
-			return DeviceMobile
-		}
-		return DeviceTablet
 	case strings.Contains(ua, "Windows NT") || strings.Contains(ua, "Macintosh") ||
 		strings.Contains(ua, "X11") || strings.Contains(ua, "CrOS"):
 		return DeviceDesktop
 	}
 	return ""
+}
+
+// tvSigns are tokens only TVs, TV sticks and set-top boxes send.
+var tvSigns = []string{
+	"SMART-TV", "SmartTV", "Smart TV", "SMARTTV", "HbbTV", "Web0S", "NetCast", "BRAVIA",
+	"Android TV", "AndroidTV", "GoogleTV", "CrKey", "Roku", "AppleTV", "Apple TV", "tvOS",
+	"; AFT", "Tizen TV", "TV Safari", "Opera TV", "; TV ", "DTV)",
+}
+
+// tabletModels are model tokens of Android tablets that send "Mobile"
+// anyway (or whose browsers do in desktop-like modes).
+var tabletModels = []string{
+	"SM-T", "SM-X", "SM-P", "GT-P", "Galaxy Tab", "Tablet", "Lenovo TB", "Lenovo Tab", "TB-",
+	"MediaPad", "MatePad", "Nexus 7", "Nexus 9", "Nexus 10", "Pixel Tablet", "Xoom",
+	"KFT", "KFA", "KFD", "KFG", "KFM", "KFS", "KFO", "KFR", "KFK", "KFQ", "Kindle Fire", "Redmi Pad", "Mi Pad",
+}
+
+// platform is the UA's first parenthesised comment: "(Linux; Android 13;
+// SM-X700)"; "" if none.
+func platform(ua string) string {
+	i := strings.IndexByte(ua, '(')
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(ua[i:], ')')
+	if j < 0 {
+		return ua[i:]
+	}
+	return ua[i : i+j]
+}
+
+func hasAny(s string, tokens []string) bool {
+	for _, t := range tokens {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // osVersion returns the major version of the OS where the UA tells it

@@ -1,0 +1,139 @@
+package enrich
+
+import (
+	"testing"
+
+	"github.com/x-way/crawlerdetect"
+)
+
+// Accuracy targets on the public corpora in testdata (see
+// testdata/README.md for where each comes from and how it was labelled).
+const (
+	wantFamilyAccuracy = 0.92   // browser family agrees with the labels
+	wantBotRecall      = 0.95   // bots classified as bots
+	wantBrowserFP      = 0.0005 // real browsers classified as bots
+	wantAppFP          = 0.02   // app and feature-phone user agents classified as bots
+)
+
+// corpusFigures classifies every corpus row once.
+type corpusFigures struct {
+	familyOK, families   int
+	botsFound, bots      int
+	browserFP, browsers  int
+	appFP, apps          int
+	familyMiss, botsMiss []string
+	falsePositives       []string
+}
+
+func measureCorpora(t testing.TB) corpusFigures {
+	t.Helper()
+	p := newUAParser(nil)
+	var f corpusFigures
+	for _, row := range readCSV(t, "ua_families.csv") {
+		f.families++
+		got := p.parse(capUA(row["user_agent"]))
+		if got.botReason == "" && got.browser == row["family"] {
+			f.familyOK++
+		} else {
+			f.familyMiss = append(f.familyMiss, row["family"]+" ≠ "+got.browser+got.botReason+": "+row["user_agent"])
+		}
+	}
+	for _, row := range readCSV(t, "ua_bots.csv") {
+		f.bots++
+		if p.parse(capUA(row["user_agent"])).botReason != "" {
+			f.botsFound++
+		} else {
+			f.botsMiss = append(f.botsMiss, row["user_agent"])
+		}
+	}
+	for _, row := range readCSV(t, "ua_humans.csv") {
+		bot := p.parse(capUA(row["user_agent"])).botReason
+		if row["kind"] == "app" {
+			f.apps++
+		} else {
+			f.browsers++
+		}
+		if bot == "" {
+			continue
+		}
+		if row["kind"] == "app" {
+			f.appFP++
+		} else {
+			f.browserFP++
+		}
+		f.falsePositives = append(f.falsePositives, bot+": "+row["user_agent"])
+	}
+	return f
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// TestCorpusAccuracy measures browser family accuracy, bot recall and false
+// positives on the corpora and fails below the targets. The figures are
+// logged (go test -v) for docs/enrichment.md.
+func TestCorpusAccuracy(t *testing.T) {
+	f := measureCorpora(t)
+	if f.families < 1000 || f.bots < 1000 || f.browsers < 1000 || f.apps < 500 {
+		t.Fatalf("corpora too small: %d families, %d bots, %d browsers, %d apps", f.families, f.bots, f.browsers, f.apps)
+	}
+	family, recall := ratio(f.familyOK, f.families), ratio(f.botsFound, f.bots)
+	browserFP, appFP := ratio(f.browserFP, f.browsers), ratio(f.appFP, f.apps)
+	t.Logf("browser family %.2f%% of %d; bot recall %.2f%% of %d; false positives %.3f%% of %d browsers, %.2f%% of %d apps",
+		100*family, f.families, 100*recall, f.bots, 100*browserFP, f.browsers, 100*appFP, f.apps)
+	show := func(what string, list []string) {
+		for i, s := range list {
+			if i == 15 {
+				t.Logf("%s: … %d more", what, len(list)-i)
+				break
+			}
+			t.Logf("%s: %s", what, s)
+		}
+	}
+	if family < wantFamilyAccuracy {
+		t.Errorf("browser family accuracy %.2f%%, want at least %.0f%%", 100*family, 100*wantFamilyAccuracy)
+		show("family miss", f.familyMiss)
+	}
+	if recall < wantBotRecall {
+		t.Errorf("bot recall %.2f%%, want at least %.0f%%", 100*recall, 100*wantBotRecall)
+		show("bot missed", f.botsMiss)
+	}
+	if browserFP > wantBrowserFP || appFP > wantAppFP {
+		t.Errorf("false positives %.3f%% of browsers (want at most %.2f%%), %.2f%% of apps (want at most %.0f%%)",
+			100*browserFP, 100*wantBrowserFP, 100*appFP, 100*wantAppFP)
+		show("false positive", f.falsePositives)
+	}
+}
+
+// TestPlainBrowserIsNoCrawler checks the fast path against crawlerdetect on
+// every corpus user agent: a UA plainBrowser lets through is one that
+// crawlerdetect does not call a crawler. It also wants the fast path to
+// answer for most real browsers, or it would not be one.
+func TestPlainBrowserIsNoCrawler(t *testing.T) {
+	plain, browsers := 0, 0
+	for _, file := range []string{"ua_bots.csv", "ua_humans.csv", "ua_families.csv", "useragents.csv"} {
+		for _, row := range readCSV(t, file) {
+			ua := capUA(row["user_agent"])
+			if !plainBrowser(ua) {
+				continue
+			}
+			if file == "ua_humans.csv" || file == "ua_families.csv" {
+				plain++
+			}
+			if crawlerdetect.IsCrawler(ua) {
+				t.Errorf("%s: plainBrowser lets a crawler through: %s", file, ua)
+			}
+		}
+	}
+	for _, file := range []string{"ua_humans.csv", "ua_families.csv"} {
+		browsers += len(readCSV(t, file))
+	}
+	t.Logf("the fast path answers for %d of %d real user agents (%.1f%%)", plain, browsers, 100*ratio(plain, browsers))
+	if ratio(plain, browsers) < 0.75 {
+		t.Errorf("the fast path answers for %.1f%% of real user agents, want at least 75%%", 100*ratio(plain, browsers))
+	}
+}
