@@ -144,6 +144,7 @@ func startServe(t *testing.T, args ...string) (string, func() (int, string)) {
 		}
 		select {
 		case c := <-done:
+			done <- c // for stop, which the cleanup calls
 			t.Fatalf("serve exited with %d before listening:\n%s", c, stderr.String())
 		default:
 		}

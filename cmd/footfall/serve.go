@@ -232,9 +232,11 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	// The consent ledger's chains of this process, and the file their heads
 	// are signed into.
 	chain := consent.NewChain(uuid.New())
+	// Like the spool, a folder that cannot hold them is reported, not
+	// fatal: the collector keeps serving.
 	checkpoints, checkpointPath, err := s.checkpoints.open(spool.Dir())
 	if err != nil {
-		return err
+		log.Error("consent ledger checkpoints unusable: none are written", "err", err)
 	}
 	if checkpoints != nil {
 		defer checkpoints.Close()
