@@ -118,6 +118,13 @@ type Buffer struct {
 	flushes chan flushRequest
 	// kick wakes the writer of a durable buffer once a batch is spooled.
 	kick chan struct{}
+	// full wakes the writer once wakeAt events are queued. The writer
+	// does not wait on the queue itself: a receiver parked there would be
+	// woken by every request, and on one core that churn of the run queue
+	// delays the network poller, which is where the beacon's latency tail
+	// came from (#22). Between wakes the ticker takes what is queued.
+	full   chan struct{}
+	wakeAt int
 	// batched is how many events the writer holds in its batch, the one
 	// being written included.
 	batched atomic.Int64
@@ -154,6 +161,8 @@ func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 		queue:   make(chan *store.Event, opts.QueueSize),
 		flushes: make(chan flushRequest),
 		kick:    make(chan struct{}, 1),
+		full:    make(chan struct{}, 1),
+		wakeAt:  min(opts.FlushSize, 512),
 		hard:    context.Background(), // Run sets its own
 	}
 	b.m.buffer.Store(b)
@@ -203,7 +212,18 @@ func (b *Buffer) EnqueueAll(events []store.Event) (int, error) {
 		b.m.spooled.WithLabelValues(spoolQueueFull).Add(float64(len(events) - i))
 		return len(events), nil
 	}
+	if len(b.queue) >= b.wakeAt {
+		b.signalFull()
+	}
 	return len(events), nil
+}
+
+// signalFull wakes the writer for a batch's worth, unless a wake waits.
+func (b *Buffer) signalFull() {
+	select {
+	case b.full <- struct{}{}:
+	default:
+	}
 }
 
 // Len is how many accepted events wait in memory: in the queue and in the
@@ -299,17 +319,22 @@ func (b *Buffer) Run(ctx context.Context) error {
 			replay = ready
 		}
 		select {
-		case e := <-b.queue:
-			// Take what else is queued without another trip through this
-			// select: it costs a microsecond an event at full load.
-			batch = append(batch, *e)
+		case <-b.full:
 			batch = b.takeQueued(batch, b.opts.FlushSize-len(batch))
 			b.batched.Store(int64(len(batch)))
 			if len(batch) >= b.opts.FlushSize {
 				batch = b.flush(ctx, batch)
 			}
 			b.batched.Store(int64(len(batch)))
+			// More may be queued by now, its signal dropped while this
+			// one was pending (not while the store refuses a full batch:
+			// the ticker retries then).
+			if len(batch) < b.opts.FlushSize && len(b.queue) >= b.wakeAt {
+				b.signalFull()
+			}
 		case <-ticker.C:
+			batch = b.takeQueued(batch, b.opts.FlushSize-len(batch))
+			b.batched.Store(int64(len(batch)))
 			batch = b.flush(ctx, batch)
 			b.batched.Store(int64(len(batch)))
 			// A durable buffer writes what its spool holds now; an empty
