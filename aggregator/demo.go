@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
@@ -21,7 +20,7 @@ const DemoDomain = "demo.footfall.test"
 // analytics: a reject_all decision and no events. Every event carries the
 // consent fields of a visitor who granted analytics, as the collector
 // would store them. The same seed gives the same data.
-func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Event, []consent.Record) {
+func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Event, []store.ConsentRecord) {
 	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	geos := [][2]string{{"DE", "BE"}, {"DE", "BY"}, {"FR", "IDF"}, {"US", "NY"}, {"US", "CA"}, {"GB", "ENG"}, {"NL", "NH"}, {"BR", "SP"}}
@@ -38,7 +37,7 @@ func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Even
 	end = end.UTC().Truncate(time.Second)
 	start := end.AddDate(0, 0, -days)
 	var events []store.Event
-	var records []consent.Record
+	var records []store.ConsentRecord
 	n := 0
 	for v := range 2500 * days / 30 {
 		geo := geos[r.IntN(len(geos))]
@@ -47,15 +46,15 @@ func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Even
 		browser, os := pick("Chrome", "Chrome", "Firefox", "Safari", "Edge"), pick("Windows", "macOS", "Android", "iOS", "Linux")
 		bot := v%40 == 0
 		cid := uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "footfall-demo-consent-%d-%d", seed, v))
-		granted := consent.Analytics
+		granted := store.ConsentAnalytics
 		if v%3 == 0 {
-			granted = consent.All
+			granted = store.ConsentAll
 		}
 		gpc := v%17 == 0
 		if !bot && v%5 == 4 {
 			at := start.Add(time.Duration(r.Int64N(int64(end.Sub(start))))).Truncate(time.Second)
-			records = append(records, consent.Record{SiteID: siteID, ConsentID: cid, Time: at,
-				Action: consent.RejectAll, PolicyVersion: 1, GPC: gpc, Language: "en"})
+			records = append(records, store.ConsentRecord{SiteID: siteID, ConsentID: cid, Time: at,
+				Action: store.ConsentRejectAll, PolicyVersion: 1, GPC: gpc, Language: "en"})
 			continue
 		}
 		var first time.Time
@@ -93,7 +92,7 @@ func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Even
 					ID:     uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "footfall-demo-%d-%d", seed, n)),
 					SiteID: siteID, Type: store.Pageview, Time: at, ReceivedAt: at.Add(2 * time.Second),
 					Host: DemoDomain, Path: page, VisitorKey: key, KeyVersion: 1, SessionID: sid,
-					ConsentID: cid, Consent: uint8(granted), PolicyVersion: "1", GPC: gpc,
+					ConsentID: cid, Consent: store.Categories(granted), PolicyVersion: "1", GPC: gpc,
 					Browser: browser, BrowserVersion: "1", OS: os, OSVersion: "1", Device: device, ScreenWidth: 1280,
 					Country: geo[0], Region: geo[1], EngagedMS: uint32(r.IntN(90_000)),
 					Bot: bot,
@@ -127,11 +126,11 @@ func DemoData(siteID uint32, end time.Time, days int, seed uint64) ([]store.Even
 			}
 		}
 		if !bot && !first.IsZero() {
-			action := consent.AcceptAll
-			if granted != consent.All {
-				action = consent.Custom
+			action := store.ConsentAcceptAll
+			if granted != store.ConsentAll {
+				action = store.ConsentCustom
 			}
-			records = append(records, consent.Record{SiteID: siteID, ConsentID: cid, Time: first.Add(-time.Second),
+			records = append(records, store.ConsentRecord{SiteID: siteID, ConsentID: cid, Time: first.Add(-time.Second),
 				Action: action, Granted: granted, PolicyVersion: 1, GPC: gpc, Language: "en"})
 		}
 	}

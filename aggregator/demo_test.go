@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
@@ -34,9 +33,9 @@ func TestDemoDataIsSteadyWithRefusals(t *testing.T) {
 	}
 	refused := 0
 	for _, r := range records {
-		if r.Action == consent.RejectAll {
+		if r.Action == store.ConsentRejectAll {
 			refused++
-			if r.Granted.Has(consent.Analytics) {
+			if r.Granted.Has(store.ConsentAnalytics) {
 				t.Errorf("a reject_all record grants analytics: %+v", r)
 			}
 		}

@@ -25,11 +25,11 @@ import (
 
 // Ledger is the consent ledger and the per-consent view of raw events.
 type Ledger interface {
-	AppendConsent(ctx context.Context, r consent.Record) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 	// AppendConsentUpdate records an update apart from the ledger, where
 	// every replica looks for changes (ConsentStore.ConsentChanges).
-	AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error
-	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
+	AppendConsentUpdate(ctx context.Context, siteID uint32, c store.ConsentChange) error
+	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error)
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
 }
 
@@ -245,7 +245,7 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 	}
 	err = c.enrich.Enrich(r.Context(), enrich.Request{
 		Remote: r.RemoteAddr, Header: r.Header, Page: p.url, Referrer: p.referrer, SID: sid,
-		SiteID: site.ID, ConsentID: claims.ConsentID, StableVisitor: claims.Categories.Has(consent.Personalization),
+		SiteID: site.ID, ConsentID: claims.ConsentID, StableVisitor: claims.Categories.Has(store.ConsentPersonalization),
 		Site: enrich.SiteRules{Domain: site.Domain, HashRouting: rules.HashRouting, AllowedQuery: rules.AllowedQuery},
 	}, &e)
 	if errors.Is(err, enrich.ErrNoSalt) {

@@ -36,7 +36,7 @@ type rigStore interface {
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
 	enrich.SaltStore
 	RetireConsentKey(ctx context.Context, kid string) error
-	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
+	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error)
 }
 
 // backends opens a fresh, migrated store of each kind.
@@ -148,7 +148,7 @@ func (r *rig) startBuffer(t testing.TB) {
 }
 
 // token signs a consent token for the rig's site without the ledger.
-func (r *rig) token(t testing.TB, cats consent.Categories) string {
+func (r *rig) token(t testing.TB, cats store.Categories) string {
 	t.Helper()
 	tok, err := r.consent.Keyring().Sign(consent.Claims{
 		ConsentID: uuid.New(), SiteID: r.site.ID, Categories: cats, PolicyVersion: r.policy,
@@ -164,7 +164,7 @@ func (r *rig) token(t testing.TB, cats consent.Categories) string {
 // granting every category.
 func (r *rig) post(t *testing.T, contentType, body string) *httptest.ResponseRecorder {
 	t.Helper()
-	body = strings.ReplaceAll(body, "{{token}}", r.token(t, consent.All))
+	body = strings.ReplaceAll(body, "{{token}}", r.token(t, store.ConsentAll))
 	return r.do(t, http.MethodPost, "/api/event", contentType, body, nil)
 }
 

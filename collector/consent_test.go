@@ -90,7 +90,7 @@ func TestTokensTheServerRejects(t *testing.T) {
 				}
 				return tok
 			}
-			good := consent.Claims{ConsentID: uuid.New(), SiteID: r.site.ID, Categories: consent.All, PolicyVersion: 2,
+			good := consent.Claims{ConsentID: uuid.New(), SiteID: r.site.ID, Categories: store.ConsentAll, PolicyVersion: 2,
 				Issued: r.now.Add(-time.Hour), Expires: r.now.Add(time.Hour)}
 			with := func(edit func(c *consent.Claims)) string {
 				c := good
@@ -153,7 +153,7 @@ func TestTokensTheServerRejects(t *testing.T) {
 					c.Issued, c.Expires = r.now.Add(time.Hour), r.now.Add(400*24*time.Hour)
 				}), http.StatusNoContent},
 				{"issued within clock skew", with(func(c *consent.Claims) { c.Issued = r.now.Add(consent.MaxClockSkew) }), http.StatusAccepted},
-				{"no analytics", with(func(c *consent.Claims) { c.Categories = consent.Marketing | consent.Personalization }), http.StatusNoContent},
+				{"no analytics", with(func(c *consent.Claims) { c.Categories = store.ConsentMarketing | store.ConsentPersonalization }), http.StatusNoContent},
 				{"withdrawn, replayed", withdrawn.Token, http.StatusNoContent},
 				{"retired key", retired, http.StatusNoContent},
 			}
@@ -322,7 +322,7 @@ func TestDecisions(t *testing.T) {
 	if len(recs) != len(tests) {
 		t.Errorf("ledger holds %d records, want %d", len(recs), len(tests))
 	}
-	if br := consent.VerifyChain(recs); br != nil {
+	if br := store.VerifyChain(recs); br != nil {
 		t.Errorf("ledger chain broken: %v", br)
 	}
 	if !recs[3].GPC || recs[3].DNT || !recs[4].DNT {

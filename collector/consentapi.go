@@ -42,12 +42,12 @@ type decisionBody struct {
 
 // grantResponse answers a grant or update.
 type grantResponse struct {
-	ConsentID     uuid.UUID       `json:"consent_id"`
-	Token         string          `json:"token"`
-	Expires       time.Time       `json:"expires"`
-	Action        consent.Action  `json:"action"`
-	Categories    map[string]bool `json:"categories"`
-	PolicyVersion uint32          `json:"policy_version"`
+	ConsentID     uuid.UUID           `json:"consent_id"`
+	Token         string              `json:"token"`
+	Expires       time.Time           `json:"expires"`
+	Action        store.ConsentAction `json:"action"`
+	Categories    map[string]bool     `json:"categories"`
+	PolicyVersion uint32              `json:"policy_version"`
 }
 
 // Receipt tells a visitor what was erased, and when.
@@ -109,7 +109,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	now := c.now().UTC().Truncate(time.Second)
-	rec := consent.Record{
+	rec := store.ConsentRecord{
 		SiteID:         site.ID,
 		Time:           now,
 		PolicyVersion:  rules.Consent.PolicyVersion,
@@ -133,7 +133,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		rec.ConsentID, rec.Action = id, consent.Withdraw
+		rec.ConsentID, rec.Action = id, store.ConsentWithdraw
 		receipt, err := c.withdraw(r, rec)
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 
-	requested, err := consent.ParseCategories(body.Categories)
+	requested, err := store.ParseCategories(body.Categories)
 	if err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "field \"categories\": %v", err)
 	}
@@ -156,8 +156,8 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	gpc := privacySignal(r, rules) || body.GPC && rules.Consent.GPC == "deny_marketing"
-	rec.Granted, rec.Action = consent.Decide(requested, consent.All, gpc)
-	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
+	rec.Granted, rec.Action = consent.Decide(requested, store.ConsentAll, gpc)
+	if err := c.chain.Append(&rec, func(rec *store.ConsentRecord) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
 		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
@@ -165,7 +165,7 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		// From now on this consent id's older tokens grant at most this
 		// decision: here at once, on other replicas once they read it. If
 		// it cannot be written, the visitor retries (a new decision).
-		change := consent.Change{ConsentID: rec.ConsentID, Time: rec.Time, Granted: rec.Granted}
+		change := store.ConsentChange{ConsentID: rec.ConsentID, Time: rec.Time, Granted: rec.Granted}
 		c.consent.Note(change)
 		if err := c.ledger.AppendConsentUpdate(r.Context(), site.ID, change); err != nil {
 			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the decision, retry later", Err: err}
@@ -276,7 +276,7 @@ func (c *Collector) checkNotWithdrawn(ctx context.Context, id uuid.UUID) error {
 		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "store unavailable, retry later", Err: err}
 	}
 	for _, rec := range recs {
-		if rec.Action == consent.Withdraw {
+		if rec.Action == store.ConsentWithdraw {
 			return errWithdrawn
 		}
 	}
@@ -289,12 +289,12 @@ var errWithdrawn = httpapi.Errorf(http.StatusGone, "consent was withdrawn: make 
 // at once, and has its raw events erased. The ledger record is the durable
 // erasure request: once it is written, the erasure happens whether or not
 // the client waits for the answer.
-func (c *Collector) withdraw(r *http.Request, rec consent.Record) (Receipt, error) {
-	if err := c.chain.Append(&rec, func(rec *consent.Record) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
+func (c *Collector) withdraw(r *http.Request, rec store.ConsentRecord) (Receipt, error) {
+	if err := c.chain.Append(&rec, func(rec *store.ConsentRecord) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
 		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
-	c.consent.Note(consent.Change{ConsentID: rec.ConsentID, Time: rec.Time, Withdrawn: true})
+	c.consent.Note(store.ConsentChange{ConsentID: rec.ConsentID, Time: rec.Time, Withdrawn: true})
 	c.erasures.Withdrawn(rec.ConsentID, rec.Time)
 	receipt := c.receipt(r.Context(), rec.ConsentID, rec.Time)
 	receipt.Withdrawn = true
@@ -348,14 +348,14 @@ type stateResponse struct {
 }
 
 type historyItem struct {
-	Time          time.Time       `json:"time"`
-	Action        consent.Action  `json:"action"`
-	Categories    map[string]bool `json:"categories"`
-	PolicyVersion uint32          `json:"policy_version"`
-	Language      string          `json:"language"`
-	BannerHash    string          `json:"banner_hash"`
-	GPC           bool            `json:"gpc"`
-	DNT           bool            `json:"dnt"`
+	Time          time.Time           `json:"time"`
+	Action        store.ConsentAction `json:"action"`
+	Categories    map[string]bool     `json:"categories"`
+	PolicyVersion uint32              `json:"policy_version"`
+	Language      string              `json:"language"`
+	BannerHash    string              `json:"banner_hash"`
+	GPC           bool                `json:"gpc"`
+	DNT           bool                `json:"dnt"`
 }
 
 // HandleConsentState is GET /api/consent/{id}: the decision history of the
@@ -375,9 +375,9 @@ func (c *Collector) HandleConsentState(w http.ResponseWriter, r *http.Request) e
 	last := recs[len(recs)-1]
 	out := stateResponse{ConsentID: id, SiteID: last.SiteID, PolicyVersion: last.PolicyVersion, Categories: last.Granted.Map()}
 	for _, rec := range recs {
-		if rec.Action == consent.Withdraw {
+		if rec.Action == store.ConsentWithdraw {
 			out.Withdrawn = true
-			out.Categories = consent.Categories(0).Map()
+			out.Categories = store.Categories(0).Map()
 		}
 		out.History = append(out.History, historyItem{
 			Time: rec.Time, Action: rec.Action, Categories: rec.Granted.Map(), PolicyVersion: rec.PolicyVersion,
@@ -433,7 +433,7 @@ func (c *Collector) HandleConsentData(w http.ResponseWriter, r *http.Request) er
 			ID: e.ID, Type: e.Type, Time: e.Time, Page: e.Host + e.Path, Query: e.Query, Referrer: e.Referrer, IP: e.IP,
 			Browser: e.Browser, OS: e.OS, Device: e.Device, Country: e.Country, Region: e.Region, City: e.City, ISP: e.ISP,
 			UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCamp: e.UTMCampaign, ClickID: e.ClickID, UserID: e.UserID,
-			Name: e.Name, Target: e.Target, EngagedMS: e.EngagedMS, Categories: consent.Categories(e.Consent).Map(),
+			Name: e.Name, Target: e.Target, EngagedMS: e.EngagedMS, Categories: store.Categories(e.Consent).Map(),
 		}
 		if len(e.Props) > 0 {
 			d.Props = make(map[string]string, len(e.Props))
@@ -504,7 +504,7 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	lang := policyLanguage(r, func(l string) bool { _, ok := banner[l]; return ok }, slices.Collect(maps.Keys(banner)))
 	out := policyResponse{
 		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
-		Categories: consent.All.Names(), Texts: map[string]config.BannerText{}, BannerHashes: map[string]string{},
+		Categories: store.ConsentAll.Names(), Texts: map[string]config.BannerText{}, BannerHashes: map[string]string{},
 		History: c.policies[site.ID], Exempt: rules.Exempt, Lang: lang,
 	}
 	if out.History == nil {

@@ -11,14 +11,16 @@ import (
 
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
+
+	"github.com/footfall/footfall/store"
 )
 
 // ConsentStore is where the signing keys and withdrawals live, shared by
 // every collector replica.
 type ConsentStore interface {
-	ConsentKeys(ctx context.Context) ([]consent.Key, error)
-	AddConsentKey(ctx context.Context, k consent.Key) error
-	ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error)
+	ConsentKeys(ctx context.Context) ([]store.ConsentKey, error)
+	AddConsentKey(ctx context.Context, k store.ConsentKey) error
+	ConsentChanges(ctx context.Context, since time.Time) ([]store.ConsentChange, error)
 }
 
 // ConsentState is a collector's view of the shared consent state: the keys
@@ -46,7 +48,7 @@ type ConsentState struct {
 	maxAge time.Duration
 
 	mu    sync.RWMutex
-	heads map[uuid.UUID]consent.Head
+	heads map[uuid.UUID]store.ConsentHead
 	next  time.Time // where the next read of changes starts
 }
 
@@ -88,7 +90,7 @@ func LoadConsentState(ctx context.Context, src ConsentStore, maxAge, refresh tim
 	if err != nil {
 		return nil, fmt.Errorf("consent keys: %w", err)
 	}
-	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, maxAge: maxAge, heads: map[uuid.UUID]consent.Head{}}
+	s := &ConsentState{src: src, keys: ring, links: links.NewSigner(keys), refresh: refresh, log: log, maxAge: maxAge, heads: map[uuid.UUID]store.ConsentHead{}}
 	if _, err := s.readChanges(ctx, time.Now().Add(-maxAge)); err != nil {
 		return nil, err
 	}
@@ -103,7 +105,7 @@ func (s *ConsentState) OnLearnt(fn func(ctx context.Context, ids []uuid.UUID) er
 	s.learnt = fn
 }
 
-func hasActive(keys []consent.Key) bool {
+func hasActive(keys []store.ConsentKey) bool {
 	for _, k := range keys {
 		if !k.Retired {
 			return true
@@ -127,7 +129,7 @@ func (s *ConsentState) Revoked(id uuid.UUID) bool {
 
 // Head returns the latest known update or withdrawal of a consent id; ok
 // is false when there is none (its first decision is its only one).
-func (s *ConsentState) Head(id uuid.UUID) (h consent.Head, ok bool) {
+func (s *ConsentState) Head(id uuid.UUID) (h store.ConsentHead, ok bool) {
 	s.mu.RLock()
 	h, ok = s.heads[id]
 	s.mu.RUnlock()
@@ -136,7 +138,7 @@ func (s *ConsentState) Head(id uuid.UUID) (h consent.Head, ok bool) {
 
 // Note applies a change made here at once; other replicas learn it from the
 // ledger within Refresh.
-func (s *ConsentState) Note(c consent.Change) {
+func (s *ConsentState) Note(c store.ConsentChange) {
 	s.mu.Lock()
 	s.heads[c.ConsentID] = s.heads[c.ConsentID].Apply(c)
 	s.mu.Unlock()

@@ -12,26 +12,28 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
+
+	"github.com/footfall/footfall/store"
 )
 
 // withdrawalSource is a ConsentStore of one key and the withdrawals added
 // to it (a unit-test fake: the two-process test runs the real stores).
 type withdrawalSource struct {
-	key consent.Key
+	key store.ConsentKey
 	mu  sync.Mutex
-	ws  []consent.Change
+	ws  []store.ConsentChange
 }
 
-func (s *withdrawalSource) ConsentKeys(context.Context) ([]consent.Key, error) {
-	return []consent.Key{s.key}, nil
+func (s *withdrawalSource) ConsentKeys(context.Context) ([]store.ConsentKey, error) {
+	return []store.ConsentKey{s.key}, nil
 }
 
-func (s *withdrawalSource) AddConsentKey(context.Context, consent.Key) error { return nil }
+func (s *withdrawalSource) AddConsentKey(context.Context, store.ConsentKey) error { return nil }
 
-func (s *withdrawalSource) ConsentChanges(_ context.Context, since time.Time) ([]consent.Change, error) {
+func (s *withdrawalSource) ConsentChanges(_ context.Context, since time.Time) ([]store.ConsentChange, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []consent.Change
+	var out []store.ConsentChange
 	for _, w := range s.ws {
 		if !w.Time.Before(since) {
 			out = append(out, w)
@@ -68,7 +70,7 @@ func TestLearntWithdrawalsAreErasedUntilDone(t *testing.T) {
 	})
 	w := uuid.New()
 	src.mu.Lock()
-	src.ws = append(src.ws, consent.Change{ConsentID: w, Time: time.Now(), Withdrawn: true})
+	src.ws = append(src.ws, store.ConsentChange{ConsentID: w, Time: time.Now(), Withdrawn: true})
 	src.mu.Unlock()
 
 	stopping, cancel := context.WithCancel(context.Background())

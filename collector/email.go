@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/httpapi"
@@ -61,7 +60,7 @@ func SubscriberUserID(ref string) string { return "subscriber:" + ref }
 // dimension under its campaign and link (store.EmailValue), never as a web
 // visit or visitor.
 func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
-	if !l.Consent.Has(consent.Marketing) {
+	if !l.Consent.Has(store.ConsentMarketing) {
 		c.metrics.dropped.WithLabelValues("no_marketing").Inc()
 		return
 	}
@@ -78,13 +77,13 @@ func (c *Collector) recordEmail(l links.Link, typ store.EventType) {
 		return
 	}
 	e := store.Event{
-		ID: uuid.New(), SiteID: l.SiteID, Type: typ, Time: now, ReceivedAt: now, Consent: uint8(l.Consent),
+		ID: uuid.New(), SiteID: l.SiteID, Type: typ, Time: now, ReceivedAt: now, Consent: l.Consent,
 		UTMMedium: "email", UTMCampaign: l.Campaign, UTMContent: l.LinkID,
 	}
 	if l.Subscriber != "" {
 		e.UserID = SubscriberUserID(l.Subscriber)
 	}
-	if l.Consent.Has(consent.Analytics) {
+	if l.Consent.Has(store.ConsentAnalytics) {
 		e.Source = "email"
 		e.Target = enrich.CleanTarget(l.Target, enrich.SiteRules{AllowedQuery: c.siteRules(site.Domain).AllowedQuery})
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/store"
 )
@@ -26,7 +25,7 @@ func TestEmailLinks(t *testing.T) {
 		}
 		return tok
 	}
-	link := links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale", Consent: consent.Marketing | consent.Analytics}
+	link := links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale", Consent: store.ConsentMarketing | store.ConsentAnalytics}
 	tok := sign(link)
 
 	w := r.do(t, http.MethodGet, "/r/"+tok, "", "", nil)
@@ -39,7 +38,7 @@ func TestEmailLinks(t *testing.T) {
 	}
 
 	parts := strings.Split(tok, ".")
-	other := strings.Split(sign(links.Link{SiteID: r.site.ID, Campaign: "autumn", LinkID: "hero", Target: "https://evil.example/", Consent: consent.Marketing}), ".")
+	other := strings.Split(sign(links.Link{SiteID: r.site.ID, Campaign: "autumn", LinkID: "hero", Target: "https://evil.example/", Consent: store.ConsentMarketing}), ".")
 	// A token with the payload of another link and this link's signature.
 	swapped := strings.Join([]string{parts[0], parts[1], other[2], parts[3]}, ".")
 	for _, tt := range []struct{ name, token string }{
@@ -63,7 +62,7 @@ func TestEmailLinks(t *testing.T) {
 	}
 
 	// Without marketing consent, a click still redirects but records nothing.
-	noMarketing := sign(links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "footer", Target: "https://example.test/", Consent: consent.Analytics})
+	noMarketing := sign(links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "footer", Target: "https://example.test/", Consent: store.ConsentAnalytics})
 	if w := r.do(t, http.MethodGet, "/r/"+noMarketing, "", "", nil); w.Code != http.StatusFound {
 		t.Fatalf("link without marketing consent: %d, want 302", w.Code)
 	}
@@ -102,7 +101,7 @@ func TestEmailToRollups(t *testing.T) {
 				t.Fatal("the store cannot be aggregated")
 			}
 			r := newRigOn(t, st, true)
-			sign := func(campaign, link string, cats consent.Categories) string {
+			sign := func(campaign, link string, cats store.Categories) string {
 				tok, err := r.consent.Links().Sign(links.Link{SiteID: r.site.ID, Campaign: campaign, LinkID: link,
 					Target: "https://example.test/" + link, Consent: cats, Expires: r.now.Add(24 * time.Hour)})
 				if err != nil {
@@ -122,14 +121,14 @@ func TestEmailToRollups(t *testing.T) {
 					}
 				}
 			}
-			hit(sign("spring", "hero", consent.Marketing|consent.Analytics), 2, 3)
-			hit(sign("spring", "footer", consent.Marketing), 1, 4)
-			hit(sign("spring/sale", "hero", consent.Marketing), 5, 0)
-			hit(sign("spring", "hero", consent.Analytics), 6, 7) // no marketing: redirects, records nothing
-			hit(sign("autumn", "hero", 0), 8, 9)                 // no consent at all
+			hit(sign("spring", "hero", store.ConsentMarketing|store.ConsentAnalytics), 2, 3)
+			hit(sign("spring", "footer", store.ConsentMarketing), 1, 4)
+			hit(sign("spring/sale", "hero", store.ConsentMarketing), 5, 0)
+			hit(sign("spring", "hero", store.ConsentAnalytics), 6, 7) // no marketing: redirects, records nothing
+			hit(sign("autumn", "hero", 0), 8, 9)                      // no consent at all
 			// One web visit, from a newsletter link, in a browser.
 			body := `{"site":"example.test","type":"pageview","url":"https://example.test/hero?utm_medium=email&utm_campaign=spring","token":"` +
-				r.token(t, consent.Analytics|consent.Marketing) + `"}`
+				r.token(t, store.ConsentAnalytics|store.ConsentMarketing) + `"}`
 			ua := http.Header{"User-Agent": {"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}}
 			if w := r.do(t, http.MethodPost, "/api/event", "text/plain", body, ua); w.Code != http.StatusAccepted {
 				t.Fatalf("pageview: %d %s", w.Code, w.Body)
@@ -189,7 +188,7 @@ func TestEmailLinkExpiryAndSubscriber(t *testing.T) {
 			ctx := context.Background()
 			sign := func(expires time.Time, subscriber string) string {
 				tok, err := r.consent.Links().Sign(links.Link{SiteID: r.site.ID, Campaign: "spring", LinkID: "hero",
-					Target: "https://example.test/sale", Consent: consent.Marketing | consent.Analytics, Expires: expires, Subscriber: subscriber})
+					Target: "https://example.test/sale", Consent: store.ConsentMarketing | store.ConsentAnalytics, Expires: expires, Subscriber: subscriber})
 				if err != nil {
 					t.Fatal(err)
 				}

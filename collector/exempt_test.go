@@ -11,6 +11,8 @@ import (
 
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/config"
+
+	"github.com/footfall/footfall/store"
 )
 
 func exemptConfig(t *testing.T, exempt bool) *config.Config {
@@ -89,7 +91,7 @@ func TestExemptRefusals(t *testing.T) {
 				{"DNT", exemptBody, http.Header{"Dnt": {"1"}}},
 				{"another domain", strings.Replace(exemptBody, "www.example.test", "example.test.evil.example", 1), nil},
 				{"refusal token", withToken(r.token(t, 0)), nil},
-				{"forged token", withToken(r.token(t, consent.All) + "x"), nil},
+				{"forged token", withToken(r.token(t, store.ConsentAll) + "x"), nil},
 				{"withdrawn cookie value", withToken("r..AQID."), nil},
 			}
 			for _, tt := range tests {
@@ -105,7 +107,7 @@ func TestExemptRefusals(t *testing.T) {
 				t.Errorf("%d events stored, want none: %+v", len(events), events)
 			}
 			// With a grant, the consented path applies: IP and consent id kept.
-			if w := r.do(t, http.MethodPost, "/api/event", "text/plain", withToken(r.token(t, consent.All)), browserHeader); w.Code != http.StatusAccepted {
+			if w := r.do(t, http.MethodPost, "/api/event", "text/plain", withToken(r.token(t, store.ConsentAll)), browserHeader); w.Code != http.StatusAccepted {
 				t.Fatalf("granted: %d", w.Code)
 			}
 			events := r.flushed(t)

@@ -25,7 +25,7 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			r := newRigOn(t, b.open(t), false)
-			for cats := consent.Categories(0); cats <= consent.All; cats++ {
+			for cats := store.Categories(0); cats <= store.ConsentAll; cats++ {
 				for _, gpc := range []bool{false, true} {
 					name := fmt.Sprintf("%s/gpc=%v", cats, gpc)
 					tok, err := r.consent.Keyring().Sign(consent.Claims{ConsentID: uuid.New(), SiteID: r.site.ID, Categories: cats,
@@ -40,7 +40,7 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 					before := len(r.flushed(t))
 					w := r.do(t, http.MethodPost, "/api/event", "text/plain", fmt.Sprintf(body, tok), header)
 					stored := r.flushed(t)
-					if !cats.Has(consent.Analytics) {
+					if !cats.Has(store.ConsentAnalytics) {
 						if w.Code != http.StatusNoContent || len(stored) != before {
 							t.Errorf("%s: status %d, %d stored; want 204 and nothing", name, w.Code, len(stored)-before)
 						}
@@ -55,8 +55,8 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 							e = c
 						}
 					}
-					marketing := cats.Has(consent.Marketing) && !gpc
-					personal := cats.Has(consent.Personalization)
+					marketing := cats.Has(store.ConsentMarketing) && !gpc
+					personal := cats.Has(store.ConsentPersonalization)
 					checks := []struct {
 						field string
 						kept  bool
@@ -81,7 +81,7 @@ func TestStoredFieldsFollowConsent(t *testing.T) {
 							t.Errorf("%s: %s kept=%v, want %v (event %+v)", name, c.field, c.kept, c.want, e)
 						}
 					}
-					if got := consent.Categories(e.Consent); got != consent.Effective(cats, gpc) {
+					if got := store.Categories(e.Consent); got != consent.Effective(cats, gpc) {
 						t.Errorf("%s: recorded categories %s, want %s", name, got, consent.Effective(cats, gpc))
 					}
 				}

@@ -71,7 +71,7 @@ func benchHandler(b *testing.B, buf collector.BufferOptions) (http.Handler, []st
 	c := collector.New(collector.Options{Sites: sites, Consent: cs, Ledger: st, Buffer: buffer, Enricher: en})
 	var bodies []string
 	for i := range 256 {
-		tok, err := cs.Keyring().Sign(consent.Claims{ConsentID: uuid.New(), SiteID: site.ID, Categories: consent.All, PolicyVersion: 1,
+		tok, err := cs.Keyring().Sign(consent.Claims{ConsentID: uuid.New(), SiteID: site.ID, Categories: store.ConsentAll, PolicyVersion: 1,
 			Issued: time.Now().Add(-time.Minute), Expires: time.Now().Add(24 * time.Hour)})
 		if err != nil {
 			b.Fatal(err)

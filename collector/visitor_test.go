@@ -98,8 +98,8 @@ func TestUpdateNarrowsOlderTokens(t *testing.T) {
 					}
 					continue
 				}
-				if e.ClickID != "" || consent.Categories(e.Consent) != consent.Analytics {
-					t.Errorf("%s: stored click id %q, consent %v after marketing was taken back, want analytics only", e.Path, e.ClickID, consent.Categories(e.Consent).Names())
+				if e.ClickID != "" || store.Categories(e.Consent) != store.ConsentAnalytics {
+					t.Errorf("%s: stored click id %q, consent %v after marketing was taken back, want analytics only", e.Path, e.ClickID, store.Categories(e.Consent).Names())
 				}
 			}
 
@@ -252,7 +252,7 @@ func TestClickTargetIsCleaned(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			r := newRigOn(t, b.open(t), false)
-			tok := r.token(t, consent.Analytics)
+			tok := r.token(t, store.ConsentAnalytics)
 			for _, target := range []string{
 				"https://example.test/reset?token=SECRET&email=a%40b.test&gclid=G#SECRET",
 				"https://user:SECRET@example.test/reset?token=SECRET",
@@ -346,8 +346,8 @@ func TestOldHeadsAreForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, fresh := uuid.New(), uuid.New()
-	cs.Note(consent.Change{ConsentID: old, Time: time.Now().Add(-2 * time.Hour), Withdrawn: true})
-	cs.Note(consent.Change{ConsentID: fresh, Time: time.Now(), Withdrawn: true})
+	cs.Note(store.ConsentChange{ConsentID: old, Time: time.Now().Add(-2 * time.Hour), Withdrawn: true})
+	cs.Note(store.ConsentChange{ConsentID: fresh, Time: time.Now(), Withdrawn: true})
 	if err := cs.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}

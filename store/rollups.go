@@ -247,17 +247,6 @@ type ConsentRollupRow struct {
 	Partial     bool
 }
 
-// ConsentCategories maps the category names of the consent rollups to their
-// bit in the ledger's granted mask.
-var ConsentCategories = []struct {
-	Name string
-	Bit  uint8
-}{
-	{"analytics", ConsentAnalytics},
-	{"personalization", ConsentPersonalization},
-	{"marketing", ConsentMarketing},
-}
-
 // RollupQuery selects rollup rows of one site and granularity whose window
 // starts in [From, To).
 type RollupQuery struct {

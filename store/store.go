@@ -1,5 +1,7 @@
-// Package store holds the types every storage backend shares: the raw event
-// row, sites, and the errors callers branch on. The backends live in
+// Package store is Footfall's model: every type that is persisted or crosses
+// packages (the raw event row, sites, consent categories and ledger records,
+// signing keys, daily salts, rollups) and the errors callers branch on. It
+// imports nothing else of Footfall; TestImportDirection keeps it so. The backends live in
 // store/clickhouse and store/sqlite; the interfaces they satisfy are declared
 // by their consumers (collector, cmd/footfall, store/storetest).
 package store
@@ -39,14 +41,6 @@ func (t EventType) Valid() bool {
 	}
 	return false
 }
-
-// Consent categories as bits of Event.Consent. "necessary" is always on and
-// has no bit.
-const (
-	ConsentAnalytics uint8 = 1 << iota
-	ConsentPersonalization
-	ConsentMarketing
-)
 
 // Site is a website whose events Footfall accepts.
 type Site struct {
@@ -94,8 +88,8 @@ type Event struct {
 	SessionID  uint64
 	UserID     string // signed-in user: personalization consent only
 
-	ConsentID     uuid.UUID // the consent that allowed this event (uuid.Nil if none)
-	Consent       uint8     // granted categories, Consent* bits
+	ConsentID     uuid.UUID  // the consent that allowed this event (uuid.Nil if none)
+	Consent       Categories // granted categories
 	PolicyVersion string
 	GPC           bool // Sec-GPC (or DNT, per config): excluded from partner aggregates
 

@@ -221,7 +221,7 @@ func (e *env) signExpired() string {
 	e.t.Helper()
 	now := time.Now().Truncate(time.Second)
 	token, err := e.consent.Sign(consent.Claims{
-		ConsentID: uuid.New(), SiteID: e.site.ID, Categories: consent.All, PolicyVersion: 2,
+		ConsentID: uuid.New(), SiteID: e.site.ID, Categories: store.ConsentAll, PolicyVersion: 2,
 		Issued: now.Add(-30 * 24 * time.Hour), Expires: now.Add(-24 * time.Hour),
 	})
 	if err != nil {

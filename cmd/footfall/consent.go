@@ -97,7 +97,7 @@ func consentVerifyCommand() *command {
 			for _, r := range recs {
 				chains[r.ChainID.String()] = true
 			}
-			if br := consent.VerifyChain(recs); br != nil {
+			if br := store.VerifyChain(recs); br != nil {
 				broken++
 				fmt.Fprintf(env.stdout, "%s: BROKEN: %s\n", s.Domain, br)
 				continue
@@ -208,7 +208,7 @@ func consentExportCommand() *command {
 	return c
 }
 
-func writeRecords(w io.Writer, domain string, recs []consent.Record) error {
+func writeRecords(w io.Writer, domain string, recs []store.ConsentRecord) error {
 	enc := json.NewEncoder(w)
 	for _, r := range recs {
 		names := r.Granted.Names()

@@ -46,10 +46,10 @@ func seedDemo(ctx context.Context, st backend, stderr io.Writer, addr string, lo
 				return fmt.Errorf("demo events: %w", err)
 			}
 		}
-		slices.SortFunc(records, func(a, b consent.Record) int { return a.Time.Compare(b.Time) })
+		slices.SortFunc(records, func(a, b store.ConsentRecord) int { return a.Time.Compare(b.Time) })
 		chain := consent.NewChain(uuid.New())
 		for i := range records {
-			if err := chain.Append(&records[i], func(r *consent.Record) error { return st.AppendConsent(ctx, *r) }); err != nil {
+			if err := chain.Append(&records[i], func(r *store.ConsentRecord) error { return st.AppendConsent(ctx, *r) }); err != nil {
 				return fmt.Errorf("demo consent: %w", err)
 			}
 		}

@@ -17,7 +17,6 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
@@ -29,7 +28,7 @@ type faultStore interface {
 	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
-	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
+	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error)
 	Close() error
 }
 
@@ -154,7 +153,7 @@ func withdrawn(t *testing.T, st faultStore, id uuid.UUID) bool {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if r.Action == consent.Withdraw {
+		if r.Action == store.ConsentWithdraw {
 			return true
 		}
 	}

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
+
+	"github.com/footfall/footfall/store"
 )
 
 func linkSignCommand() *command {
@@ -75,7 +76,7 @@ func linkSignCommand() *command {
 			fmt.Fprintf(env.stdout, "click: %s/r/%s\n", base, tok)
 		}
 		fmt.Fprintf(env.stdout, "open:  %s/p/%s.gif\n", base, tok)
-		if !granted.Has(consent.Marketing) {
+		if !granted.Has(store.ConsentMarketing) {
 			fmt.Fprintln(env.stderr, "note: without marketing consent the link redirects but nothing is recorded")
 		}
 		return nil
@@ -83,10 +84,10 @@ func linkSignCommand() *command {
 	return c
 }
 
-func parseCategoryList(s string) (consent.Categories, error) {
+func parseCategoryList(s string) (store.Categories, error) {
 	m := map[string]bool{}
 	for _, name := range splitList(s) {
 		m[name] = true
 	}
-	return consent.ParseCategories(m)
+	return store.ParseCategories(m)
 }

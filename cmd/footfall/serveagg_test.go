@@ -78,7 +78,7 @@ func TestAggregateEveryPicksUpNewVisits(t *testing.T) {
 			t.Helper()
 			now := time.Now().UTC()
 			e := store.Event{ID: uuid.New(), SiteID: site.ID, Type: store.Pageview, Time: now, ReceivedAt: now,
-				Host: "example.test", Path: path, VisitorKey: 7, KeyVersion: 1, SessionID: 1, Consent: uint8(store.ConsentAnalytics)}
+				Host: "example.test", Path: path, VisitorKey: 7, KeyVersion: 1, SessionID: 1, Consent: store.ConsentAnalytics}
 			if err := st.InsertEvents(ctx, []store.Event{e}); err != nil {
 				t.Fatal(err)
 			}

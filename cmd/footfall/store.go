@@ -11,7 +11,6 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
 	"github.com/footfall/footfall/server"
@@ -36,7 +35,7 @@ type backend interface {
 	Migrate(ctx context.Context) ([]store.MigrationFile, error)
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
-	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
+	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error)
 	RetireConsentKey(ctx context.Context, kid string) error
 	auth.Store
 	AddUser(ctx context.Context, u store.User) error

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
 )
 
 // A chain proves that no record inside it was changed or removed, but the
@@ -246,13 +248,13 @@ func ReadCheckpoints(r io.Reader, keys ...ed25519.PublicKey) ([]Checkpoint, erro
 }
 
 // VerifyCheckpoints checks records (a site's whole ledger, or all of it)
-// against the checkpoints of those sites and returns a Break for each
+// against the checkpoints of those sites and returns a store.ChainBreak for each
 // checkpoint whose record is gone or altered. Retention removes the oldest
 // records: a record older than its chain's first remaining one, or a whole
 // chain whose checkpoint is older than kept (the retention cut-off), is
 // not missed. A record past the chain's last remaining one was cut off
 // its end.
-func VerifyCheckpoints(records []Record, checkpoints []Checkpoint, kept time.Time) []Break {
+func VerifyCheckpoints(records []store.ConsentRecord, checkpoints []Checkpoint, kept time.Time) []store.ChainBreak {
 	type chainKey struct {
 		site  uint32
 		chain uuid.UUID
@@ -272,7 +274,7 @@ func VerifyCheckpoints(records []Record, checkpoints []Checkpoint, kept time.Tim
 		s.first, s.last = min(s.first, r.Seq), max(s.last, r.Seq)
 		s.hash[r.Seq] = r.Hash
 	}
-	var out []Break
+	var out []store.ChainBreak
 	for _, c := range checkpoints {
 		s := chains[chainKey{c.SiteID, c.ChainID}]
 		reason := ""
@@ -295,7 +297,7 @@ func VerifyCheckpoints(records []Record, checkpoints []Checkpoint, kept time.Tim
 			}
 		}
 		if reason != "" {
-			out = append(out, Break{SiteID: c.SiteID, ChainID: c.ChainID, Seq: c.Seq, Reason: reason})
+			out = append(out, store.ChainBreak{SiteID: c.SiteID, ChainID: c.ChainID, Seq: c.Seq, Reason: reason})
 		}
 	}
 	return out

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/footfall/footfall/store"
 )
 
 // checkpointed appends 40 decisions of site 1 on one chain, signing the
 // head after every tenth into a checkpoint file, and returns the records,
 // the file's path and the public key.
-func checkpointed(t *testing.T) ([]Record, string, ed25519.PublicKey) {
+func checkpointed(t *testing.T) ([]store.ConsentRecord, string, ed25519.PublicKey) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := LoadCheckpointKey(filepath.Join(dir, "key"))
@@ -28,7 +30,7 @@ func checkpointed(t *testing.T) ([]Record, string, ed25519.PublicKey) {
 	}
 	defer log.Close()
 	chain := NewChain(chainA)
-	var recs []Record
+	var recs []store.ConsentRecord
 	for i := range 40 {
 		r := decision(1, i)
 		chain.Next(&r)
@@ -72,44 +74,44 @@ func TestCheckpointsCatchTampering(t *testing.T) {
 
 	// Re-sealing the chain after a change keeps the chain intact, so only
 	// a checkpoint sees what the sealer did.
-	reseal := func(recs []Record, from int) {
+	reseal := func(recs []store.ConsentRecord, from int) {
 		prev := [32]byte{}
 		if from > 0 {
 			prev = recs[from-1].Hash
 		}
 		for i := from; i < len(recs); i++ {
-			Seal(&recs[i], prev)
+			recs[i].Seal(prev)
 			prev = recs[i].Hash
 		}
 	}
 	cases := []struct {
 		name   string
-		tamper func([]Record) []Record
+		tamper func([]store.ConsentRecord) []store.ConsentRecord
 		want   string // in the first break; "" for none
 		chain  bool   // VerifyChain sees it too
 	}{
-		{"last records cut off", func(r []Record) []Record { return r[:37] }, "truncated: the chain ends at seq 37", false},
-		{"a checkpointed record cut off with all after it", func(r []Record) []Record { return r[:25] }, "truncated: the chain ends at seq 25", false},
-		{"a record altered and the chain re-sealed", func(r []Record) []Record {
-			r[32].Action = RejectAll
+		{"last records cut off", func(r []store.ConsentRecord) []store.ConsentRecord { return r[:37] }, "truncated: the chain ends at seq 37", false},
+		{"a checkpointed record cut off with all after it", func(r []store.ConsentRecord) []store.ConsentRecord { return r[:25] }, "truncated: the chain ends at seq 25", false},
+		{"a record altered and the chain re-sealed", func(r []store.ConsentRecord) []store.ConsentRecord {
+			r[32].Action = store.ConsentRejectAll
 			reseal(r, 32)
 			return r
 		}, "seq 40: altered", false},
-		{"the last records altered, and re-sealed from a checkpointed one", func(r []Record) []Record {
-			r[27].Granted = All
+		{"the last records altered, and re-sealed from a checkpointed one", func(r []store.ConsentRecord) []store.ConsentRecord {
+			r[27].Granted = store.ConsentAll
 			reseal(r, 27)
 			return r
 		}, "seq 30: altered", false},
-		{"two records swapped and re-sealed", func(r []Record) []Record {
+		{"two records swapped and re-sealed", func(r []store.ConsentRecord) []store.ConsentRecord {
 			r[18].ConsentID, r[19].ConsentID = r[19].ConsentID, r[18].ConsentID
 			reseal(r, 18)
 			return r
 		}, "seq 20: altered", false},
-		{"two records reordered", func(r []Record) []Record {
+		{"two records reordered", func(r []store.ConsentRecord) []store.ConsentRecord {
 			r[18].Seq, r[19].Seq = r[19].Seq, r[18].Seq
 			return r
 		}, "seq 20: altered", true},
-		{"the chain's first records removed by retention", func(r []Record) []Record { return r[12:] }, "", false},
+		{"the chain's first records removed by retention", func(r []store.ConsentRecord) []store.ConsentRecord { return r[12:] }, "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,7 +123,7 @@ func TestCheckpointsCatchTampering(t *testing.T) {
 			case c.want != "" && (len(brs) == 0 || !strings.Contains(brs[0].String(), c.want)):
 				t.Errorf("breaks %v, want one with %q", brs, c.want)
 			}
-			if br := VerifyChain(got); (br != nil) != c.chain {
+			if br := store.VerifyChain(got); (br != nil) != c.chain {
 				t.Errorf("VerifyChain: %v, want a break: %v", br, c.chain)
 			}
 		})

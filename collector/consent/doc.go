@@ -1,7 +1,8 @@
-// Package consent is the store-free core of server-side consent: the consent
-// categories, the signed consent token every beacon carries, the field filter
-// that strips what a visitor's consent does not cover, and the records of the
-// consent ledger with their hash chain.
+// Package consent is the behaviour of server-side consent: the signed
+// consent token every beacon carries (keyring, gate), the field filter that
+// strips what a visitor's consent does not cover, and the appender that
+// chains consent ledger records. The types it acts on (store.Categories,
+// store.ConsentRecord, store.ConsentKey, store.ConsentChange) live in store.
 //
 // # Tokens
 //
@@ -14,11 +15,11 @@
 //
 // # Ledger chains
 //
-// Every ledger [Record] carries the hash of the record before it. ClickHouse
-// has no transactions that could serialise appends across replicas, so there
+// Every ledger record ([store.ConsentRecord]) carries the hash of the record
+// before it. ClickHouse has no transactions that could serialise appends across replicas, so there
 // is no single chain per site: each collector process appends to its own
-// chain per site (a random ChainID per process, Seq from 1), and [VerifyChain]
-// walks each (site, chain) in Seq order. Retention may delete the oldest
+// chain per site (a random ChainID per process, Seq from 1), and
+// [store.VerifyChain] walks each (site, chain) in Seq order. Retention may delete the oldest
 // records of a chain; a chain that starts at Seq > 1 is verified from there.
 //
 // A chain stays intact only if every record handed out is also stored.

@@ -31,22 +31,22 @@ const (
 // sets itself (Consent, GPC).
 var fieldRules = [...]struct {
 	group fieldGroup
-	needs Categories
+	needs store.Categories
 }{
-	{pageFields, Analytics},
-	{referrerFields, Analytics},
-	{ipFields, Analytics},
-	{userAgentFields, Analytics},
-	{networkFields, Analytics},
-	{visitFields, Analytics},
-	{interactionFields, Analytics},
-	{proofFields, Analytics},
-	{userFields, Analytics | Personalization},
+	{pageFields, store.ConsentAnalytics},
+	{referrerFields, store.ConsentAnalytics},
+	{ipFields, store.ConsentAnalytics},
+	{userAgentFields, store.ConsentAnalytics},
+	{networkFields, store.ConsentAnalytics},
+	{visitFields, store.ConsentAnalytics},
+	{interactionFields, store.ConsentAnalytics},
+	{proofFields, store.ConsentAnalytics},
+	{userFields, store.ConsentAnalytics | store.ConsentPersonalization},
 	// UTM tags name the traffic source (a campaign, not a person): they
 	// are analytics, like the referrer. Ad click ids identify one click
 	// in an ad network's records: marketing.
-	{campaignFields, Analytics},
-	{clickIDFields, Analytics | Marketing},
+	{campaignFields, store.ConsentAnalytics},
+	{clickIDFields, store.ConsentAnalytics | store.ConsentMarketing},
 }
 
 // clear zeroes the fields of group g. It is a switch rather than a function
@@ -83,10 +83,10 @@ func (g fieldGroup) clear(e *store.Event) {
 
 // Effective returns the categories in force for a grant: granted, less
 // marketing under Global Privacy Control.
-func Effective(granted Categories, gpc bool) Categories {
-	granted &= All
+func Effective(granted store.Categories, gpc bool) store.Categories {
+	granted &= store.ConsentAll
 	if gpc {
-		granted &^= Marketing
+		granted &^= store.ConsentMarketing
 	}
 	return granted
 }
@@ -96,14 +96,14 @@ func Effective(granted Categories, gpc bool) Categories {
 // e.Consent and, for gpc, sets e.GPC; with gpc false, e.GPC is left as is.
 // Without analytics the event must not be stored at all; Filter then leaves
 // only ID, SiteID, Type, Time, ReceivedAt and the consent signals.
-func Filter(e *store.Event, granted Categories, gpc bool) {
+func Filter(e *store.Event, granted store.Categories, gpc bool) {
 	eff := Effective(granted, gpc)
 	for _, r := range fieldRules {
 		if !eff.Has(r.needs) {
 			r.group.clear(e)
 		}
 	}
-	e.Consent = uint8(eff)
+	e.Consent = eff
 	if gpc {
 		e.GPC = true
 	}

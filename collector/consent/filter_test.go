@@ -15,25 +15,25 @@ import (
 // must all be in effect for Filter to keep it. 0 is a field kept even when
 // the event is not to be stored. A field missing here fails the test, so a
 // new store.Event field cannot slip through unclassified.
-var fieldNeeds = map[string]Categories{
+var fieldNeeds = map[string]store.Categories{
 	"ID": 0, "SiteID": 0, "Type": 0, "Time": 0, "ReceivedAt": 0,
 
-	"Host": Analytics, "Path": Analytics, "Query": Analytics,
-	"Referrer": Analytics, "ReferrerHost": Analytics, "Source": Analytics,
-	"IP": Analytics, "IPTrunc": Analytics,
-	"VisitorKey": Analytics, "KeyVersion": Analytics, "SessionID": Analytics,
-	"Browser": Analytics, "BrowserVersion": Analytics, "OS": Analytics, "OSVersion": Analytics,
-	"Device": Analytics, "ScreenWidth": Analytics,
-	"Country": Analytics, "Region": Analytics, "City": Analytics, "ASN": Analytics, "ISP": Analytics,
-	"Name": Analytics, "Target": Analytics, "Props": Analytics, "EngagedMS": Analytics,
-	"ConsentID": Analytics, "PolicyVersion": Analytics, "Bot": Analytics, "BotReason": Analytics,
+	"Host": store.ConsentAnalytics, "Path": store.ConsentAnalytics, "Query": store.ConsentAnalytics,
+	"Referrer": store.ConsentAnalytics, "ReferrerHost": store.ConsentAnalytics, "Source": store.ConsentAnalytics,
+	"IP": store.ConsentAnalytics, "IPTrunc": store.ConsentAnalytics,
+	"VisitorKey": store.ConsentAnalytics, "KeyVersion": store.ConsentAnalytics, "SessionID": store.ConsentAnalytics,
+	"Browser": store.ConsentAnalytics, "BrowserVersion": store.ConsentAnalytics, "OS": store.ConsentAnalytics, "OSVersion": store.ConsentAnalytics,
+	"Device": store.ConsentAnalytics, "ScreenWidth": store.ConsentAnalytics,
+	"Country": store.ConsentAnalytics, "Region": store.ConsentAnalytics, "City": store.ConsentAnalytics, "ASN": store.ConsentAnalytics, "ISP": store.ConsentAnalytics,
+	"Name": store.ConsentAnalytics, "Target": store.ConsentAnalytics, "Props": store.ConsentAnalytics, "EngagedMS": store.ConsentAnalytics,
+	"ConsentID": store.ConsentAnalytics, "PolicyVersion": store.ConsentAnalytics, "Bot": store.ConsentAnalytics, "BotReason": store.ConsentAnalytics,
 
-	"UserID": Analytics | Personalization,
+	"UserID": store.ConsentAnalytics | store.ConsentPersonalization,
 
 	// UTM tags describe the traffic source: analytics (PRODUCT.md).
-	"UTMSource": Analytics, "UTMMedium": Analytics, "UTMCampaign": Analytics, "UTMTerm": Analytics, "UTMContent": Analytics,
+	"UTMSource": store.ConsentAnalytics, "UTMMedium": store.ConsentAnalytics, "UTMCampaign": store.ConsentAnalytics, "UTMTerm": store.ConsentAnalytics, "UTMContent": store.ConsentAnalytics,
 
-	"ClickID": Analytics | Marketing,
+	"ClickID": store.ConsentAnalytics | store.ConsentMarketing,
 }
 
 // setByFilter are the fields Filter writes rather than keeps or clears.
@@ -89,11 +89,11 @@ func TestFieldTableCoversEvent(t *testing.T) {
 func TestFilter(t *testing.T) {
 	full := populatedEvent(t)
 	fullV := reflect.ValueOf(full)
-	for granted := Categories(0); granted <= All; granted++ {
+	for granted := store.Categories(0); granted <= store.ConsentAll; granted++ {
 		for _, gpc := range []bool{false, true} {
 			eff := granted
 			if gpc {
-				eff &^= Marketing
+				eff &^= store.ConsentMarketing
 			}
 			t.Run(fmt.Sprintf("granted=%s/gpc=%t", granted, gpc), func(t *testing.T) {
 				e := populatedEvent(t)
@@ -116,7 +116,7 @@ func TestFilter(t *testing.T) {
 						t.Errorf("%s = %v, want zeroed", name, got)
 					}
 				}
-				if got, want := e.Consent, uint8(eff); got != want {
+				if got, want := e.Consent, eff; got != want {
 					t.Errorf("Consent = %#x, want %#x", got, want)
 				}
 				if !e.GPC {
@@ -130,15 +130,15 @@ func TestFilter(t *testing.T) {
 func TestFilterSignals(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
-		granted     Categories
+		granted     store.Categories
 		gpc, inGPC  bool
-		wantConsent uint8
+		wantConsent store.Categories
 		wantGPC     bool
 	}{
-		{"gpc sets GPC", All, true, false, store.ConsentAnalytics | store.ConsentPersonalization, true},
-		{"no gpc keeps GPC false", All, false, false, store.ConsentAnalytics | store.ConsentPersonalization | store.ConsentMarketing, false},
-		{"no gpc keeps GPC set by the caller (DNT)", Analytics, false, true, store.ConsentAnalytics, true},
-		{"gpc without analytics", Marketing, true, false, 0, true},
+		{"gpc sets GPC", store.ConsentAll, true, false, store.ConsentAnalytics | store.ConsentPersonalization, true},
+		{"no gpc keeps GPC false", store.ConsentAll, false, false, store.ConsentAnalytics | store.ConsentPersonalization | store.ConsentMarketing, false},
+		{"no gpc keeps GPC set by the caller (DNT)", store.ConsentAnalytics, false, true, store.ConsentAnalytics, true},
+		{"gpc without analytics", store.ConsentMarketing, true, false, 0, true},
 		{"unknown bits are dropped", 0xff, false, false, store.ConsentAnalytics | store.ConsentPersonalization | store.ConsentMarketing, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,6 +156,6 @@ func BenchmarkFilter(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e := full
-		Filter(&e, Analytics|Personalization, true)
+		Filter(&e, store.ConsentAnalytics|store.ConsentPersonalization, true)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
 )
 
 var (
@@ -21,13 +23,13 @@ var (
 )
 
 // decision returns an unchained record of site, made i minutes after t0.
-func decision(site uint32, i int) Record {
-	return Record{
+func decision(site uint32, i int) store.ConsentRecord {
+	return store.ConsentRecord{
 		SiteID:         site,
 		ConsentID:      uuid.UUID{0: byte(site), 14: byte(i >> 8), 15: byte(i)},
 		Time:           t0.Add(time.Duration(i) * time.Minute),
-		Action:         Custom,
-		Granted:        Analytics | Personalization,
+		Action:         store.ConsentCustom,
+		Granted:        store.ConsentAnalytics | store.ConsentPersonalization,
 		PolicyVersion:  3,
 		BannerHash:     BannerHash("We use cookies."),
 		Language:       "en",
@@ -38,10 +40,10 @@ func decision(site uint32, i int) Record {
 
 // testLedger appends 50 decisions alternately from two processes (chains
 // A and B), alternating between sites 1 and 2, and returns them by site.
-func testLedger(t *testing.T) map[uint32][]Record {
+func testLedger(t *testing.T) map[uint32][]store.ConsentRecord {
 	t.Helper()
 	chains := []*Chain{NewChain(chainA), NewChain(chainB)}
-	bySite := map[uint32][]Record{}
+	bySite := map[uint32][]store.ConsentRecord{}
 	for i := range 50 {
 		r := decision(uint32(1+(i/2)%2), i)
 		chains[i%2].Next(&r)
@@ -51,9 +53,9 @@ func testLedger(t *testing.T) map[uint32][]Record {
 }
 
 // indexOf returns the index of (chain, seq) in records.
-func indexOf(t *testing.T, records []Record, chain uuid.UUID, seq uint64) int {
+func indexOf(t *testing.T, records []store.ConsentRecord, chain uuid.UUID, seq uint64) int {
 	t.Helper()
-	i := slices.IndexFunc(records, func(r Record) bool { return r.ChainID == chain && r.Seq == seq })
+	i := slices.IndexFunc(records, func(r store.ConsentRecord) bool { return r.ChainID == chain && r.Seq == seq })
 	if i < 0 {
 		t.Fatalf("no record %s/%d", chain, seq)
 	}
@@ -62,9 +64,9 @@ func indexOf(t *testing.T, records []Record, chain uuid.UUID, seq uint64) int {
 
 func TestChainIntact(t *testing.T) {
 	ledger := testLedger(t)
-	var all []Record
+	var all []store.ConsentRecord
 	for site, records := range ledger {
-		if b := VerifyChain(records); b != nil {
+		if b := store.VerifyChain(records); b != nil {
 			t.Errorf("site %d: %v", site, b)
 		}
 		all = append(all, records...)
@@ -73,10 +75,10 @@ func TestChainIntact(t *testing.T) {
 		t.Errorf("%d records, want 50", len(all))
 	}
 	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	if b := VerifyChain(all); b != nil {
+	if b := store.VerifyChain(all); b != nil {
 		t.Errorf("both sites, shuffled: %v", b)
 	}
-	if b := VerifyChain(nil); b != nil {
+	if b := store.VerifyChain(nil); b != nil {
 		t.Errorf("no records: %v", b)
 	}
 	first := ledger[1][indexOf(t, ledger[1], chainA, 1)]
@@ -89,49 +91,61 @@ func TestVerifyChainFindsTampering(t *testing.T) {
 	const seq = 6 // a middle record of chain A on site 1 (chain A holds 13 there)
 	for _, tc := range []struct {
 		name   string
-		tamper func(records []Record, i int) []Record // i is the index of A/6
-		want   Break
+		tamper func(records []store.ConsentRecord, i int) []store.ConsentRecord // i is the index of A/6
+		want   store.ChainBreak
 	}{
-		{"granted bits", func(rs []Record, i int) []Record { rs[i].Granted |= Marketing; return rs },
-			Break{1, chainA, seq, "hash does not match the record's content"}},
-		{"action", func(rs []Record, i int) []Record { rs[i].Action = AcceptAll; return rs },
-			Break{1, chainA, seq, "hash does not match the record's content"}},
-		{"time", func(rs []Record, i int) []Record { rs[i].Time = rs[i].Time.Add(-time.Hour); return rs },
-			Break{1, chainA, seq, "hash does not match the record's content"}},
-		{"banner hash", func(rs []Record, i int) []Record { rs[i].BannerHash = BannerHash("Tracking is fun."); return rs },
-			Break{1, chainA, seq, "hash does not match the record's content"}},
-		{"consent id", func(rs []Record, i int) []Record { rs[i].ConsentID = uuid.Max; return rs },
-			Break{1, chainA, seq, "hash does not match the record's content"}},
-		{"prev hash", func(rs []Record, i int) []Record { rs[i].PrevHash[0] ^= 1; return rs },
-			Break{1, chainA, seq, "previous hash does not match record 5"}},
-		{"prev hash, resealed", func(rs []Record, i int) []Record { Seal(&rs[i], [32]byte{1}); return rs },
-			Break{1, chainA, seq, "previous hash does not match record 5"}},
+		{"granted bits", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
+			rs[i].Granted |= store.ConsentMarketing
+			return rs
+		},
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"action", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
+			rs[i].Action = store.ConsentAcceptAll
+			return rs
+		},
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"time", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
+			rs[i].Time = rs[i].Time.Add(-time.Hour)
+			return rs
+		},
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"banner hash", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
+			rs[i].BannerHash = BannerHash("Tracking is fun.")
+			return rs
+		},
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"consent id", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].ConsentID = uuid.Max; return rs },
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"prev hash", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].PrevHash[0] ^= 1; return rs },
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "previous hash does not match record 5"}},
+		{"prev hash, resealed", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].Seal([32]byte{1}); return rs },
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "previous hash does not match record 5"}},
 		// A record rewritten and resealed onto the right predecessor is
 		// caught by its successor's link.
-		{"content resealed", func(rs []Record, i int) []Record {
+		{"content resealed", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
 			rs[i].Granted = 0
-			Seal(&rs[i], rs[i].PrevHash)
+			rs[i].Seal(rs[i].PrevHash)
 			return rs
-		}, Break{1, chainA, seq + 1, "previous hash does not match record 6"}},
-		{"middle record deleted", func(rs []Record, i int) []Record { return slices.Delete(rs, i, i+1) },
-			Break{1, chainA, seq, "record missing"}},
-		{"seq reordered", func(rs []Record, i int) []Record {
+		}, store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq + 1, Reason: "previous hash does not match record 6"}},
+		{"middle record deleted", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { return slices.Delete(rs, i, i+1) },
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "record missing"}},
+		{"seq reordered", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
 			j := indexOf(t, rs, chainA, seq+1)
 			rs[i].Seq, rs[j].Seq = rs[j].Seq, rs[i].Seq
 			return rs
-		}, Break{1, chainA, seq, "previous hash does not match record 5"}},
-		{"duplicated record", func(rs []Record, i int) []Record { return append(rs, rs[i]) },
-			Break{1, chainA, seq, "duplicate seq"}},
+		}, store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "previous hash does not match record 5"}},
+		{"duplicated record", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { return append(rs, rs[i]) },
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "duplicate seq"}},
 		// The moved record breaks both chains: as a record of site 9 it
 		// fails its hash, which is reported since it is earlier than the
 		// gap it leaves (dated by the record after it).
-		{"moved to another site", func(rs []Record, i int) []Record { rs[i].SiteID = 9; return rs },
-			Break{9, chainA, seq, "hash does not match the record's content"}},
+		{"moved to another site", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].SiteID = 9; return rs },
+			store.ChainBreak{SiteID: 9, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			records := testLedger(t)[1]
 			records = tc.tamper(records, indexOf(t, records, chainA, seq))
-			b := VerifyChain(records)
+			b := store.VerifyChain(records)
 			if b == nil {
 				t.Fatal("VerifyChain = nil, want a break")
 			}
@@ -144,9 +158,9 @@ func TestVerifyChainFindsTampering(t *testing.T) {
 
 func TestVerifyChainMissingRange(t *testing.T) {
 	records := testLedger(t)[1]
-	records = slices.DeleteFunc(records, func(r Record) bool { return r.ChainID == chainB && r.Seq >= 4 && r.Seq <= 6 })
-	got := VerifyChain(records)
-	want := &Break{1, chainB, 4, "records 4 to 6 missing"}
+	records = slices.DeleteFunc(records, func(r store.ConsentRecord) bool { return r.ChainID == chainB && r.Seq >= 4 && r.Seq <= 6 })
+	got := store.VerifyChain(records)
+	want := &store.ChainBreak{SiteID: 1, ChainID: chainB, Seq: 4, Reason: "records 4 to 6 missing"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("break (-want +got):\n%s", diff)
 	}
@@ -156,17 +170,17 @@ func TestVerifyChainStartingLater(t *testing.T) {
 	records := testLedger(t)[1]
 	// Retention removed the first five records of chain A and the first
 	// of chain B.
-	records = slices.DeleteFunc(records, func(r Record) bool {
+	records = slices.DeleteFunc(records, func(r store.ConsentRecord) bool {
 		return (r.ChainID == chainA && r.Seq <= 5) || (r.ChainID == chainB && r.Seq == 1)
 	})
-	if b := VerifyChain(records); b != nil {
+	if b := store.VerifyChain(records); b != nil {
 		t.Fatalf("chains starting at seq 6 and 2: %v", b)
 	}
 	// Tampering after the cut is still found.
 	i := indexOf(t, records, chainA, 9)
 	records[i].Language = "de"
-	want := &Break{1, chainA, 9, "hash does not match the record's content"}
-	if diff := cmp.Diff(want, VerifyChain(records)); diff != "" {
+	want := &store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: 9, Reason: "hash does not match the record's content"}
+	if diff := cmp.Diff(want, store.VerifyChain(records)); diff != "" {
 		t.Errorf("break (-want +got):\n%s", diff)
 	}
 }
@@ -174,18 +188,18 @@ func TestVerifyChainStartingLater(t *testing.T) {
 func TestVerifyChainFirstRecord(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		tamper func(*Record)
-		want   *Break
+		tamper func(*store.ConsentRecord)
+		want   *store.ChainBreak
 	}{
-		{"seq 1 with a previous hash", func(r *Record) { Seal(r, [32]byte{7}) },
-			&Break{1, chainA, 1, "first record links to a previous hash"}},
-		{"seq 0", func(r *Record) { r.Seq = 0; Seal(r, [32]byte{}) },
-			&Break{1, chainA, 0, "seq 0: chains start at 1"}},
+		{"seq 1 with a previous hash", func(r *store.ConsentRecord) { r.Seal([32]byte{7}) },
+			&store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: 1, Reason: "first record links to a previous hash"}},
+		{"seq 0", func(r *store.ConsentRecord) { r.Seq = 0; r.Seal([32]byte{}) },
+			&store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: 0, Reason: "seq 0: chains start at 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			records := testLedger(t)[1]
 			tc.tamper(&records[indexOf(t, records, chainA, 1)])
-			if diff := cmp.Diff(tc.want, VerifyChain(records)); diff != "" {
+			if diff := cmp.Diff(tc.want, store.VerifyChain(records)); diff != "" {
 				t.Errorf("break (-want +got):\n%s", diff)
 			}
 		})
@@ -200,15 +214,15 @@ func TestVerifyChainReportsEarliestBreak(t *testing.T) {
 	b := indexOf(t, records, chainB, 9)
 	records[a].DNT = true
 	records[b].DNT = true
-	if got := VerifyChain(records); got == nil || got.ChainID != chainA || got.Seq != 3 {
+	if got := store.VerifyChain(records); got == nil || got.ChainID != chainA || got.Seq != 3 {
 		t.Errorf("break = %v, want chain A seq 3 (the earlier record)", got)
 	}
 	records[b].Time = records[a].Time.Add(-time.Hour) // now chain B's break is earlier
-	if got := VerifyChain(records); got == nil || got.ChainID != chainB || got.Seq != 9 {
+	if got := store.VerifyChain(records); got == nil || got.ChainID != chainB || got.Seq != 9 {
 		t.Errorf("break = %v, want chain B seq 9 (now the earlier record)", got)
 	}
 	records[b].Time = records[a].Time // a tie goes to the smaller chain id
-	if got := VerifyChain(records); got == nil || got.ChainID != chainA {
+	if got := store.VerifyChain(records); got == nil || got.ChainID != chainA {
 		t.Errorf("break = %v, want chain A on a tie", got)
 	}
 }
@@ -217,17 +231,17 @@ func TestVerifyChainDoesNotReorderInput(t *testing.T) {
 	records := testLedger(t)[1]
 	slices.Reverse(records)
 	before := slices.Clone(records)
-	VerifyChain(records)
+	store.VerifyChain(records)
 	if diff := cmp.Diff(before, records); diff != "" {
 		t.Errorf("VerifyChain changed its input (-before +after):\n%s", diff)
 	}
 }
 
-// TestComputeHashCoversEveryField changes each field of Record but Hash in
+// TestComputeHashCoversEveryField changes each field of store.ConsentRecord but Hash in
 // turn; each change must change the hash.
 func TestComputeHashCoversEveryField(t *testing.T) {
 	base := decision(1, 5)
-	Seal(&base, [32]byte{9})
+	base.Seal([32]byte{9})
 	v := reflect.ValueOf(&base).Elem()
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Name
@@ -276,7 +290,7 @@ func TestComputeHashCanonical(t *testing.T) {
 // verified with it, so it must never change for format 1.
 func TestComputeHashGolden(t *testing.T) {
 	r := decision(1, 5)
-	Seal(&r, [32]byte{9})
+	r.Seal([32]byte{9})
 	const want = "a7a662a82c5360eda2040578dcecd3b42353b3e858cb5e3dc29a5b897040696e"
 	if got := hex.EncodeToString(r.Hash[:]); got != want {
 		t.Errorf("hash = %s, want %s", got, want)
@@ -286,7 +300,7 @@ func TestComputeHashGolden(t *testing.T) {
 func TestChainConcurrentNext(t *testing.T) {
 	c := NewChain(chainA)
 	var mu sync.Mutex
-	var records []Record
+	var records []store.ConsentRecord
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -300,7 +314,7 @@ func TestChainConcurrentNext(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if b := VerifyChain(records); b != nil {
+	if b := store.VerifyChain(records); b != nil {
 		t.Fatal(b)
 	}
 	for site := uint32(1); site <= 3; site++ {
@@ -319,7 +333,7 @@ func TestChainConcurrentNext(t *testing.T) {
 func TestRollback(t *testing.T) {
 	t.Run("latest record: the next starts a new chain", func(t *testing.T) {
 		c := NewChain(chainA)
-		var stored []Record
+		var stored []store.ConsentRecord
 		for i := range 3 {
 			r := decision(1, i)
 			c.Next(&r)
@@ -336,12 +350,12 @@ func TestRollback(t *testing.T) {
 			t.Errorf("after Rollback: chain %s seq %d prev %x; want a new chain at seq 1", next.ChainID, next.Seq, next.PrevHash)
 		}
 		stored = append(stored, next)
-		if b := VerifyChain(stored); b != nil {
+		if b := store.VerifyChain(stored); b != nil {
 			t.Errorf("failed write not stored: %v", b)
 		}
 		// A write that failed but reached the store anyway (a timeout)
 		// leaves the closed chain intact too.
-		if b := VerifyChain(append(stored, failed)); b != nil {
+		if b := store.VerifyChain(append(stored, failed)); b != nil {
 			t.Errorf("failed write stored after all: %v", b)
 		}
 		other := decision(2, 5)
@@ -383,10 +397,10 @@ func TestRollback(t *testing.T) {
 func TestAppendConcurrentFailures(t *testing.T) {
 	c := NewChain(chainA)
 	var mu sync.Mutex
-	var stored []Record
+	var stored []store.ConsentRecord
 	var failures int
 	writes := 0
-	persist := func(r *Record) error {
+	persist := func(r *store.ConsentRecord) error {
 		mu.Lock()
 		defer mu.Unlock()
 		writes++
@@ -417,7 +431,7 @@ func TestAppendConcurrentFailures(t *testing.T) {
 	if failures == 0 {
 		t.Fatal("no write failed; the test proves nothing")
 	}
-	if b := VerifyChain(stored); b != nil {
+	if b := store.VerifyChain(stored); b != nil {
 		t.Fatal(b)
 	}
 	chains := map[uuid.UUID]bool{}
@@ -433,7 +447,7 @@ func TestAppendReturnsPersistError(t *testing.T) {
 	c := NewChain(chainA)
 	want := errors.New("disk full")
 	r := decision(1, 0)
-	if err := c.Append(&r, func(*Record) error { return want }); !errors.Is(err, want) {
+	if err := c.Append(&r, func(*store.ConsentRecord) error { return want }); !errors.Is(err, want) {
 		t.Errorf("Append = %v, want %v", err, want)
 	}
 	if r.ChainID != chainA || r.Seq != 1 || r.Hash != r.ComputeHash() {
@@ -443,23 +457,23 @@ func TestAppendReturnsPersistError(t *testing.T) {
 
 func TestActionFor(t *testing.T) {
 	for _, tc := range []struct {
-		requested, offered Categories
+		requested, offered store.Categories
 		gpc                bool
-		want               Action
-		wantGranted        Categories
+		want               store.ConsentAction
+		wantGranted        store.Categories
 	}{
-		{All, All, false, AcceptAll, All},
-		{0, All, false, RejectAll, 0},
-		{Analytics, All, false, Custom, Analytics},
-		{Analytics | Marketing, Analytics | Marketing, false, AcceptAll, Analytics | Marketing},
-		{All, Analytics, false, AcceptAll, Analytics}, // only what was offered counts
-		{Marketing, Analytics, false, RejectAll, 0},
-		{All, All, true, GPCAuto, Analytics | Personalization},
-		{Marketing, All, true, GPCAuto, 0},
-		{Analytics, All, true, Custom, Analytics},    // GPC forced nothing off
-		{All, Analytics, true, AcceptAll, Analytics}, // marketing not offered
-		{0, All, true, RejectAll, 0},
-		{0, 0, false, AcceptAll, 0}, // nothing optional offered
+		{store.ConsentAll, store.ConsentAll, false, store.ConsentAcceptAll, store.ConsentAll},
+		{0, store.ConsentAll, false, store.ConsentRejectAll, 0},
+		{store.ConsentAnalytics, store.ConsentAll, false, store.ConsentCustom, store.ConsentAnalytics},
+		{store.ConsentAnalytics | store.ConsentMarketing, store.ConsentAnalytics | store.ConsentMarketing, false, store.ConsentAcceptAll, store.ConsentAnalytics | store.ConsentMarketing},
+		{store.ConsentAll, store.ConsentAnalytics, false, store.ConsentAcceptAll, store.ConsentAnalytics}, // only what was offered counts
+		{store.ConsentMarketing, store.ConsentAnalytics, false, store.ConsentRejectAll, 0},
+		{store.ConsentAll, store.ConsentAll, true, store.ConsentGPCAuto, store.ConsentAnalytics | store.ConsentPersonalization},
+		{store.ConsentMarketing, store.ConsentAll, true, store.ConsentGPCAuto, 0},
+		{store.ConsentAnalytics, store.ConsentAll, true, store.ConsentCustom, store.ConsentAnalytics},    // GPC forced nothing off
+		{store.ConsentAll, store.ConsentAnalytics, true, store.ConsentAcceptAll, store.ConsentAnalytics}, // marketing not offered
+		{0, store.ConsentAll, true, store.ConsentRejectAll, 0},
+		{0, 0, false, store.ConsentAcceptAll, 0}, // nothing optional offered
 	} {
 		t.Run(fmt.Sprintf("requested=%s/offered=%s/gpc=%t", tc.requested, tc.offered, tc.gpc), func(t *testing.T) {
 			if got := ActionFor(tc.requested, tc.offered, tc.gpc); got != tc.want {
@@ -474,8 +488,8 @@ func TestActionFor(t *testing.T) {
 			}
 		})
 	}
-	if Action("accept").Valid() {
-		t.Error(`Action("accept").Valid() = true`)
+	if store.ConsentAction("accept").Valid() {
+		t.Error(`store.ConsentAction("accept").Valid() = true`)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
 )
 
 // Errors of Verify and Sign. Verify returns them unwrapped, so that a failed
@@ -60,7 +62,7 @@ var b64 = base64.RawURLEncoding.Strict()
 type Claims struct {
 	ConsentID     uuid.UUID
 	SiteID        uint32
-	Categories    Categories
+	Categories    store.Categories
 	PolicyVersion uint32
 	Issued        time.Time
 	Expires       time.Time
@@ -70,30 +72,16 @@ type Claims struct {
 	GPC bool
 }
 
-// Key is one token signing key as the store keeps it.
-type Key struct {
-	ID      string // 8 lowercase hex characters, named in every token it signs
-	Secret  []byte // 32 random bytes
-	Created time.Time
-	Retired bool // a retired key neither signs nor verifies
-}
-
 // NewKey returns a fresh random key created at now.
-func NewKey(now time.Time) (Key, error) {
+func NewKey(now time.Time) (store.ConsentKey, error) {
 	var b [4 + secretLen]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return Key{}, fmt.Errorf("new consent key: %w", err)
+		return store.ConsentKey{}, fmt.Errorf("new consent key: %w", err)
 	}
-	return Key{ID: hex.EncodeToString(b[:4]), Secret: b[4:], Created: now.UTC()}, nil
+	return store.ConsentKey{ID: hex.EncodeToString(b[:4]), Secret: b[4:], Created: now.UTC()}, nil
 }
 
-// String names the key without its secret, so that a logged Key leaks nothing.
-func (k Key) String() string { return "consent key " + k.ID }
-
-// GoString is String, for %#v.
-func (k Key) GoString() string { return k.String() }
-
-// ringKey is a Key prepared for HMAC: the secret is kept only as the two
+// ringKey is a store.ConsentKey prepared for HMAC: the secret is kept only as the two
 // padded key blocks of RFC 2104.
 type ringKey struct {
 	id         string
@@ -139,7 +127,7 @@ type Keyring struct {
 
 // NewKeyring returns a keyring holding keys. It may be empty: then Sign fails
 // and every token is from an unknown key.
-func NewKeyring(keys []Key) (*Keyring, error) {
+func NewKeyring(keys []store.ConsentKey) (*Keyring, error) {
 	kr := new(Keyring)
 	if err := kr.Replace(keys); err != nil {
 		return nil, err
@@ -149,7 +137,7 @@ func NewKeyring(keys []Key) (*Keyring, error) {
 
 // Replace makes keys the keyring's key set. On error the old set stays.
 // Secrets are copied; the caller may reuse keys.
-func (kr *Keyring) Replace(keys []Key) error {
+func (kr *Keyring) Replace(keys []store.ConsentKey) error {
 	set := &keySet{keys: make([]ringKey, 0, len(keys))}
 	var errs []error
 	for _, k := range keys {
@@ -187,7 +175,7 @@ func (kr *Keyring) Replace(keys []Key) error {
 	return nil
 }
 
-func validKey(k Key) error {
+func validKey(k store.ConsentKey) error {
 	if len(k.ID) != KeyIDLen || strings.Trim(k.ID, "0123456789abcdef") != "" {
 		return fmt.Errorf("consent key %q: id must be %d lowercase hex characters", k.ID, KeyIDLen)
 	}
@@ -230,7 +218,7 @@ func encodePayload(c Claims) ([payloadLen]byte, error) {
 	case c.ConsentID == uuid.Nil:
 		return p, fmt.Errorf("%w: no consent id", ErrClaims)
 	case !c.Categories.Valid():
-		return p, fmt.Errorf("%w: unknown category bits %#x", ErrClaims, uint8(c.Categories&^All))
+		return p, fmt.Errorf("%w: unknown category bits %#x", ErrClaims, uint8(c.Categories&^store.ConsentAll))
 	case !fitsUint32(issued) || !fitsUint32(expires):
 		return p, fmt.Errorf("%w: times must lie between 1970 and 2106", ErrClaims)
 	case expires <= issued:
@@ -255,7 +243,7 @@ func decodePayload(p *[payloadLen]byte) (Claims, bool) {
 	c := Claims{
 		ConsentID:     uuid.UUID(p[1:17]),
 		SiteID:        binary.BigEndian.Uint32(p[17:21]),
-		Categories:    Categories(p[21] &^ gpcFlag),
+		Categories:    store.Categories(p[21] &^ gpcFlag),
 		GPC:           p[21]&gpcFlag != 0,
 		PolicyVersion: binary.BigEndian.Uint32(p[22:26]),
 	}
@@ -415,7 +403,7 @@ func Check(c Claims, siteID uint32, p Policy, now time.Time) Reason {
 // issued after it comes from a newer decision not learnt yet. The claims are
 // returned, with Categories so narrowed, whenever the token verified, so
 // that the caller can use the consent id even when it is refused.
-func Gate(kr *Keyring, token string, siteID uint32, p Policy, head func(uuid.UUID) (Head, bool), now time.Time) (Claims, Reason) {
+func Gate(kr *Keyring, token string, siteID uint32, p Policy, head func(uuid.UUID) (store.ConsentHead, bool), now time.Time) (Claims, Reason) {
 	c, err := kr.Verify(token)
 	if err != nil {
 		return Claims{}, ReasonOf(err)
@@ -433,7 +421,7 @@ func Gate(kr *Keyring, token string, siteID uint32, p Policy, head func(uuid.UUI
 			}
 		}
 	}
-	if !c.Categories.Has(Analytics) {
+	if !c.Categories.Has(store.ConsentAnalytics) {
 		return c, NoAnalytics
 	}
 	return c, OK

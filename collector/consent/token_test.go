@@ -14,16 +14,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+
+	"github.com/footfall/footfall/store"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // testKey returns a deterministic key: its secret is 32 bytes of seed.
-func testKey(id string, seed byte, created time.Time, retired bool) Key {
-	return Key{ID: id, Secret: bytes.Repeat([]byte{seed}, secretLen), Created: created, Retired: retired}
+func testKey(id string, seed byte, created time.Time, retired bool) store.ConsentKey {
+	return store.ConsentKey{ID: id, Secret: bytes.Repeat([]byte{seed}, secretLen), Created: created, Retired: retired}
 }
 
-func newTestKeyring(t testing.TB, keys ...Key) *Keyring {
+func newTestKeyring(t testing.TB, keys ...store.ConsentKey) *Keyring {
 	t.Helper()
 	kr, err := NewKeyring(keys)
 	if err != nil {
@@ -36,7 +38,7 @@ func testClaims() Claims {
 	return Claims{
 		ConsentID:     uuid.MustParse("0b5c7c1e-4a8e-4f3b-9c1d-2e6f7a8b9c0d"),
 		SiteID:        42,
-		Categories:    Analytics | Marketing,
+		Categories:    store.ConsentAnalytics | store.ConsentMarketing,
 		PolicyVersion: 3,
 		Issued:        t0,
 		Expires:       t0.Add(395 * 24 * time.Hour),
@@ -257,7 +259,7 @@ func TestVerifyRejectsUnsignablePayloads(t *testing.T) {
 
 // signRaw builds a token around an arbitrary payload, signed with
 // crypto/hmac rather than the package's own HMAC.
-func signRaw(k Key, payload []byte) string {
+func signRaw(k store.ConsentKey, payload []byte) string {
 	signed := tokenPrefix + k.ID + "." + b64.EncodeToString(payload)
 	m := hmac.New(sha256.New, k.Secret)
 	m.Write([]byte(signed))
@@ -266,7 +268,7 @@ func signRaw(k Key, payload []byte) string {
 
 func TestMACMatchesCryptoHMAC(t *testing.T) {
 	for i := range 100 {
-		var k Key
+		var k store.ConsentKey
 		k.ID = fmt.Sprintf("%08x", i)
 		k.Secret = make([]byte, secretLen)
 		var msg [signedLen]byte
@@ -292,7 +294,7 @@ func TestKeyRotation(t *testing.T) {
 	oldTok := mustSign(t, newTestKeyring(t, old), testClaims())
 
 	t.Run("newest key signs", func(t *testing.T) {
-		for _, keys := range [][]Key{{old, newer}, {newer, old}} {
+		for _, keys := range [][]store.ConsentKey{{old, newer}, {newer, old}} {
 			tok := mustSign(t, newTestKeyring(t, keys...), testClaims())
 			if !strings.HasPrefix(tok, "v1.0b0b0b0b.") {
 				t.Errorf("keys %v: token %q, want it signed by 0b0b0b0b", keys, tok)
@@ -334,7 +336,7 @@ func TestKeyRotation(t *testing.T) {
 		kr := newTestKeyring(t, old, newer)
 		retired := old
 		retired.Retired = true
-		if err := kr.Replace([]Key{retired, newer}); err != nil {
+		if err := kr.Replace([]store.ConsentKey{retired, newer}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := kr.Verify(oldTok); !errors.Is(err, ErrRetiredKey) {
@@ -347,17 +349,17 @@ func TestKeyringValidation(t *testing.T) {
 	good := testKey("0a0a0a0a", 'a', t0, false)
 	for _, tc := range []struct {
 		name string
-		keys []Key
+		keys []store.ConsentKey
 		want string // substring of the error, "" for none
 	}{
 		{"no keys", nil, ""},
-		{"one key", []Key{good}, ""},
-		{"short id", []Key{testKey("0a0a0a", 'a', t0, false)}, "8 lowercase hex"},
-		{"upper-case id", []Key{testKey("0A0A0A0A", 'a', t0, false)}, "8 lowercase hex"},
-		{"non-hex id", []Key{testKey("0a0a0a0g", 'a', t0, false)}, "8 lowercase hex"},
-		{"short secret", []Key{{ID: "0a0a0a0a", Secret: make([]byte, 16)}}, "secret is 16 bytes, want 32"},
-		{"duplicate id", []Key{good, testKey("0a0a0a0a", 'b', t0, false)}, "duplicate id"},
-		{"every error reported", []Key{testKey("x", 'a', t0, false), {ID: "0b0b0b0b"}}, `"x": id must be`},
+		{"one key", []store.ConsentKey{good}, ""},
+		{"short id", []store.ConsentKey{testKey("0a0a0a", 'a', t0, false)}, "8 lowercase hex"},
+		{"upper-case id", []store.ConsentKey{testKey("0A0A0A0A", 'a', t0, false)}, "8 lowercase hex"},
+		{"non-hex id", []store.ConsentKey{testKey("0a0a0a0g", 'a', t0, false)}, "8 lowercase hex"},
+		{"short secret", []store.ConsentKey{{ID: "0a0a0a0a", Secret: make([]byte, 16)}}, "secret is 16 bytes, want 32"},
+		{"duplicate id", []store.ConsentKey{good, testKey("0a0a0a0a", 'b', t0, false)}, "duplicate id"},
+		{"every error reported", []store.ConsentKey{testKey("x", 'a', t0, false), {ID: "0b0b0b0b"}}, `"x": id must be`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewKeyring(tc.keys)
@@ -373,7 +375,7 @@ func TestKeyringValidation(t *testing.T) {
 	t.Run("failed replace keeps the old keys", func(t *testing.T) {
 		kr := newTestKeyring(t, good)
 		tok := mustSign(t, kr, testClaims())
-		if err := kr.Replace([]Key{{ID: "bad"}}); err == nil {
+		if err := kr.Replace([]store.ConsentKey{{ID: "bad"}}); err == nil {
 			t.Fatal("Replace with a bad key: no error")
 		}
 		if _, err := kr.Verify(tok); err != nil {
@@ -444,7 +446,7 @@ func TestReplaceConcurrentWithVerify(t *testing.T) {
 				errs <- err
 				return
 			}
-			if err := kr.Replace([]Key{fresh, stable}); err != nil {
+			if err := kr.Replace([]store.ConsentKey{fresh, stable}); err != nil {
 				errs <- fmt.Errorf("Replace: %w", err)
 				return
 			}
@@ -496,20 +498,20 @@ func TestGate(t *testing.T) {
 	claims := testClaims()
 	tok := mustSign(t, kr, claims)
 	noAnalytics := claims
-	noAnalytics.Categories = Personalization | Marketing
+	noAnalytics.Categories = store.ConsentPersonalization | store.ConsentMarketing
 	noAnalyticsTok := mustSign(t, kr, noAnalytics)
 	otherKey := mustSign(t, newTestKeyring(t, testKey("0b0b0b0b", 'b', t0, false)), claims)
-	withdrawn := headOnly(claims.ConsentID, Head{Time: claims.Issued, Withdrawn: true})
+	withdrawn := headOnly(claims.ConsentID, store.ConsentHead{Time: claims.Issued, Withdrawn: true})
 	// An update to analytics only, at the token's issue time and after it.
-	narrowed := headOnly(claims.ConsentID, Head{Time: claims.Issued, Granted: Analytics})
-	narrowedLater := headOnly(claims.ConsentID, Head{Time: claims.Issued.Add(time.Hour), Granted: Marketing})
+	narrowed := headOnly(claims.ConsentID, store.ConsentHead{Time: claims.Issued, Granted: store.ConsentAnalytics})
+	narrowedLater := headOnly(claims.ConsentID, store.ConsentHead{Time: claims.Issued.Add(time.Hour), Granted: store.ConsentMarketing})
 	// A decision this replica knows of that is older than the token: the
 	// token comes from a newer one.
-	older := headOnly(claims.ConsentID, Head{Time: claims.Issued.Add(-time.Second), Granted: 0})
+	older := headOnly(claims.ConsentID, store.ConsentHead{Time: claims.Issued.Add(-time.Second), Granted: 0})
 	onlyAnalytics := claims
-	onlyAnalytics.Categories = Analytics
+	onlyAnalytics.Categories = store.ConsentAnalytics
 	onlyMarketing := claims
-	onlyMarketing.Categories = Marketing
+	onlyMarketing.Categories = store.ConsentMarketing
 	p := Policy{Version: 3, MaxAge: 395 * 24 * time.Hour}
 	now := t0.Add(time.Hour)
 
@@ -518,12 +520,12 @@ func TestGate(t *testing.T) {
 		token      string
 		siteID     uint32
 		policy     Policy
-		head       func(uuid.UUID) (Head, bool)
+		head       func(uuid.UUID) (store.ConsentHead, bool)
 		now        time.Time
 		want       Reason
 		wantClaims Claims
 	}{
-		{"ok", tok, 42, p, headOnly(uuid.New(), Head{Time: t0, Withdrawn: true}), now, OK, claims},
+		{"ok", tok, 42, p, headOnly(uuid.New(), store.ConsentHead{Time: t0, Withdrawn: true}), now, OK, claims},
 		{"ok without head lookup", tok, 42, p, nil, now, OK, claims},
 		{"no token", "", 42, p, nil, now, NoToken, Claims{}},
 		{"malformed", "garbage", 42, p, nil, now, Malformed, Claims{}},
@@ -553,29 +555,29 @@ func TestGate(t *testing.T) {
 }
 
 // headOnly knows one head: h, of id.
-func headOnly(id uuid.UUID, h Head) func(uuid.UUID) (Head, bool) {
-	return func(x uuid.UUID) (Head, bool) { return h, x == id }
+func headOnly(id uuid.UUID, h store.ConsentHead) func(uuid.UUID) (store.ConsentHead, bool) {
+	return func(x uuid.UUID) (store.ConsentHead, bool) { return h, x == id }
 }
 
 func TestHeadApply(t *testing.T) {
 	id := uuid.New()
-	at := func(sec int, granted Categories, withdrawn bool) Change {
-		return Change{ConsentID: id, Time: t0.Add(time.Duration(sec) * time.Second), Granted: granted, Withdrawn: withdrawn}
+	at := func(sec int, granted store.Categories, withdrawn bool) store.ConsentChange {
+		return store.ConsentChange{ConsentID: id, Time: t0.Add(time.Duration(sec) * time.Second), Granted: granted, Withdrawn: withdrawn}
 	}
 	for _, tc := range []struct {
 		name    string
-		changes []Change
-		want    Head
+		changes []store.ConsentChange
+		want    store.ConsentHead
 	}{
-		{"one update", []Change{at(0, Analytics, false)}, Head{Time: t0, Granted: Analytics}},
-		{"newer wins", []Change{at(0, 0, false), at(1, All, false)}, Head{Time: t0.Add(time.Second), Granted: All}},
-		{"older is ignored", []Change{at(1, Analytics, false), at(0, All, false)}, Head{Time: t0.Add(time.Second), Granted: Analytics}},
-		{"same second narrows", []Change{at(0, Analytics|Marketing, false), at(0, Analytics|Personalization, false)}, Head{Time: t0, Granted: Analytics}},
-		{"withdrawal is for good", []Change{at(0, 0, true), at(5, All, false)}, Head{Time: t0.Add(5 * time.Second), Withdrawn: true}},
-		{"read again is the same", []Change{at(0, Analytics, false), at(0, Analytics, false)}, Head{Time: t0, Granted: Analytics}},
+		{"one update", []store.ConsentChange{at(0, store.ConsentAnalytics, false)}, store.ConsentHead{Time: t0, Granted: store.ConsentAnalytics}},
+		{"newer wins", []store.ConsentChange{at(0, 0, false), at(1, store.ConsentAll, false)}, store.ConsentHead{Time: t0.Add(time.Second), Granted: store.ConsentAll}},
+		{"older is ignored", []store.ConsentChange{at(1, store.ConsentAnalytics, false), at(0, store.ConsentAll, false)}, store.ConsentHead{Time: t0.Add(time.Second), Granted: store.ConsentAnalytics}},
+		{"same second narrows", []store.ConsentChange{at(0, store.ConsentAnalytics|store.ConsentMarketing, false), at(0, store.ConsentAnalytics|store.ConsentPersonalization, false)}, store.ConsentHead{Time: t0, Granted: store.ConsentAnalytics}},
+		{"withdrawal is for good", []store.ConsentChange{at(0, 0, true), at(5, store.ConsentAll, false)}, store.ConsentHead{Time: t0.Add(5 * time.Second), Withdrawn: true}},
+		{"read again is the same", []store.ConsentChange{at(0, store.ConsentAnalytics, false), at(0, store.ConsentAnalytics, false)}, store.ConsentHead{Time: t0, Granted: store.ConsentAnalytics}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var h Head
+			var h store.ConsentHead
 			for _, c := range tc.changes {
 				h = h.Apply(c)
 			}
@@ -607,7 +609,7 @@ func TestReasonOf(t *testing.T) {
 }
 
 // fuzzKey is the key the fuzz tests and their seed corpus are signed with.
-var fuzzKey = Key{ID: "f022f022", Secret: []byte("0123456789abcdef0123456789abcdef"), Created: t0}
+var fuzzKey = store.ConsentKey{ID: "f022f022", Secret: []byte("0123456789abcdef0123456789abcdef"), Created: t0}
 
 // FuzzVerify feeds arbitrary strings to Verify: it must never panic, and a
 // token that verifies must carry claims that re-sign to the same token.
@@ -677,8 +679,8 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkGate(b *testing.B) {
 	kr := newTestKeyring(b, testKey("0a0a0a0a", 'a', t0, false))
 	tok := mustSign(b, kr, testClaims())
-	heads := map[uuid.UUID]Head{uuid.New(): {Time: t0, Withdrawn: true}}
-	head := func(id uuid.UUID) (Head, bool) { h, ok := heads[id]; return h, ok }
+	heads := map[uuid.UUID]store.ConsentHead{uuid.New(): {Time: t0, Withdrawn: true}}
+	head := func(id uuid.UUID) (store.ConsentHead, bool) { h, ok := heads[id]; return h, ok }
 	p := Policy{Version: 3, MaxAge: 395 * 24 * time.Hour}
 	now := t0.Add(time.Hour)
 	b.ReportAllocs()

@@ -40,6 +40,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
+
+	"github.com/footfall/footfall/httpapi"
 )
 
 // Visitor-key algorithms, as stored in Event.KeyVersion.
@@ -244,7 +246,7 @@ type Request struct {
 // ClientIP is the client's address as Enrich reads it: the peer, or what a
 // trusted proxy forwarded.
 func (e *Enricher) ClientIP(remote string, h http.Header) netip.Addr {
-	return ClientIP(remote, h, e.trusted)
+	return httpapi.ClientIP(remote, h, e.trusted)
 }
 
 // Enrich fills ev's Host, Path, Query, Referrer, ReferrerHost, Source,
@@ -269,7 +271,7 @@ func (e *Enricher) Enrich(ctx context.Context, req Request, ev *store.Event) err
 	ev.Referrer = cleanReferrer(req.Referrer)
 	ev.ReferrerHost, ev.Source = classify(req.Referrer, ev.Host, req.Site.Domain, utm)
 
-	ip := ClientIP(req.Remote, req.Header, e.trusted)
+	ip := httpapi.ClientIP(req.Remote, req.Header, e.trusted)
 	ev.IP, ev.IPTrunc = "", ""
 	if ip.IsValid() {
 		ev.IP, ev.IPTrunc = ip.String(), truncateIP(ip)

@@ -16,14 +16,16 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/footfall/footfall/store"
 )
 
 // memSalts is an in-memory SaltStore that enforces what the real backends
 // do: a cancelled context fails every call, salts are whole UTC days of
-// SaltSize bytes, and callers get copies, never the stored slices.
+// store.SaltSize bytes, and callers get copies, never the stored slices.
 type memSalts struct {
 	mu     sync.Mutex
-	salts  []Salt
+	salts  []store.Salt
 	unique bool // refuse a second salt of a day, as a store with a unique key does
 	stamp  bool // set Created on insert, strictly increasing, as a store's clock does
 	last   time.Time
@@ -70,13 +72,13 @@ func (m *memSalts) begin(ctx context.Context) error {
 	return m.fail
 }
 
-func (m *memSalts) Salts(ctx context.Context) ([]Salt, error) {
+func (m *memSalts) Salts(ctx context.Context) ([]store.Salt, error) {
 	if err := m.begin(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Salt, len(m.salts))
+	out := make([]store.Salt, len(m.salts))
 	for i, s := range m.salts {
 		s.Secret = bytes.Clone(s.Secret)
 		out[i] = s
@@ -84,14 +86,14 @@ func (m *memSalts) Salts(ctx context.Context) ([]Salt, error) {
 	return out, nil
 }
 
-func (m *memSalts) AddSalt(ctx context.Context, s Salt) error {
+func (m *memSalts) AddSalt(ctx context.Context, s store.Salt) error {
 	if err := m.begin(ctx); err != nil {
 		return err
 	}
 	if !s.Day.Equal(utcDay(s.Day)) || s.Day.Location() != time.UTC {
 		return fmt.Errorf("salt day %v is not a UTC midnight", s.Day)
 	}
-	if len(s.Secret) != SaltSize {
+	if len(s.Secret) != store.SaltSize {
 		return fmt.Errorf("salt of %d bytes", len(s.Secret))
 	}
 	if m.beforeAdd != nil {
@@ -102,7 +104,7 @@ func (m *memSalts) AddSalt(ctx context.Context, s Salt) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.unique && slices.ContainsFunc(m.salts, func(x Salt) bool { return x.Day.Equal(s.Day) }) {
+	if m.unique && slices.ContainsFunc(m.salts, func(x store.Salt) bool { return x.Day.Equal(s.Day) }) {
 		return errDuplicateDay
 	}
 	if m.stamp {
@@ -123,7 +125,7 @@ func (m *memSalts) DeleteSaltsBefore(ctx context.Context, day time.Time) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.salts = slices.DeleteFunc(m.salts, func(x Salt) bool { return x.Day.Before(day) })
+	m.salts = slices.DeleteFunc(m.salts, func(x store.Salt) bool { return x.Day.Before(day) })
 	return nil
 }
 

@@ -14,10 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// SaltSize is the length of a daily salt's secret in bytes.
-const SaltSize = 32
+	"github.com/footfall/footfall/store"
+)
 
 // Salt rotation timing.
 const (
@@ -28,13 +27,6 @@ const (
 	// day's salt, keeping that store write off the request path.
 	SaltPrecreate = time.Hour
 )
-
-// Salt is one day's secret for visitor keys.
-type Salt struct {
-	Day     time.Time // UTC midnight of the day it keys
-	Secret  []byte    // SaltSize random bytes
-	Created time.Time // when a collector created it; the earliest of a day wins
-}
 
 // SaltStore keeps the daily salts that every collector replica shares. The
 // store package's backends implement it.
@@ -53,9 +45,9 @@ type Salt struct {
 // is used.
 type SaltStore interface {
 	// Salts returns every salt kept, in any order.
-	Salts(ctx context.Context) ([]Salt, error)
+	Salts(ctx context.Context) ([]store.Salt, error)
 	// AddSalt keeps a new salt.
-	AddSalt(ctx context.Context, s Salt) error
+	AddSalt(ctx context.Context, s store.Salt) error
 	// DeleteSaltsBefore destroys every salt whose Day is before day.
 	DeleteSaltsBefore(ctx context.Context, day time.Time) error
 }
@@ -79,7 +71,7 @@ type keyer struct {
 	sum [sha256.Size]byte
 }
 
-func newDaySalt(s Salt) *daySalt {
+func newDaySalt(s store.Salt) *daySalt {
 	d := &daySalt{day: s.Day, created: s.Created, secret: bytes.Clone(s.Secret)}
 	d.pool.New = func() any { return &keyer{mac: hmac.New(sha256.New, d.secret)} }
 	return d
@@ -177,9 +169,9 @@ func (s *salts) ensureLocked(ctx context.Context, day time.Time) (*daySalt, erro
 	if d := (*s.cur.Load())[day]; d != nil {
 		return d, nil
 	}
-	secret := make([]byte, SaltSize)
+	secret := make([]byte, store.SaltSize)
 	rand.Read(secret) // never fails: crypto/rand aborts the program instead
-	addErr := s.store.AddSalt(ctx, Salt{Day: day, Secret: secret, Created: s.now().UTC()})
+	addErr := s.store.AddSalt(ctx, store.Salt{Day: day, Secret: secret, Created: s.now().UTC()})
 	// Read back whatever the store kept: another replica may have added a
 	// salt for the same day first, and then that one is the day's salt.
 	if err := s.reload(ctx); err != nil {
@@ -209,10 +201,10 @@ func (s *salts) reload(ctx context.Context) error {
 	}
 	old := *s.cur.Load()
 	oldest := s.oldestKept()
-	chosen := map[time.Time]Salt{}
+	chosen := map[time.Time]store.Salt{}
 	bad := 0
 	for _, x := range all {
-		if len(x.Secret) != SaltSize {
+		if len(x.Secret) != store.SaltSize {
 			bad++
 			continue
 		}
@@ -227,7 +219,7 @@ func (s *salts) reload(ctx context.Context) error {
 		}
 	}
 	if bad > 0 {
-		s.log.Warn("ignoring salts of the wrong size", "count", bad, "want_bytes", SaltSize)
+		s.log.Warn("ignoring salts of the wrong size", "count", bad, "want_bytes", store.SaltSize)
 	}
 	next := make(saltSet, len(chosen))
 	for day, x := range chosen {

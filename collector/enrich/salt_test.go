@@ -160,7 +160,7 @@ func TestSaltReplicasSkewConverge(t *testing.T) {
 	b := newTestEnricher(t, Options{Salts: salts, Now: func() time.Time { return now.Add(-3 * time.Second) }})
 	day := utcDay(now)
 	b.salts.cur.Store(&saltSet{})
-	if err := salts.AddSalt(t.Context(), Salt{Day: day, Secret: make([]byte, SaltSize), Created: now.Add(-3 * time.Second)}); err != nil {
+	if err := salts.AddSalt(t.Context(), store.Salt{Day: day, Secret: make([]byte, store.SaltSize), Created: now.Add(-3 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
 	keyB, _ := visitorKey(t, b)
@@ -212,13 +212,13 @@ func TestSaltStoreOutage(t *testing.T) {
 
 func TestSaltWrongSizeIgnored(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	salts := &memSalts{salts: []Salt{{Day: utcDay(now), Secret: []byte("short"), Created: now.Add(-time.Hour)}}}
+	salts := &memSalts{salts: []store.Salt{{Day: utcDay(now), Secret: []byte("short"), Created: now.Add(-time.Hour)}}}
 	e := newTestEnricher(t, Options{Salts: salts, Now: func() time.Time { return now }})
 	if _, v := visitorKey(t, e); v != KeyDailySalt {
 		t.Fatalf("KeyVersion %d, want %d", v, KeyDailySalt)
 	}
 	d := (*e.salts.cur.Load())[utcDay(now)]
-	if d == nil || len(d.secret) != SaltSize {
-		t.Errorf("in use: %v, want a new %d-byte salt", d, SaltSize)
+	if d == nil || len(d.secret) != store.SaltSize {
+		t.Errorf("in use: %v, want a new %d-byte salt", d, store.SaltSize)
 	}
 }

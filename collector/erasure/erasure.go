@@ -28,7 +28,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
@@ -36,7 +35,7 @@ import (
 type Store interface {
 	RecordErasure(ctx context.Context, e store.Erasure) error
 	Erasures(ctx context.Context, since time.Time) ([]store.Erasure, error)
-	Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error)
+	Withdrawals(ctx context.Context, since time.Time) ([]store.Withdrawal, error)
 	EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error)
 }
 

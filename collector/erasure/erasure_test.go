@@ -26,7 +26,7 @@ type testStore interface {
 	erasure.Store
 	InsertEvents(ctx context.Context, events []store.Event) error
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
-	AppendConsent(ctx context.Context, r consent.Record) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 }
 
 var backends = []struct {
@@ -100,8 +100,8 @@ func TestPendingErasuresSurviveARestart(t *testing.T) {
 			// The withdrawal is in the ledger; its process died before the
 			// erasure (nothing else is recorded for it).
 			chain := consent.NewChain(uuid.New())
-			rec := consent.Record{SiteID: 1, ConsentID: leaver, Time: now, Action: consent.Withdraw, Language: "en", PolicyVersion: 1}
-			if err := chain.Append(&rec, func(r *consent.Record) error { return st.AppendConsent(ctx, *r) }); err != nil {
+			rec := store.ConsentRecord{SiteID: 1, ConsentID: leaver, Time: now, Action: store.ConsentWithdraw, Language: "en", PolicyVersion: 1}
+			if err := chain.Append(&rec, func(r *store.ConsentRecord) error { return st.AppendConsent(ctx, *r) }); err != nil {
 				t.Fatal(err)
 			}
 			// The visitor's request is recorded by a process that stops

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/store"
 )
 
 // Errors of Verify.
@@ -44,7 +44,7 @@ type Link struct {
 	Campaign string
 	LinkID   string
 	Target   string // absolute http(s) URL; empty for an open pixel
-	Consent  consent.Categories
+	Consent  store.Categories
 	// Expires ends the tracking: after it the link still redirects, but
 	// nothing is recorded. Second precision. Tokens signed before expiry
 	// existed have none and are no longer recorded.
@@ -105,14 +105,14 @@ type Signer struct {
 }
 
 // NewSigner returns a signer over the consent keys.
-func NewSigner(keys []consent.Key) *Signer {
+func NewSigner(keys []store.ConsentKey) *Signer {
 	s := &Signer{}
 	s.Replace(keys)
 	return s
 }
 
 // Replace takes a new set of consent keys (after a rotation or retirement).
-func (s *Signer) Replace(keys []consent.Key) {
+func (s *Signer) Replace(keys []store.ConsentKey) {
 	out := make([]linkKey, 0, len(keys))
 	for _, k := range keys {
 		m := hmac.New(sha256.New, k.Secret)
@@ -216,7 +216,7 @@ func decode(b []byte) (Link, error) {
 	if len(b) < 5 {
 		return Link{}, ErrMalformed
 	}
-	l := Link{SiteID: binary.BigEndian.Uint32(b), Consent: consent.Categories(b[4])}
+	l := Link{SiteID: binary.BigEndian.Uint32(b), Consent: store.Categories(b[4])}
 	b = b[5:]
 	for _, dst := range []*string{&l.Campaign, &l.LinkID, &l.Target} {
 		if len(b) < 2 {

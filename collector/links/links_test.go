@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/collector/consent"
+
+	"github.com/footfall/footfall/store"
 )
 
-func newKeys(t testing.TB, n int) []consent.Key {
+func newKeys(t testing.TB, n int) []store.ConsentKey {
 	t.Helper()
-	var keys []consent.Key
+	var keys []store.ConsentKey
 	for i := range n {
 		k, err := consent.NewKey(time.Now().Add(time.Duration(i) * time.Minute))
 		if err != nil {
@@ -25,7 +27,7 @@ func newKeys(t testing.TB, n int) []consent.Key {
 func TestSignVerify(t *testing.T) {
 	keys := newKeys(t, 2)
 	s := NewSigner(keys)
-	l := Link{SiteID: 7, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale?x=1", Consent: consent.Analytics | consent.Marketing,
+	l := Link{SiteID: 7, Campaign: "spring", LinkID: "hero", Target: "https://example.test/sale?x=1", Consent: store.ConsentAnalytics | store.ConsentMarketing,
 		Expires: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), Subscriber: "crm-4711"}
 	tok, err := s.Sign(l)
 	if err != nil {
@@ -53,7 +55,7 @@ func TestSignVerify(t *testing.T) {
 	}{
 		{"changed target", forge(func(l *Link) { l.Target = "https://evil.example/" }), ErrBadSignature},
 		{"changed campaign", forge(func(l *Link) { l.Campaign = "autumn" }), ErrBadSignature},
-		{"changed consent", forge(func(l *Link) { l.Consent = consent.All }), ErrBadSignature},
+		{"changed consent", forge(func(l *Link) { l.Consent = store.ConsentAll }), ErrBadSignature},
 		{"truncated", tok[:len(tok)-5], ErrMalformed},
 		{"no signature", tok[:strings.LastIndexByte(tok, '.')], ErrMalformed},
 		{"another key", other, ErrUnknownKey},

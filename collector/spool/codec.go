@@ -60,7 +60,7 @@ func appendEvent(b []byte, e *store.Event) []byte {
 	b = appendString(b, e.UserID)
 
 	b = append(b, e.ConsentID[:]...)
-	b = append(b, e.Consent)
+	b = append(b, byte(e.Consent))
 	b = appendString(b, e.PolicyVersion)
 	b = appendBool(b, e.GPC)
 
@@ -150,7 +150,7 @@ func decodeEvent(payload []byte, e *store.Event) error {
 	e.UserID = d.string()
 
 	d.uuid(&e.ConsentID)
-	e.Consent = d.byte()
+	e.Consent = store.Categories(d.byte())
 	e.PolicyVersion = d.string()
 	e.GPC = d.bool()
 

@@ -9,7 +9,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
@@ -31,7 +30,7 @@ var (
 )
 
 // AppendConsent adds one record to the consent ledger.
-func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
+func (s *Store) AppendConsent(ctx context.Context, r store.ConsentRecord) error {
 	batch, err := s.conn.PrepareBatch(ctx, qConsentAppend)
 	if err != nil {
 		return fmt.Errorf("append consent record: %w", err)
@@ -49,7 +48,7 @@ func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
 }
 
 // ConsentRecords returns one site's ledger records in [from, to), by time.
-func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error) {
+func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error) {
 	rows, err := s.conn.Query(ctx, qConsentRecordsBySite, siteID, from.UTC(), to.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("read consent ledger: %w", err)
@@ -58,7 +57,7 @@ func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time
 }
 
 // ConsentHistory returns every ledger record of one consent id, by time.
-func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error) {
+func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error) {
 	rows, err := s.conn.Query(ctx, qConsentRecordsByID, consentID.String())
 	if err != nil {
 		return nil, fmt.Errorf("read consent history: %w", err)
@@ -66,12 +65,12 @@ func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]cons
 	return scanRecords(rows)
 }
 
-func scanRecords(rows driver.Rows) ([]consent.Record, error) {
+func scanRecords(rows driver.Rows) ([]store.ConsentRecord, error) {
 	defer rows.Close()
-	var out []consent.Record
+	var out []store.ConsentRecord
 	for rows.Next() {
 		var (
-			r                consent.Record
+			r                store.ConsentRecord
 			action           string
 			granted, gpc, dn uint8
 			prev, hash       string
@@ -81,15 +80,15 @@ func scanRecords(rows driver.Rows) ([]consent.Record, error) {
 			&r.BannerHash, &r.Language, &gpc, &dn, &r.SnippetVersion, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: %w", err)
 		}
-		if r.PrevHash, err = consent.ParseHash(prev); err != nil {
+		if r.PrevHash, err = store.ParseHash(prev); err != nil {
 			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
 		}
-		if r.Hash, err = consent.ParseHash(hash); err != nil {
+		if r.Hash, err = store.ParseHash(hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
 		}
 		r.Time = r.Time.UTC()
-		r.Action = consent.Action(action)
-		r.Granted = consent.Categories(granted)
+		r.Action = store.ConsentAction(action)
+		r.Granted = store.Categories(granted)
 		r.GPC, r.DNT = gpc == 1, dn == 1
 		out = append(out, r)
 	}
@@ -100,15 +99,15 @@ func scanRecords(rows driver.Rows) ([]consent.Record, error) {
 }
 
 // Withdrawals returns the consent ids withdrawn at or after since, with when.
-func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error) {
+func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]store.Withdrawal, error) {
 	rows, err := s.conn.Query(ctx, qConsentWithdrawals, since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("read withdrawals: %w", err)
 	}
 	defer rows.Close()
-	var out []consent.Withdrawal
+	var out []store.Withdrawal
 	for rows.Next() {
-		var w consent.Withdrawal
+		var w store.Withdrawal
 		if err := rows.Scan(&w.ConsentID, &w.Time); err != nil {
 			return nil, fmt.Errorf("read withdrawals: %w", err)
 		}
@@ -123,7 +122,7 @@ func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Wit
 
 // AppendConsentUpdate records that a consent id's decision was updated
 // (the ledger record is appended apart, as proof).
-func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error {
+func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c store.ConsentChange) error {
 	batch, err := s.conn.PrepareBatch(ctx, qConsentUpdateAdd)
 	if err != nil {
 		return fmt.Errorf("record consent update: %w", err)
@@ -139,24 +138,24 @@ func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consen
 }
 
 // ConsentChanges returns the updates and withdrawals at or after since, in
-// no particular order (consent.Head.Apply needs none).
-func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error) {
+// no particular order (store.ConsentHead.Apply needs none).
+func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]store.ConsentChange, error) {
 	rows, err := s.conn.Query(ctx, qConsentChanges, since.UTC(), since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("read consent changes: %w", err)
 	}
 	defer rows.Close()
-	var out []consent.Change
+	var out []store.ConsentChange
 	for rows.Next() {
 		var (
-			c                  consent.Change
+			c                  store.ConsentChange
 			withdrawn, granted uint8
 		)
 		if err := rows.Scan(&c.ConsentID, &c.Time, &withdrawn, &granted); err != nil {
 			return nil, fmt.Errorf("read consent changes: %w", err)
 		}
 		c.Time = c.Time.UTC()
-		c.Granted, c.Withdrawn = consent.Categories(granted), withdrawn == 1
+		c.Granted, c.Withdrawn = store.Categories(granted), withdrawn == 1
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -166,7 +165,7 @@ func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.
 }
 
 // ConsentKeys returns every token-signing key, oldest first.
-func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
+func (s *Store) ConsentKeys(ctx context.Context) ([]store.ConsentKey, error) {
 	rows, err := s.conn.Query(ctx, qConsentKeys)
 	if err != nil {
 		return nil, fmt.Errorf("read consent keys: %w", err)
@@ -174,11 +173,11 @@ func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
 	return scanKeys(rows)
 }
 
-func scanKeys(rows driver.Rows) ([]consent.Key, error) {
+func scanKeys(rows driver.Rows) ([]store.ConsentKey, error) {
 	defer rows.Close()
-	var out []consent.Key
+	var out []store.ConsentKey
 	for rows.Next() {
-		var k consent.Key
+		var k store.ConsentKey
 		var secret string
 		var retired uint8
 		if err := rows.Scan(&k.ID, &secret, &k.Created, &retired); err != nil {
@@ -199,12 +198,12 @@ func scanKeys(rows driver.Rows) ([]consent.Key, error) {
 }
 
 // AddConsentKey stores a new token-signing key.
-func (s *Store) AddConsentKey(ctx context.Context, k consent.Key) error {
+func (s *Store) AddConsentKey(ctx context.Context, k store.ConsentKey) error {
 	return s.putKey(ctx, k)
 }
 
 // putKey writes a version of a key; the newest version wins (FINAL).
-func (s *Store) putKey(ctx context.Context, k consent.Key) error {
+func (s *Store) putKey(ctx context.Context, k store.ConsentKey) error {
 	batch, err := s.conn.PrepareBatch(ctx, qConsentKeyAdd)
 	if err != nil {
 		return fmt.Errorf("write consent key: %w", err)

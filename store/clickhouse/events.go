@@ -157,7 +157,7 @@ var eventColumns = []struct {
 	{"session_id", u64s(func(e *store.Event) uint64 { return e.SessionID })},
 	{"user_id", strs(func(e *store.Event) string { return e.UserID })},
 	{"consent_id", uuids(func(e *store.Event) uuid.UUID { return e.ConsentID })},
-	{"consent", u8s(func(e *store.Event) uint8 { return e.Consent })},
+	{"consent", u8s(func(e *store.Event) uint8 { return uint8(e.Consent) })},
 	{"policy_version", strs(func(e *store.Event) string { return e.PolicyVersion })},
 	{"gpc", u8s(func(e *store.Event) uint8 { return boolUInt8(e.GPC) })},
 	{"browser", strs(func(e *store.Event) string { return e.Browser })},
@@ -256,6 +256,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			e            store.Event
 			typ          string
 			gpc, bot     uint8
+			granted      uint8
 			keys, values []string
 		)
 		err := rows.Scan(
@@ -263,7 +264,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			&e.Host, &e.Path, &e.Query, &e.Referrer, &e.ReferrerHost, &e.Source,
 			&e.UTMSource, &e.UTMMedium, &e.UTMCampaign, &e.UTMTerm, &e.UTMContent, &e.ClickID,
 			&e.IP, &e.IPTrunc, &e.VisitorKey, &e.KeyVersion, &e.SessionID, &e.UserID,
-			&e.ConsentID, &e.Consent, &e.PolicyVersion, &gpc,
+			&e.ConsentID, &granted, &e.PolicyVersion, &gpc,
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
 			&e.Name, &e.Target, &keys, &values, &e.EngagedMS, &bot, &e.BotReason,
@@ -274,6 +275,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 		e.Type = store.EventType(typ)
 		e.Time, e.ReceivedAt = e.Time.UTC(), e.ReceivedAt.UTC()
 		e.GPC, e.Bot = gpc != 0, bot != 0
+		e.Consent = store.Categories(granted)
 		if e.Props, err = joinProps(keys, values); err != nil {
 			return nil, fmt.Errorf("read events: event %s: %w", e.ID, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/store"
 )
 
 var (
@@ -16,15 +16,15 @@ var (
 )
 
 // Salts returns every daily salt kept.
-func (s *Store) Salts(ctx context.Context) ([]enrich.Salt, error) {
+func (s *Store) Salts(ctx context.Context) ([]store.Salt, error) {
 	rows, err := s.conn.Query(ctx, qSalts)
 	if err != nil {
 		return nil, fmt.Errorf("read salts: %w", err)
 	}
 	defer rows.Close()
-	var out []enrich.Salt
+	var out []store.Salt
 	for rows.Next() {
-		var salt enrich.Salt
+		var salt store.Salt
 		var secret string
 		if err := rows.Scan(&salt.Day, &secret, &salt.Created); err != nil {
 			return nil, fmt.Errorf("read salts: %w", err)
@@ -43,7 +43,7 @@ func (s *Store) Salts(ctx context.Context) ([]enrich.Salt, error) {
 }
 
 // AddSalt keeps a new daily salt.
-func (s *Store) AddSalt(ctx context.Context, salt enrich.Salt) error {
+func (s *Store) AddSalt(ctx context.Context, salt store.Salt) error {
 	batch, err := s.conn.PrepareBatch(ctx, qSaltAdd)
 	if err != nil {
 		return fmt.Errorf("add salt: %w", err)

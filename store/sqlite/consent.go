@@ -9,12 +9,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
 // AppendConsent adds one record to the consent ledger.
-func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
+func (s *Store) AppendConsent(ctx context.Context, r store.ConsentRecord) error {
 	_, err := s.db.ExecContext(ctx, s.query("consent_append"),
 		r.SiteID, r.ChainID.String(), int64(r.Seq), r.ConsentID.String(), r.Time.Unix(), string(r.Action),
 		uint8(r.Granted), r.PolicyVersion, r.BannerHash, r.Language, r.GPC, r.DNT, r.SnippetVersion,
@@ -26,7 +25,7 @@ func (s *Store) AppendConsent(ctx context.Context, r consent.Record) error {
 }
 
 // ConsentRecords returns one site's ledger records in [from, to), by time.
-func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error) {
+func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_records_by_site"), siteID, from.Unix(), to.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("read consent ledger: %w", err)
@@ -35,7 +34,7 @@ func (s *Store) ConsentRecords(ctx context.Context, siteID uint32, from, to time
 }
 
 // ConsentHistory returns every ledger record of one consent id, by time.
-func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error) {
+func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_records_by_id"), consentID.String())
 	if err != nil {
 		return nil, fmt.Errorf("read consent history: %w", err)
@@ -43,12 +42,12 @@ func (s *Store) ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]cons
 	return scanRecords(rows)
 }
 
-func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
+func scanRecords(rows *sql.Rows) ([]store.ConsentRecord, error) {
 	defer rows.Close()
-	var out []consent.Record
+	var out []store.ConsentRecord
 	for rows.Next() {
 		var (
-			r                  consent.Record
+			r                  store.ConsentRecord
 			chainID, consentID string
 			seq, ts            int64
 			action             string
@@ -66,16 +65,16 @@ func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
 		if r.ConsentID, err = uuid.Parse(consentID); err != nil {
 			return nil, fmt.Errorf("read consent ledger: consent id: %w", err)
 		}
-		if r.PrevHash, err = consent.ParseHash(prev); err != nil {
+		if r.PrevHash, err = store.ParseHash(prev); err != nil {
 			return nil, fmt.Errorf("read consent ledger: prev hash: %w", err)
 		}
-		if r.Hash, err = consent.ParseHash(hash); err != nil {
+		if r.Hash, err = store.ParseHash(hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
 		}
 		r.Seq = uint64(seq)
 		r.Time = time.Unix(ts, 0).UTC()
-		r.Action = consent.Action(action)
-		r.Granted = consent.Categories(granted)
+		r.Action = store.ConsentAction(action)
+		r.Granted = store.Categories(granted)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -85,13 +84,13 @@ func scanRecords(rows *sql.Rows) ([]consent.Record, error) {
 }
 
 // Withdrawals returns the consent ids withdrawn at or after since, with when.
-func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error) {
+func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]store.Withdrawal, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_withdrawals"), since.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("read withdrawals: %w", err)
 	}
 	defer rows.Close()
-	var out []consent.Withdrawal
+	var out []store.Withdrawal
 	for rows.Next() {
 		var id string
 		var ts int64
@@ -102,7 +101,7 @@ func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Wit
 		if err != nil {
 			return nil, fmt.Errorf("read withdrawals: %w", err)
 		}
-		out = append(out, consent.Withdrawal{ConsentID: cid, Time: time.Unix(ts, 0).UTC()})
+		out = append(out, store.Withdrawal{ConsentID: cid, Time: time.Unix(ts, 0).UTC()})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read withdrawals: %w", err)
@@ -112,7 +111,7 @@ func (s *Store) Withdrawals(ctx context.Context, since time.Time) ([]consent.Wit
 
 // AppendConsentUpdate records that a consent id's decision was updated
 // (the ledger record is appended apart, as proof).
-func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error {
+func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c store.ConsentChange) error {
 	if _, err := s.db.ExecContext(ctx, s.query("consent_update_add"), siteID, c.ConsentID.String(), c.Time.Unix(), uint8(c.Granted)); err != nil {
 		return fmt.Errorf("record consent update: %w", err)
 	}
@@ -120,14 +119,14 @@ func (s *Store) AppendConsentUpdate(ctx context.Context, siteID uint32, c consen
 }
 
 // ConsentChanges returns the updates and withdrawals at or after since, in
-// no particular order (consent.Head.Apply needs none).
-func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error) {
+// no particular order (store.ConsentHead.Apply needs none).
+func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]store.ConsentChange, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_changes"), since.Unix(), since.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("read consent changes: %w", err)
 	}
 	defer rows.Close()
-	var out []consent.Change
+	var out []store.ConsentChange
 	for rows.Next() {
 		var id string
 		var ts int64
@@ -140,7 +139,7 @@ func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.
 		if err != nil {
 			return nil, fmt.Errorf("read consent changes: %w", err)
 		}
-		out = append(out, consent.Change{ConsentID: cid, Time: time.Unix(ts, 0).UTC(), Granted: consent.Categories(granted), Withdrawn: withdrawn})
+		out = append(out, store.ConsentChange{ConsentID: cid, Time: time.Unix(ts, 0).UTC(), Granted: store.Categories(granted), Withdrawn: withdrawn})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read consent changes: %w", err)
@@ -149,15 +148,15 @@ func (s *Store) ConsentChanges(ctx context.Context, since time.Time) ([]consent.
 }
 
 // ConsentKeys returns every token-signing key, oldest first.
-func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
+func (s *Store) ConsentKeys(ctx context.Context) ([]store.ConsentKey, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("consent_keys"))
 	if err != nil {
 		return nil, fmt.Errorf("read consent keys: %w", err)
 	}
 	defer rows.Close()
-	var out []consent.Key
+	var out []store.ConsentKey
 	for rows.Next() {
-		var k consent.Key
+		var k store.ConsentKey
 		var secret string
 		var created int64
 		if err := rows.Scan(&k.ID, &secret, &created, &k.Retired); err != nil {
@@ -176,7 +175,7 @@ func (s *Store) ConsentKeys(ctx context.Context) ([]consent.Key, error) {
 }
 
 // AddConsentKey stores a new token-signing key.
-func (s *Store) AddConsentKey(ctx context.Context, k consent.Key) error {
+func (s *Store) AddConsentKey(ctx context.Context, k store.ConsentKey) error {
 	if _, err := s.db.ExecContext(ctx, s.query("consent_key_add"), k.ID, hex.EncodeToString(k.Secret), k.Created.Unix(), k.Retired); err != nil {
 		return fmt.Errorf("add consent key: %w", err)
 	}

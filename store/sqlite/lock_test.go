@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
 )
@@ -102,9 +101,9 @@ func TestBatchJobsLeaveTheWriterFree(t *testing.T) {
 						return
 					default:
 					}
-					err := collector.AppendConsent(ctx, consent.Record{
+					err := collector.AppendConsent(ctx, store.ConsentRecord{
 						SiteID: site.ID, ChainID: uuid.New(), Seq: 1, ConsentID: uuid.New(),
-						Time: time.Now().UTC().Truncate(time.Second), Action: consent.AcceptAll, Granted: consent.Analytics,
+						Time: time.Now().UTC().Truncate(time.Second), Action: store.ConsentAcceptAll, Granted: store.ConsentAnalytics,
 					})
 					now := time.Now()
 					mu.Lock()

@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/store"
 )
 
 // Salts returns every daily salt kept.
-func (s *Store) Salts(ctx context.Context) ([]enrich.Salt, error) {
+func (s *Store) Salts(ctx context.Context) ([]store.Salt, error) {
 	rows, err := s.db.QueryContext(ctx, s.query("salts"))
 	if err != nil {
 		return nil, fmt.Errorf("read salts: %w", err)
 	}
 	defer rows.Close()
-	var out []enrich.Salt
+	var out []store.Salt
 	for rows.Next() {
 		var day, created int64
 		var secret string
@@ -27,7 +27,7 @@ func (s *Store) Salts(ctx context.Context) ([]enrich.Salt, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read salts: %w", err)
 		}
-		out = append(out, enrich.Salt{Day: time.Unix(day, 0).UTC(), Secret: b, Created: time.Unix(created, 0).UTC()})
+		out = append(out, store.Salt{Day: time.Unix(day, 0).UTC(), Secret: b, Created: time.Unix(created, 0).UTC()})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read salts: %w", err)
@@ -36,7 +36,7 @@ func (s *Store) Salts(ctx context.Context) ([]enrich.Salt, error) {
 }
 
 // AddSalt keeps a new daily salt.
-func (s *Store) AddSalt(ctx context.Context, salt enrich.Salt) error {
+func (s *Store) AddSalt(ctx context.Context, salt store.Salt) error {
 	if _, err := s.db.ExecContext(ctx, s.query("salt_add"), salt.Day.Unix(), hex.EncodeToString(salt.Secret), salt.Created.Unix()); err != nil {
 		return fmt.Errorf("add salt: %w", err)
 	}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
@@ -10,21 +12,20 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
 // ConsentBackend is what the consent suite exercises.
 type ConsentBackend interface {
 	Backend
-	AppendConsent(ctx context.Context, r consent.Record) error
-	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]consent.Record, error)
-	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]consent.Record, error)
-	Withdrawals(ctx context.Context, since time.Time) ([]consent.Withdrawal, error)
-	AppendConsentUpdate(ctx context.Context, siteID uint32, c consent.Change) error
-	ConsentChanges(ctx context.Context, since time.Time) ([]consent.Change, error)
-	ConsentKeys(ctx context.Context) ([]consent.Key, error)
-	AddConsentKey(ctx context.Context, k consent.Key) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
+	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error)
+	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error)
+	Withdrawals(ctx context.Context, since time.Time) ([]store.Withdrawal, error)
+	AppendConsentUpdate(ctx context.Context, siteID uint32, c store.ConsentChange) error
+	ConsentChanges(ctx context.Context, since time.Time) ([]store.ConsentChange, error)
+	ConsentKeys(ctx context.Context) ([]store.ConsentKey, error)
+	AddConsentKey(ctx context.Context, k store.ConsentKey) error
 	RetireConsentKey(ctx context.Context, kid string) error
 	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
 	EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error)
@@ -47,12 +48,12 @@ func RunConsent(t *testing.T, open func(t *testing.T) ConsentBackend) {
 	}
 }
 
-func appendRecords(t *testing.T, b ConsentBackend, chain *consent.Chain, recs ...consent.Record) []consent.Record {
+func appendRecords(t *testing.T, b ConsentBackend, chain *chain, recs ...store.ConsentRecord) []store.ConsentRecord {
 	t.Helper()
-	out := make([]consent.Record, len(recs))
+	out := make([]store.ConsentRecord, len(recs))
 	for i := range recs {
 		r := recs[i]
-		if err := chain.Append(&r, func(r *consent.Record) error { return b.AppendConsent(context.Background(), *r) }); err != nil {
+		if err := chain.Append(&r, func(r *store.ConsentRecord) error { return b.AppendConsent(context.Background(), *r) }); err != nil {
 			t.Fatalf("append: %v", err)
 		}
 		out[i] = r
@@ -65,15 +66,15 @@ func testLedgerRoundTrip(t *testing.T, b ConsentBackend) {
 	site := addSite(t, b).ID
 	other := addSite(t, b).ID
 	at := time.Date(2026, 4, 30, 23, 59, 0, 0, time.UTC) // the chain crosses a month (partition)
-	chain := consent.NewChain(uuid.New())
+	chain := newChain()
 	id := uuid.New()
 	want := appendRecords(t, b, chain,
-		consent.Record{SiteID: site, ConsentID: id, Time: at, Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 3,
+		store.ConsentRecord{SiteID: site, ConsentID: id, Time: at, Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 3,
 			BannerHash: "ab12", Language: "de", GPC: false, DNT: true, SnippetVersion: "1.0.0"},
-		consent.Record{SiteID: site, ConsentID: uuid.New(), Time: at.Add(30 * time.Second), Action: consent.RejectAll, PolicyVersion: 3, Language: "en"},
-		consent.Record{SiteID: site, ConsentID: id, Time: at.Add(2 * time.Minute), Action: consent.Withdraw, PolicyVersion: 3, Language: "de", GPC: true},
+		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: at.Add(30 * time.Second), Action: store.ConsentRejectAll, PolicyVersion: 3, Language: "en"},
+		store.ConsentRecord{SiteID: site, ConsentID: id, Time: at.Add(2 * time.Minute), Action: store.ConsentWithdraw, PolicyVersion: 3, Language: "de", GPC: true},
 	)
-	appendRecords(t, b, chain, consent.Record{SiteID: other, ConsentID: uuid.New(), Time: at, Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1})
+	appendRecords(t, b, chain, store.ConsentRecord{SiteID: other, ConsentID: uuid.New(), Time: at, Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1})
 
 	got, err := b.ConsentRecords(ctx, site, at.Add(-time.Hour), at.Add(time.Hour))
 	if err != nil {
@@ -82,14 +83,14 @@ func testLedgerRoundTrip(t *testing.T, b ConsentBackend) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("ledger round trip (-want +got):\n%s", diff)
 	}
-	if br := consent.VerifyChain(got); br != nil {
+	if br := store.VerifyChain(got); br != nil {
 		t.Errorf("the chain read back is broken: %v", br)
 	}
 	hist, err := b.ConsentHistory(ctx, id)
 	if err != nil {
 		t.Fatalf("ConsentHistory: %v", err)
 	}
-	if diff := cmp.Diff([]consent.Record{want[0], want[2]}, hist); diff != "" {
+	if diff := cmp.Diff([]store.ConsentRecord{want[0], want[2]}, hist); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)
 	}
 }
@@ -99,23 +100,23 @@ func testWithdrawals(t *testing.T, b ConsentBackend) {
 	site := addSite(t, b).ID
 	at := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
 	early, late := uuid.New(), uuid.New()
-	chain := consent.NewChain(uuid.New())
+	chain := newChain()
 	appendRecords(t, b, chain,
-		consent.Record{SiteID: site, ConsentID: early, Time: at, Action: consent.Withdraw, PolicyVersion: 1},
-		consent.Record{SiteID: site, ConsentID: uuid.New(), Time: at.Add(time.Minute), Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1},
-		consent.Record{SiteID: site, ConsentID: late, Time: at.Add(2 * time.Minute), Action: consent.Withdraw, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: early, Time: at, Action: store.ConsentWithdraw, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: at.Add(time.Minute), Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: late, Time: at.Add(2 * time.Minute), Action: store.ConsentWithdraw, PolicyVersion: 1},
 	)
 	got, err := b.Withdrawals(ctx, at.Add(time.Second))
 	if err != nil {
 		t.Fatalf("Withdrawals: %v", err)
 	}
-	var mine []consent.Withdrawal
+	var mine []store.Withdrawal
 	for _, w := range got {
 		if w.ConsentID == early || w.ConsentID == late {
 			mine = append(mine, w)
 		}
 	}
-	want := []consent.Withdrawal{{ConsentID: late, Time: at.Add(2 * time.Minute)}}
+	want := []store.Withdrawal{{ConsentID: late, Time: at.Add(2 * time.Minute)}}
 	if diff := cmp.Diff(want, mine); diff != "" {
 		t.Errorf("withdrawals since (-want +got):\n%s", diff)
 	}
@@ -128,31 +129,31 @@ func testConsentChanges(t *testing.T, b ConsentBackend) {
 	site := addSite(t, b).ID
 	at := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
 	early, late, updated := uuid.New(), uuid.New(), uuid.New()
-	chain := consent.NewChain(uuid.New())
+	chain := newChain()
 	appendRecords(t, b, chain,
-		consent.Record{SiteID: site, ConsentID: early, Time: at, Action: consent.Withdraw, PolicyVersion: 1},
-		consent.Record{SiteID: site, ConsentID: updated, Time: at.Add(time.Minute), Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1},
-		consent.Record{SiteID: site, ConsentID: late, Time: at.Add(2 * time.Minute), Action: consent.Withdraw, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: early, Time: at, Action: store.ConsentWithdraw, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: updated, Time: at.Add(time.Minute), Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: late, Time: at.Add(2 * time.Minute), Action: store.ConsentWithdraw, PolicyVersion: 1},
 	)
-	update := consent.Change{ConsentID: updated, Time: at.Add(90 * time.Second), Granted: consent.Analytics}
+	update := store.ConsentChange{ConsentID: updated, Time: at.Add(90 * time.Second), Granted: store.ConsentAnalytics}
 	if err := b.AppendConsentUpdate(ctx, site, update); err != nil {
 		t.Fatalf("AppendConsentUpdate: %v", err)
 	}
-	if err := b.AppendConsentUpdate(ctx, site, consent.Change{ConsentID: early, Time: at, Granted: consent.All}); err != nil {
+	if err := b.AppendConsentUpdate(ctx, site, store.ConsentChange{ConsentID: early, Time: at, Granted: store.ConsentAll}); err != nil {
 		t.Fatalf("AppendConsentUpdate: %v", err)
 	}
 	got, err := b.ConsentChanges(ctx, at.Add(time.Second))
 	if err != nil {
 		t.Fatalf("ConsentChanges: %v", err)
 	}
-	var mine []consent.Change
+	var mine []store.ConsentChange
 	for _, c := range got {
 		if c.ConsentID == early || c.ConsentID == late || c.ConsentID == updated {
 			mine = append(mine, c)
 		}
 	}
-	want := []consent.Change{update, {ConsentID: late, Time: at.Add(2 * time.Minute), Withdrawn: true}}
-	sortChanges := cmpopts.SortSlices(func(a, b consent.Change) bool { return a.Time.Before(b.Time) })
+	want := []store.ConsentChange{update, {ConsentID: late, Time: at.Add(2 * time.Minute), Withdrawn: true}}
+	sortChanges := cmpopts.SortSlices(func(a, b store.ConsentChange) bool { return a.Time.Before(b.Time) })
 	if diff := cmp.Diff(want, mine, sortChanges); diff != "" {
 		t.Errorf("changes since (-want +got):\n%s", diff)
 	}
@@ -161,15 +162,8 @@ func testConsentChanges(t *testing.T, b ConsentBackend) {
 func testKeys(t *testing.T, b ConsentBackend) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	k1, err := consent.NewKey(now.Add(-time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := consent.NewKey(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []consent.Key{k1, k2} {
+	k1, k2 := newKey(t, now.Add(-time.Hour)), newKey(t, now)
+	for _, k := range []store.ConsentKey{k1, k2} {
 		if err := b.AddConsentKey(ctx, k); err != nil {
 			t.Fatalf("AddConsentKey: %v", err)
 		}
@@ -184,12 +178,12 @@ func testKeys(t *testing.T, b ConsentBackend) {
 	if err != nil {
 		t.Fatalf("ConsentKeys: %v", err)
 	}
-	byID := map[string]consent.Key{}
+	byID := map[string]store.ConsentKey{}
 	for _, k := range got {
 		byID[k.ID] = k
 	}
 	k1.Retired = true
-	for _, want := range []consent.Key{k1, k2} {
+	for _, want := range []store.ConsentKey{k1, k2} {
 		if diff := cmp.Diff(want, byID[want.ID], cmpopts.EquateApproxTime(time.Second)); diff != "" {
 			t.Errorf("key %s (-want +got):\n%s", want.ID, diff)
 		}
@@ -237,4 +231,35 @@ func testEraseByConsent(t *testing.T, b ConsentBackend) {
 	if n, err := b.EraseEventsByConsent(ctx, gone); err != nil || n != 0 {
 		t.Errorf("erasing again: %d, %v; want 0, nil", n, err)
 	}
+}
+
+// chain links ledger records into one chain per site as the collector's
+// consent.Chain does, so that the suite needs nothing from collector/.
+type chain struct {
+	id    uuid.UUID
+	heads map[uint32]store.ConsentRecord // latest record of each site
+}
+
+func newChain() *chain { return &chain{id: uuid.New(), heads: map[uint32]store.ConsentRecord{}} }
+
+// Append links r as its site's next record and persists it.
+func (c *chain) Append(r *store.ConsentRecord, persist func(*store.ConsentRecord) error) error {
+	prev := c.heads[r.SiteID]
+	r.ChainID, r.Seq, r.Time = c.id, prev.Seq+1, r.Time.UTC().Truncate(time.Second)
+	r.Seal(prev.Hash)
+	if err := persist(r); err != nil {
+		return err
+	}
+	c.heads[r.SiteID] = *r
+	return nil
+}
+
+// newKey returns a random signing key created at at.
+func newKey(t *testing.T, at time.Time) store.ConsentKey {
+	t.Helper()
+	b := make([]byte, 4+32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return store.ConsentKey{ID: hex.EncodeToString(b[:4]), Secret: b[4:], Created: at.UTC()}
 }

@@ -12,14 +12,13 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
 // FilterBackend is what the filter suite exercises.
 type FilterBackend interface {
 	Backend
-	AppendConsent(ctx context.Context, r consent.Record) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
 	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)

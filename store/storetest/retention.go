@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
@@ -46,10 +45,10 @@ func RunRetention(t *testing.T, open func(t *testing.T) RetentionBackend) {
 	if err := b.InsertEvents(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	chain := consent.NewChain(uuid.New())
+	chain := newChain()
 	appendRecords(t, b, chain,
-		consent.Record{SiteID: site, ConsentID: uuid.New(), Time: now.AddDate(-6, 0, 0), Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1},
-		consent.Record{SiteID: site, ConsentID: uuid.New(), Time: now.AddDate(-4, 0, 0), Action: consent.AcceptAll, Granted: consent.All, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: now.AddDate(-6, 0, 0), Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1},
+		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: now.AddDate(-4, 0, 0), Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1},
 	)
 
 	want := store.RetentionResult{Events: 2, IPs: 4, LedgerRecords: 1}
@@ -101,7 +100,7 @@ func RunRetention(t *testing.T, open func(t *testing.T) RetentionBackend) {
 	if len(recs) != 1 || !recs[0].Time.Equal(now.AddDate(-4, 0, 0)) {
 		t.Errorf("ledger after retention: %+v, want only the 4-year-old record", recs)
 	}
-	if br := consent.VerifyChain(recs); br != nil {
+	if br := store.VerifyChain(recs); br != nil {
 		t.Errorf("the ledger's remaining chain does not verify from its first kept record: %v", br)
 	}
 	again, err := b.ApplyRetention(ctx, plan, false)

@@ -312,7 +312,7 @@ var emailLinks = []struct{ campaign, link, target string }{
 // (which the collector never stores) must count nowhere.
 func emailEvents(r *rand.Rand) []store.Event {
 	var out []store.Event
-	add := func(i, n int, typ store.EventType, cats uint8) {
+	add := func(i, n int, typ store.EventType, cats store.Categories) {
 		l := emailLinks[i]
 		day := fixtureStart.Add(time.Duration(i%2) * 24 * time.Hour)
 		for j := range n {
@@ -592,7 +592,7 @@ func expectConsent(records []ConsentRecord, g store.Granularity, loc *time.Locat
 			}
 			if decision {
 				row.Decisions++
-				if r.Granted&c.Bit != 0 {
+				if store.Categories(r.Granted)&c.Bit != 0 {
 					row.Granted++
 				} else {
 					row.Denied++

@@ -12,14 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/store"
 )
 
 // RollupBackend is what the rollup suite exercises.
 type RollupBackend interface {
 	Backend
-	AppendConsent(ctx context.Context, r consent.Record) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 	EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (int64, error)
 	ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]store.WindowCount, error)
 	Rollups(ctx context.Context, q store.RollupQuery) ([]store.RollupRow, error)
@@ -69,7 +68,7 @@ func LoadRollupFixture(t testing.TB) RollupFixture {
 // RollupFixtureBackend is what SeedRollupFixture writes to.
 type RollupFixtureBackend interface {
 	InsertEvents(ctx context.Context, events []store.Event) error
-	AppendConsent(ctx context.Context, r consent.Record) error
+	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 }
 
 // SeedRollupFixture stores the fixture's events and consent records under
@@ -85,11 +84,11 @@ func SeedRollupFixture(t testing.TB, b RollupFixtureBackend, f RollupFixture, si
 	if err := b.InsertEvents(ctx, events); err != nil {
 		t.Fatalf("seed fixture events: %v", err)
 	}
-	chain := consent.NewChain(uuid.New())
+	chain := newChain()
 	for _, c := range f.Consent {
-		r := consent.Record{SiteID: siteID, ConsentID: uuid.New(), Time: c.Time, Action: consent.Action(c.Action),
-			Granted: consent.Categories(c.Granted), PolicyVersion: 1, GPC: c.GPC, Language: "en"}
-		if err := chain.Append(&r, func(r *consent.Record) error { return b.AppendConsent(ctx, *r) }); err != nil {
+		r := store.ConsentRecord{SiteID: siteID, ConsentID: uuid.New(), Time: c.Time, Action: store.ConsentAction(c.Action),
+			Granted: store.Categories(c.Granted), PolicyVersion: 1, GPC: c.GPC, Language: "en"}
+		if err := chain.Append(&r, func(r *store.ConsentRecord) error { return b.AppendConsent(ctx, *r) }); err != nil {
 			t.Fatalf("seed fixture consent: %v", err)
 		}
 	}
@@ -349,8 +348,8 @@ func testRollupFirstActivity(t *testing.T, b RollupBackend) {
 	}
 	// A consent record before the first event counts too.
 	earlier := at.Add(-time.Minute)
-	r := consent.Record{SiteID: site, ConsentID: uuid.New(), Time: earlier, Action: consent.RejectAll, PolicyVersion: 1}
-	if err := consent.NewChain(uuid.New()).Append(&r, func(r *consent.Record) error { return b.AppendConsent(ctx, *r) }); err != nil {
+	r := store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: earlier, Action: store.ConsentRejectAll, PolicyVersion: 1}
+	if err := newChain().Append(&r, func(r *store.ConsentRecord) error { return b.AppendConsent(ctx, *r) }); err != nil {
 		t.Fatal(err)
 	}
 	got, err = b.FirstActivity(ctx, site)
@@ -395,7 +394,7 @@ func testRollupEmail(t *testing.T, b RollupBackend) {
 		VisitorKey: 7, Consent: store.ConsentAnalytics | store.ConsentMarketing, Source: "email",
 		UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "spring",
 	}}
-	add := func(typ store.EventType, campaign, link string, cats uint8, n int) {
+	add := func(typ store.EventType, campaign, link string, cats store.Categories, n int) {
 		for i := range n {
 			ts := at.Add(time.Duration(len(events)+i) * time.Minute)
 			e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Time: ts, ReceivedAt: ts, Consent: cats,

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/store"
 )
 
 // SaltBackend is what the salt suite exercises.
 type SaltBackend interface {
-	Salts(ctx context.Context) ([]enrich.Salt, error)
-	AddSalt(ctx context.Context, s enrich.Salt) error
+	Salts(ctx context.Context) ([]store.Salt, error)
+	AddSalt(ctx context.Context, s store.Salt) error
 	DeleteSaltsBefore(ctx context.Context, day time.Time) error
 }
 
@@ -22,9 +22,9 @@ func RunSalts(t *testing.T, open func(t *testing.T) SaltBackend) {
 	b := open(t)
 	ctx := context.Background()
 	day := time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC)
-	var added []enrich.Salt
+	var added []store.Salt
 	for i := range 3 {
-		s := enrich.Salt{Day: day.AddDate(0, 0, i), Secret: bytes.Repeat([]byte{byte(i + 1)}, 32), Created: day.AddDate(0, 0, i).Add(-time.Hour)}
+		s := store.Salt{Day: day.AddDate(0, 0, i), Secret: bytes.Repeat([]byte{byte(i + 1)}, 32), Created: day.AddDate(0, 0, i).Add(-time.Hour)}
 		if err := b.AddSalt(ctx, s); err != nil {
 			t.Fatalf("AddSalt: %v", err)
 		}

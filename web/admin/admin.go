@@ -23,7 +23,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
@@ -304,7 +303,7 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range b.Consent {
 		m[c] = true
 	}
-	granted, err := consent.ParseCategories(m)
+	granted, err := store.ParseCategories(m)
 	if err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "consent: %v", err)
 	}
@@ -318,7 +317,7 @@ func (a *API) HandleLinks(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusBadRequest, "%v", err)
 	}
 	base := a.opts.PublicURL
-	out := map[string]any{"token": tok, "open_url": base + "/p/" + tok + ".gif", "recorded": granted.Has(consent.Marketing)}
+	out := map[string]any{"token": tok, "open_url": base + "/p/" + tok + ".gif", "recorded": granted.Has(store.ConsentMarketing)}
 	if b.Target != "" {
 		out["click_url"] = base + "/r/" + tok
 	}

@@ -49,7 +49,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{st: st, site: site, signer: links.NewSigner([]consent.Key{key})}
+	r := &rig{st: st, site: site, signer: links.NewSigner([]store.ConsentKey{key})}
 	r.fixture = authtest.New(t, st, auth.Options{Audit: st})
 	api := admin.New(admin.Options{Store: st, Links: r.signer})
 	admins := r.fixture.Auth.Require(auth.RoleAdmin)

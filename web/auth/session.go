@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
 )
@@ -392,7 +391,7 @@ func (a *Auth) peerTrusted(r *http.Request) bool {
 // for IPv6 its /64, which one subscriber usually holds whole. It stays in
 // memory and is never logged.
 func (a *Auth) clientKey(r *http.Request) string {
-	ip := enrich.ClientIP(r.RemoteAddr, r.Header, a.opts.TrustedProxies)
+	ip := httpapi.ClientIP(r.RemoteAddr, r.Header, a.opts.TrustedProxies)
 	switch {
 	case !ip.IsValid():
 		return "unknown"

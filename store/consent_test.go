@@ -1,4 +1,4 @@
-package consent
+package store
 
 import (
 	"encoding/json"
@@ -6,20 +6,19 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/footfall/footfall/store"
 )
 
 func TestCategoryBits(t *testing.T) {
+	// The bits are stored (Event.Consent, the ledger's granted mask): they must not move.
 	for _, tc := range []struct {
 		name string
 		got  Categories
 		want uint8
 	}{
-		{"analytics", Analytics, store.ConsentAnalytics},
-		{"personalization", Personalization, store.ConsentPersonalization},
-		{"marketing", Marketing, store.ConsentMarketing},
-		{"all", All, 7},
+		{"analytics", ConsentAnalytics, 1},
+		{"personalization", ConsentPersonalization, 2},
+		{"marketing", ConsentMarketing, 4},
+		{"all", ConsentAll, 7},
 	} {
 		if uint8(tc.got) != tc.want {
 			t.Errorf("%s = %#x, want %#x", tc.name, uint8(tc.got), tc.want)
@@ -34,9 +33,9 @@ func TestCategoriesMethods(t *testing.T) {
 		wantStr   string
 	}{
 		{0, []string{}, "none"},
-		{Analytics, []string{"analytics"}, "analytics"},
-		{Marketing | Analytics, []string{"analytics", "marketing"}, "analytics,marketing"},
-		{All, []string{"analytics", "personalization", "marketing"}, "analytics,personalization,marketing"},
+		{ConsentAnalytics, []string{"analytics"}, "analytics"},
+		{ConsentMarketing | ConsentAnalytics, []string{"analytics", "marketing"}, "analytics,marketing"},
+		{ConsentAll, []string{"analytics", "personalization", "marketing"}, "analytics,personalization,marketing"},
 	} {
 		t.Run(tc.wantStr, func(t *testing.T) {
 			if diff := cmp.Diff(tc.wantNames, tc.c.Names()); diff != "" {
@@ -55,11 +54,11 @@ func TestCategoriesMethods(t *testing.T) {
 		c, x Categories
 		want bool
 	}{
-		{All, Analytics, true},
-		{Analytics, Analytics | Marketing, false},
-		{Analytics | Marketing, Analytics | Marketing, true},
+		{ConsentAll, ConsentAnalytics, true},
+		{ConsentAnalytics, ConsentAnalytics | ConsentMarketing, false},
+		{ConsentAnalytics | ConsentMarketing, ConsentAnalytics | ConsentMarketing, true},
 		{0, 0, true},
-		{Personalization, Analytics, false},
+		{ConsentPersonalization, ConsentAnalytics, false},
 	} {
 		if got := tc.c.Has(tc.x); got != tc.want {
 			t.Errorf("%v.Has(%v) = %t, want %t", tc.c, tc.x, got, tc.want)
@@ -76,9 +75,9 @@ func TestParseCategories(t *testing.T) {
 	}{
 		{"nil", nil, 0, ""},
 		{"only necessary", map[string]bool{"necessary": true}, 0, ""},
-		{"all", map[string]bool{"necessary": true, "analytics": true, "personalization": true, "marketing": true}, All, ""},
-		{"false is not granted", map[string]bool{"analytics": true, "marketing": false}, Analytics, ""},
-		{"necessary may be omitted", map[string]bool{"personalization": true}, Personalization, ""},
+		{"all", map[string]bool{"necessary": true, "analytics": true, "personalization": true, "marketing": true}, ConsentAll, ""},
+		{"false is not granted", map[string]bool{"analytics": true, "marketing": false}, ConsentAnalytics, ""},
+		{"necessary may be omitted", map[string]bool{"personalization": true}, ConsentPersonalization, ""},
 		{"necessary declined", map[string]bool{"necessary": false, "analytics": true}, 0, `"necessary" cannot be declined`},
 		{"unknown key", map[string]bool{"analytics": true, "statistics": true}, 0, `unknown consent category "statistics"`},
 		{"case matters", map[string]bool{"Analytics": true}, 0, `unknown consent category "Analytics"`},
@@ -130,9 +129,9 @@ func FuzzParseCategories(f *testing.F) {
 		if !c.Valid() {
 			t.Fatalf("ParseCategories(%v) = %#x, beyond All", m, uint8(c))
 		}
-		for _, n := range categoryNames {
-			if c.Has(n.bit) != m[n.name] {
-				t.Fatalf("ParseCategories(%v) = %v: %s is %t", m, c, n.name, c.Has(n.bit))
+		for _, n := range ConsentCategories {
+			if c.Has(n.Bit) != m[n.Name] {
+				t.Fatalf("ParseCategories(%v) = %v: %s is %t", m, c, n.Name, c.Has(n.Bit))
 			}
 		}
 		if back, err := ParseCategories(c.Map()); err != nil || back != c {

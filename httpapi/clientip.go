@@ -1,4 +1,4 @@
-package enrich
+package httpapi
 
 import (
 	"net/http"
@@ -29,7 +29,7 @@ import (
 // socket).
 func ClientIP(remote string, h http.Header, trusted []netip.Prefix) netip.Addr {
 	peer := parseAddr(remote)
-	if !peer.IsValid() || !contains(trusted, peer) {
+	if !peer.IsValid() || !InPrefixes(trusted, peer) {
 		return peer
 	}
 	if v := h.Values("X-Forwarded-For"); len(v) > 0 {
@@ -64,7 +64,7 @@ func walk(peer netip.Addr, trusted []netip.Prefix, list string, parse func(strin
 		if !a.IsValid() {
 			return last
 		}
-		if !contains(trusted, a) {
+		if !InPrefixes(trusted, a) {
 			return a
 		}
 		last = a
@@ -107,31 +107,13 @@ func canonical(a netip.Addr) netip.Addr {
 	return a.Unmap().WithZone("")
 }
 
-// contains reports whether a is in one of prefixes; an IPv4 address also
+// InPrefixes reports whether a is in one of prefixes; an IPv4 address also
 // matches IPv4-mapped IPv6 prefixes (::ffff:10.0.0.0/104).
-func contains(prefixes []netip.Prefix, a netip.Addr) bool {
+func InPrefixes(prefixes []netip.Prefix, a netip.Addr) bool {
 	for _, p := range prefixes {
 		if p.Contains(a) || (a.Is4() && p.Addr().Is4In6() && p.Contains(netip.AddrFrom16(a.As16()))) {
 			return true
 		}
 	}
 	return false
-}
-
-// truncateIP keeps the network part that Event.IPTrunc records: /24 of an
-// IPv4 address, /48 of an IPv6 one, formatted as an address
-// ("203.0.113.0", "2001:db8:1::").
-func truncateIP(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	bits := 48
-	if a.Is4() {
-		bits = 24
-	}
-	p, err := a.Prefix(bits)
-	if err != nil {
-		return ""
-	}
-	return p.Addr().String()
 }
