@@ -61,13 +61,22 @@ type Bounds struct {
 	MaxEvents    int `yaml:"max_events"`
 }
 
-// PartnerDimensions are the dimensions a partner may list. "total" is the
-// site's totals; event targets are never shared (they are URLs that may
-// carry identifiers).
-var PartnerDimensions = []string{
-	"total", "page", "entry_page", "exit_page", "referrer_host", "source",
-	"utm_source", "utm_medium", "utm_campaign", "country", "region", "city",
-	"device", "browser", "os", "event_name",
+// PartnerDimensions are the dimensions a partner may list, those of
+// store.Dimensions marked Partner; "total" is the site's totals.
+var PartnerDimensions = partnerDimensions()
+
+func partnerDimensions() []string {
+	var names []string
+	for _, d := range store.Dimensions {
+		switch {
+		case !d.Partner:
+		case d.Name == store.DimTotal:
+			names = append(names, "total")
+		default:
+			names = append(names, d.Name)
+		}
+	}
+	return names
 }
 
 // PartnerMetrics are the metrics a partner may list.

@@ -118,6 +118,7 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/stats/breakdown", h(analyst(rp.Budget(rp.HandleBreakdown)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/realtime", h(analyst(rp.Budget(rp.HandleRealtime)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/consent", h(analyst(rp.Budget(rp.HandleConsent)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/dimensions", h(analyst(rp.HandleDimensions))).Methods(http.MethodGet)
 			r.Handle("/api/v1/aggregator/status", h(analyst(rp.HandleStatus))).Methods(http.MethodGet)
 			r.Handle("/api/partner/v1/aggregates", h(partner(rp.Budget(rp.HandlePartnerAggregates)))).Methods(http.MethodGet)
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -111,28 +110,6 @@ const (
 	DimEmailClick   = "email_click" // events: clicks (the redirect /r/{token})
 )
 
-// RollupDimensions are the dimensions the aggregator writes to the rollup
-// tables, totals first. City is left out on purpose: it is too fine for the
-// analysts' tables and exists only for partners that are allowed it.
-var RollupDimensions = []string{
-	DimTotal, DimPage, DimEntryPage, DimExitPage, DimReferrerHost, DimSource,
-	DimUTMSource, DimUTMMedium, DimUTMCampaign, DimCountry, DimRegion,
-	DimDevice, DimBrowser, DimOS, DimEventName, DimEventTarget,
-	DimEmailOpen, DimEmailClick,
-}
-
-// SessionDimension reports whether dim describes visits (their first or last
-// event) rather than single events.
-func SessionDimension(dim string) bool {
-	return !slices.Contains([]string{DimPage, DimEventName, DimEventTarget, DimEmailOpen, DimEmailClick}, dim)
-}
-
-// EmailDimension reports whether dim counts newsletter opens or clicks. Its
-// rows have events only: e-mail events carry no visitor key and make no
-// visit, so visitors, visits, pageviews, bounces, duration and engaged time
-// are zero.
-func EmailDimension(dim string) bool { return dim == DimEmailOpen || dim == DimEmailClick }
-
 // EmailValue is the value of an e-mail dimension: the campaign, a slash and
 // the link id ("spring/hero"; "spring/" for a link without an id). In the
 // campaign, "%" is written "%25" and "/" is written "%2F", so the first
@@ -165,11 +142,6 @@ func ParseEmailValue(v string) (campaign, linkID string, err error) {
 		}
 	}
 	return b.String(), l, nil
-}
-
-// KnownDimension reports whether dim is one the stores can group by.
-func KnownDimension(dim string) bool {
-	return dim == DimCity || slices.Contains(RollupDimensions, dim)
 }
 
 // RollupSpec asks a store to (re)compute the rollups of the windows of one

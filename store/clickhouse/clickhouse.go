@@ -244,7 +244,11 @@ func mustQuery(name string) string {
 	if err != nil {
 		panic(fmt.Sprintf("clickhouse: %v", err))
 	}
-	stmts := store.SplitStatements(string(body))
+	sql, err := store.ExpandDimensions(name, string(body))
+	if err != nil {
+		panic(fmt.Sprintf("clickhouse: %v", err))
+	}
+	stmts := store.SplitStatements(sql)
 	if len(stmts) != 1 {
 		panic(fmt.Sprintf("clickhouse: queries/%s.sql holds %d statements, want 1", name, len(stmts)))
 	}

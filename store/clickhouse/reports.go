@@ -60,16 +60,18 @@ func (s *Store) DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uin
 	return n, nil
 }
 
-// valueColumns are the events columns that hold each dimension's value:
-// what reports_visitors_sessions and _events group by. The exit page is
-// the path of a visit's last event.
-var valueColumns = map[string]string{
-	store.DimPage: "path", store.DimEventName: "name", store.DimEventTarget: "target",
-	store.DimEntryPage: "path", store.DimExitPage: "path", store.DimReferrerHost: "referrer_host",
-	store.DimSource: "source", store.DimUTMSource: "utm_source", store.DimUTMMedium: "utm_medium",
-	store.DimUTMCampaign: "utm_campaign", store.DimCountry: "country", store.DimRegion: "region",
-	store.DimCity: "city", store.DimDevice: "device", store.DimBrowser: "browser", store.DimOS: "os",
-}
+// valueColumns are the events columns that hold each dimension's value
+// (store.Dimensions): what reports_visitors_sessions and _events group by.
+// The exit page is the path of a visit's last event.
+var valueColumns = func() map[string]string {
+	m := map[string]string{}
+	for _, d := range store.Dimensions {
+		if d.Column != "" {
+			m[d.Name] = d.Column
+		}
+	}
+	return m
+}()
 
 // VisitorsByValue answers a ValueVisitorQuery from the raw events with the
 // rollups' rules over one window, the whole range, in one pass over the

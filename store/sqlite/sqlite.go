@@ -107,7 +107,10 @@ func loadQueries() (map[string]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read query %s: %w", e.Name(), err)
 		}
-		q[strings.TrimSuffix(e.Name(), ".sql")] = string(b)
+		name := strings.TrimSuffix(e.Name(), ".sql")
+		if q[name], err = store.ExpandDimensions(name, string(b)); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }

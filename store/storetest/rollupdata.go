@@ -424,56 +424,32 @@ func splitVisits(visits []plannedVisit, g store.Granularity, loc *time.Location,
 	return out
 }
 
-// sessionValue is the value of a session dimension for a visit part.
+// sessionValue is the value of a session dimension for a visit part: its
+// first event's, or its last's.
 func sessionValue(dim string, p visitPart) string {
-	first, last := p.events[0], p.events[len(p.events)-1]
-	switch dim {
-	case store.DimTotal:
-		return ""
-	case store.DimEntryPage:
-		return first.Path
-	case store.DimExitPage:
-		return last.Path
-	case store.DimReferrerHost:
-		return first.ReferrerHost
-	case store.DimSource:
-		return first.Source
-	case store.DimUTMSource:
-		return first.UTMSource
-	case store.DimUTMMedium:
-		return first.UTMMedium
-	case store.DimUTMCampaign:
-		return first.UTMCampaign
-	case store.DimCountry:
-		return first.Country
-	case store.DimRegion:
-		return first.Region
-	case store.DimCity:
-		return first.City
-	case store.DimDevice:
-		return first.Device
-	case store.DimBrowser:
-		return first.Browser
-	case store.DimOS:
-		return first.OS
+	d, ok := store.DimensionByName(dim)
+	if !ok || !d.Session {
+		panic("no session dimension " + dim)
 	}
-	panic("no session dimension " + dim)
+	e := p.events[0]
+	if d.Last {
+		e = p.events[len(p.events)-1]
+	}
+	return d.Value(&e)
 }
 
 // eventValue is an event's value of an event dimension, if it has one.
 func eventValue(dim string, e store.Event) (string, bool) {
-	switch dim {
-	case store.DimPage:
-		return e.Path, true
-	case store.DimEventName:
-		return e.Name, e.Name != ""
-	case store.DimEventTarget:
-		return e.Target, e.Target != ""
-	case store.DimEmailOpen, store.DimEmailClick:
+	d, ok := store.DimensionByName(dim)
+	switch {
+	case !ok || d.Session:
+		panic("no event dimension " + dim)
+	case store.EmailDimension(dim):
 		// E-mail events are in no visit; expectEmailRollups counts them.
 		return "", false
 	}
-	panic("no event dimension " + dim)
+	v := d.Value(&e)
+	return v, dim == store.DimPage || v != ""
 }
 
 type cellKey struct {

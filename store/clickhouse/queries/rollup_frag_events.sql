@@ -12,22 +12,18 @@
 -- The arrayResize hands t to the lambda as an argument: 18.16 does not see
 -- columns used only inside a lambda and would drop t from the subquery. The
 -- visit starts are read without FINAL: a replayed event repeats a time and
--- starts no visit.
-SELECT win, visitor_key, session_id, t, k, etype, path, ref, src, usrc, umed, ucamp,
-       ctry, reg, cty, dev, brw, osn, name, target, engaged_ms,
+-- starts no visit. c_<column> is each column a session dimension reads, as a
+-- String (the lists are expanded from store.Dimensions at start-up).
+SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, engaged_ms,
        if(session_id = 0, arrayCount((b, x) -> b <= x, starts, arrayResize(emptyArrayUInt32(), length(starts), t)), 0) AS sess
 FROM
 (
-    SELECT win, visitor_key, session_id, t, k, etype, path, ref, src, usrc, umed, ucamp,
-           ctry, reg, cty, dev, brw, osn, name, target, engaged_ms, starts
+    SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, engaged_ms, starts
     FROM
     (
         SELECT if(@hourly = 1, toUInt32(toStartOfHour(ts)), toUInt32(toStartOfDay(ts, @tz))) AS win,
                visitor_key, session_id, toUInt32(ts) AS t, toUInt64(t) * 8 + toUInt64(toUInt8(type)) AS k,
-               toString(type) AS etype, path, toString(referrer_host) AS ref, toString(source) AS src,
-               toString(utm_source) AS usrc, toString(utm_medium) AS umed, toString(utm_campaign) AS ucamp,
-               toString(country) AS ctry, toString(region) AS reg, toString(city) AS cty,
-               toString(device) AS dev, toString(browser) AS brw, toString(os) AS osn,
+               toString(type) AS etype, path,[[range .Columns]] toString([[.]]) AS c_[[.]],[[end]]
                name, target, engaged_ms
         FROM events FINAL
         WHERE site_id = @site

@@ -8,7 +8,9 @@
 -- events ordered by time, type (pageview first) and id; a visit described
 -- by its first event and, for exit_page, its last. E-mail events
 -- (email_open, email_click) are no part of any visit: they have their own
--- rows (rollups_insert_email.sql).
+-- rows (rollups_insert_email.sql). The per-dimension lists are expanded at start-up
+-- from store.Dimensions (store.ExpandDimensions): one column per session
+-- dimension.
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -22,8 +24,7 @@ gpc_keys AS (
 ev AS (
     SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
-           e.type AS etype, e.path, e.referrer_host, e.source, e.utm_source, e.utm_medium, e.utm_campaign,
-           e.country, e.region, e.city, e.device, e.browser, e.os, e.name, e.target, e.engaged_ms
+           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.engaged_ms
     FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
     WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
@@ -40,13 +41,8 @@ numbered AS (
     FROM gaps
 ),
 described AS (
-    SELECT *,
-           FIRST_VALUE(path) OVER w AS s_entry, LAST_VALUE(path) OVER w AS s_exit,
-           FIRST_VALUE(referrer_host) OVER w AS s_ref, FIRST_VALUE(source) OVER w AS s_src,
-           FIRST_VALUE(utm_source) OVER w AS s_usrc, FIRST_VALUE(utm_medium) OVER w AS s_umed,
-           FIRST_VALUE(utm_campaign) OVER w AS s_ucamp, FIRST_VALUE(country) OVER w AS s_ctry,
-           FIRST_VALUE(region) OVER w AS s_reg, FIRST_VALUE(city) OVER w AS s_cty,
-           FIRST_VALUE(device) OVER w AS s_dev, FIRST_VALUE(browser) OVER w AS s_brw, FIRST_VALUE(os) OVER w AS s_os
+    SELECT *[[range .Session]],
+           [[if .Last]]LAST_VALUE[[else]]FIRST_VALUE[[end]]([[.Column]]) OVER w AS s_[[.Name]][[end]]
     FROM numbered
     WINDOW w AS (PARTITION BY win, visitor_key, session_id, sess ORDER BY k, event_id
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -55,24 +51,18 @@ sessions AS (
     SELECT win, visitor_key, session_id, sess,
            SUM(etype = 'pageview') AS pv,
            SUM(etype IN ('click', 'event')) AS ev,
-           MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng,
-           MIN(s_entry) AS s_entry, MIN(s_exit) AS s_exit, MIN(s_ref) AS s_ref, MIN(s_src) AS s_src,
-           MIN(s_usrc) AS s_usrc, MIN(s_umed) AS s_umed, MIN(s_ucamp) AS s_ucamp, MIN(s_ctry) AS s_ctry,
-           MIN(s_reg) AS s_reg, MIN(s_cty) AS s_cty, MIN(s_dev) AS s_dev, MIN(s_brw) AS s_brw, MIN(s_os) AS s_os
+           MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng[[range .Session]],
+           MIN(s_[[.Name]]) AS s_[[.Name]][[end]]
     FROM described
     GROUP BY win, visitor_key, session_id, sess
 ),
 rollup_rows AS (
     SELECT s.win, s.visitor_key, s.session_id, s.sess, s.pv, s.ev,
            CASE WHEN s.pv = 1 AND s.ev = 0 THEN 1 ELSE 0 END AS bounce, s.dur, s.eng, d.dim,
-           CASE d.dim WHEN '' THEN '' WHEN 'entry_page' THEN s.s_entry WHEN 'exit_page' THEN s.s_exit
-                      WHEN 'referrer_host' THEN s.s_ref WHEN 'source' THEN s.s_src WHEN 'utm_source' THEN s.s_usrc
-                      WHEN 'utm_medium' THEN s.s_umed WHEN 'utm_campaign' THEN s.s_ucamp WHEN 'country' THEN s.s_ctry
-                      WHEN 'region' THEN s.s_reg WHEN 'city' THEN s.s_cty WHEN 'device' THEN s.s_dev
-                      WHEN 'browser' THEN s.s_brw ELSE s.s_os END AS val
+           CASE d.dim WHEN '' THEN ''[[range .Session]]
+                      WHEN '[[.Name]]' THEN s.s_[[.Name]][[end]] END AS val
     FROM sessions s
-    JOIN dims d ON d.dim IN ('', 'entry_page', 'exit_page', 'referrer_host', 'source', 'utm_source', 'utm_medium',
-                             'utm_campaign', 'country', 'region', 'city', 'device', 'browser', 'os')
+    JOIN dims d ON d.dim IN (''[[range .Session]], '[[.Name]]'[[end]])
     UNION ALL
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
            n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,

@@ -25,29 +25,9 @@
   }
   const clear = (n) => { while (n.firstChild) n.removeChild(n.firstChild); return n; };
 
-  // The tables: cards of tabs, each tab one breakdown property.
-  const CARDS = [
-    { title: 'Pages', tabs: [
-      { property: 'page', label: 'Top pages', col: 'Page', metrics: ['visitors', 'pageviews'] },
-      { property: 'entry_page', label: 'Entry pages', col: 'Entry page', metrics: ['visitors', 'visits'] },
-      { property: 'exit_page', label: 'Exit pages', col: 'Exit page', metrics: ['visitors', 'visits'] } ] },
-    { title: 'Sources', tabs: [
-      { property: 'referrer_host', label: 'Referrers', col: 'Referrer', metrics: ['visitors', 'visits'] },
-      { property: 'source', label: 'Sources', col: 'Source', metrics: ['visitors', 'visits'] },
-      { property: 'utm_source', label: 'UTM source', col: 'utm_source', metrics: ['visitors', 'visits'] },
-      { property: 'utm_medium', label: 'UTM medium', col: 'utm_medium', metrics: ['visitors', 'visits'] },
-      { property: 'utm_campaign', label: 'Campaigns', col: 'utm_campaign', metrics: ['visitors', 'visits'] } ] },
-    { title: 'Locations', tabs: [
-      { property: 'country', label: 'Countries', col: 'Country', metrics: ['visitors'] },
-      { property: 'region', label: 'Regions', col: 'Region', metrics: ['visitors'] } ] },
-    { title: 'Devices', tabs: [
-      { property: 'device', label: 'Devices', col: 'Device', metrics: ['visitors'] },
-      { property: 'browser', label: 'Browsers', col: 'Browser', metrics: ['visitors'] },
-      { property: 'os', label: 'OS', col: 'Operating system', metrics: ['visitors'] } ] },
-    { title: 'Events', wide: true, tabs: [
-      { property: 'event_name', label: 'Events', col: 'Event', metrics: ['visitors', 'events'] },
-      { property: 'event_target', label: 'Clicked elements', col: 'Element', metrics: ['visitors', 'events'] } ] },
-  ];
+  // The tables: cards of tabs, each tab one breakdown property, as the API
+  // lists them (GET /api/v1/stats/dimensions, from store.Dimensions).
+  let CARDS = [];
 
   const TOTALS = [
     { key: 'visitors', label: 'Unique visitors' },
@@ -224,6 +204,12 @@
     }
     csrf = me.csrf || csrf;
     $('who').textContent = me.name || '';
+    try {
+      CARDS = (await api('/api/v1/stats/dimensions')).cards || [];
+    } catch (e) {
+      if (e.status === 401) return;
+      showError(e);
+    }
     try {
       sites = list(await api('/api/v1/sites'));
     } catch (e) {

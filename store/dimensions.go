@@ -1,0 +1,167 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+)
+
+// DimSpec is one dimension reports break counts down by. Adding a
+// dimension is a row here (plus, for a new events column, the column in
+// Event, a migration per backend and its place in the event codecs): the
+// rollup lists, the stores' report columns and rollup SQL, partner
+// validation and the dashboard's tabs are derived from this table.
+type DimSpec struct {
+	Name   string                // as the API, the rollup tables and partner configs name it
+	Column string                // the events column holding the value; "" for the totals and e-mail dimensions
+	Value  func(e *Event) string // the value of one event (a visit's first, or for Last its last)
+
+	// Session dimensions describe a visit by its first event (Last: its
+	// last); the others count every event that has a value.
+	Session, Last bool
+
+	Consent Categories // the category whose grant lets the collector keep the value
+	Partner bool       // partners may receive it (anonymised aggregates)
+	Rollup  bool       // the aggregator writes it to the rollup tables
+
+	// The dashboard's tab: card title (none: no tab), tab label, column
+	// heading and the metrics shown.
+	Card, Label, Heading string
+	Metrics              []string
+}
+
+var (
+	visitMetrics    = []string{"visitors", "visits"}
+	visitorMetrics  = []string{"visitors"}
+	pageviewMetrics = []string{"visitors", "pageviews"}
+	eventMetrics    = []string{"visitors", "events"}
+)
+
+// Dimensions is every dimension, totals first, in the order the rollups,
+// partner configs and the dashboard list them. City is not rolled up: it is
+// too fine for the analysts' tables and exists only for partners allowed it.
+// Event targets are never shared (they are URLs that may carry identifiers).
+var Dimensions = []DimSpec{
+	{Name: DimTotal, Value: func(*Event) string { return "" }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true},
+	{Name: DimPage, Column: "path", Value: func(e *Event) string { return e.Path }, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Pages", Label: "Top pages", Heading: "Page", Metrics: pageviewMetrics},
+	{Name: DimEntryPage, Column: "path", Value: func(e *Event) string { return e.Path }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Pages", Label: "Entry pages", Heading: "Entry page", Metrics: visitMetrics},
+	{Name: DimExitPage, Column: "path", Value: func(e *Event) string { return e.Path }, Session: true, Last: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Pages", Label: "Exit pages", Heading: "Exit page", Metrics: visitMetrics},
+	{Name: DimReferrerHost, Column: "referrer_host", Value: func(e *Event) string { return e.ReferrerHost }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Sources", Label: "Referrers", Heading: "Referrer", Metrics: visitMetrics},
+	{Name: DimSource, Column: "source", Value: func(e *Event) string { return e.Source }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Sources", Label: "Sources", Heading: "Source", Metrics: visitMetrics},
+	{Name: DimUTMSource, Column: "utm_source", Value: func(e *Event) string { return e.UTMSource }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Sources", Label: "UTM source", Heading: "utm_source", Metrics: visitMetrics},
+	{Name: DimUTMMedium, Column: "utm_medium", Value: func(e *Event) string { return e.UTMMedium }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Sources", Label: "UTM medium", Heading: "utm_medium", Metrics: visitMetrics},
+	{Name: DimUTMCampaign, Column: "utm_campaign", Value: func(e *Event) string { return e.UTMCampaign }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Sources", Label: "Campaigns", Heading: "utm_campaign", Metrics: visitMetrics},
+	{Name: DimCountry, Column: "country", Value: func(e *Event) string { return e.Country }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Locations", Label: "Countries", Heading: "Country", Metrics: visitorMetrics},
+	{Name: DimRegion, Column: "region", Value: func(e *Event) string { return e.Region }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Locations", Label: "Regions", Heading: "Region", Metrics: visitorMetrics},
+	{Name: DimCity, Column: "city", Value: func(e *Event) string { return e.City }, Session: true, Consent: ConsentAnalytics, Partner: true},
+	{Name: DimDevice, Column: "device", Value: func(e *Event) string { return e.Device }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Devices", Label: "Devices", Heading: "Device", Metrics: visitorMetrics},
+	{Name: DimBrowser, Column: "browser", Value: func(e *Event) string { return e.Browser }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Devices", Label: "Browsers", Heading: "Browser", Metrics: visitorMetrics},
+	{Name: DimOS, Column: "os", Value: func(e *Event) string { return e.OS }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Devices", Label: "OS", Heading: "Operating system", Metrics: visitorMetrics},
+	{Name: DimEventName, Column: "name", Value: func(e *Event) string { return e.Name }, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Events", Label: "Events", Heading: "Event", Metrics: eventMetrics},
+	{Name: DimEventTarget, Column: "target", Value: func(e *Event) string { return e.Target }, Consent: ConsentAnalytics, Rollup: true,
+		Card: "Events", Label: "Clicked elements", Heading: "Element", Metrics: eventMetrics},
+	{Name: DimEmailOpen, Value: func(e *Event) string { return EmailValue(e.UTMCampaign, e.UTMContent) }, Consent: ConsentMarketing, Rollup: true},
+	{Name: DimEmailClick, Value: func(e *Event) string { return EmailValue(e.UTMCampaign, e.UTMContent) }, Consent: ConsentMarketing, Rollup: true},
+}
+
+// DimensionByName returns the row of a dimension.
+func DimensionByName(name string) (DimSpec, bool) {
+	for _, d := range Dimensions {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return DimSpec{}, false
+}
+
+// RollupDimensions are the dimensions the aggregator writes to the rollup
+// tables, totals first.
+var RollupDimensions = dimensionNames(func(d DimSpec) bool { return d.Rollup })
+
+// SessionDimensions are the session dimensions, totals first, whatever
+// their Rollup: the stores' rollup SQL computes every one.
+var SessionDimensions = dimensionNames(func(d DimSpec) bool { return d.Session })
+
+func dimensionNames(keep func(DimSpec) bool) []string {
+	var names []string
+	for _, d := range Dimensions {
+		if keep(d) {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}
+
+// SessionDimension reports whether dim describes visits (their first or last
+// event) rather than single events.
+func SessionDimension(dim string) bool {
+	d, ok := DimensionByName(dim)
+	return !ok || d.Session
+}
+
+// KnownDimension reports whether dim is one the stores can group by.
+func KnownDimension(dim string) bool {
+	_, ok := DimensionByName(dim)
+	return ok
+}
+
+// EmailDimension reports whether dim counts newsletter opens or clicks. Its
+// rows have events only: e-mail events carry no visitor key and make no
+// visit, so visitors, visits, pageviews, bounces, duration and engaged time
+// are zero.
+func EmailDimension(dim string) bool { return dim == DimEmailOpen || dim == DimEmailClick }
+
+// sqlDimensions is what the stores' SQL files range over in their [[ ]]
+// template actions (ExpandDimensions): the session dimensions but the totals, and
+// the distinct events columns they read.
+var sqlDimensions = func() (v struct {
+	Session []DimSpec
+	Columns []string
+}) {
+	for _, d := range Dimensions {
+		if !d.Session || d.Name == DimTotal {
+			continue
+		}
+		v.Session = append(v.Session, d)
+		if !slices.Contains(v.Columns, d.Column) {
+			v.Columns = append(v.Columns, d.Column)
+		}
+	}
+	return v
+}()
+
+// ExpandDimensions expands the template actions (delimited by double square brackets) of a store's SQL file
+// from Dimensions (.Session: the session dimensions but the totals, each
+// with .Name, .Column and .Last; .Columns: the distinct events columns they
+// read), so that the rollup SQL lists every dimension without a list kept by
+// hand. The names and columns are constants of this package, never input.
+// SQL without "[[" is returned as it is.
+func ExpandDimensions(name, sql string) (string, error) {
+	if !strings.Contains(sql, "[[") {
+		return sql, nil
+	}
+	t, err := template.New(name).Delims("[[", "]]").Parse(sql)
+	if err != nil {
+		return "", fmt.Errorf("query %s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, sqlDimensions); err != nil {
+		return "", fmt.Errorf("query %s: %w", name, err)
+	}
+	return b.String(), nil
+}
