@@ -133,9 +133,14 @@ func (p *uaParser) parse(ua string) uaInfo {
 		case notBot:
 		case "":
 			// crawlerdetect's one large regular expression costs some
-			// 300 µs; the plain shape of a mainstream browser's UA
-			// answers for most traffic at once.
-			if !plainBrowser(ua) && p.isCrawler(ua) {
+			// 300 µs on a whole UA; the mainstream browser's shape
+			// answers for most traffic at once, or leaves it a short
+			// tail to read.
+			text := ua
+			if tail, ok := browserTail(ua); ok {
+				text = tail
+			}
+			if text != "" && p.isCrawler(text) {
 				return uaInfo{botReason: BotCrawler}
 			}
 		default:
@@ -173,7 +178,9 @@ var plainProducts = map[string]bool{
 var platformItems = []string{
 	"Windows NT ", "Win64", "x64", "WOW64", "rv:", "Macintosh", "Intel Mac OS X ", "X11",
 	"Linux x86_64", "Linux i686", "Linux aarch64", "Ubuntu", "Fedora", "CrOS ", "iPhone",
-	"iPad", "iPod touch", "CPU iPhone OS ", "CPU OS ",
+	"iPad", "iPod touch", "CPU iPhone OS ", "CPU OS ", "Windows", "Win 9x", "ARM", "Touch",
+	"Trident/", "Tablet", "Mobile", "Intel Mac OS X", "PPC Mac OS X", "x86_64", "Linux armv",
+	"SunOS", "FreeBSD", "OpenBSD", "NetBSD",
 }
 
 // suspectWords in an Android model name send a UA the slow way too.
@@ -182,54 +189,78 @@ var suspectWords = []string{
 	"agent", "monitor", "check", "fetch", "preview", "proxy", "test", "wpm", "screenshot",
 }
 
-// plainBrowser reports whether ua has exactly the shape of a mainstream
-// browser's user agent: "Mozilla/5.0 (platform) AppleWebKit/… or Gecko/…"
-// followed only by the product tokens of plainProducts and "(KHTML, like
-// Gecko)", where the platform holds only the usual items (and, on Android,
-// one model name). Such a UA is no crawler; the corpus test checks this
-// against crawlerdetect on thousands of user agents.
-func plainBrowser(ua string) bool {
+// browserTail splits a user agent of a mainstream browser's shape,
+// "Mozilla/5.0 (platform) AppleWebKit/… or Gecko/…", whose platform holds
+// only the usual items (and, on Android, one model name), from what follows
+// the product tokens of plainProducts and "(KHTML, like Gecko)": ok is false
+// for any other shape; tail is "" for a plain browser, else the rest from
+// the first unknown token on ("Instagram 280.0 (iPhone14,3; …)").
+//
+// A plain browser is no crawler, and the crawler signs of any other UA of
+// this shape are in its tail: crawlerdetect, whose one large regular
+// expression costs microseconds per byte, reads only the tail. The corpus
+// test checks both against crawlerdetect on thousands of user agents.
+func browserTail(ua string) (tail string, ok bool) {
 	rest, ok := strings.CutPrefix(ua, "Mozilla/5.0 (")
 	if !ok {
-		return false
+		return "", false
 	}
 	i := strings.IndexByte(rest, ')')
 	if i < 0 {
-		return false
+		return "", false
 	}
 	comment, rest := rest[:i], rest[i+1:]
 	if !plainPlatform(comment) {
-		return false
+		return "", false
 	}
 	engine := false
 	for rest != "" {
 		if rest[0] != ' ' {
-			return false
+			return "_" + rest, engine
 		}
+		// The tail keeps its space behind a stand-in for what came
+		// before: crawlerdetect trims its input and has patterns such as
+		// " YLT", and the tail does not start the user agent (^ patterns).
+		tail := "_" + rest
 		rest = rest[1:]
+		if strings.HasPrefix(rest, "[FBAN/") || strings.HasPrefix(rest, "[FB_IAB/") {
+			// Facebook's in-app browser: its closing block of app details.
+			if strings.HasSuffix(rest, "]") && strings.Count(rest, "[") == 1 && !suspect(rest) {
+				return "", engine
+			}
+			return tail, engine
+		}
 		if r, ok := strings.CutPrefix(rest, "(KHTML, like Gecko)"); ok {
 			rest = r
 			continue
 		}
-		if strings.HasPrefix(rest, "[FBAN/") || strings.HasPrefix(rest, "[FB_IAB/") {
-			// Facebook's in-app browser: its closing block of app details.
-			return engine && strings.HasSuffix(rest, "]") && strings.Count(rest, "[") == 1 && !suspect(rest)
+		if r, ok := strings.CutPrefix(rest, "(KHTML like Gecko)"); ok {
+			rest = r
+			continue
 		}
 		tok := rest
 		if j := strings.IndexByte(rest, ' '); j >= 0 {
 			tok = rest[:j]
 		}
-		rest = rest[len(tok):]
 		if len(tok) > 2 && tok[0] == '(' && tok[len(tok)-1] == ')' && isDigits(tok[1:len(tok)-1]) {
+			rest = rest[len(tok):]
 			continue // iOS apps' web views: "(4299236624)"
 		}
 		name, version, hasVersion := strings.Cut(tok, "/")
 		if !plainProducts[name] || hasVersion && !versionLike(version) || !hasVersion && name != "Mobile" {
-			return false
+			return tail, engine
 		}
+		rest = rest[len(tok):]
 		engine = engine || name == "AppleWebKit" || name == "Gecko"
 	}
-	return engine
+	return "", engine
+}
+
+// plainBrowser reports whether ua is a mainstream browser's user agent
+// with nothing after its usual product tokens (see browserTail).
+func plainBrowser(ua string) bool {
+	tail, ok := browserTail(ua)
+	return ok && tail == ""
 }
 
 // plainPlatform reports whether a platform comment holds only the usual
@@ -239,12 +270,12 @@ func plainPlatform(comment string) bool {
 	if strings.ContainsAny(comment, "()[]") {
 		return false
 	}
-	android, model := strings.HasPrefix(comment, "Linux; "), false
+	android := strings.HasPrefix(comment, "Linux; ") || strings.HasPrefix(comment, "Android ")
+	model := false
 	for item := range strings.SplitSeq(comment, "; ") {
 		switch {
-		case hasPrefixAny(item, platformItems):
-		case android && (item == "Linux" || item == "U" || item == "K" || item == "wv" ||
-			strings.HasPrefix(item, "Android ") || isLocale(item)):
+		case hasPrefixAny(item, platformItems), item == "U", item == "I", isLocale(item):
+		case android && (item == "Linux" || item == "K" || item == "wv" || strings.HasPrefix(item, "Android ")):
 		case android && !model && !suspect(item):
 			model = true
 		default:
