@@ -69,3 +69,26 @@ partners:
 		}
 	}
 }
+
+// TestPartnerDimensionsFollowTheTable: what a partner may list is what
+// store.Dimensions marks Partner, new dimensions included.
+func TestPartnerDimensionsFollowTheTable(t *testing.T) {
+	for _, tc := range []struct {
+		dims    string
+		wantErr string // "" for none
+	}{
+		{"[total, utm_term, utm_content]", ""},
+		{"[event_target]", `unknown "event_target"`},
+		{"[email_open]", `unknown "email_open"`},
+	} {
+		t.Run(tc.dims, func(t *testing.T) {
+			_, err := Parse([]byte("sites:\n  - domain: a.example\npartners:\n  - name: acme\n    sites: [a.example]\n    dimensions: " + tc.dims + "\n"))
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("Parse: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("Parse: %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}

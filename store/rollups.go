@@ -98,6 +98,8 @@ const (
 	DimUTMSource    = "utm_source"
 	DimUTMMedium    = "utm_medium"
 	DimUTMCampaign  = "utm_campaign"
+	DimUTMTerm      = "utm_term"
+	DimUTMContent   = "utm_content"
 	DimCountry      = "country"
 	DimRegion       = "region"
 	DimCity         = "city"

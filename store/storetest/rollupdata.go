@@ -94,12 +94,12 @@ func GenerateRollupFixture() RollupFixture {
 	r := rand.New(rand.NewPCG(fixtureSeed, fixtureSeed))
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	geos := [][3]string{{"DE", "BE", "Berlin"}, {"DE", "BY", "Munich"}, {"FR", "IDF", "Paris"}, {"US", "NY", "New York"}, {"US", "CA", "San Francisco"}}
-	landings := []struct{ ref, source, us, um, uc string }{
-		{"", "direct", "", "", ""},
-		{"www.google.com", "search", "", "", ""},
-		{"news.example", "other", "", "", ""},
-		{"t.co", "social", "twitter", "social", "spring"},
-		{"mail.example", "email", "newsletter", "email", "march-news"},
+	landings := []struct{ ref, source, us, um, uc, ut, uct string }{
+		{"", "direct", "", "", "", "", ""},
+		{"www.google.com", "search", "", "", "", "", ""},
+		{"news.example", "other", "", "", "", "", ""},
+		{"t.co", "social", "twitter", "social", "spring", "privacy analytics", "thread"},
+		{"mail.example", "email", "newsletter", "email", "march-news", "", "header"},
 	}
 	paths := []string{"/", "/pricing", "/blog/hello", "/blog/ch", "/docs", "/signup"}
 
@@ -158,6 +158,7 @@ func GenerateRollupFixture() RollupFixture {
 					}
 					e.ReferrerHost, e.Source = landing.ref, landing.source
 					e.UTMSource, e.UTMMedium, e.UTMCampaign = landing.us, landing.um, landing.uc
+					e.UTMTerm, e.UTMContent = landing.ut, landing.uct
 				} else {
 					switch k := r.IntN(10); {
 					case k < 4:

@@ -408,24 +408,34 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Helper()
 		do(t, ctx, chromedp.Click(chromedp.CSS(sel)))
 	}
-	click(`#card-1 .tab[data-property=referrer_host]`)
-	waitJS(t, ctx, "the referrers", `!!document.querySelector('#card-1 table[data-property=referrer_host] tbody tr')`)
 	type row struct {
 		Value  string  `json:"value"`
 		Metric string  `json:"metric"`
 		N      float64 `json:"n"`
 	}
-	rows := eval[[]row](t, ctx, `[...document.querySelectorAll('#card-1 table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`)
-	var refs struct{ Results []map[string]any }
-	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {"referrer_host"}, "metrics": {rows[0].Metric}, "limit": {"10"}}, &refs)
-	if len(rows) != len(refs.Results) || len(rows) < 2 {
-		t.Fatalf("referrers table has %d rows, API %d; want the same, at least 2", len(rows), len(refs.Results))
-	}
-	for i, r := range refs.Results {
-		if rows[i].Value != r["referrer_host"] || rows[i].N != r[rows[i].Metric] {
-			t.Errorf("referrer row %d: %+v, API %v", i, rows[i], r)
+	// A tab of every kind of dimension: one from the start, one added with
+	// the dimension table (store.Dimensions) that the API serves as tabs.
+	for _, tab := range []struct {
+		card int
+		prop string
+	}{{1, "referrer_host"}, {1, "utm_content"}} {
+		click(fmt.Sprintf(`#card-%d .tab[data-property=%s]`, tab.card, tab.prop))
+		waitJS(t, ctx, "the "+tab.prop+" table", fmt.Sprintf(`!!document.querySelector('#card-%d table[data-property=%s] tbody tr')`, tab.card, tab.prop))
+		rows := eval[[]row](t, ctx, fmt.Sprintf(`[...document.querySelectorAll('#card-%d table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`, tab.card))
+		var api struct{ Results []map[string]any }
+		s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"7d"}, "property": {tab.prop}, "metrics": {rows[0].Metric}, "limit": {"10"}}, &api)
+		if len(rows) != len(api.Results) || len(rows) < 2 {
+			t.Fatalf("%s table has %d rows, API %d; want the same, at least 2", tab.prop, len(rows), len(api.Results))
+		}
+		for i, r := range api.Results {
+			if rows[i].Value != r[tab.prop] || rows[i].N != r[rows[i].Metric] {
+				t.Errorf("%s row %d: %+v, API %v", tab.prop, i, rows[i], r)
+			}
 		}
 	}
+	click(`#card-1 .tab[data-property=referrer_host]`)
+	waitJS(t, ctx, "the referrers", `!!document.querySelector('#card-1 table[data-property=referrer_host] tbody tr')`)
+	rows := eval[[]row](t, ctx, `[...document.querySelectorAll('#card-1 table tbody tr')].map(tr => (td => ({value: tr.dataset.value, metric: td.dataset.metric, n: Number(td.dataset.value)}))(tr.querySelector('[data-metric]')))`)
 	screenshot(t, ctx, "dashboard-desktop.png")
 
 	// Keyboard: Enter on a focused device row filters by it; the chip's
