@@ -148,3 +148,40 @@ func TestBrowserTailAgreesWithCrawlerDetect(t *testing.T) {
 		t.Errorf("the fast path answers for %.1f%% of real browsers, want at least 75%%", 100*ratio(plain, browsers))
 	}
 }
+
+// wantReferrerCoverage is the share of the hosts of Snowplow's referrer
+// database (testdata/referrers_snowplow.csv) whose medium Footfall agrees
+// with: search, social, email, and "unknown" as other.
+const wantReferrerCoverage = 0.76
+
+func TestReferrerCoverage(t *testing.T) {
+	rows := readCSV(t, "referrers_snowplow.csv")
+	agree, byMedium, missed := 0, map[string][2]int{}, map[string][]string{}
+	for _, row := range rows {
+		want := row["medium"]
+		if want == "unknown" {
+			want = ClassOther
+		}
+		_, got := ClassifyReferrer(mustURL(t, "https://"+row["host"]+"/"), "example.org", UTM{})
+		c := byMedium[row["medium"]]
+		c[1]++
+		if got == want {
+			agree++
+			c[0]++
+		} else {
+			missed[row["medium"]] = append(missed[row["medium"]], row["host"]+" ("+got+")")
+		}
+		byMedium[row["medium"]] = c
+	}
+	cov := ratio(agree, len(rows))
+	t.Logf("referrer classes agree on %d of %d hosts (%.1f%%); by medium: %v", agree, len(rows), 100*cov, byMedium)
+	if len(rows) < 1000 {
+		t.Fatalf("%d hosts, want at least 1000", len(rows))
+	}
+	if cov < wantReferrerCoverage {
+		t.Errorf("referrer coverage %.1f%%, want at least %.0f%%", 100*cov, 100*wantReferrerCoverage)
+		for m, hosts := range missed {
+			t.Logf("%s missed: %d, e.g. %v", m, len(hosts), hosts[:min(20, len(hosts))])
+		}
+	}
+}

@@ -87,8 +87,45 @@ func (t *sourceTable) lookup(host string) (Source, bool) {
 	if host == "" {
 		return Source{}, false
 	}
+	// Hosts no row names exactly are classed by their first label: a
+	// webmail ("mail.", "webmail.", even under a search engine's domain,
+	// mail.naver.com) or a search page ("search.", "suche.", …).
+	first, _, _ := strings.Cut(host, ".")
+	byLabel, labelled := firstLabels[first]
+	labelled = labelled && strings.Count(host, ".") >= 2
+	if _, exact := t.suffix[host]; labelled && !exact && byLabel.Class == ClassEmail {
+		return byLabel, true
+	}
+	if s, ok := t.listed(host); ok {
+		return s, true
+	}
+	if labelled {
+		return byLabel, true
+	}
+	return Source{}, false
+}
+
+// firstLabels classify the hosts sources.txt does not list by their first
+// label.
+var firstLabels = map[string]Source{
+	"mail": {ClassEmail, "Webmail"}, "webmail": {ClassEmail, "Webmail"}, "email": {ClassEmail, "Webmail"},
+	"mail2": {ClassEmail, "Webmail"}, "webmail2": {ClassEmail, "Webmail"}, "posteingang": {ClassEmail, "Webmail"},
+	"search": {ClassSearch, "Search"}, "suche": {ClassSearch, "Search"}, "recherche": {ClassSearch, "Search"},
+	"busca": {ClassSearch, "Search"}, "buscador": {ClassSearch, "Search"}, "cerca": {ClassSearch, "Search"},
+	"szukaj": {ClassSearch, "Search"}, "zoeken": {ClassSearch, "Search"}, "sok": {ClassSearch, "Search"},
+	"haku": {ClassSearch, "Search"}, "poisk": {ClassSearch, "Search"},
+}
+
+// listed is what sources.txt says about host: a wildcard row, a suffix
+// row, or a "cc." row (any two-letter country label, "de.yahoo.com").
+func (t *sourceTable) listed(host string) (Source, bool) {
 	if s, ok := t.wildcardMatch(host); ok {
 		return s, true
+	}
+	if len(host) > 3 && host[2] == '.' && isLetters(host[:2]) {
+		if s, ok := t.suffix["cc"+host[2:]]; ok {
+			return s, true
+		}
 	}
 	for h := host; ; {
 		if s, ok := t.suffix[h]; ok {
@@ -135,12 +172,9 @@ func topLevelLike(s string) bool {
 	if !two {
 		last = first
 	}
-	switch last {
-	case "com", "net", "org", "edu", "gov", "info", "biz":
-	default:
-		if len(last) != 2 || !isLetters(last) {
-			return false
-		}
+	// Any letters-only top-level domain: "de", "com", "cat", "info".
+	if len(last) < 2 || !isLetters(last) {
+		return false
 	}
 	if !two {
 		return true
