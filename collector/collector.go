@@ -140,8 +140,9 @@ func privacySignal(r *http.Request, s config.Site) bool {
 }
 
 // HandleEvent is POST /api/event: one event or a small batch. 202 when
-// something was stored, 204 when everything was dropped (no consent, bot),
-// 4xx for bad input (and then nothing of the body is stored).
+// something was stored (a bot's event too, flagged), 204 when everything
+// was dropped (no valid consent), 4xx for bad input (and then nothing of
+// the body is stored).
 func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 	setCORS(w)
 	if err := checkContentType(r); err != nil {
