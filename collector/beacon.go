@@ -32,6 +32,7 @@ const (
 	maxPropValLen  = 512
 	maxEngagedMS   = 24 * 60 * 60 * 1000
 	maxScreenWidth = 1<<16 - 1
+	maxLangLen     = 64
 )
 
 // Beacon is the event body the snippet sends. Unknown fields are ignored.
@@ -48,6 +49,7 @@ type Beacon struct {
 	UserID   string         `json:"user_id"` // a signed-in user: stored only with personalization
 	W        int            `json:"w"`
 	MS       int64          `json:"ms"`
+	Lang     string         `json:"lang"` // navigator.language; only its primary subtag is stored
 }
 
 // checkContentType accepts what browsers and scripts send a beacon as:
@@ -133,6 +135,7 @@ type page struct {
 	url      *url.URL
 	referrer *url.URL
 	props    []store.Prop
+	lang     string // the primary language subtag, lower case
 }
 
 // validate checks every field of b against its limit and parses the URLs.
@@ -189,7 +192,26 @@ func validate(b *Beacon) (page, error) {
 	if p.props, err = flatProps(b.Props); err != nil {
 		return p, err
 	}
+	if p.lang, err = primaryLanguage(b.Lang); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// primaryLanguage returns the primary subtag of a BCP 47 language tag, lower
+// case ("de-AT" is "de"), or "" for none.
+func primaryLanguage(tag string) (string, error) {
+	if len(tag) > maxLangLen {
+		return "", tooLong("lang", maxLangLen)
+	}
+	primary, _, _ := strings.Cut(strings.ReplaceAll(strings.TrimSpace(tag), "_", "-"), "-")
+	if primary == "" {
+		return "", nil
+	}
+	if len(primary) < 2 || len(primary) > 8 || strings.IndexFunc(primary, func(r rune) bool { return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') }) >= 0 {
+		return "", httpapi.Errorf(http.StatusBadRequest, "field \"lang\": want a language tag such as \"de-AT\"")
+	}
+	return strings.ToLower(primary), nil
 }
 
 func parseHTTPURL(field, raw string) (*url.URL, error) {

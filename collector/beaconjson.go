@@ -86,6 +86,7 @@ const (
 	fUserID
 	fW
 	fMS
+	fLang
 )
 
 // object decodes one beacon object.
@@ -132,6 +133,8 @@ func (d *fastDecoder) object(b *Beacon) bool {
 			bit, dst = fSID, &b.SID
 		case "user_id":
 			bit, dst = fUserID, &b.UserID
+		case "lang":
+			bit, dst = fLang, &b.Lang
 		case "props":
 			bit = fProps
 		case "w":

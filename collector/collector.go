@@ -242,6 +242,7 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		Target:        enrich.CleanTarget(b.Target, enrich.SiteRules{AllowedQuery: rules.AllowedQuery}),
 		Props:         p.props,
 		ScreenWidth:   uint16(b.W),
+		Language:      p.lang,
 		EngagedMS:     uint32(b.MS),
 	}
 	err = c.enrich.Enrich(r.Context(), enrich.Request{

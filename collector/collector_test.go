@@ -225,6 +225,8 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"bad referrer", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","referrer":"ftp://x"}`, 400, `field "referrer"`},
 		{"wrong field type", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","w":"wide"}`, 400, `field "w"`},
 		{"negative width", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","w":-1}`, 400, `field "w"`},
+		{"lang not a tag", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","lang":"d3-AT"}`, 400, `field "lang"`},
+		{"long lang", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","lang":"de-` + strings.Repeat("x", 70) + `"}`, 400, `field "lang": at most`},
 		{"nested props", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":{"b":1}}}`, 400, `field "props"`},
 		{"long prop value", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":"` + strings.Repeat("v", 600) + `"}}`, 400, `field "props"`},
 		{"long name", "application/json", `{"site":"example.test","type":"event","url":"https://example.test/a","name":"` + strings.Repeat("n", 200) + `"}`, 400, `field "name"`},
@@ -267,7 +269,7 @@ func TestPageviewStored(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, true)
-			w := r.post(t, tt.contentType, `{"site":"Example.TEST","type":"pageview","token":"{{token}}","url":"https://example.test/docs/intro?utm_source=x#top","referrer":"https://news.example/item?id=7","w":1280,"unknown":"ignored"}`)
+			w := r.post(t, tt.contentType, `{"site":"Example.TEST","type":"pageview","token":"{{token}}","url":"https://example.test/docs/intro?utm_source=x#top","referrer":"https://news.example/item?id=7","w":1280,"lang":"DE-at","unknown":"ignored"}`)
 			if w.Code != http.StatusAccepted {
 				t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
 			}
@@ -282,6 +284,7 @@ func TestPageviewStored(t *testing.T) {
 				{"path", e.Path, "/docs/intro"},
 				{"referrer", e.Referrer, "https://news.example/item"},
 				{"referrer host", e.ReferrerHost, "news.example"},
+				{"language", e.Language, "de"},
 				{"time", e.Time.Format(time.RFC3339), r.now.Format(time.RFC3339)},
 			}
 			for _, c := range checks {

@@ -77,7 +77,7 @@ func TestPartnerDimensionsFollowTheTable(t *testing.T) {
 		dims    string
 		wantErr string // "" for none
 	}{
-		{"[total, utm_term, utm_content]", ""},
+		{"[total, utm_term, utm_content, language]", ""},
 		{"[event_target]", `unknown "event_target"`},
 		{"[email_open]", `unknown "email_open"`},
 	} {

@@ -75,6 +75,8 @@ var Dimensions = []DimSpec{
 		Card: "Devices", Label: "Browsers", Heading: "Browser", Metrics: visitorMetrics},
 	{Name: DimOS, Column: "os", Value: func(e *Event) string { return e.OS }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
 		Card: "Devices", Label: "OS", Heading: "Operating system", Metrics: visitorMetrics},
+	{Name: DimLanguage, Column: "language", Value: func(e *Event) string { return e.Language }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
+		Card: "Devices", Label: "Languages", Heading: "Language", Metrics: visitorMetrics},
 	{Name: DimEventName, Column: "name", Value: func(e *Event) string { return e.Name }, Consent: ConsentAnalytics, Partner: true, Rollup: true,
 		Card: "Events", Label: "Events", Heading: "Event", Metrics: eventMetrics},
 	{Name: DimEventTarget, Column: "target", Value: func(e *Event) string { return e.Target }, Consent: ConsentAnalytics, Rollup: true,

@@ -106,6 +106,7 @@ const (
 	DimDevice       = "device"
 	DimBrowser      = "browser"
 	DimOS           = "os"
+	DimLanguage     = "language"
 	DimEventName    = "event_name"
 	DimEventTarget  = "event_target"
 	DimEmailOpen    = "email_open"  // events: opens (the pixel /p/{token}.gif)

@@ -99,6 +99,7 @@ type Event struct {
 	OSVersion      string
 	Device         string // desktop, mobile, tablet, or empty
 	ScreenWidth    uint16
+	Language       string // the browser language's primary subtag, lower case ("de")
 
 	Country string // ISO 3166-1 alpha-2
 	Region  string

@@ -12,7 +12,7 @@ var exemptKeeps = map[string]bool{
 	"ID": true, "SiteID": true, "Type": true, "Time": true, "ReceivedAt": true,
 	"Host": true, "Path": true, "Query": true, "Referrer": true, "ReferrerHost": true, "Source": true,
 	"VisitorKey": true, "KeyVersion": true, "SessionID": true,
-	"Browser": true, "BrowserVersion": true, "OS": true, "OSVersion": true, "Device": true, "ScreenWidth": true,
+	"Browser": true, "BrowserVersion": true, "OS": true, "OSVersion": true, "Device": true, "ScreenWidth": true, "Language": true,
 	"Country": true, "Region": true, "City": true,
 	"Name": true, "Target": true, "Props": true, "EngagedMS": true, "Bot": true, "BotReason": true,
 	"UTMSource": true, "UTMMedium": true, "UTMCampaign": true, "UTMTerm": true, "UTMContent": true,

@@ -61,7 +61,7 @@ func (g fieldGroup) clear(e *store.Event) {
 	case ipFields:
 		e.IP, e.IPTrunc = "", ""
 	case userAgentFields:
-		e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth = "", "", "", "", "", 0
+		e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth, e.Language = "", "", "", "", "", 0, ""
 	case networkFields: // geo, ASN and ISP
 		e.Country, e.Region, e.City, e.ASN, e.ISP = "", "", "", 0, ""
 	case visitFields:

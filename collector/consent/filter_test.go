@@ -23,7 +23,7 @@ var fieldNeeds = map[string]store.Categories{
 	"IP": store.ConsentAnalytics, "IPTrunc": store.ConsentAnalytics,
 	"VisitorKey": store.ConsentAnalytics, "KeyVersion": store.ConsentAnalytics, "SessionID": store.ConsentAnalytics,
 	"Browser": store.ConsentAnalytics, "BrowserVersion": store.ConsentAnalytics, "OS": store.ConsentAnalytics, "OSVersion": store.ConsentAnalytics,
-	"Device": store.ConsentAnalytics, "ScreenWidth": store.ConsentAnalytics,
+	"Device": store.ConsentAnalytics, "ScreenWidth": store.ConsentAnalytics, "Language": store.ConsentAnalytics,
 	"Country": store.ConsentAnalytics, "Region": store.ConsentAnalytics, "City": store.ConsentAnalytics, "ASN": store.ConsentAnalytics, "ISP": store.ConsentAnalytics,
 	"Name": store.ConsentAnalytics, "Target": store.ConsentAnalytics, "Props": store.ConsentAnalytics, "EngagedMS": store.ConsentAnalytics,
 	"ConsentID": store.ConsentAnalytics, "PolicyVersion": store.ConsentAnalytics, "Bot": store.ConsentAnalytics, "BotReason": store.ConsentAnalytics,

@@ -11,25 +11,29 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// codecV1 is the first byte of every record payload. A change to the
+// codecV2 is the first byte of every record payload. A change to the
 // encoding (a new store.Event field included) gets a new version, and the
 // decoder keeps reading the old ones, so a spool written by the previous
-// release replays after an upgrade.
-const codecV1 = 1
+// release replays after an upgrade. Version 1 had no Language.
+const (
+	codecV1 = 1
+	codecV2 = 2
+)
 
 // eventFields is how many fields of store.Event encodeEvent writes. A test
 // compares it with the struct, so a field added to store.Event without a
 // codec change fails the build's tests instead of being dropped by replays.
-const eventFields = 44
+const eventFields = 45
 
 var errShort = errors.New("record ends early")
 
 // appendEvent appends the encoding of e to b: the version byte, then every
-// field in declaration order. Strings are a uvarint length and the bytes;
-// times are a varint of Unix seconds and a uvarint of nanoseconds (decoded in
-// UTC); fixed-size ids are raw bytes.
+// field in declaration order but Language, which version 2 added last.
+// Strings are a uvarint length and the bytes; times are a varint of Unix
+// seconds and a uvarint of nanoseconds (decoded in UTC); fixed-size ids are
+// raw bytes.
 func appendEvent(b []byte, e *store.Event) []byte {
-	b = append(b, codecV1)
+	b = append(b, codecV2)
 	b = append(b, e.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(e.SiteID))
 	b = appendString(b, string(e.Type))
@@ -89,6 +93,7 @@ func appendEvent(b []byte, e *store.Event) []byte {
 
 	b = appendBool(b, e.Bot)
 	b = appendString(b, e.BotReason)
+	b = appendString(b, e.Language)
 	return b
 }
 
@@ -115,7 +120,8 @@ func decodeEvent(payload []byte, e *store.Event) error {
 	if len(payload) == 0 {
 		return errShort
 	}
-	if payload[0] != codecV1 {
+	version := payload[0]
+	if version != codecV1 && version != codecV2 {
 		return fmt.Errorf("unknown event encoding version %d (written by a newer footfall?)", payload[0])
 	}
 	d := decoder{s: string(payload[1:])}
@@ -182,6 +188,9 @@ func decodeEvent(payload []byte, e *store.Event) error {
 
 	e.Bot = d.bool()
 	e.BotReason = d.string()
+	if version >= codecV2 {
+		e.Language = d.string()
+	}
 	if d.err != nil {
 		return d.err
 	}

@@ -159,3 +159,22 @@ func sampleEvent() store.Event {
 		Props: []store.Prop{{Key: "plan", Value: "pro"}}, EngagedMS: 12000,
 	}
 }
+
+// TestCodecReadsVersion1: a spool written before Language existed replays,
+// each event without a language.
+func TestCodecReadsVersion1(t *testing.T) {
+	e := randomEvent(t, rand.New(rand.NewPCG(5, 6)))
+	e.Language = ""
+	enc := appendEvent(nil, &e)
+	if enc[0] != codecV2 || enc[len(enc)-1] != 0 {
+		t.Fatalf("version %d, last byte %d: want version 2 ending in an empty Language", enc[0], enc[len(enc)-1])
+	}
+	v1 := append([]byte{codecV1}, enc[1:len(enc)-1]...)
+	var got store.Event
+	if err := decodeEvent(v1, &got); err != nil {
+		t.Fatalf("decode version 1: %v", err)
+	}
+	if diff := cmp.Diff(e, got); diff != "" {
+		t.Errorf("version 1 (-want +got):\n%s", diff)
+	}
+}

@@ -2,8 +2,12 @@ package clickhouse
 
 import (
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/footfall/footfall/store"
 )
 
 // Cluster mode (Options.Cluster, DSN parameter ?cluster=NAME) spreads
@@ -23,8 +27,11 @@ import (
 //     otherwise by cityHash64 of the first ORDER BY column (a
 //     ReplacingMergeTree's versions of one key stay together).
 //   - ALTER TABLE t ADD/DROP/MODIFY/COMMENT/RENAME COLUMN runs ON CLUSTER on
-//     t_local and then on t; any other ALTER (DELETE, UPDATE, partitions)
-//     runs on t_local only.
+//     t_local, then re-creates the Distributed table t ON CLUSTER as t_local
+//     (ClickHouse 18.16 refuses ALTER ON CLUSTER of a Distributed table over
+//     replicated shards; t holds no rows), sharded as the migration that
+//     created t says; any other ALTER (DELETE, UPDATE, partitions) runs on
+//     t_local only.
 //   - DROP TABLE t drops t and t_local ON CLUSTER.
 //
 // Anything else in a migration is refused, so a statement the rewrite does
@@ -88,9 +95,17 @@ func (c cluster) migration(stmt string) ([]string, error) {
 	}
 	if m := reAlter.FindStringSubmatch(stmt); m != nil {
 		table, command := m[1], m[2]
-		out := []string{fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s %s", c.database, table+localSuffix, c.name, command)}
+		local := table + localSuffix
+		out := []string{fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s %s", c.database, local, c.name, command)}
 		if reColumn.MatchString(command) {
-			out = append(out, fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s %s", c.database, table, c.name, command))
+			key, ok := shardingKeys()[table]
+			if !ok {
+				return nil, fmt.Errorf("cluster mode cannot alter the columns of %s: no migration creates it", table)
+			}
+			out = append(out,
+				fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", c.database, table, c.name),
+				fmt.Sprintf("CREATE TABLE %s.%s ON CLUSTER %s AS %s.%s ENGINE = Distributed('%s', '%s', '%s', %s)",
+					c.database, table, c.name, c.database, local, c.name, c.database, local, key))
 		}
 		return out, nil
 	}
@@ -107,6 +122,27 @@ func (c cluster) migration(stmt string) ([]string, error) {
 
 // shardingKey is the Distributed sharding expression of a table with these
 // columns and engine clauses.
+// shardingKeys is the sharding key of every table the migrations create.
+var shardingKeys = sync.OnceValue(func() map[string]string {
+	keys := map[string]string{}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(fmt.Sprintf("clickhouse: %v", err))
+	}
+	files, err := store.ReadMigrations(sub)
+	if err != nil {
+		panic(fmt.Sprintf("clickhouse: %v", err))
+	}
+	for _, f := range files {
+		for _, stmt := range f.Statements {
+			if m := reCreate.FindStringSubmatch(stmt); m != nil {
+				keys[m[2]] = shardingKey(m[3], m[7])
+			}
+		}
+	}
+	return keys
+})
+
 func shardingKey(columns, rest string) string {
 	if reVKey.MatchString(columns) {
 		return "cityHash64(visitor_key)"

@@ -39,7 +39,8 @@ func TestClusterMigration(t *testing.T) {
 			"ALTER TABLE events ADD COLUMN x UInt8 DEFAULT 0",
 			[]string{
 				"ALTER TABLE ff.events_local ON CLUSTER prod ADD COLUMN x UInt8 DEFAULT 0",
-				"ALTER TABLE ff.events ON CLUSTER prod ADD COLUMN x UInt8 DEFAULT 0",
+				"DROP TABLE IF EXISTS ff.events ON CLUSTER prod",
+				"CREATE TABLE ff.events ON CLUSTER prod AS ff.events_local ENGINE = Distributed('prod', 'ff', 'events_local', cityHash64(visitor_key))",
 			},
 		},
 		{

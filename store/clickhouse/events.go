@@ -178,6 +178,7 @@ var eventColumns = []struct {
 	{"engaged_ms", u32s(func(e *store.Event) uint32 { return e.EngagedMS })},
 	{"bot", u8s(func(e *store.Event) uint8 { return boolUInt8(e.Bot) })},
 	{"bot_reason", strs(func(e *store.Event) string { return e.BotReason })},
+	{"language", strs(func(e *store.Event) string { return e.Language })},
 }
 
 // fill returns buf resized to len(events), holding f of each event.
@@ -267,7 +268,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			&e.ConsentID, &granted, &e.PolicyVersion, &gpc,
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
-			&e.Name, &e.Target, &keys, &values, &e.EngagedMS, &bot, &e.BotReason,
+			&e.Name, &e.Target, &keys, &values, &e.EngagedMS, &bot, &e.BotReason, &e.Language,
 		)
 		if err != nil {
 			return nil, fmt.Errorf("read events: %w", err)

@@ -48,7 +48,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 				consentIDText(e.ConsentID), e.Consent, e.PolicyVersion, e.GPC,
 				e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
 				e.Country, e.Region, e.City, e.ASN, e.ISP,
-				e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason,
+				e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason, e.Language,
 			)
 		}
 		if len(args) != len(chunk)*eventParams {
@@ -83,7 +83,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 // parameters a statement.
 const (
 	rowsPerInsert = 64
-	eventParams   = 44
+	eventParams   = 45
 )
 
 // insertEventsQuery is insert_event.sql for rows rows: its VALUES tuple
@@ -148,7 +148,7 @@ func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 			&consentID, &e.Consent, &e.PolicyVersion, &e.GPC,
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
-			&e.Name, &e.Target, &props, &e.EngagedMS, &e.Bot, &e.BotReason,
+			&e.Name, &e.Target, &props, &e.EngagedMS, &e.Bot, &e.BotReason, &e.Language,
 		); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}

@@ -146,7 +146,8 @@ func GenerateRollupFixture() RollupFixture {
 					VisitorKey: fv.key, KeyVersion: 1, SessionID: sid,
 					Consent: store.ConsentAnalytics, PolicyVersion: "1", GPC: fv.gpc,
 					Browser: fv.browser, BrowserVersion: "1", OS: fv.os, OSVersion: "1", Device: fv.device, ScreenWidth: 1280,
-					Country: fv.country, Region: fv.region, City: fv.city,
+					Language: [...]string{"de", "en", "fr", "en", ""}[v%5],
+					Country:  fv.country, Region: fv.region, City: fv.city,
 					// Raw identifiers that must never reach an export.
 					IP: fmt.Sprintf("203.0.113.%d", v), IPTrunc: "203.0.113.0",
 					UserID: fmt.Sprintf("user-%d@mail.example", v), Query: "gclid=Cj0KCQjw" + fmt.Sprint(v),

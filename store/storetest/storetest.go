@@ -297,7 +297,7 @@ func fullEvent(siteID uint32, at time.Time) store.Event {
 		IP:      "203.0.113.7", IPTrunc: "203.0.113.0",
 		VisitorKey: 0x8000_0000_0000_0001, KeyVersion: 1, SessionID: 42, UserID: "user-7",
 		ConsentID: uuid.New(), Consent: store.ConsentAnalytics | store.ConsentMarketing, PolicyVersion: "3", GPC: true,
-		Browser: "Firefox", BrowserVersion: "133", OS: "Linux", OSVersion: "", Device: "desktop", ScreenWidth: 1920,
+		Browser: "Firefox", BrowserVersion: "133", OS: "Linux", OSVersion: "", Device: "desktop", ScreenWidth: 1920, Language: "de",
 		Country: "DE", Region: "BE", City: "Berlin", ASN: 64500, ISP: "Example Telecom",
 		Name: "download", Target: "https://example.test/file.pdf",
 		Props:     []store.Prop{{Key: "plan", Value: "pro"}, {Key: "ab", Value: "b"}},

@@ -11,7 +11,7 @@ SELECT
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason
+    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason, language
 FROM events FINAL
 WHERE site_id = ?
   AND date >= toDate(?) AND date <= toDate(?)

@@ -7,7 +7,7 @@ SELECT
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason
+    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason, language
 FROM events FINAL
 WHERE user_id = ?
 ORDER BY ts, toString(event_id);

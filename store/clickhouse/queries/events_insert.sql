@@ -8,5 +8,5 @@ INSERT INTO events
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason
+    name, target, prop_keys, prop_values, engaged_ms, bot, bot_reason, language
 );

@@ -6,7 +6,7 @@ SELECT
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, props, engaged_ms, bot, bot_reason
+    name, target, props, engaged_ms, bot, bot_reason, language
 FROM events
 WHERE user_id = :user
 ORDER BY ts, event_id

@@ -8,7 +8,7 @@ INSERT OR IGNORE INTO events (
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, props, engaged_ms, bot, bot_reason
+    name, target, props, engaged_ms, bot, bot_reason, language
 ) VALUES (
     ?, ?, ?, ?, ?,
     ?, ?, ?, ?, ?, ?,
@@ -17,5 +17,5 @@ INSERT OR IGNORE INTO events (
     ?, ?, ?, ?,
     ?, ?, ?, ?, ?, ?,
     ?, ?, ?, ?, ?,
-    ?, ?, ?, ?, ?, ?
+    ?, ?, ?, ?, ?, ?, ?
 )
