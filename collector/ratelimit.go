@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/footfall/footfall/httpapi"
 )
 
 // clientLimiter limits requests per client: an IPv4 address, or an IPv6
@@ -33,21 +35,10 @@ func newClientLimiter(perMinute, burst, max int) *clientLimiter {
 	return &clientLimiter{limit: rate.Limit(float64(perMinute) / 60), burst: burst, max: max, clients: map[netip.Prefix]*list.Element{}}
 }
 
-// clientKey is the prefix a client is limited by.
-func clientKey(a netip.Addr) netip.Prefix {
-	a = a.Unmap()
-	bits := 32
-	if a.Is6() {
-		bits = 64
-	}
-	p, _ := a.Prefix(bits) // an invalid address gives the zero prefix: one shared bucket
-	return p
-}
-
 // allow takes one request of client a at now. When refused, wait is how long
 // until the next one is allowed.
 func (l *clientLimiter) allow(a netip.Addr, now time.Time) (ok bool, wait time.Duration) {
-	key := clientKey(a)
+	key := httpapi.ClientPrefix(a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var e *clientEntry

@@ -117,3 +117,16 @@ func InPrefixes(prefixes []netip.Prefix, a netip.Addr) bool {
 	}
 	return false
 }
+
+// ClientPrefix is what one client is limited by: its IPv4 address, or its
+// IPv6 /64 (one household or server). An invalid address gives the zero
+// prefix: one shared bucket.
+func ClientPrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}

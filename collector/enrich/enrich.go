@@ -62,6 +62,12 @@ const SessionIdle = 30 * time.Minute
 const (
 	DefaultUACacheSize      = 10_000
 	DefaultSessionCacheSize = 100_000
+	// A client (IPv4 address or IPv6 /64) may have this many user agents
+	// parsed a minute, in bursts of DefaultUAParseBurst, among the
+	// DefaultParseClients most recent clients.
+	DefaultUAParsesPerMinute = 600
+	DefaultUAParseBurst      = 100
+	DefaultParseClients      = 100_000
 )
 
 // Options configure an Enricher.
@@ -91,6 +97,13 @@ type Options struct {
 	// SessionCacheSize is how many visitors the inactivity session rule
 	// remembers (default DefaultSessionCacheSize).
 	SessionCacheSize int
+	// UAParsesPerMinute bounds how many user agents not in the cache one
+	// client may have parsed (DefaultUAParsesPerMinute; negative: no
+	// bound). Parsing costs ~30 µs, a cached one ~1 µs, so a client that
+	// sends a new user agent with every request would otherwise slow
+	// everyone; beyond its budget its new user agents are not parsed and
+	// its events are flagged bot (BotUAChurn): a browser keeps one.
+	UAParsesPerMinute int
 	// Salts keeps the daily visitor-key salts shared by all replicas.
 	// Required.
 	Salts SaltStore
@@ -106,6 +119,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.UACacheSize == 0 {
 		o.UACacheSize = DefaultUACacheSize
+	}
+	if o.UAParsesPerMinute == 0 {
+		o.UAParsesPerMinute = DefaultUAParsesPerMinute
 	}
 	if o.SessionCacheSize == 0 {
 		o.SessionCacheSize = DefaultSessionCacheSize
@@ -155,14 +171,23 @@ type Enricher struct {
 	parser    *uaParser
 	uaCache   *clock[string, uaInfo]
 	sessions  *clock[sessionKey, sessionState]
-	geo       *geo
-	salts     *salts
-	now       func() time.Time
-	log       *slog.Logger
-	closeOnce sync.Once
-	closeErr  error
+	// parseBudgets are the clients' token buckets of user-agent parses.
+	parseBudgets *clock[netip.Prefix, parseBudget]
+	parseRate    float64 // parses a second; 0: no bound
+	geo          *geo
+	salts        *salts
+	now          func() time.Time
+	log          *slog.Logger
+	closeOnce    sync.Once
+	closeErr     error
 
-	uaHits, uaMisses, geoFailures, saltFailures atomic.Uint64
+	uaHits, uaMisses, uaRefused, geoFailures, saltFailures atomic.Uint64
+}
+
+// parseBudget is a token bucket: tokens left at last (Unix nanoseconds).
+type parseBudget struct {
+	tokens float64
+	last   int64
 }
 
 type sessionKey struct {
@@ -192,15 +217,17 @@ func New(opts Options) (*Enricher, error) {
 	sources()
 	botRules()
 	return &Enricher{
-		trusted:   opts.TrustedProxies,
-		botRanges: opts.BotRanges,
-		parser:    newUAParser(opts.AllowUA),
-		uaCache:   newClock[string, uaInfo](opts.UACacheSize),
-		sessions:  newClock[sessionKey, sessionState](opts.SessionCacheSize),
-		geo:       g,
-		salts:     newSalts(opts.Salts, opts.Now, opts.Log),
-		now:       opts.Now,
-		log:       opts.Log,
+		trusted:      opts.TrustedProxies,
+		botRanges:    opts.BotRanges,
+		parser:       newUAParser(opts.AllowUA),
+		uaCache:      newClock[string, uaInfo](opts.UACacheSize),
+		sessions:     newClock[sessionKey, sessionState](opts.SessionCacheSize),
+		parseBudgets: newClock[netip.Prefix, parseBudget](DefaultParseClients),
+		parseRate:    max(0, float64(opts.UAParsesPerMinute)/60),
+		geo:          g,
+		salts:        newSalts(opts.Salts, opts.Now, opts.Log),
+		now:          opts.Now,
+		log:          opts.Log,
 	}, nil
 }
 
@@ -278,7 +305,7 @@ func (e *Enricher) Enrich(ctx context.Context, req Request, ev *store.Event) err
 	}
 
 	ua := capUA(req.Header.Get("User-Agent"))
-	info := e.userAgent(ua)
+	info := e.userAgent(ua, ip, now)
 	ev.Browser, ev.BrowserVersion = info.browser, info.browserVersion
 	ev.OS, ev.OSVersion, ev.Device = info.os, info.osVersion, info.device
 	ev.Bot, ev.BotReason = info.botReason != "", info.botReason
@@ -322,16 +349,43 @@ func capUA(ua string) string {
 	return ua
 }
 
-// userAgent returns the cached classification of ua, parsing it on a miss.
-func (e *Enricher) userAgent(ua string) uaInfo {
+// userAgent returns the cached classification of ua, parsing it on a miss
+// if the client at ip has parses left.
+func (e *Enricher) userAgent(ua string, ip netip.Addr, now time.Time) uaInfo {
 	if info, ok := e.uaCache.Get(ua); ok {
 		e.uaHits.Add(1)
 		return info
+	}
+	if !e.mayParse(ip, now) {
+		e.uaRefused.Add(1)
+		return uaInfo{botReason: BotUAChurn} // not cached: others may send it
 	}
 	e.uaMisses.Add(1)
 	info := e.parser.parse(ua)
 	e.uaCache.Put(strings.Clone(ua), info) // not a slice of a larger header string
 	return info
+}
+
+// mayParse takes one parse from the budget of the client at ip.
+func (e *Enricher) mayParse(ip netip.Addr, now time.Time) bool {
+	if e.parseRate == 0 {
+		return true
+	}
+	t := now.UnixNano()
+	ok := false
+	e.parseBudgets.Update(httpapi.ClientPrefix(ip), func(b parseBudget, found bool) parseBudget {
+		if !found {
+			b = parseBudget{tokens: DefaultUAParseBurst, last: t}
+		}
+		b.tokens = min(DefaultUAParseBurst, b.tokens+float64(t-b.last)/1e9*e.parseRate)
+		b.last = t
+		if b.tokens >= 1 {
+			b.tokens--
+			ok = true
+		}
+		return b
+	})
+	return ok
 }
 
 // saltedKey is KeyDailySalt: HMAC-SHA256(salt, site ‖ IP as 16 bytes ‖ UA).
@@ -393,20 +447,24 @@ func (e *Enricher) session(k sessionKey, now time.Time) uint64 {
 // Stats are counters for /metrics.
 type Stats struct {
 	UACacheHits, UACacheMisses uint64
-	UACacheEntries             int
-	SessionEntries             int
-	GeoFailures                uint64 // lookups that failed (a damaged database)
-	SaltFailures               uint64 // events left without a salted visitor key
+	// UAParsesRefused counts user agents not parsed: their client's
+	// budget (Options.UAParsesPerMinute) was spent.
+	UAParsesRefused uint64
+	UACacheEntries  int
+	SessionEntries  int
+	GeoFailures     uint64 // lookups that failed (a damaged database)
+	SaltFailures    uint64 // events left without a salted visitor key
 }
 
 // Stats returns the counters since New.
 func (e *Enricher) Stats() Stats {
 	return Stats{
-		UACacheHits:    e.uaHits.Load(),
-		UACacheMisses:  e.uaMisses.Load(),
-		UACacheEntries: e.uaCache.Len(),
-		SessionEntries: e.sessions.Len(),
-		GeoFailures:    e.geoFailures.Load(),
-		SaltFailures:   e.saltFailures.Load(),
+		UACacheHits:     e.uaHits.Load(),
+		UACacheMisses:   e.uaMisses.Load(),
+		UAParsesRefused: e.uaRefused.Load(),
+		UACacheEntries:  e.uaCache.Len(),
+		SessionEntries:  e.sessions.Len(),
+		GeoFailures:     e.geoFailures.Load(),
+		SaltFailures:    e.saltFailures.Load(),
 	}
 }

@@ -154,6 +154,9 @@ func newTestEnricher(t testing.TB, opts Options) *Enricher {
 	if opts.Salts == nil {
 		opts.Salts = &memSalts{}
 	}
+	if opts.UAParsesPerMinute == 0 {
+		opts.UAParsesPerMinute = -1 // the classification tables send many from one client
+	}
 	e, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -19,6 +19,7 @@ const (
 	BotHTTPClient = "http_client" // a programmatic HTTP client (bots.txt)
 	BotEmptyUA    = "empty_ua"    // no User-Agent at all
 	BotIPRange    = "ip_range"    // the client address is in Options.BotRanges
+	BotUAChurn    = "ua_churn"    // a new user agent beyond its client's parse budget (Options.UAParsesPerMinute)
 )
 
 // maxUALen is how much of a User-Agent is parsed and cached; the rest is
