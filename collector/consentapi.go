@@ -481,6 +481,8 @@ type policyResponse struct {
 	Exempt bool `json:"exempt"`
 	// Lang is the one language of Texts and BannerHashes.
 	Lang string `json:"lang"`
+	// GoogleConsentMode: the banner emits Google Consent Mode v2 signals.
+	GoogleConsentMode bool `json:"google_consent_mode,omitempty"`
 }
 
 // HandlePolicy is GET /api/consent/policy?site=DOMAIN[&lang=xx]: the site's
@@ -505,7 +507,7 @@ func (c *Collector) HandlePolicy(w http.ResponseWriter, r *http.Request) error {
 	out := policyResponse{
 		Site: site.Domain, PolicyVersion: rules.Consent.PolicyVersion, MaxAgeDays: rules.Consent.MaxAgeDays,
 		Categories: store.ConsentAll.Names(), Texts: map[string]config.BannerText{}, BannerHashes: map[string]string{},
-		History: c.policies[site.ID], Exempt: rules.Exempt, Lang: lang,
+		History: c.policies[site.ID], Exempt: rules.Exempt, Lang: lang, GoogleConsentMode: rules.Consent.GoogleConsentMode,
 	}
 	if out.History == nil {
 		out.History = []store.PolicyVersion{}

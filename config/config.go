@@ -61,6 +61,12 @@ type Consent struct {
 	DNT string `yaml:"dnt"`
 	// Banner replaces texts of the built-in banner per language (en, de, fr).
 	Banner map[string]BannerText `yaml:"banner"`
+	// GoogleConsentMode has the banner tell Google Consent Mode v2 (the
+	// page's gtag or dataLayer) what the visitor decided, so that Google's
+	// tags on the page follow Footfall's banner. Off by default; leave it
+	// off when another consent platform on the page speaks for the
+	// visitor (Footfall then follows that platform instead).
+	GoogleConsentMode bool `yaml:"google_consent_mode"`
 }
 
 // BannerText is what the banner shows in one language.

@@ -48,6 +48,7 @@ type env struct {
 
 	build   func(policyVersion uint32) http.Handler
 	exempt  bool // the site counts visitors without a decision (set before setPolicy)
+	google  bool // the banner emits Google Consent Mode v2 (set before setPolicy)
 	handler atomic.Pointer[http.Handler]
 
 	mu       sync.Mutex
@@ -104,7 +105,8 @@ func newEnv(t *testing.T) *env {
 
 	e := &env{t: t, st: st, site: site, consent: cs.Keyring(), buffer: buffer}
 	e.build = func(policyVersion uint32) http.Handler {
-		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    exempt: %v\n    consent:\n      policy_version: %d\n", testSite, e.exempt, policyVersion))
+		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    exempt: %v\n    consent:\n      policy_version: %d\n      google_consent_mode: %v\n",
+			testSite, e.exempt, policyVersion, e.google))
 		if err != nil {
 			t.Fatal(err)
 		}

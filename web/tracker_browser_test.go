@@ -273,3 +273,53 @@ func TestBrowserBannerOnAPhone(t *testing.T) {
 	click(t, ctx, inBanner("[data-a=back]"))
 	run(t, ctx, chromedp.Poll[bool](`!document.querySelector('#footfall-banner')?.isConnected`))
 }
+
+// With google_consent_mode the banner speaks for the page to Google's tags
+// (#21): on each page a default with everything denied, then an update with
+// the visitor's decision, through the page's gtag; a withdrawal denies
+// everything again. Footfall does not take its own signals for another
+// platform's decision: one decision is posted.
+func TestBrowserEmitsGoogleConsentMode(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	e.google = true
+	e.setPolicy(1)
+	origin := pages(t, e, pageOpts{Head: `<script>window.dataLayer=[];function gtag(){dataLayer.push(arguments)}</script>`})
+	const signals = `JSON.stringify(dataLayer.filter((e) => e[0] == 'consent').map((e) => [e[1], e[2].analytics_storage, e[2].personalization_storage, e[2].ad_storage, e[2].ad_user_data]))`
+	wait := func(tab context.Context, want string) {
+		t.Helper()
+		var got string
+		waitFor(t, "signals "+want, func() bool { got = eval[string](t, tab, signals); return got == want })
+	}
+	const denied = `["default","denied","denied","denied","denied"]`
+	open(t, ctx, origin+"/shop", "")
+	waitBanner(t, ctx)
+	wait(ctx, "["+denied+"]")
+	click(t, ctx, inBanner("[data-a=accept]"))
+	e.waitBeacons("pageview", 1)
+	wait(ctx, "["+denied+`,["update","granted","granted","granted","granted"]]`)
+	if n := len(e.asked(func(r request) bool { return r.Path == "/api/consent" })); n != 1 {
+		t.Errorf("%d decisions posted, want 1 (its own signal taken for another decision?)", n)
+	}
+	// The next page: the decision from the cookie, with no banner.
+	open(t, ctx, origin+"/shop/cart", "")
+	wait(ctx, "["+denied+`,["update","granted","granted","granted","granted"]]`)
+	if eval[bool](t, ctx, bannerOpen) {
+		t.Error("the banner shows again after a decision")
+	}
+	eval[any](t, ctx, `footfall('consent', 'withdraw'); 1`)
+	wait(ctx, "["+denied+`,["update","granted","granted","granted","granted"],["update","denied","denied","denied","denied"]]`)
+
+	// Off (the default): nothing is pushed.
+	e.google = false
+	e.setPolicy(1)
+	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	open(t, tab, origin+"/shop", "")
+	waitBanner(t, tab)
+	click(t, tab, inBanner("[data-a=accept]"))
+	e.waitBeacons("pageview", 3)
+	if got := eval[string](t, tab, signals); got != "[]" {
+		t.Errorf("signals with google_consent_mode off: %s", got)
+	}
+}

@@ -94,10 +94,35 @@ const post = (b) =>
     body: JSON.stringify({ site: site(), language: lang(), snippet_version: __VERSION__, ...b }),
   }).then((r) => (r.ok ? r.json() : Promise.reject(Error('footfall: consent answered ' + r.status))))
 
+// google tells Google Consent Mode v2 the categories c (a bit set), when
+// the site has the banner speak for the page (google_consent_mode): type is
+// 'default' (before a decision: all denied) or 'update'. Through the page's
+// gtag, or the dataLayer as gtag would; follow ignores what this pushes.
+let emitting
+const google = (type, c) => {
+  if (!ctx.p.google_consent_mode) return
+  const g = (bit) => (c & bit ? 'granted' : 'denied')
+  const gtag = w.gtag || function () { (w.dataLayer = w.dataLayer || []).push(arguments) }
+  emitting = 1
+  try {
+    gtag('consent', type, {
+      analytics_storage: g(1),
+      personalization_storage: g(2),
+      ad_storage: g(4),
+      ad_user_data: g(4),
+      ad_personalization: g(4),
+      ...(type == 'default' && { wait_for_update: 500 }),
+    })
+  } finally {
+    emitting = 0
+  }
+}
+
 const decide = (x, meta) => {
   const s = read()
   if (!meta) close() // decided elsewhere: the banner is not needed any more
   if (x == 'withdraw') {
+    google('update', 0)
     // Stop first, then tell the server, which stops too and erases.
     const e = seconds() + 86400 * (ctx.p.max_age_days || 395)
     remember(withdrawn(e), e)
@@ -109,6 +134,7 @@ const decide = (x, meta) => {
   // gpc_auto. c is what it will grant.
   const gpc = !!navigator.globalPrivacyControl
   const c = (x.analytics ? 1 : 0) | (x.personalization ? 2 : 0) | (x.marketing && !gpc ? 4 : 0)
+  google('update', c)
   const live = counts(s) && s.t
   if (live && s.c == c) return
   const body = {
@@ -148,7 +174,7 @@ const follow = () => {
     for (const e of dl) gcm(e, 1)
     const push = dl.push
     dl.push = function () {
-      for (const e of arguments) gcm(e)
+      if (!emitting) for (const e of arguments) gcm(e)
       return push.apply(this, arguments)
     }
   }
@@ -301,6 +327,11 @@ export default async (c, [cmd, x, meta]) => {
     if (!following) {
       following = 1
       await follow()
+      // Each page tells Google's tags the decision anew: all denied by
+      // default, then what the cookie holds.
+      const s = read()
+      google('default', 0)
+      if (counts(s)) google('update', s.c)
     }
     if (!counts(read()) && ctx.a.banner != 'off') show()
   }
