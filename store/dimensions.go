@@ -7,6 +7,36 @@ import (
 	"text/template"
 )
 
+// The rollup dimensions. Totals have the empty dimension and value. Session
+// dimensions describe a visit by its first event (or, for exit_page, its
+// last); event dimensions count the events that carry the value. The e-mail
+// dimensions count newsletter opens and clicks per campaign and link (value
+// EmailValue); e-mail events belong to no visit and to no other dimension.
+const (
+	DimTotal        = ""
+	DimPage         = "page"
+	DimEntryPage    = "entry_page"
+	DimExitPage     = "exit_page"
+	DimReferrerHost = "referrer_host"
+	DimSource       = "source"
+	DimUTMSource    = "utm_source"
+	DimUTMMedium    = "utm_medium"
+	DimUTMCampaign  = "utm_campaign"
+	DimUTMTerm      = "utm_term"
+	DimUTMContent   = "utm_content"
+	DimCountry      = "country"
+	DimRegion       = "region"
+	DimCity         = "city"
+	DimDevice       = "device"
+	DimBrowser      = "browser"
+	DimOS           = "os"
+	DimLanguage     = "language"
+	DimEventName    = "event_name"
+	DimEventTarget  = "event_target"
+	DimEmailOpen    = "email_open"  // events: opens (the pixel /p/{token}.gif)
+	DimEmailClick   = "email_click" // events: clicks (the redirect /r/{token})
+)
+
 // DimSpec is one dimension reports break counts down by. Adding a
 // dimension is a row here (plus, for a new events column, the column in
 // Event, a migration per backend and its place in the event codecs): the

@@ -78,3 +78,16 @@ func SplitStatements(sql string) []string {
 	}
 	return stmts
 }
+
+// InlineFragment replaces every {{name}} in sql with fragment, less its "--"
+// comment lines: a list a store's SQL files share (the event columns) kept in
+// one file of its own. Fragments are files of the store, never input.
+func InlineFragment(sql, name, fragment string) string {
+	var b strings.Builder
+	for line := range strings.Lines(fragment) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+		}
+	}
+	return strings.ReplaceAll(sql, "{{"+name+"}}", strings.TrimSpace(b.String()))
+}

@@ -83,36 +83,6 @@ func LoadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// The rollup dimensions. Totals have the empty dimension and value. Session
-// dimensions describe a visit by its first event (or, for exit_page, its
-// last); event dimensions count the events that carry the value. The e-mail
-// dimensions count newsletter opens and clicks per campaign and link (value
-// EmailValue); e-mail events belong to no visit and to no other dimension.
-const (
-	DimTotal        = ""
-	DimPage         = "page"
-	DimEntryPage    = "entry_page"
-	DimExitPage     = "exit_page"
-	DimReferrerHost = "referrer_host"
-	DimSource       = "source"
-	DimUTMSource    = "utm_source"
-	DimUTMMedium    = "utm_medium"
-	DimUTMCampaign  = "utm_campaign"
-	DimUTMTerm      = "utm_term"
-	DimUTMContent   = "utm_content"
-	DimCountry      = "country"
-	DimRegion       = "region"
-	DimCity         = "city"
-	DimDevice       = "device"
-	DimBrowser      = "browser"
-	DimOS           = "os"
-	DimLanguage     = "language"
-	DimEventName    = "event_name"
-	DimEventTarget  = "event_target"
-	DimEmailOpen    = "email_open"  // events: opens (the pixel /p/{token}.gif)
-	DimEmailClick   = "email_click" // events: clicks (the redirect /r/{token})
-)
-
 // EmailValue is the value of an e-mail dimension: the campaign, a slash and
 // the link id ("spring/hero"; "spring/" for a link without an id). In the
 // campaign, "%" is written "%25" and "/" is written "%2F", so the first

@@ -244,7 +244,11 @@ func mustQuery(name string) string {
 	if err != nil {
 		panic(fmt.Sprintf("clickhouse: %v", err))
 	}
-	sql, err := store.ExpandDimensions(name, string(body))
+	columns, err := queryFiles.ReadFile("queries/event_columns.sql")
+	if err != nil {
+		panic(fmt.Sprintf("clickhouse: %v", err))
+	}
+	sql, err := store.ExpandDimensions(name, store.InlineFragment(string(body), "event_columns", string(columns)))
 	if err != nil {
 		panic(fmt.Sprintf("clickhouse: %v", err))
 	}

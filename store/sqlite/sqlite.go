@@ -112,6 +112,10 @@ func loadQueries() (map[string]string, error) {
 			return nil, err
 		}
 	}
+	columns := q["event_columns"]
+	for name, sql := range q {
+		q[name] = store.InlineFragment(sql, "event_columns", columns)
+	}
 	return q, nil
 }
 
