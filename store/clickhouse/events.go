@@ -136,7 +136,6 @@ var eventColumns = []struct {
 	{"site_id", u32s(func(e *store.Event) uint32 { return e.SiteID })},
 	{"type", strs(func(e *store.Event) string { return string(e.Type) })},
 	{"ts", times(func(e *store.Event) time.Time { return e.Time.UTC() })},
-	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
 	{"received_at", times(func(e *store.Event) time.Time { return e.ReceivedAt.UTC() })},
 	{"host", strs(func(e *store.Event) string { return e.Host })},
 	{"path", strs(func(e *store.Event) string { return e.Path })},
@@ -179,6 +178,7 @@ var eventColumns = []struct {
 	{"bot", u8s(func(e *store.Event) uint8 { return boolUInt8(e.Bot) })},
 	{"bot_reason", strs(func(e *store.Event) string { return e.BotReason })},
 	{"language", strs(func(e *store.Event) string { return e.Language })},
+	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
 }
 
 // fill returns buf resized to len(events), holding f of each event.

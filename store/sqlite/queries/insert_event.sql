@@ -1,14 +1,7 @@
 -- InsertEvents repeats the VALUES tuple for a multi-row insert: keep VALUES
 -- the last clause, one row of parameters in its parentheses.
 INSERT OR IGNORE INTO events (
-    event_id, site_id, type, ts, received_at,
-    host, path, query, referrer, referrer_host, source,
-    utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_id,
-    ip, ip_trunc, visitor_key, key_version, session_id, user_id,
-    consent_id, consent, policy_version, gpc,
-    browser, browser_version, os, os_version, device, screen_width,
-    country, region, city, asn, isp,
-    name, target, props, engaged_ms, bot, bot_reason, language
+    {{event_columns}}
 ) VALUES (
     ?, ?, ?, ?, ?,
     ?, ?, ?, ?, ?, ?,
