@@ -1,6 +1,8 @@
 // Package config reads Footfall's YAML configuration file: the sites it
-// serves with their consent policies and, as the product grows, partners and
-// retention. Unknown keys are errors, so a typo never silently does nothing.
+// serves with their consent policies and time zones, the partners that
+// receive anonymised aggregates (which dimensions, metrics, k, epsilon
+// budget) and retention. Unknown keys are errors, so a typo never silently
+// does nothing; every problem is reported at once.
 package config
 
 import (

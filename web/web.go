@@ -1,7 +1,9 @@
-// Package web serves what a browser loads from Footfall: the tracker
-// snippet (f.js), the consent script with the built-in banner, and the
-// pixel (p.gif) for pages without JavaScript. As the product grows it will
-// also hold the analysts' dashboard and the reports API.
+// Package web serves what a visitor's browser loads from Footfall: the
+// tracker snippet (f.js), the consent script with the built-in banner, and
+// the pixel (p.gif) for pages without JavaScript. The analysts' side lives
+// in its subpackages: web/dashboard (the dashboard's page and assets),
+// web/reports (the stats and partner APIs), web/auth (sessions, tokens,
+// users) and web/admin (the admin API).
 //
 // The scripts' readable sources are in src/; Build minifies them with
 // esbuild's Go API when the server starts, so neither building nor running

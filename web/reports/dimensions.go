@@ -45,6 +45,9 @@ var dashboardCards = func() []Card {
 // HandleDimensions is GET /api/v1/stats/dimensions: the dashboard's cards
 // and tabs, one tab per dimension that has one.
 func (h *Handler) HandleDimensions(w http.ResponseWriter, r *http.Request) error {
+	if _, err := query(r, "/api/v1/stats/dimensions"); err != nil {
+		return err
+	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"cards": dashboardCards})
 	return nil
 }

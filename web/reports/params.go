@@ -21,6 +21,7 @@ var Params = map[string][]string{
 	"/api/v1/stats/breakdown":    {"site", "period", "date", "from", "to", "metrics", "filters", "property", "limit", "page", "format"},
 	"/api/v1/stats/realtime":     {"site"},
 	"/api/v1/stats/consent":      {"site", "period", "date", "from", "to", "format"},
+	"/api/v1/stats/dimensions":   {},
 	"/api/v1/aggregator/status":  {"site"},
 	"/api/partner/v1/aggregates": {"from", "to", "format"},
 }
