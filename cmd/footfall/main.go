@@ -30,6 +30,7 @@ func commands() []*command {
 		serveCommand(),
 		aggregateCommand(),
 		exportCommand(),
+		reportCommand(),
 		migrateCommand(),
 		siteAddCommand(),
 		siteListCommand(),

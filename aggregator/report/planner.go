@@ -1,0 +1,506 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/footfall/footfall/store"
+)
+
+// Store is what the planner reads; both backends satisfy it.
+type Store interface {
+	Rollups(ctx context.Context, q store.RollupQuery) ([]store.RollupRow, error)
+	DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uint64, error)
+	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
+	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)
+	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+}
+
+// Planner answers queries from a Store.
+type Planner struct {
+	st  Store
+	now func() time.Time
+}
+
+// New returns a Planner reading st; now (nil: time.Now) tells which point
+// holds the present, and so is partial.
+func New(st Store, now func() time.Time) *Planner {
+	if now == nil {
+		now = time.Now
+	}
+	return &Planner{st: st, now: now}
+}
+
+// Run answers q.
+func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
+	switch q.Kind {
+	case Aggregate:
+		return pl.aggregate(ctx, q)
+	case Timeseries:
+		return pl.timeseries(ctx, q)
+	case Breakdown:
+		return pl.breakdown(ctx, q)
+	}
+	return nil, fmt.Errorf("unknown report kind %q", q.Kind)
+}
+
+func match(f store.Filter, v string) bool {
+	switch f.Op {
+	case "==":
+		return v == f.Value
+	case "!=":
+		return v != f.Value
+	default:
+		return strings.Contains(strings.ToLower(v), strings.ToLower(f.Value))
+	}
+}
+
+// matchesAll reports whether a row's value passes every filter on the
+// row's dimension: a breakdown of a filtered property lists only the
+// values the filters allow.
+func matchesAll(filters []store.Filter, r store.RollupRow) bool {
+	for _, f := range filters {
+		if f.Dim == r.Dimension && !match(f, r.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// sums is rollup rows added up.
+type sums struct {
+	visitors                                                 uint64
+	visits, pageviews, events, bounces, durationS, engagedMS uint64
+	partial                                                  bool
+}
+
+func (s *sums) add(r store.RollupRow) {
+	s.visitors += r.Visitors
+	s.visits += r.Visits
+	s.pageviews += r.Pageviews
+	s.events += r.Events
+	s.bounces += r.Bounces
+	s.durationS += r.DurationSec
+	s.engagedMS += r.EngagedMS
+	s.partial = s.partial || r.Partial
+}
+
+// value is a metric of s: counts as integers, bounce_rate in percent and the
+// durations in seconds per visit, rounded.
+func (s sums) value(m string) any {
+	per := func(x uint64) float64 {
+		if s.visits == 0 {
+			return 0
+		}
+		return math.Round(float64(x)/float64(s.visits)*10) / 10
+	}
+	switch m {
+	case "visitors":
+		return s.visitors
+	case "visits":
+		return s.visits
+	case "pageviews":
+		return s.pageviews
+	case "events":
+		return s.events
+	case "bounce_rate":
+		return per(s.bounces * 100)
+	case "visit_duration":
+		return per(s.durationS)
+	default: // engaged_time
+		if s.visits == 0 {
+			return 0.0
+		}
+		return math.Round(float64(s.engagedMS)/float64(s.visits)/100) / 10
+	}
+}
+
+// selection is which rollup rows a report adds up.
+type selection struct {
+	dim string
+	f   *store.Filter
+}
+
+func (sel selection) takes(r store.RollupRow) bool {
+	if r.Dimension != sel.dim {
+		return false
+	}
+	return sel.f == nil || match(*sel.f, r.Value)
+}
+
+// plan is how an aggregate or a timeseries answers: which metrics the
+// rollup rows of sel give, and which the raw events give (rawMetrics, all
+// of them when rollups is false).
+type plan struct {
+	sel        selection
+	rollups    bool     // the rollups answer some metrics
+	rawMetrics []string // metrics read from the raw events (FilteredBreakdown)
+	filters    []store.Filter
+}
+
+// planFor decides, per metric, whether the rollups answer it exactly (see
+// the package comment). Visitors are the callers' to complete: the rows
+// of sel give them for one window and "==" only (visitorsExact); otherwise
+// an aggregate counts them with rangeVisitors, a timeseries from the raw
+// events.
+func planFor(filters []store.Filter, metrics []string) plan {
+	if len(filters) == 0 {
+		return plan{sel: selection{dim: store.DimTotal}, rollups: true}
+	}
+	f := filters[0]
+	p := plan{sel: selection{dim: f.Dim, f: &f}, rollups: true, filters: filters}
+	event := !store.SessionDimension(f.Dim)
+	if len(filters) > 1 || event && f.Op != "==" {
+		// Several filters; or "visits with a page other than / containing
+		// X", which rows per page cannot tell.
+		p.rollups, p.rawMetrics = false, metrics
+		return p
+	}
+	for _, m := range metrics {
+		if event && (m == "bounce_rate" || m == "visit_duration" || m == "engaged_time") {
+			// Rows of an event dimension keep no bounces or durations.
+			p.rawMetrics = append(p.rawMetrics, m)
+		}
+	}
+	return p
+}
+
+// visitorsExact reports whether the rows the plan selects give a point's
+// visitors: one window (not multi) and no filter or an "==" one. A
+// visitor may have several values, so rows of "!=" or "~" would count
+// one visitor more than once, as rows of several windows would.
+func (p plan) visitorsExact(multi bool) bool {
+	return !multi && (p.sel.f == nil || p.sel.f.Op == "==")
+}
+
+// needsVisitors reports whether a point's visitors are asked for and
+// neither the raw query nor the rows answer them.
+func (p plan) needsVisitors(metrics []string, multi bool) bool {
+	return p.rollups && slices.Contains(metrics, "visitors") && !slices.Contains(p.rawMetrics, "visitors") && !p.visitorsExact(multi)
+}
+
+// point is the numbers of one aggregate or one timeseries point.
+type point struct {
+	roll, raw  sums
+	rawMetrics []string
+}
+
+func (p point) value(m string) any {
+	if slices.Contains(p.rawMetrics, m) {
+		return p.raw.value(m)
+	}
+	return p.roll.value(m)
+}
+
+func (p point) partial() bool { return p.roll.partial || p.raw.partial }
+
+func (p point) row(key string, metrics []string) Row {
+	r := Row{Key: key, Partial: p.partial()}
+	for _, m := range metrics {
+		r.Values = append(r.Values, p.value(m))
+	}
+	return r
+}
+
+func (pl *Planner) rollups(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) ([]store.RollupRow, error) {
+	return pl.st.Rollups(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+}
+
+// rawPoints answers the plan's raw metrics for [from, to), one point per
+// bucket (buckets: their starts; nil: one point), in one query.
+func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, from, to time.Time, buckets []time.Time) ([]sums, error) {
+	n := max(len(buckets), 1)
+	out := make([]sums, n)
+	if len(p.rawMetrics) == 0 {
+		return out, nil
+	}
+	rows, err := pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+		SiteID: siteID, Dimension: store.DimTotal, Filters: p.filters, From: from, To: to, Buckets: buckets,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		i := 0
+		if len(buckets) > 0 {
+			i = slices.IndexFunc(buckets, func(b time.Time) bool { return b.Equal(r.WindowStart) })
+			if i < 0 {
+				return nil, fmt.Errorf("filtered breakdown: a row of window %v, which is no bucket", r.WindowStart)
+			}
+		}
+		out[i].add(r)
+	}
+	// The raw events are read as they are: the point that holds now is
+	// partial, as its rollup window would be.
+	now := pl.now()
+	for i := range out {
+		start, end := from, to
+		if len(buckets) > 0 {
+			start = buckets[i]
+			if i+1 < len(buckets) {
+				end = buckets[i+1]
+			}
+		}
+		out[i].partial = !now.Before(start) && now.Before(end)
+	}
+	return out, nil
+}
+
+// total answers the metrics of [from, to) (daily windows): the selected
+// rollup rows added up, exact visitors from one window's row or from the
+// raw events, and what the rollups cannot answer from the raw events.
+func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Filter, from, to time.Time, days int, metrics []string) (point, error) {
+	p := planFor(filters, metrics)
+	var out point
+	out.rawMetrics = p.rawMetrics
+	if p.rollups {
+		rows, err := pl.rollups(ctx, siteID, store.Daily, from, to)
+		if err != nil {
+			return point{}, err
+		}
+		for _, r := range rows {
+			if p.sel.takes(r) {
+				out.roll.add(r)
+			}
+		}
+		if p.needsVisitors(metrics, days > 1) {
+			if out.roll.visitors, err = pl.rangeVisitors(ctx, siteID, p.sel, from, to); err != nil {
+				return point{}, err
+			}
+		}
+	}
+	raw, err := pl.rawPoints(ctx, siteID, p, from, to, nil)
+	if err != nil {
+		return point{}, err
+	}
+	out.raw = raw[0]
+	return out, nil
+}
+
+// rangeVisitors counts the distinct visitors of [from, to) from the raw
+// events: all of them, or those of the selection's filter.
+func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
+	if sel.f == nil {
+		return pl.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
+	}
+	if sel.f.Op != "==" {
+		return pl.st.VisitorsMatching(ctx, store.MatchVisitorQuery{SiteID: siteID, From: from, To: to,
+			Filter: store.Filter{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}})
+	}
+	byValue, err := pl.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: sel.dim, From: from, To: to})
+	if err != nil {
+		return 0, err
+	}
+	return byValue[sel.f.Value], nil
+}
+
+func (pl *Planner) aggregate(ctx context.Context, q Query) (*Result, error) {
+	sp := q.Span
+	cur, err := pl.total(ctx, q.Site.ID, q.Filters, sp.From, sp.To, sp.Days, q.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Query: q, Rows: []Row{cur.row("", q.Metrics)}}
+	if q.Compare {
+		local := sp.From.In(sp.Loc)
+		pf := time.Date(local.Year(), local.Month(), local.Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
+		prev, err := pl.total(ctx, q.Site.ID, q.Filters, pf, sp.From, sp.Days, q.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		p := prev.row("", q.Metrics)
+		res.Previous = &p
+	}
+	return res, nil
+}
+
+// bucket is one point of a timeseries: [start, end).
+type bucket struct {
+	start, end time.Time
+	label      string
+}
+
+func buckets(sp Span, interval string) []bucket {
+	var out []bucket
+	switch interval {
+	case "hour":
+		for _, w := range store.Windows(store.Hourly, nil, sp.From, sp.To) {
+			out = append(out, bucket{w.Start, w.End, w.Start.Format(time.RFC3339)})
+		}
+	case "day":
+		for _, w := range store.Windows(store.Daily, sp.Loc, sp.From, sp.To) {
+			out = append(out, bucket{w.Start, w.End, w.Start.In(sp.Loc).Format(time.DateOnly)})
+		}
+	default:
+		start := sp.From.In(sp.Loc)
+		if interval == "week" { // weeks start on Monday
+			start = start.AddDate(0, 0, -((int(start.Weekday()) + 6) % 7))
+		} else {
+			start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, sp.Loc)
+		}
+		for start.Before(sp.To) {
+			next := start.AddDate(0, 0, 7)
+			if interval == "month" {
+				next = start.AddDate(0, 1, 0)
+			}
+			// The first and last buckets are clipped to the period.
+			out = append(out, bucket{maxTime(start.UTC(), sp.From), minTime(next.UTC(), sp.To), start.Format(time.DateOnly)})
+			start = next
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (pl *Planner) timeseries(ctx context.Context, q Query) (*Result, error) {
+	sp, metrics := q.Span, q.Metrics
+	bs := buckets(sp, q.Interval)
+	multi := q.Interval == "week" || q.Interval == "month"
+	p := planFor(q.Filters, metrics)
+	if len(q.Filters) > 0 && p.needsVisitors(metrics, multi) {
+		// Visitors of a filtered week or month, or under "!=" or "~":
+		// all buckets in one raw query.
+		p.rawMetrics = append(p.rawMetrics, "visitors")
+	}
+	points := make([]point, len(bs))
+	for i := range points {
+		points[i].rawMetrics = p.rawMetrics
+	}
+	if p.rollups {
+		g := store.Daily
+		if q.Interval == "hour" {
+			g = store.Hourly
+		}
+		rows, err := pl.rollups(ctx, q.Site.ID, g, sp.From, sp.To)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			if !p.sel.takes(row) {
+				continue
+			}
+			i := sort.Search(len(bs), func(i int) bool { return !bs[i].end.Before(row.WindowStart.Add(time.Second)) })
+			if i < len(bs) && !row.WindowStart.Before(bs[i].start) {
+				points[i].roll.add(row)
+			}
+		}
+		if p.needsVisitors(metrics, multi) { // unfiltered weeks and months
+			for i, b := range bs {
+				if points[i].roll.visitors, err = pl.rangeVisitors(ctx, q.Site.ID, p.sel, b.start, b.end); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	starts := make([]time.Time, len(bs))
+	for i, b := range bs {
+		starts[i] = b.start
+	}
+	// An hour that starts before a zone's midnight (a zone off UTC by
+	// half an hour) is read from the period's start.
+	starts[0] = maxTime(starts[0], sp.From)
+	raw, err := pl.rawPoints(ctx, q.Site.ID, p, sp.From, sp.To, starts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Query: q, Rows: make([]Row, len(bs))}
+	for i := range points {
+		points[i].raw = raw[i]
+		res.Rows[i] = points[i].row(bs[i].label, metrics)
+	}
+	return res, nil
+}
+
+func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
+	sp, metrics, filters, prop := q.Span, q.Metrics, q.Filters, q.Property
+	// The rollups answer without filters or with one on the property
+	// itself; other filters select visits from the raw events.
+	sel := selection{dim: prop}
+	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop
+	if len(filters) == 1 && !raw {
+		sel.f = &filters[0]
+	}
+	var rows []store.RollupRow
+	var err error
+	if raw {
+		rows, err = pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+			SiteID: q.Site.ID, Dimension: prop, Filters: filters, From: sp.From, To: sp.To,
+		})
+	} else {
+		rows, err = pl.rollups(ctx, q.Site.ID, store.Daily, sp.From, sp.To)
+	}
+	if err != nil {
+		return nil, err
+	}
+	byValue := map[string]*sums{}
+	var values []string
+	for _, row := range rows {
+		if !sel.takes(row) || raw && !matchesAll(filters, row) {
+			continue
+		}
+		s := byValue[row.Value]
+		if s == nil {
+			s = &sums{}
+			byValue[row.Value] = s
+			values = append(values, row.Value)
+		}
+		s.add(row)
+	}
+	if !raw && sp.Days > 1 && slices.Contains(metrics, "visitors") {
+		// Visitors per value over several days: from the raw events, never
+		// the sum of the days' counts.
+		raw, err := pl.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: q.Site.ID, Dimension: prop, From: sp.From, To: sp.To})
+		if err != nil {
+			return nil, err
+		}
+		for v, s := range byValue {
+			s.visitors = raw[v]
+		}
+	}
+	first := metrics[0]
+	sort.Slice(values, func(i, j int) bool {
+		a, b := toFloat(byValue[values[i]].value(first)), toFloat(byValue[values[j]].value(first))
+		if a != b {
+			return a > b
+		}
+		return values[i] < values[j]
+	})
+	res := &Result{Query: q, Total: len(values)}
+	lo := min((q.Page-1)*q.Limit, len(values))
+	for _, v := range values[lo:min(lo+q.Limit, len(values))] {
+		r := Row{Key: v}
+		for _, m := range metrics {
+			r.Values = append(r.Values, byValue[v].value(m))
+		}
+		res.Rows = append(res.Rows, r)
+	}
+	return res, nil
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case uint64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}

@@ -1,0 +1,175 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is a query's answer.
+type Result struct {
+	Query Query
+	// Rows: an aggregate's one row, a timeseries' points, a breakdown's
+	// page of values (sorted by the first metric, descending).
+	Rows []Row
+	// Previous is the previous period's row (aggregate with Compare).
+	Previous *Row
+	// Total is the breakdown's number of values before paging.
+	Total int
+}
+
+// Row is one line of a result: its key (a timeseries point's label, a
+// breakdown's value; "" for an aggregate) and the query's metrics, in
+// order: counts as uint64, rates and durations as float64.
+type Row struct {
+	Key     string
+	Values  []any
+	Partial bool
+}
+
+// Name names the result as a file: aggregate, timeseries, breakdown-PROP.
+func (r *Result) Name() string {
+	if r.Query.Kind == Breakdown {
+		return "breakdown-" + r.Query.Property
+	}
+	return string(r.Query.Kind)
+}
+
+// Table is the result as a header row and records, as CSV shows it.
+func (r *Result) Table() ([]string, [][]string) {
+	q := r.Query
+	var records [][]string
+	switch q.Kind {
+	case Aggregate:
+		header := []string{"metric", "value"}
+		if r.Previous != nil {
+			header = append(header, "previous", "change")
+		}
+		for i, m := range q.Metrics {
+			v := r.Rows[0].Values[i]
+			rec := []string{m, fmt.Sprint(v)}
+			if r.Previous != nil {
+				pv := r.Previous.Values[i]
+				rec = append(rec, fmt.Sprint(pv), formatChange(change(toFloat(v), toFloat(pv))))
+			}
+			records = append(records, rec)
+		}
+		return header, records
+	case Timeseries:
+		for _, row := range r.Rows {
+			records = append(records, row.record())
+		}
+		return append([]string{"date"}, q.Metrics...), records
+	default:
+		for _, row := range r.Rows {
+			records = append(records, row.record())
+		}
+		return append([]string{q.Property}, q.Metrics...), records
+	}
+}
+
+func (row Row) record() []string {
+	rec := []string{row.Key}
+	for _, v := range row.Values {
+		rec = append(rec, fmt.Sprint(v))
+	}
+	return rec
+}
+
+// JSON is the result in the stats API's JSON shape (docs/openapi.yaml).
+func (r *Result) JSON() map[string]any {
+	q := r.Query
+	switch q.Kind {
+	case Aggregate:
+		results := map[string]any{}
+		for i, m := range q.Metrics {
+			v := r.Rows[0].Values[i]
+			entry := map[string]any{"value": v}
+			if r.Previous != nil {
+				pv := r.Previous.Values[i]
+				entry["previous"] = pv
+				entry["change"] = change(toFloat(v), toFloat(pv))
+			}
+			results[m] = entry
+		}
+		return map[string]any{
+			"site": q.Site.Domain, "from": q.Span.From.In(q.Span.Loc).Format(time.DateOnly),
+			"to": q.Span.To.In(q.Span.Loc).AddDate(0, 0, -1).Format(time.DateOnly), "partial": r.Rows[0].Partial, "results": results,
+		}
+	case Timeseries:
+		results := make([]map[string]any, 0, len(r.Rows))
+		for _, row := range r.Rows {
+			obj := row.object("date", q.Metrics)
+			if row.Partial {
+				obj["partial"] = true
+			}
+			results = append(results, obj)
+		}
+		return map[string]any{"site": q.Site.Domain, "interval": q.Interval, "results": results}
+	default:
+		results := make([]map[string]any, 0, len(r.Rows))
+		for _, row := range r.Rows {
+			results = append(results, row.object(q.Property, q.Metrics))
+		}
+		return map[string]any{
+			"site": q.Site.Domain, "property": q.Property, "page": q.Page, "limit": q.Limit, "total": r.Total, "results": results,
+		}
+	}
+}
+
+func (row Row) object(key string, metrics []string) map[string]any {
+	obj := map[string]any{key: row.Key}
+	for i, m := range metrics {
+		obj[m] = row.Values[i]
+	}
+	return obj
+}
+
+// change is the change from prev to cur in percent, rounded; nil when prev
+// is 0.
+func change(cur, prev float64) *float64 {
+	if prev == 0 {
+		return nil
+	}
+	c := math.Round((cur-prev)/prev*1000) / 10
+	return &c
+}
+
+func formatChange(c *float64) string {
+	if c == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*c, 'f', -1, 64)
+}
+
+// WriteCSV writes a header row and records as CSV, each value defused
+// against spreadsheet formulas (a page path or referrer is visitor input).
+func WriteCSV(w io.Writer, header []string, records [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	for _, rec := range records {
+		for i, f := range rec {
+			rec[i] = csvSafe(f)
+		}
+	}
+	if err := cw.WriteAll(records); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// csvSafe defuses a value a spreadsheet would run as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return "'" + s
+		}
+	}
+	return s
+}
