@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ type stack struct {
 	env     []string
 	http    string // 127.0.0.1:port of the collector
 	https   string // 127.0.0.1:port of Caddy (tls profile)
+	caddyIP string // Caddy's fixed address on the proxy network
 }
 
 func needDocker(t *testing.T) map[string]string {
@@ -84,14 +86,31 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	yml := fmt.Appendf(nil, "services:\n  clickhouse:\n    image: %s\n  caddy:\n    image: %s\n",
+		images["FOOTFALL_TEST_CLICKHOUSE_IMAGE"], images["FOOTFALL_TEST_CADDY_IMAGE"])
+	caddyIP := "172.30.255.2"
+	if v := os.Getenv("FOOTFALL_TEST_PROXY_SUBNET"); v != "" {
+		// Another stack on this engine holds the file's proxy subnet: move
+		// it, Caddy's address and the collector's trust together, as the
+		// file's comment tells operators to.
+		p, err := netip.ParsePrefix(v)
+		if err != nil || p.Bits() != 28 || !p.Addr().Is4() {
+			t.Fatalf("FOOTFALL_TEST_PROXY_SUBNET=%q: want an IPv4 /28", v)
+		}
+		a := p.Masked().Addr().As4()
+		caddyIP = netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 2}).String()
+		pool := netip.PrefixFrom(netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 8}), 29)
+		yml = fmt.Appendf(yml, "    networks:\n      proxy:\n        ipv4_address: %s\nnetworks:\n  proxy:\n    ipam:\n      config:\n        - subnet: %s\n          ip_range: %s\n",
+			caddyIP, p.Masked(), pool)
+	}
 	override := filepath.Join(t.TempDir(), "override.yml")
-	if err := os.WriteFile(override, fmt.Appendf(nil, "services:\n  clickhouse:\n    image: %s\n  caddy:\n    image: %s\n",
-		images["FOOTFALL_TEST_CLICKHOUSE_IMAGE"], images["FOOTFALL_TEST_CADDY_IMAGE"]), 0o600); err != nil {
+	if err := os.WriteFile(override, yml, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	httpPort, httpsPort, acmePort := freePort(t), freePort(t), freePort(t)
 	s := &stack{
 		t:       t,
+		caddyIP: caddyIP,
 		project: fmt.Sprintf("fftest%d", rand.Uint32()),
 		files:   []string{filepath.Join(root, "docker-compose.yml"), override},
 		http:    "127.0.0.1:" + httpPort,
@@ -111,6 +130,9 @@ func newStack(t *testing.T) *stack {
 		// The host's open-file limit may be below the file's default.
 		"CLICKHOUSE_NOFILE="+nofile(),
 	)
+	if caddyIP != "172.30.255.2" {
+		s.env = append(s.env, "FOOTFALL_TRUSTED_PROXIES="+caddyIP+"/32")
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := s.run(nil, "logs", "--no-color", "--tail", "40")
@@ -340,13 +362,25 @@ func TestComposeStack(t *testing.T) {
 				t.Errorf("%s: read-only, user, capabilities dropped and added, security options: %s", svc, got)
 			}
 		}
-		// The processes really run so: as uid 65532, and the root
-		// filesystem refuses a write.
-		if st := inspect(t, s.container("collector"), "{{.State.Pid}}"); st != "" {
-			status, err := os.ReadFile("/proc/" + st + "/status")
-			if err == nil && !bytes.Contains(status, []byte("Uid:\t65532\t65532\t65532\t65532")) {
-				t.Errorf("collector's process is not uid 65532:\n%s", status)
+		// The processes really run so: as uid 65532 with no capability
+		// left, and the root filesystem refuses a write (the test image's
+		// runtime has touch; distroless has none).
+		pid := inspect(t, s.container("collector"), "{{.State.Pid}}")
+		status, err := os.ReadFile("/proc/" + pid + "/status")
+		if err != nil {
+			t.Fatalf("collector's process status: %v", err)
+		}
+		for _, want := range []string{"Uid:\t65532\t65532\t65532\t65532\n", "CapPrm:\t0000000000000000\n", "CapEff:\t0000000000000000\n"} {
+			if !bytes.Contains(status, []byte(want)) {
+				t.Errorf("collector's process status lacks %q:\n%s", want, status)
 			}
+		}
+		if out, err := s.run(nil, "exec", "-T", "collector", "touch", "/usr/local/bin/x"); err == nil || !strings.Contains(out, "Read-only file system") {
+			t.Errorf("a write to the collector's root filesystem: %v %s, want Read-only file system", err, out)
+		}
+		// A wrong password is refused too.
+		if out, err := s.run(nil, "exec", "-T", "clickhouse", "clickhouse-client", "--user", "footfall_collector", "--password", "wrong", "-q", "SELECT 1"); err == nil {
+			t.Errorf("ClickHouse let footfall_collector in with a wrong password: %s", out)
 		}
 		// No default user: only the three named ones get in.
 		out, err := s.run(nil, "exec", "-T", "clickhouse", "clickhouse-client", "-q", "SELECT 1")
@@ -448,7 +482,7 @@ func TestComposeStack(t *testing.T) {
 		gateway := inspect(t, s.container("caddy"), `{{range $k, $v := .NetworkSettings.Networks}}{{if eq $k "`+s.project+`_proxy"}}{{$v.Gateway}}{{end}}{{end}}`)
 		waitFor(t, "the HTTPS event stored with the client's IP", time.Minute, func() (bool, string) {
 			ip := s.query("SELECT ip FROM footfall.events FINAL WHERE path = '/tls/probe'")
-			return ip != "" && ip == gateway && ip != "172.30.255.2", "ip " + ip + ", gateway " + gateway
+			return ip != "" && ip == gateway && ip != s.caddyIP, "ip " + ip + ", gateway " + gateway
 		})
 		if ck := secure.login(t, password); !ck.Secure {
 			t.Errorf("session cookie over HTTPS is not Secure")
