@@ -118,7 +118,8 @@ type Buffer struct {
 	flushes chan flushRequest
 	// kick wakes the writer of a durable buffer once a batch is spooled.
 	kick chan struct{}
-	// full wakes the writer once wakeAt events are queued. The writer
+	// full wakes the writer once wakeAt events are queued (at most a
+	// quarter of the queue, so that it drains long before it is full). The writer
 	// does not wait on the queue itself: a receiver parked there would be
 	// woken by every request, and on one core that churn of the run queue
 	// delays the network poller, which is where the beacon's latency tail
@@ -162,8 +163,8 @@ func NewBuffer(w EventWriter, opts BufferOptions) *Buffer {
 		flushes: make(chan flushRequest),
 		kick:    make(chan struct{}, 1),
 		full:    make(chan struct{}, 1),
-		wakeAt:  min(opts.FlushSize, 512),
-		hard:    context.Background(), // Run sets its own
+		wakeAt:  max(1, min(opts.FlushSize, 512, opts.QueueSize/4)), // long before the queue is full
+		hard:    context.Background(),                               // Run sets its own
 	}
 	b.m.buffer.Store(b)
 	b.writable.Store(true)
