@@ -63,11 +63,10 @@ const (
 	DefaultUACacheSize      = 10_000
 	DefaultSessionCacheSize = 100_000
 	// A client (IPv4 address or IPv6 /64) may have this many user agents
-	// parsed a minute, in bursts of DefaultUAParseBurst, among the
-	// DefaultParseClients most recent clients.
+	// parsed a minute, in bursts of DefaultUAParseBurst; the budgets of the
+	// UACacheSize clients that last sent an unknown user agent are kept.
 	DefaultUAParsesPerMinute = 600
 	DefaultUAParseBurst      = 100
-	DefaultParseClients      = 100_000
 )
 
 // Options configure an Enricher.
@@ -171,8 +170,10 @@ type Enricher struct {
 	parser    *uaParser
 	uaCache   *clock[string, uaInfo]
 	sessions  *clock[sessionKey, sessionState]
-	// parseBudgets are the clients' token buckets of user-agent parses.
-	parseBudgets *clock[netip.Prefix, parseBudget]
+	// parseBudgets are the clients' token buckets of user-agent parses,
+	// by the client's prefix as 16 bytes: a key without pointers, so the
+	// collector does not scan the table.
+	parseBudgets *clock[[16]byte, parseBudget]
 	parseRate    float64 // parses a second; 0: no bound
 	geo          *geo
 	salts        *salts
@@ -222,7 +223,7 @@ func New(opts Options) (*Enricher, error) {
 		parser:       newUAParser(opts.AllowUA),
 		uaCache:      newClock[string, uaInfo](opts.UACacheSize),
 		sessions:     newClock[sessionKey, sessionState](opts.SessionCacheSize),
-		parseBudgets: newClock[netip.Prefix, parseBudget](DefaultParseClients),
+		parseBudgets: newClock[[16]byte, parseBudget](opts.UACacheSize),
 		parseRate:    max(0, float64(opts.UAParsesPerMinute)/60),
 		geo:          g,
 		salts:        newSalts(opts.Salts, opts.Now, opts.Log),
@@ -373,7 +374,7 @@ func (e *Enricher) mayParse(ip netip.Addr, now time.Time) bool {
 	}
 	t := now.UnixNano()
 	ok := false
-	e.parseBudgets.Update(httpapi.ClientPrefix(ip), func(b parseBudget, found bool) parseBudget {
+	e.parseBudgets.Update(httpapi.ClientPrefix(ip).Addr().As16(), func(b parseBudget, found bool) parseBudget {
 		if !found {
 			b = parseBudget{tokens: DefaultUAParseBurst, last: t}
 		}
