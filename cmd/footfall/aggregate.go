@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
-	"github.com/footfall/footfall/config"
 )
 
 type aggregateFlags struct {
 	common       commonFlags
-	config       string
+	config       configFlag
 	once         bool
 	every        time.Duration
 	from, to     string
@@ -35,7 +34,7 @@ func aggregateCommand() *command {
 		flags: flag.NewFlagSet("aggregate", flag.ContinueOnError),
 	}
 	a.common.register(c.flags)
-	c.flags.StringVar(&a.config, "config", "", "`path` of the YAML config file (site time zones, partners)")
+	a.config.register(c.flags, " (site time zones, partners)")
 	c.flags.BoolVar(&a.once, "once", false, "aggregate what is due once and exit")
 	c.flags.DurationVar(&a.every, "every", 0, "aggregate what is due, then again after this `interval`, until stopped")
 	c.flags.StringVar(&a.from, "from", "", "recompute from this `date` (YYYY-MM-DD), with -to")
@@ -65,12 +64,8 @@ func aggregateCommand() *command {
 		if a.lookback < time.Hour {
 			errs = append(errs, fmt.Errorf("-lookback: want at least 1h, got %s", a.lookback))
 		}
-		if a.config != "" {
-			if _, err := config.Load(a.config); err != nil {
-				errs = append(errs, fmt.Errorf("-config: %w", err))
-			}
-		}
-		if a.exportDir != "" && a.config == "" {
+		errs = append(errs, a.config.check()...)
+		if a.exportDir != "" && a.config.path == "" {
 			errs = append(errs, errors.New("-export-dir: needs -config (the partners)"))
 		}
 		if a.exportFormat != aggregator.FormatCSV && a.exportFormat != aggregator.FormatJSONL {
@@ -101,10 +96,7 @@ func checkDates(from, to string) []error {
 
 func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 	log := a.common.logger(env.stderr)
-	cfg, err := config.Parse(nil) // the defaults, retention included
-	if a.config != "" {
-		cfg, err = config.Load(a.config)
-	}
+	cfg, err := a.config.load() // without a file the defaults, retention included
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator/report"
-	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/store"
 )
 
@@ -18,7 +17,7 @@ import (
 // as flags.
 type reportFlags struct {
 	common commonFlags
-	config string
+	config configFlag
 	site   string
 	format string
 	params map[string]*string
@@ -34,7 +33,7 @@ func reportCommand() *command {
 		flags: flag.NewFlagSet("report", flag.ContinueOnError),
 	}
 	r.common.register(c.flags)
-	c.flags.StringVar(&r.config, "config", "", "`path` of the YAML config file (site time zones; default: UTC)")
+	r.config.register(c.flags, " (site time zones; default: UTC)")
 	c.flags.StringVar(&r.site, "site", "", "`domain` of the site (required)")
 	c.flags.StringVar(&r.format, "format", "csv", "output `format`: csv or json")
 	usage := map[string]string{
@@ -70,12 +69,7 @@ func reportCommand() *command {
 		if r.format != "csv" && r.format != "json" {
 			errs = append(errs, fmt.Errorf("-format: want csv or json, got %q", r.format))
 		}
-		if r.config != "" {
-			if _, err := config.Load(r.config); err != nil {
-				errs = append(errs, fmt.Errorf("-config: %w", err))
-			}
-		}
-		return errs
+		return append(errs, r.config.check()...)
 	}
 	c.run = func(ctx context.Context, env *runEnv, args []string) error {
 		return runReport(ctx, env, r, report.Kind(args[0]))
@@ -84,12 +78,9 @@ func reportCommand() *command {
 }
 
 func runReport(ctx context.Context, env *runEnv, r reportFlags, kind report.Kind) error {
-	cfg := &config.Config{}
-	if r.config != "" {
-		var err error
-		if cfg, err = config.Load(r.config); err != nil {
-			return err
-		}
+	cfg, err := r.config.load()
+	if err != nil {
+		return err
 	}
 	domain, err := store.NormalizeDomain(r.site)
 	if err != nil {
