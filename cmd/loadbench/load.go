@@ -119,19 +119,13 @@ func (l load) statusText() string {
 func drive(ctx context.Context, addr string, server, store *process, requests [][]byte, conns int, warmup, measure time.Duration) load {
 	start := time.Now()
 	var cpu0, self0, store0 time.Duration
-	storeCPU := func() time.Duration {
-		if store == nil {
-			return 0
-		}
-		return store.cpuTime()
-	}
 	cpuDone := make(chan [3]float64, 1)
 	go func() {
 		time.Sleep(warmup)
-		cpu0, self0, store0 = server.cpuTime(), selfCPU(), storeCPU()
+		cpu0, self0, store0 = server.cpuTime(), selfCPU(), storeCPUTime(store)
 		time.Sleep(measure)
 		cpuDone <- [3]float64{(server.cpuTime() - cpu0).Seconds() / measure.Seconds(), (selfCPU() - self0).Seconds() / measure.Seconds(),
-			(storeCPU() - store0).Seconds() / measure.Seconds()}
+			(storeCPUTime(store) - store0).Seconds() / measure.Seconds()}
 	}()
 	from, to := start.Add(warmup), start.Add(warmup+measure)
 	type connLoad struct {
