@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,11 +293,11 @@ func TestDecisions(t *testing.T) {
 		action     string
 		categories map[string]bool
 	}{
-		{"accept all", `{"site":"example.test","categories":{"analytics":true,"personalization":true,"marketing":true}}`, nil,
+		{"accept all", `{"site":"example.test","signal":"banner","categories":{"analytics":true,"personalization":true,"marketing":true}}`, nil,
 			"accept_all", map[string]bool{"necessary": true, "analytics": true, "personalization": true, "marketing": true}},
 		{"reject all", `{"site":"example.test","categories":{}}`, nil,
 			"reject_all", map[string]bool{"necessary": true, "analytics": false, "personalization": false, "marketing": false}},
-		{"custom", `{"site":"example.test","categories":{"necessary":true,"analytics":true}}`, nil,
+		{"custom", `{"site":"example.test","signal":"tcf","categories":{"necessary":true,"analytics":true}}`, nil,
 			"custom", map[string]bool{"necessary": true, "analytics": true, "personalization": false, "marketing": false}},
 		{"GPC turns marketing off", `{"site":"example.test","categories":{"analytics":true,"personalization":true,"marketing":true}}`, http.Header{"Sec-Gpc": {"1"}},
 			"gpc_auto", map[string]bool{"necessary": true, "analytics": true, "personalization": true, "marketing": false}},
@@ -328,6 +329,16 @@ func TestDecisions(t *testing.T) {
 	if !recs[3].GPC || recs[3].DNT || !recs[4].DNT {
 		t.Errorf("signals not recorded: %+v / %+v", recs[3], recs[4])
 	}
+	// What carried each decision: as stated, "unstated" when the body does
+	// not say.
+	var signals []store.ConsentSignal
+	for _, rec := range recs {
+		signals = append(signals, rec.Signal)
+	}
+	u := store.SignalUnstated
+	if want := []store.ConsentSignal{store.SignalBanner, u, store.SignalTCF, u, u}; !slices.Equal(signals, want) {
+		t.Errorf("signals %q, want %q", signals, want)
+	}
 	if want := config.DefaultBanner()["en"].Hash(); recs[0].BannerHash != want || recs[0].Language != "en" {
 		t.Errorf("banner hash %q language %q, want the built-in English text's %q", recs[0].BannerHash, recs[0].Language, want)
 	}
@@ -350,6 +361,8 @@ func TestBadDecisions(t *testing.T) {
 		{"old policy version", `{"site":"example.test","policy_version":1,"categories":{}}`, 409},
 		{"bad language", `{"site":"example.test","language":"<b>","categories":{}}`, 400},
 		{"bad banner hash", `{"site":"example.test","banner_hash":"XYZ","categories":{}}`, 400},
+		{"unknown signal", `{"site":"example.test","signal":"psychic","categories":{}}`, 400},
+		{"the server's own signal", `{"site":"example.test","signal":"unstated","categories":{}}`, 400},
 		{"withdraw without token", fmt.Sprintf(`{"site":"example.test","action":"withdraw","consent_id":%q}`, d.ConsentID), 400},
 		{"withdraw with another's token", fmt.Sprintf(`{"site":"example.test","action":"withdraw","consent_id":%q,"token":%q}`, uuid.New(), d.Token), 403},
 		{"update with a bad id", fmt.Sprintf(`{"site":"example.test","action":"update","categories":{},"consent_id":"x","token":%q}`, d.Token), 400},

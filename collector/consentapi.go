@@ -35,6 +35,11 @@ type decisionBody struct {
 	ConsentID      string          `json:"consent_id"`
 	Token          string          `json:"token"`
 	SnippetVersion string          `json:"snippet_version"`
+	// Signal is what carried the decision (store.ConsentSignals): the
+	// banner, an opt-out link, the page's script or a consent platform the
+	// snippet follows. The ledger keeps it; a body without one is recorded
+	// as "unstated".
+	Signal string `json:"signal"`
 	// GPC is navigator.globalPrivacyControl, which some browsers set
 	// without sending Sec-GPC: it counts as the header does.
 	GPC bool `json:"gpc"`
@@ -118,6 +123,10 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 		GPC:            r.Header.Get("Sec-GPC") == "1" || body.GPC,
 		DNT:            r.Header.Get("DNT") == "1",
 		SnippetVersion: body.SnippetVersion,
+		Signal:         store.ConsentSignal(body.Signal),
+	}
+	if rec.Signal == "" {
+		rec.Signal = store.SignalUnstated
 	}
 	if rec.Language == "" {
 		rec.Language = "en"
@@ -186,6 +195,15 @@ func (c *Collector) HandleConsent(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// signalNames lists the signals a decision may state, for error messages.
+var signalNames = func() string {
+	names := make([]string, len(store.ConsentSignals))
+	for i, s := range store.ConsentSignals {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}()
+
 func checkDecision(b *decisionBody) error {
 	switch {
 	case b.Site == "":
@@ -212,6 +230,9 @@ func checkDecision(b *decisionBody) error {
 		if len(f.value) > f.max {
 			return tooLong(f.name, f.max)
 		}
+	}
+	if b.Signal != "" && !slices.Contains(store.ConsentSignals, store.ConsentSignal(b.Signal)) {
+		return httpapi.Errorf(http.StatusBadRequest, "field \"signal\": want one of %s", signalNames)
 	}
 	for _, r := range b.Language {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
@@ -356,6 +377,7 @@ type historyItem struct {
 	BannerHash    string              `json:"banner_hash"`
 	GPC           bool                `json:"gpc"`
 	DNT           bool                `json:"dnt"`
+	Signal        store.ConsentSignal `json:"signal,omitempty"`
 }
 
 // HandleConsentState is GET /api/consent/{id}: the decision history of the
@@ -381,7 +403,7 @@ func (c *Collector) HandleConsentState(w http.ResponseWriter, r *http.Request) e
 		}
 		out.History = append(out.History, historyItem{
 			Time: rec.Time, Action: rec.Action, Categories: rec.Granted.Map(), PolicyVersion: rec.PolicyVersion,
-			Language: rec.Language, BannerHash: rec.BannerHash, GPC: rec.GPC, DNT: rec.DNT,
+			Language: rec.Language, BannerHash: rec.BannerHash, GPC: rec.GPC, DNT: rec.DNT, Signal: rec.Signal,
 		})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)

@@ -143,6 +143,27 @@ func (a ConsentAction) Valid() bool {
 	return false
 }
 
+// ConsentSignal is what carried a consent decision to Footfall: the
+// visitor's own act on Footfall's banner or opt-out link, or the page
+// relaying a decision (its script, or the consent platform Footfall follows).
+// The privacy signals that then narrowed it are the record's GPC and DNT;
+// Action gpc_auto says that GPC took marketing off.
+type ConsentSignal string
+
+// The signals a ledger record names.
+const (
+	SignalBanner            ConsentSignal = "banner"              // a button of Footfall's banner
+	SignalOptOutLink        ConsentSignal = "opt_out_link"        // an opt-out link or footfall('settings', 'opt-out')
+	SignalPageScript        ConsentSignal = "page_script"         // the page called footfall('consent', …)
+	SignalGoogleConsentMode ConsentSignal = "google_consent_mode" // a Google Consent Mode v2 update on the page
+	SignalTCF               ConsentSignal = "tcf"                 // the page's IAB TCF v2 consent platform
+	SignalUnstated          ConsentSignal = "unstated"            // a client that did not say (an older snippet, a direct API call)
+)
+
+// ConsentSignals lists every signal a client may state, in documentation
+// order; SignalUnstated is the server's, for a body without one.
+var ConsentSignals = []ConsentSignal{SignalBanner, SignalOptOutLink, SignalPageScript, SignalGoogleConsentMode, SignalTCF}
+
 // ConsentRecord is one consent ledger entry: proof of a consent decision. It
 // holds no IP and no user agent, ever. collector/consent chains records.
 type ConsentRecord struct {
@@ -158,21 +179,26 @@ type ConsentRecord struct {
 	Language       string
 	GPC, DNT       bool
 	SnippetVersion string
-	PrevHash       [32]byte // Hash of the chain's previous record; zero for Seq 1
-	Hash           [32]byte // ComputeHash
+	Signal         ConsentSignal // what carried the decision; "" only in records made before signals were kept
+	PrevHash       [32]byte      // Hash of the chain's previous record; zero for Seq 1
+	Hash           [32]byte      // ComputeHash
 }
-
-// recordFormat versions the canonical encoding ComputeHash hashes.
-const recordFormat = 1
 
 // ComputeHash returns the SHA-256 of PrevHash followed by a canonical
 // encoding of every other field but Hash: a format byte, then in field order
 // fixed-width big-endian integers, 16-byte UUIDs, Time as signed unix
 // seconds, booleans as one byte, strings as a 4-byte length and their bytes.
+// Format 1 is a record without a Signal, as every record was before signals
+// were kept, so the chains written then still verify; format 2 adds the
+// Signal at the end.
 func (r *ConsentRecord) ComputeHash() [32]byte {
-	b := make([]byte, 0, 160+len(r.Action)+len(r.BannerHash)+len(r.Language)+len(r.SnippetVersion))
+	format := byte(1)
+	if r.Signal != "" {
+		format = 2
+	}
+	b := make([]byte, 0, 160+len(r.Action)+len(r.BannerHash)+len(r.Language)+len(r.SnippetVersion)+len(r.Signal))
 	b = append(b, r.PrevHash[:]...)
-	b = append(b, recordFormat)
+	b = append(b, format)
 	b = binary.BigEndian.AppendUint32(b, r.SiteID)
 	b = append(b, r.ChainID[:]...)
 	b = binary.BigEndian.AppendUint64(b, r.Seq)
@@ -185,6 +211,9 @@ func (r *ConsentRecord) ComputeHash() [32]byte {
 	b = appendString(b, r.Language)
 	b = append(b, boolByte(r.GPC), boolByte(r.DNT))
 	b = appendString(b, r.SnippetVersion)
+	if format == 2 {
+		b = appendString(b, string(r.Signal))
+	}
 	return sha256.Sum256(b)
 }
 

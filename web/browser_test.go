@@ -228,6 +228,7 @@ func TestBrowserRejectAllSendsNothing(t *testing.T) {
 	if rows := e.events(); len(rows) != 0 {
 		t.Errorf("%d events stored after Reject all, want 0", len(rows))
 	}
+	e.checkSignals(0, store.SignalBanner)
 }
 
 func TestBrowserAcceptAllRecordsTheVisit(t *testing.T) {
@@ -366,6 +367,7 @@ func TestBrowserWithdrawStopsAtOnce(t *testing.T) {
 	}
 	// The erasure is durable work that the collector's loop does.
 	waitFor(t, "the withdrawn consent's events erased", func() bool { return len(e.events()) == 0 })
+	e.checkSignals(0, store.SignalBanner, store.SignalBanner)
 }
 
 func TestBrowserGPCMeansNoMarketing(t *testing.T) {
@@ -649,17 +651,18 @@ func TestBrowserConsentAPIAndPlatforms(t *testing.T) {
 		name   string
 		opts   pageOpts
 		decide string // JS run after load; "" decides in <head>
+		signal store.ConsentSignal
 	}{
-		{"JS API", pageOpts{Attrs: `data-banner="off"`}, `footfall('consent', {analytics: true})`},
+		{"JS API", pageOpts{Attrs: `data-banner="off"`}, `footfall('consent', {analytics: true})`, store.SignalPageScript},
 		{"Google Consent Mode", pageOpts{Attrs: `data-banner="off"`, Head: `<script>window.dataLayer=[];function gtag(){dataLayer.push(arguments)}gtag('consent','default',{analytics_storage:'denied'})</script>`},
-			`gtag('consent', 'update', {analytics_storage: 'granted'})`},
-		{"IAB TCF", pageOpts{Attrs: `data-banner="off"`, Head: `<script>window.__tcfapi=function(cmd,v,cb){if(cmd=='addEventListener')setTimeout(function(){cb({gdprApplies:true,eventStatus:'useractioncomplete',purpose:{consents:{1:true,8:true,9:true}}},true)},50)}</script>`}, ""},
+			`gtag('consent', 'update', {analytics_storage: 'granted'})`, store.SignalGoogleConsentMode},
+		{"IAB TCF", pageOpts{Attrs: `data-banner="off"`, Head: `<script>window.__tcfapi=function(cmd,v,cb){if(cmd=='addEventListener')setTimeout(function(){cb({gdprApplies:true,eventStatus:'useractioncomplete',purpose:{consents:{1:true,8:true,9:true}}},true)},50)}</script>`}, "", store.SignalTCF},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 			defer cancel()
-			before := e.beacons("pageview")
+			before, records := e.beacons("pageview"), len(e.signals())
 			origin := pages(t, e, tt.opts)
 			open(t, tab, origin+"/shop", "")
 			if tt.decide != "" {
@@ -680,6 +683,9 @@ func TestBrowserConsentAPIAndPlatforms(t *testing.T) {
 			if n := e.beacons("pageview"); n != before+1 {
 				t.Errorf("%d page views after the withdrawal", n-before-1)
 			}
+			// The ledger names what decided: the platform, then the page's
+			// own withdrawal.
+			e.checkSignals(records, tt.signal, store.SignalPageScript)
 		})
 	}
 }

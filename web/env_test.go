@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector"
@@ -246,6 +247,32 @@ func (e *env) checkLastDecision(lang string) {
 	last := recs[len(recs)-1]
 	if want := config.DefaultBanner()[lang].Hash(); last.Language != lang || last.BannerHash != want {
 		e.t.Errorf("ledger records language %q, banner hash %.12s…; want %q, %.12s…", last.Language, last.BannerHash, lang, want)
+	}
+}
+
+// signals returns what carried each of the ledger's records for the site,
+// oldest first.
+func (e *env) signals() []store.ConsentSignal {
+	e.t.Helper()
+	recs, err := e.st.ConsentRecords(context.Background(), e.site.ID, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := make([]store.ConsentSignal, len(recs))
+	for i, r := range recs {
+		out[i] = r.Signal
+	}
+	return out
+}
+
+// checkSignals checks that the ledger's records from the from-th on were
+// carried by want, in order.
+func (e *env) checkSignals(from int, want ...store.ConsentSignal) {
+	e.t.Helper()
+	var got []store.ConsentSignal
+	waitFor(e.t, fmt.Sprintf("%d ledger records", from+len(want)), func() bool { got = e.signals(); return len(got) >= from+len(want) })
+	if diff := cmp.Diff(want, got[from:]); diff != "" {
+		e.t.Errorf("the ledger's signals (-want +got):\n%s", diff)
 	}
 }
 

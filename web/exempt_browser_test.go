@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/store"
 )
 
 // On a consent-exempt site, a visitor who has made no decision is counted
@@ -77,4 +78,5 @@ func TestBrowserExemptCountsWithoutCookies(t *testing.T) {
 	if n := len(e.events()); n != len(rows) {
 		t.Errorf("%d events stored after opting out, want 0", n-len(rows))
 	}
+	e.checkSignals(0, store.SignalOptOutLink)
 }

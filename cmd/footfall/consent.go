@@ -143,6 +143,7 @@ type exportedRecord struct {
 	GPC            bool      `json:"gpc"`
 	DNT            bool      `json:"dnt"`
 	SnippetVersion string    `json:"snippet_version"`
+	Signal         string    `json:"signal,omitempty"` // none in records made before signals were kept
 	PrevHash       string    `json:"prev_hash"`
 	Hash           string    `json:"hash"`
 }
@@ -219,7 +220,7 @@ func writeRecords(w io.Writer, domain string, recs []store.ConsentRecord) error 
 			Site: domain, ChainID: r.ChainID.String(), Seq: r.Seq, ConsentID: r.ConsentID.String(), Time: r.Time,
 			Action: string(r.Action), Categories: names, PolicyVersion: r.PolicyVersion, BannerHash: r.BannerHash,
 			Language: r.Language, GPC: r.GPC, DNT: r.DNT, SnippetVersion: r.SnippetVersion,
-			PrevHash: hex.EncodeToString(r.PrevHash[:]), Hash: hex.EncodeToString(r.Hash[:]),
+			Signal: string(r.Signal), PrevHash: hex.EncodeToString(r.PrevHash[:]), Hash: hex.EncodeToString(r.Hash[:]),
 		}); err != nil {
 			return fmt.Errorf("write records: %w", err)
 		}

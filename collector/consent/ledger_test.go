@@ -114,6 +114,11 @@ func TestVerifyChainFindsTampering(t *testing.T) {
 			return rs
 		},
 			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
+		{"signal", func(rs []store.ConsentRecord, i int) []store.ConsentRecord {
+			rs[i].Signal = store.SignalBanner
+			return rs
+		},
+			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
 		{"consent id", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].ConsentID = uuid.Max; return rs },
 			store.ChainBreak{SiteID: 1, ChainID: chainA, Seq: seq, Reason: "hash does not match the record's content"}},
 		{"prev hash", func(rs []store.ConsentRecord, i int) []store.ConsentRecord { rs[i].PrevHash[0] ^= 1; return rs },
@@ -287,13 +292,20 @@ func TestComputeHashCanonical(t *testing.T) {
 }
 
 // TestComputeHashGolden pins the canonical encoding: stored ledgers are
-// verified with it, so it must never change for format 1.
+// verified with it, so it must never change, for format 1 (a record
+// without a signal, as all were before signals were kept) nor format 2.
 func TestComputeHashGolden(t *testing.T) {
 	r := decision(1, 5)
 	r.Seal([32]byte{9})
 	const want = "a7a662a82c5360eda2040578dcecd3b42353b3e858cb5e3dc29a5b897040696e"
 	if got := hex.EncodeToString(r.Hash[:]); got != want {
-		t.Errorf("hash = %s, want %s", got, want)
+		t.Errorf("format 1: hash = %s, want %s", got, want)
+	}
+	r.Signal = store.SignalBanner
+	r.Seal([32]byte{9})
+	const want2 = "a75f09d4b60851855c566c449fa6de77d257b0b8f11a9f6936560919d482389d"
+	if got := hex.EncodeToString(r.Hash[:]); got != want2 {
+		t.Errorf("format 2: hash = %s, want %s", got, want2)
 	}
 }
 

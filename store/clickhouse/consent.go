@@ -38,7 +38,7 @@ func (s *Store) AppendConsent(ctx context.Context, r store.ConsentRecord) error 
 	defer batch.Close()
 	if err := batch.Append(r.SiteID, r.ChainID, r.Seq, r.ConsentID, r.Time.UTC(), string(r.Action),
 		uint8(r.Granted), r.PolicyVersion, r.BannerHash, r.Language, boolUInt8(r.GPC), boolUInt8(r.DNT),
-		r.SnippetVersion, hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:])); err != nil {
+		r.SnippetVersion, string(r.Signal), hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:])); err != nil {
 		return fmt.Errorf("append consent record: %w", err)
 	}
 	if err := batch.Send(); err != nil {
@@ -71,13 +71,13 @@ func scanRecords(rows driver.Rows) ([]store.ConsentRecord, error) {
 	for rows.Next() {
 		var (
 			r                store.ConsentRecord
-			action           string
+			action, signal   string
 			granted, gpc, dn uint8
 			prev, hash       string
 			err              error
 		)
 		if err = rows.Scan(&r.SiteID, &r.ChainID, &r.Seq, &r.ConsentID, &r.Time, &action, &granted, &r.PolicyVersion,
-			&r.BannerHash, &r.Language, &gpc, &dn, &r.SnippetVersion, &prev, &hash); err != nil {
+			&r.BannerHash, &r.Language, &gpc, &dn, &r.SnippetVersion, &signal, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: %w", err)
 		}
 		if r.PrevHash, err = store.ParseHash(prev); err != nil {
@@ -88,6 +88,7 @@ func scanRecords(rows driver.Rows) ([]store.ConsentRecord, error) {
 		}
 		r.Time = r.Time.UTC()
 		r.Action = store.ConsentAction(action)
+		r.Signal = store.ConsentSignal(signal)
 		r.Granted = store.Categories(granted)
 		r.GPC, r.DNT = gpc == 1, dn == 1
 		out = append(out, r)

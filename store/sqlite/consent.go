@@ -17,7 +17,7 @@ func (s *Store) AppendConsent(ctx context.Context, r store.ConsentRecord) error 
 	_, err := s.db.ExecContext(ctx, s.query("consent_append"),
 		r.SiteID, r.ChainID.String(), int64(r.Seq), r.ConsentID.String(), r.Time.Unix(), string(r.Action),
 		uint8(r.Granted), r.PolicyVersion, r.BannerHash, r.Language, r.GPC, r.DNT, r.SnippetVersion,
-		hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:]))
+		string(r.Signal), hex.EncodeToString(r.PrevHash[:]), hex.EncodeToString(r.Hash[:]))
 	if err != nil {
 		return fmt.Errorf("append consent record: %w", err)
 	}
@@ -50,12 +50,12 @@ func scanRecords(rows *sql.Rows) ([]store.ConsentRecord, error) {
 			r                  store.ConsentRecord
 			chainID, consentID string
 			seq, ts            int64
-			action             string
+			action, signal     string
 			granted            uint8
 			prev, hash         string
 		)
 		if err := rows.Scan(&r.SiteID, &chainID, &seq, &consentID, &ts, &action, &granted, &r.PolicyVersion,
-			&r.BannerHash, &r.Language, &r.GPC, &r.DNT, &r.SnippetVersion, &prev, &hash); err != nil {
+			&r.BannerHash, &r.Language, &r.GPC, &r.DNT, &r.SnippetVersion, &signal, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("read consent ledger: %w", err)
 		}
 		var err error
@@ -72,6 +72,7 @@ func scanRecords(rows *sql.Rows) ([]store.ConsentRecord, error) {
 			return nil, fmt.Errorf("read consent ledger: hash: %w", err)
 		}
 		r.Seq = uint64(seq)
+		r.Signal = store.ConsentSignal(signal)
 		r.Time = time.Unix(ts, 0).UTC()
 		r.Action = store.ConsentAction(action)
 		r.Granted = store.Categories(granted)

@@ -70,9 +70,11 @@ func testLedgerRoundTrip(t *testing.T, b ConsentBackend) {
 	id := uuid.New()
 	want := appendRecords(t, b, chain,
 		store.ConsentRecord{SiteID: site, ConsentID: id, Time: at, Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 3,
-			BannerHash: "ab12", Language: "de", GPC: false, DNT: true, SnippetVersion: "1.0.0"},
+			BannerHash: "ab12", Language: "de", GPC: false, DNT: true, SnippetVersion: "1.0.0", Signal: store.SignalBanner},
+		// A record from before signals were kept (format 1) in the same chain.
 		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: at.Add(30 * time.Second), Action: store.ConsentRejectAll, PolicyVersion: 3, Language: "en"},
-		store.ConsentRecord{SiteID: site, ConsentID: id, Time: at.Add(2 * time.Minute), Action: store.ConsentWithdraw, PolicyVersion: 3, Language: "de", GPC: true},
+		store.ConsentRecord{SiteID: site, ConsentID: id, Time: at.Add(2 * time.Minute), Action: store.ConsentWithdraw, PolicyVersion: 3, Language: "de", GPC: true,
+			Signal: store.SignalGoogleConsentMode},
 	)
 	appendRecords(t, b, chain, store.ConsentRecord{SiteID: other, ConsentID: uuid.New(), Time: at, Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1})
 

@@ -4,9 +4,10 @@
 //   ctx   {a: the tracker tag's data- attributes, p: the site's policy,
 //          u: make the tracker re-read the cookie}
 //   cmd   ["consent", {analytics, personalization, marketing}, meta]
-//           a decision: the JS API, the banner (meta: language and
-//           banner_hash) or a consent-platform adapter
-//         ["consent", "withdraw"]
+//           a decision: the JS API, the banner (meta: signal "banner",
+//           language and banner_hash) or a consent-platform adapter (meta:
+//           its signal); without a signal it is the page's script's
+//         ["consent", "withdraw", meta]
 //         ["start"]     a decision is needed, or the page has a consent
 //                       platform: follow the platform, else show the banner
 //         ["settings"]  show the banner's second layer
@@ -118,15 +119,17 @@ const google = (type, c) => {
   }
 }
 
+// decide posts a decision; meta.signal names what carried it (the ledger
+// keeps it: store.ConsentSignals).
 const decide = (x, meta) => {
   const s = read()
-  if (!meta) close() // decided elsewhere: the banner is not needed any more
+  if (meta.signal != 'banner') close() // decided elsewhere: the banner is not needed any more
   if (x == 'withdraw') {
     google('update', 0)
     // Stop first, then tell the server, which stops too and erases.
     const e = seconds() + 86400 * (ctx.p.max_age_days || 395)
     remember(withdrawn(e), e)
-    return s?.t && post({ action: 'withdraw', consent_id: s.id, token: s.t })
+    return s?.t && post({ action: 'withdraw', consent_id: s.id, token: s.t, signal: meta.signal })
   }
   // Global Privacy Control means no marketing, whatever was chosen: the
   // server decides, from Sec-GPC or from gpc in the body (browsers that set
@@ -168,7 +171,7 @@ const follow = () => {
         Object.assign(g, e[2])
         const y = (k) => g[k] == 'granted'
         const x = { analytics: y('analytics_storage'), personalization: y('personalization_storage'), marketing: y('ad_storage') && y('ad_user_data') }
-        if (e[1] == 'update') now ? (first = x) : w.footfall('consent', x)
+        if (e[1] == 'update') now ? (first = x) : w.footfall('consent', x, { signal: 'google_consent_mode' })
       }
     }
     for (const e of dl) gcm(e, 1)
@@ -181,10 +184,10 @@ const follow = () => {
   w.__tcfapi?.('addEventListener', 2, (t, ok) => {
     if (ok && t.gdprApplies !== false && t.eventStatus != 'cmpuishown' && t.purpose) {
       const y = (...k) => k.every((i) => t.purpose.consents?.[i])
-      w.footfall('consent', { analytics: y(1, 8, 9), personalization: y(1, 5, 6), marketing: y(1, 3, 4) })
+      w.footfall('consent', { analytics: y(1, 8, 9), personalization: y(1, 5, 6), marketing: y(1, 3, 4) }, { signal: 'tcf' })
     }
   })
-  return first && decide(first)
+  return first && decide(first, { signal: 'google_consent_mode' })
 }
 
 // h makes an element with attributes and children (strings become text).
@@ -280,7 +283,7 @@ const show = async (settings) => {
     const c = {}
     for (const b of root.querySelectorAll('[data-c]')) c[b.dataset.c] = all ?? b.getAttribute('aria-checked') == 'true'
     close()
-    w.footfall('consent', c, { language: l, banner_hash: p.banner_hashes?.[l] })
+    w.footfall('consent', c, { signal: 'banner', language: l, banner_hash: p.banner_hashes?.[l] })
   }
 
   box.addEventListener('click', (e) => {
@@ -291,7 +294,7 @@ const show = async (settings) => {
     else if (a == 'back') back2()
     else if (a == 'withdraw') {
       close()
-      w.footfall('consent', 'withdraw')
+      w.footfall('consent', 'withdraw', { signal: 'banner' })
     } else if (a) choose(a == 'save' ? null : a == 'accept')
   })
   // Back from the second layer: to the first, or closed when the settings
@@ -318,10 +321,10 @@ const show = async (settings) => {
 
 export default async (c, [cmd, x, meta]) => {
   ctx = c
-  if (cmd == 'consent' && (x == 'withdraw' || typeof x == 'object')) return decide(x, meta)
+  if (cmd == 'consent' && (x == 'withdraw' || typeof x == 'object')) return decide(x, { signal: 'page_script', ...meta })
   // An opt-out link (data-footfall-consent-settings="opt-out") or
   // footfall('settings', 'opt-out') refuses every category at once.
-  if (cmd == 'settings') return (x?.closest?.('[data-footfall-consent-settings]').dataset.footfallConsentSettings ?? x) == 'opt-out' ? decide({}) : show(1)
+  if (cmd == 'settings') return (x?.closest?.('[data-footfall-consent-settings]').dataset.footfallConsentSettings ?? x) == 'opt-out' ? decide({}, { signal: 'opt_out_link' }) : show(1)
   if (cmd == 'start') {
     if (!ctx.p.site) warn()
     if (!following) {
