@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -98,4 +99,17 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 // the router stays replaceable.
 func RouteVar(r *http.Request, name string) string {
 	return mux.Vars(r)[name]
+}
+
+// DecodeJSON reads a JSON body of at most max bytes into v: 413 when it is
+// larger, 400 when it is not JSON of v's shape.
+func DecodeJSON(r *http.Request, max int64, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		return Errorf(http.StatusRequestEntityTooLarge, "body over %d bytes", max)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &Error{Code: http.StatusBadRequest, Msg: "malformed JSON", Err: err}
+	}
+	return nil
 }

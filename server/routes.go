@@ -120,6 +120,14 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/stats/consent", h(analyst(rp.Budget(rp.HandleConsent)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/dimensions", h(analyst(rp.HandleDimensions))).Methods(http.MethodGet)
 			r.Handle("/api/v1/aggregator/status", h(analyst(rp.HandleStatus))).Methods(http.MethodGet)
+			r.Handle("/api/v1/annotations", h(analyst(rp.HandleAnnotations))).Methods(http.MethodGet)
+			r.Handle("/api/v1/annotations", h(analyst(rp.HandleAnnotationWrite))).Methods(http.MethodPost)
+			r.Handle("/api/v1/annotations/{id}", h(analyst(rp.HandleAnnotationWrite))).Methods(http.MethodPut)
+			r.Handle("/api/v1/annotations/{id}", h(analyst(rp.HandleAnnotationDelete))).Methods(http.MethodDelete)
+			r.Handle("/api/v1/segments", h(analyst(rp.HandleSegments))).Methods(http.MethodGet)
+			r.Handle("/api/v1/segments", h(analyst(rp.HandleSegmentWrite))).Methods(http.MethodPost)
+			r.Handle("/api/v1/segments/{id}", h(analyst(rp.HandleSegmentWrite))).Methods(http.MethodPut)
+			r.Handle("/api/v1/segments/{id}", h(analyst(rp.HandleSegmentDelete))).Methods(http.MethodDelete)
 			r.Handle("/api/partner/v1/aggregates", h(partner(rp.Budget(rp.HandlePartnerAggregates)))).Methods(http.MethodGet)
 		}
 		if ad := opts.Admin; ad != nil {

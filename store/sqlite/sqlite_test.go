@@ -63,6 +63,10 @@ func TestTOTPSQLite(t *testing.T) {
 	storetest.RunTOTP(t, Open(t))
 }
 
+func TestNotesSQLite(t *testing.T) {
+	storetest.RunNotes(t, func(t *testing.T) storetest.NotesBackend { return Open(t) })
+}
+
 func TestAuditSQLite(t *testing.T) {
 	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return Open(t) })
 }

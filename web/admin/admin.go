@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -164,16 +163,7 @@ func allSites(r *http.Request) error {
 	return nil
 }
 
-func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 8<<10))
-	if err != nil {
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "body over 8 KiB")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "malformed JSON", Err: err}
-	}
-	return nil
-}
+func decode(r *http.Request, v any) error { return httpapi.DecodeJSON(r, 8<<10, v) }
 
 // audit records an action under the administrator who took it.
 func (a *API) audit(r *http.Request, action, target string, detail any) error {

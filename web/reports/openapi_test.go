@@ -83,8 +83,13 @@ func TestOpenAPIInStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(served) != len(reports.Params) {
-		t.Errorf("the router serves %d reports routes, reports.Params lists %d", len(served), len(reports.Params))
+	paths := map[string]bool{}
+	for route := range served {
+		_, path, _ := strings.Cut(route, " ")
+		paths[path] = true
+	}
+	if len(paths) != len(reports.Params) {
+		t.Errorf("the router serves %d reports paths, reports.Params lists %d", len(paths), len(reports.Params))
 	}
 	if diff := cmp.Diff(served, documented, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("routes and their query parameters: served (-) vs documented (+):\n%s", diff)

@@ -16,14 +16,18 @@ import (
 // to it.
 var Params = map[string][]string{
 	"/api/v1/sites":              {},
-	"/api/v1/stats/aggregate":    {"site", "period", "date", "from", "to", "metrics", "filters", "compare", "format"},
-	"/api/v1/stats/timeseries":   {"site", "period", "date", "from", "to", "metrics", "filters", "interval", "format"},
-	"/api/v1/stats/breakdown":    {"site", "period", "date", "from", "to", "metrics", "filters", "property", "limit", "page", "format"},
+	"/api/v1/stats/aggregate":    {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "compare", "format"},
+	"/api/v1/stats/timeseries":   {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "interval", "format"},
+	"/api/v1/stats/breakdown":    {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "property", "limit", "page", "format"},
 	"/api/v1/stats/realtime":     {"site"},
 	"/api/v1/stats/consent":      {"site", "period", "date", "from", "to", "format"},
 	"/api/v1/stats/dimensions":   {},
 	"/api/v1/aggregator/status":  {"site"},
 	"/api/partner/v1/aggregates": {"from", "to", "format"},
+	"/api/v1/annotations":        {"site"},
+	"/api/v1/annotations/{id}":   {"site"},
+	"/api/v1/segments":           {"site"},
+	"/api/v1/segments/{id}":      {"site"},
 }
 
 // query returns the request's query parameters after checking that each

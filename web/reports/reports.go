@@ -40,6 +40,12 @@ type Store interface {
 	AddPartnerRelease(ctx context.Context, r store.PartnerRelease) error
 	PartnerRelease(ctx context.Context, partner, from, to string) (store.PartnerRelease, error)
 	PartnerReleases(ctx context.Context, partner string, since time.Time) ([]store.PartnerRelease, error)
+	PutAnnotation(ctx context.Context, a store.Annotation) error
+	DeleteAnnotation(ctx context.Context, siteID uint32, id string) error
+	Annotations(ctx context.Context, siteID uint32) ([]store.Annotation, error)
+	PutSegment(ctx context.Context, g store.Segment) error
+	DeleteSegment(ctx context.Context, siteID uint32, id string) error
+	Segments(ctx context.Context, siteID uint32) ([]store.Segment, error)
 }
 
 // Options are what a Handler needs. Store is required.
@@ -124,6 +130,9 @@ func (h *Handler) common(r *http.Request, path string, kind report.Kind) (map[st
 	}
 	site, err := h.siteFor(r, q["site"])
 	if err != nil {
+		return nil, report.Query{}, err
+	}
+	if err := h.withSegment(r, q, site); err != nil {
 		return nil, report.Query{}, err
 	}
 	if f := q["format"]; f != "" && f != "csv" && f != "json" {

@@ -563,11 +563,17 @@ func TestAccessMatrix(t *testing.T) {
 			"/api/v1/stats/realtime?site=shop.example",
 			"/api/v1/stats/consent?site=shop.example&period=day&date=2026-03-14",
 			"/api/v1/aggregator/status?site=shop.example",
+			"/api/v1/annotations?site=shop.example",
+			"/api/v1/segments?site=shop.example",
 		} {
 			routes = append(routes, authtest.Route{Method: http.MethodGet, Path: p, Roles: analyst, Site: e.site.ID})
 		}
 		routes = append(routes,
 			authtest.Route{Method: http.MethodGet, Path: "/api/v1/sites", Roles: analyst},
+			authtest.Route{Method: http.MethodPost, Path: "/api/v1/annotations?site=shop.example", Roles: analyst, Site: e.site.ID,
+				Body: `{"date":"2026-03-14","text":"Launch"}`, ContentType: "application/json"},
+			authtest.Route{Method: http.MethodPost, Path: "/api/v1/segments?site=shop.example", Roles: analyst, Site: e.site.ID,
+				Body: `{"name":"DE","filters":"country==DE"}`, ContentType: "application/json"},
 			authtest.Route{Method: http.MethodGet, Path: "/api/partner/v1/aggregates?from=2026-03-14&to=2026-03-15", Roles: []auth.Role{auth.RolePartner}},
 		)
 		e.auth.Check(t, e.handler, routes)

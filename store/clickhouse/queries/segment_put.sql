@@ -1,0 +1,1 @@
+INSERT INTO segments (id, site_id, name, filters, author, created_at, deleted, version);

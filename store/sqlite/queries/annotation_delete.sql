@@ -1,0 +1,1 @@
+DELETE FROM annotations WHERE site_id = ? AND id = ?

@@ -1,0 +1,1 @@
+DELETE FROM segments WHERE site_id = ? AND id = ?
