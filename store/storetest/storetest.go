@@ -75,9 +75,11 @@ func testMigrateIdempotent(t *testing.T, b Backend) {
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("schema_migrations changed on re-run (-before +after):\n%s", diff)
 	}
+	// Versions rise; gaps are allowed (migrations apply as a set, so work
+	// landed in parallel may leave numbers unused).
 	for i, m := range after {
-		if m.Version != i+1 {
-			t.Errorf("migration %d has version %d, want %d", i, m.Version, i+1)
+		if i > 0 && m.Version <= after[i-1].Version {
+			t.Errorf("migration %d has version %d after %d, want rising versions", i, m.Version, after[i-1].Version)
 		}
 	}
 }
