@@ -48,6 +48,8 @@ type Site struct {
 	// visitors who have made no decision are counted without a cookie and
 	// without storing their IP. Off by default.
 	Exempt bool `yaml:"exempt"`
+	// Reports are the site's scheduled e-mail reports (reports.go).
+	Reports []Report `yaml:"reports"`
 }
 
 // Consent is a site's consent policy.
@@ -151,6 +153,7 @@ func (c *Config) validate() error {
 			s.Domain = d
 		}
 		errs = append(errs, s.Consent.validate(where+".consent", defaults)...)
+		errs = append(errs, validateReports(where, s.Reports)...)
 	}
 	errs = append(errs, c.validateAggregation()...)
 	errs = append(errs, c.Retention.validate()...)

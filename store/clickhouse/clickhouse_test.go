@@ -332,3 +332,7 @@ func TestAccessClickHouse(t *testing.T) {
 func TestTOTPClickHouse(t *testing.T) {
 	storetest.RunTOTP(t, open(t))
 }
+
+func TestReportsClickHouse(t *testing.T) {
+	storetest.RunReports(t, func(t *testing.T) storetest.ReportBackend { return open(t) })
+}

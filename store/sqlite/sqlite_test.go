@@ -145,3 +145,7 @@ func TestFilesAreOwnerOnly(t *testing.T) {
 		t.Errorf("an existing 0644 file: mode %v after Open, want 0600", got)
 	}
 }
+
+func TestReportsSQLite(t *testing.T) {
+	storetest.RunReports(t, func(t *testing.T) storetest.ReportBackend { return Open(t) })
+}

@@ -1,0 +1,1 @@
+INSERT INTO report_keys (id, secret, created_at);

@@ -1,0 +1,1 @@
+INSERT INTO report_sends (site_id, schedule, from_day, recipient, sent_at);

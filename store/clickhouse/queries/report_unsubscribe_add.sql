@@ -1,0 +1,1 @@
+INSERT INTO report_unsubscribes (site_id, recipient, at);

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO report_keys (id, secret, created_at) VALUES (?, ?, ?)

@@ -1,0 +1,1 @@
+SELECT id, secret, created_at FROM report_keys ORDER BY created_at, id

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO report_sends (site_id, schedule, from_day, recipient, sent_at) VALUES (?, ?, ?, ?, ?)

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO report_unsubscribes (site_id, recipient, at) VALUES (?, ?, ?)

@@ -1,0 +1,1 @@
+SELECT site_id, recipient, at FROM report_unsubscribes WHERE site_id = ? ORDER BY recipient
