@@ -23,6 +23,7 @@ import (
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/unsubscribe"
 )
 
 // Pinger reports whether the store answers.
@@ -62,6 +63,9 @@ type Options struct {
 	// Admin serves the administrators' API (/api/v1/admin/…: erasure,
 	// access, newsletter links, audit log); it needs Auth. Nil serves none.
 	Admin *admin.API
+	// Unsubscribe serves the unsubscribe links of the scheduled e-mail
+	// reports (/reports/unsubscribe/{token}); nil serves none.
+	Unsubscribe *unsubscribe.Handler
 }
 
 // New returns the HTTP handler for every route.
@@ -137,6 +141,11 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/admin/links", h(admins(ad.HandleLinks))).Methods(http.MethodPost)
 			r.Handle("/api/v1/admin/audit", h(admins(ad.HandleAudit))).Methods(http.MethodGet)
 		}
+	}
+
+	if u := opts.Unsubscribe; u != nil {
+		r.Handle("/reports/unsubscribe/{token}", h(u.HandlePage)).Methods(http.MethodGet, http.MethodHead)
+		r.Handle("/reports/unsubscribe/{token}", h(u.HandleUnsubscribe)).Methods(http.MethodPost)
 	}
 
 	if d := opts.Dashboard; d != nil {

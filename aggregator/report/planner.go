@@ -477,7 +477,7 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 	}
 	first := metrics[0]
 	sort.Slice(values, func(i, j int) bool {
-		a, b := toFloat(byValue[values[i]].value(first)), toFloat(byValue[values[j]].value(first))
+		a, b := Float(byValue[values[i]].value(first)), Float(byValue[values[j]].value(first))
 		if a != b {
 			return a > b
 		}
@@ -495,7 +495,8 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 	return res, nil
 }
 
-func toFloat(v any) float64 {
+// Float is a metric's value (a uint64 count or a float64) as a float64.
+func Float(v any) float64 {
 	switch x := v.(type) {
 	case uint64:
 		return float64(x)

@@ -54,7 +54,7 @@ func (r *Result) Table() ([]string, [][]string) {
 			rec := []string{m, fmt.Sprint(v)}
 			if r.Previous != nil {
 				pv := r.Previous.Values[i]
-				rec = append(rec, fmt.Sprint(pv), formatChange(change(toFloat(v), toFloat(pv))))
+				rec = append(rec, fmt.Sprint(pv), formatChange(Change(Float(v), Float(pv))))
 			}
 			records = append(records, rec)
 		}
@@ -92,7 +92,7 @@ func (r *Result) JSON() map[string]any {
 			if r.Previous != nil {
 				pv := r.Previous.Values[i]
 				entry["previous"] = pv
-				entry["change"] = change(toFloat(v), toFloat(pv))
+				entry["change"] = Change(Float(v), Float(pv))
 			}
 			results[m] = entry
 		}
@@ -129,9 +129,9 @@ func (row Row) object(key string, metrics []string) map[string]any {
 	return obj
 }
 
-// change is the change from prev to cur in percent, rounded; nil when prev
+// Change is the change from prev to cur in percent, rounded; nil when prev
 // is 0.
-func change(cur, prev float64) *float64 {
+func Change(cur, prev float64) *float64 {
 	if prev == 0 {
 		return nil
 	}
