@@ -60,6 +60,7 @@
       to: q.get('to') || '',
       compare: q.get('compare') !== 'off',
       filters: (q.get('filters') || '').split(';').filter(Boolean).map(parseFilter).filter(Boolean),
+      segment: q.get('segment') || '',
       tabs: Object.fromEntries([...q.entries()].filter(([k]) => k.startsWith('tab.')).map(([k, v]) => [k.slice(4), v])),
     };
   }
@@ -77,6 +78,7 @@
     if (s.period === 'custom') { q.set('from', s.from); q.set('to', s.to); }
     if (!s.compare) q.set('compare', 'off');
     if (s.filters.length) q.set('filters', s.filters.map((f) => f.dim + f.op + f.value).join(';'));
+    if (s.segment) q.set('segment', s.segment);
     for (const [k, v] of Object.entries(s.tabs)) q.set('tab.' + k, v);
     const url = location.pathname + '?' + q.toString();
     if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
@@ -88,6 +90,7 @@
     const q = new URLSearchParams({ site: s.site, period: s.period });
     if (s.period === 'custom') { q.set('from', s.from); q.set('to', s.to); }
     if (s.filters.length) q.set('filters', s.filters.map((f) => f.dim + f.op + f.value).join(';'));
+    if (s.segment) q.set('segment', s.segment);
     for (const [k, v] of Object.entries(extra || {})) if (v != null) q.set(k, v);
     return q;
   }
@@ -96,6 +99,19 @@
 
   class HTTPError extends Error {
     constructor(status, msg) { super(msg); this.status = status; }
+  }
+
+  // send changes something: a JSON body, the session's CSRF token.
+  async function send(method, path, params, body) {
+    const resp = await fetch(path + '?' + params.toString(), {
+      method, credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (resp.status === 401) { showLogin(); throw new HTTPError(401, 'signed out'); }
+    const out = resp.status === 204 ? null : await resp.json().catch(() => null);
+    if (!resp.ok) throw new HTTPError(resp.status, (out && out.error) || resp.statusText || 'request failed');
+    return out;
   }
 
   async function api(path, params) {
@@ -252,6 +268,7 @@
     document.title = (s.site ? s.site + ' · ' : '') + 'Footfall';
     renderFilters(s);
     const fail = (e) => { if (live() && e.status !== 401) showError(e); };
+    segments(s, live).catch(fail);
     totals(s, live).catch(fail);
     chart(s, live).catch(fail);
     renderTables(s, live);
@@ -276,6 +293,39 @@
     });
     if (s.filters.length > 1) {
       box.append(el('button', { type: 'button', class: 'ghost small', onclick: () => setState({ filters: [] }) }, 'Clear all'));
+    }
+  }
+
+  // segments offers the site's saved segments (a segment's filters apply
+  // with the chips'), saves the chips as a new one and deletes the chosen.
+  async function segments(s, live) {
+    const site = new URLSearchParams({ site: s.site });
+    const all = list(await api('/api/v1/segments', site));
+    if (!live()) return;
+    const box = clear($('segments'));
+    const sel = el('select', { id: 'segment' }, el('option', { value: '' }, 'All visitors'),
+      all.map((g) => el('option', { value: g.id, title: g.filters }, g.name)));
+    sel.value = all.some((g) => g.id === s.segment) ? s.segment : '';
+    sel.addEventListener('change', () => setState({ segment: sel.value }));
+    box.append(el('label', { class: 'field' }, el('span', {}, 'Segment '), sel));
+    const chosen = all.find((g) => g.id === s.segment);
+    if (chosen) {
+      box.append(el('span', { class: 'segment-filters' }, chosen.filters.replace(/;/g, ' and ')),
+        el('button', { type: 'button', class: 'ghost small', id: 'segment-delete', onclick: async () => {
+          await send('DELETE', '/api/v1/segments/' + encodeURIComponent(chosen.id), site).catch(showError);
+          setState({ segment: '' });
+        } }, 'Delete segment'));
+    }
+    if (s.filters.length) {
+      const name = el('input', { id: 'segment-name', placeholder: 'Segment name', maxlength: 80, 'aria-label': 'Name of the new segment' });
+      const save = async (ev) => {
+        ev.preventDefault();
+        try {
+          const g = await send('POST', '/api/v1/segments', site, { name: name.value, filters: s.filters.map((f) => f.dim + f.op + f.value).join(';') });
+          setState({ segment: g.id, filters: [] });
+        } catch (e) { showError(e); }
+      };
+      box.append(el('form', { class: 'segment-save', onsubmit: save }, name, el('button', { type: 'submit', id: 'segment-save' }, 'Save filters as segment')));
     }
   }
 
@@ -338,6 +388,7 @@
     const iv = interval(s);
     let first = 'visitors';
     let body;
+    const notes = api('/api/v1/annotations', new URLSearchParams({ site: s.site })).then(list, () => []);
     try {
       body = await api('/api/v1/stats/timeseries', query(s, { interval: iv, metrics: 'visitors,pageviews' }));
     } catch (e) {
@@ -381,6 +432,21 @@
       }
       svg.append(el('svg:polyline', { points: pts.join(' '), class: 'line ' + se.cls }));
     }
+    // Annotations: a mark at the point whose bucket holds the note's day.
+    const annotations = await notes;
+    if (!live()) return;
+    const day = (r) => r.date.slice(0, 10);
+    for (const a of annotations) {
+      let i = -1;
+      rows.forEach((r, j) => { if (day(r) <= a.date) i = j; });
+      if (i < 0 || ((iv === 'day' || iv === 'hour') && a.date > day(rows[rows.length - 1]))) continue;
+      if (iv === 'hour') i = 0;
+      svg.append(el('svg:g', { class: 'note', 'data-date': a.date },
+        el('svg:title', {}, a.date + ': ' + a.text),
+        el('svg:line', { x1: x(i), x2: x(i), y1: T, y2: H - B }),
+        el('svg:circle', { cx: x(i), cy: T + 4, r: 4 })));
+    }
+    renderNotes(s, annotations);
     const cursor = el('svg:line', { x1: 0, x2: 0, y1: T, y2: H - B, class: 'cursor', visibility: 'hidden' });
     const dots = series.map((se) => el('svg:circle', { r: 4, class: 'dot ' + se.cls, visibility: 'hidden' }));
     svg.append(cursor, ...dots);
@@ -424,6 +490,29 @@
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Date'), el('th', { scope: 'col', 'data-metric': first }, firstName), el('th', { scope: 'col' }, 'Pageviews'))),
       el('tbody', {}, rows.map((r) => el('tr', {}, el('th', { scope: 'row' }, dateLabel(r.date, iv)), el('td', {}, String(num(r[first]))), el('td', {}, String(num(r.pageviews)))))));
     box.append(el('div', { class: 'plotwrap' }, svg, tip), legend, el('details', { class: 'chart-table' }, el('summary', {}, 'Show as table'), table));
+  }
+
+  // renderNotes lists the site's annotations under the chart, each with a
+  // delete button, and a form to add one.
+  function renderNotes(s, annotations) {
+    const box = clear($('notes'));
+    const site = new URLSearchParams({ site: s.site });
+    const ul = el('ul', { class: 'note-list' }, annotations.map((a) => el('li', { 'data-id': a.id },
+      el('time', { datetime: a.date }, a.date), ' ', el('span', {}, a.text), ' ',
+      el('button', { type: 'button', class: 'ghost small', 'aria-label': 'Delete the note of ' + a.date, onclick: async () => {
+        await send('DELETE', '/api/v1/annotations/' + encodeURIComponent(a.id), site).catch(showError);
+        render();
+      } }, '×'))));
+    const date = el('input', { type: 'date', id: 'note-date', required: '', 'aria-label': 'Day of the note' });
+    const text = el('input', { id: 'note-text', required: '', maxlength: 300, placeholder: 'Note (a release, a campaign…)', 'aria-label': 'Note' });
+    const add = async (ev) => {
+      ev.preventDefault();
+      try {
+        await send('POST', '/api/v1/annotations', site, { date: date.value, text: text.value });
+        render();
+      } catch (e) { showError(e); }
+    };
+    box.append(ul, el('form', { class: 'note-add', onsubmit: add }, date, text, el('button', { type: 'submit', id: 'note-save' }, 'Add note')));
   }
 
   function niceStep(max) {
@@ -664,7 +753,7 @@
   document.addEventListener('DOMContentLoaded', () => {
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
-    $('site').addEventListener('change', (ev) => setState({ site: ev.target.value, filters: [] }));
+    $('site').addEventListener('change', (ev) => setState({ site: ev.target.value, filters: [], segment: '' }));
     $('period').addEventListener('change', (ev) => {
       const p = ev.target.value;
       if (p === 'custom') {
