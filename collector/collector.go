@@ -18,19 +18,19 @@ import (
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
 )
 
-// Ledger is the consent ledger and the per-consent view of raw events.
+// Ledger is the consent ledger.
 type Ledger interface {
 	AppendConsent(ctx context.Context, r store.ConsentRecord) error
 	// AppendConsentUpdate records an update apart from the ledger, where
 	// every replica looks for changes (ConsentStore.ConsentChanges).
 	AppendConsentUpdate(ctx context.Context, siteID uint32, c store.ConsentChange) error
 	ConsentHistory(ctx context.Context, consentID uuid.UUID) ([]store.ConsentRecord, error)
-	EventsByConsent(ctx context.Context, consentID uuid.UUID) ([]store.Event, error)
 }
 
 // Options are what a Collector needs.
@@ -45,9 +45,12 @@ type Options struct {
 	// Chain appends this process's consent records; nil starts a new one.
 	Chain  *consent.Chain
 	Buffer *Buffer
-	// Erasures erases a consent's raw events on a withdrawal or a
-	// visitor's request, as durable work. Required.
+	// Erasures erases a consent's raw events as durable work: here, again
+	// after a withdrawal learnt from another replica. Required.
 	Erasures *erasure.Service
+	// Subjects serves a visitor's access to and erasure of their raw
+	// events, and the erasure of a withdrawal; over Erasures. Required.
+	Subjects *subject.Service
 	// Enricher turns a consented request into a full row (IP, user agent,
 	// referrer class, geo, visitor key, session). Required.
 	Enricher *enrich.Enricher
@@ -72,6 +75,7 @@ type Collector struct {
 	chain    *consent.Chain
 	buffer   *Buffer
 	erasures *erasure.Service
+	subjects *subject.Service
 	enrich   *enrich.Enricher
 	metrics  *Metrics
 	limiter  *clientLimiter // of consent decisions; nil: no limit
@@ -87,7 +91,7 @@ type Collector struct {
 func New(opts Options) *Collector {
 	c := &Collector{
 		sites: opts.Sites, consent: opts.Consent, ledger: opts.Ledger, chain: opts.Chain,
-		buffer: opts.Buffer, erasures: opts.Erasures, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
+		buffer: opts.Buffer, erasures: opts.Erasures, subjects: opts.Subjects, enrich: opts.Enricher, metrics: opts.Metrics, log: opts.Log, now: opts.Now,
 		rules: map[string]config.Site{}, defaults: config.DefaultConsent(),
 		policies: map[uint32][]store.PolicyVersion{},
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +15,13 @@ import (
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
-	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 )
 
 // rigStore is what the rig needs of a real backend.
@@ -31,6 +31,7 @@ type rigStore interface {
 	collector.ConsentStore
 	collector.Ledger
 	erasure.Store
+	subject.Store
 	server.Pinger
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
@@ -45,16 +46,7 @@ var backends = []struct {
 	open func(t testing.TB) rigStore
 }{
 	{"sqlite", func(t testing.TB) rigStore {
-		ctx := context.Background()
-		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return sqlitetest.Open(t)
 	}},
 	{"clickhouse", func(t testing.TB) rigStore {
 		st, err := clickhouse.Open(context.Background(), chtest.NewDatabase(t))
@@ -127,7 +119,8 @@ func newRigWith(t testing.TB, st rigStore, cfg *config.Config, paused bool) *rig
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { en.Close() })
-	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Erasures: r.erasures, Enricher: en, Now: func() time.Time { return r.now }})
+	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Erasures: r.erasures,
+		Subjects: subject.New(subject.Options{Store: st, Erasures: r.erasures, Flush: r.buffer.Flush, Now: func() time.Time { return r.now }}), Enricher: en, Now: func() time.Time { return r.now }})
 	r.handler = server.New(server.Options{Collector: r.c, Store: st})
 	if !paused {
 		r.startBuffer(t)

@@ -202,7 +202,7 @@ func TestWithdrawErasesAndStopsCollection(t *testing.T) {
 			if w.Code != http.StatusOK {
 				t.Fatalf("withdraw: %d %s", w.Code, w.Body)
 			}
-			var receipt collector.Receipt
+			var receipt store.Receipt
 			if err := json.Unmarshal(w.Body.Bytes(), &receipt); err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +245,7 @@ func TestVisitorSeesAndErasesOwnData(t *testing.T) {
 	path := "/api/consent/" + me.ConsentID.String() + "/data"
 
 	w := r.do(t, http.MethodGet, path, "", "", auth)
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "example.test/mine") || strings.Contains(w.Body.String(), "theirs") {
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"host":"example.test","path":"/mine"`) || strings.Contains(w.Body.String(), "theirs") {
 		t.Fatalf("own data: %d %s", w.Code, w.Body)
 	}
 	for _, tt := range []struct {

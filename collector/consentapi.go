@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/consent"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
@@ -53,18 +54,6 @@ type grantResponse struct {
 	Action        store.ConsentAction `json:"action"`
 	Categories    map[string]bool     `json:"categories"`
 	PolicyVersion uint32              `json:"policy_version"`
-}
-
-// Receipt tells a visitor what was erased, and when.
-type Receipt struct {
-	ConsentID uuid.UUID `json:"consent_id"`
-	Withdrawn bool      `json:"withdrawn"`
-	// Erasure is "erased" when the events are gone, or "scheduled" when
-	// the erasure is recorded and still running (it finishes regardless).
-	Erasure       string    `json:"erasure"`
-	ErasedEvents  int64     `json:"erased_events"`
-	ErasedAt      time.Time `json:"erased_at,omitzero"`
-	ConsentRecord string    `json:"consent_record"` // what happens to the ledger entry
 }
 
 // HandleConsent is POST /api/consent: a visitor's decision is appended to
@@ -274,17 +263,6 @@ func (c *Collector) ownerClaims(rawID, token string, siteID uint32, retired bool
 	return claims, nil
 }
 
-// eraseWait bounds how long a visitor's request waits for its erasure to
-// finish; past it the receipt says "scheduled" and the erasure loop
-// finishes it regardless.
-const eraseWait = 10 * time.Second
-
-// Erasure states in a receipt.
-const (
-	erasureDone      = "erased"
-	erasureScheduled = "scheduled"
-)
-
 // checkNotWithdrawn refuses an update of a withdrawn consent. It asks the
 // ledger, not memory: the withdrawal may have been taken by another replica
 // a moment ago, or be older than the heads this one keeps.
@@ -310,28 +288,13 @@ var errWithdrawn = httpapi.Errorf(http.StatusGone, "consent was withdrawn: make 
 // at once, and has its raw events erased. The ledger record is the durable
 // erasure request: once it is written, the erasure happens whether or not
 // the client waits for the answer.
-func (c *Collector) withdraw(r *http.Request, rec store.ConsentRecord) (Receipt, error) {
+func (c *Collector) withdraw(r *http.Request, rec store.ConsentRecord) (store.Receipt, error) {
 	if err := c.chain.Append(&rec, func(rec *store.ConsentRecord) error { return c.ledger.AppendConsent(r.Context(), *rec) }); err != nil {
-		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
+		return store.Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the withdrawal, retry later", Err: err}
 	}
 	c.metrics.consents.WithLabelValues(string(rec.Action)).Inc()
 	c.consent.Note(store.ConsentChange{ConsentID: rec.ConsentID, Time: rec.Time, Withdrawn: true})
-	c.erasures.Withdrawn(rec.ConsentID, rec.Time)
-	receipt := c.receipt(r.Context(), rec.ConsentID, rec.Time)
-	receipt.Withdrawn = true
-	receipt.ConsentRecord = "kept in the consent ledger as proof of the withdrawal"
-	return receipt, nil
-}
-
-// receipt waits a little for an erasure and says how far it got.
-func (c *Collector) receipt(ctx context.Context, id uuid.UUID, at time.Time) Receipt {
-	ctx, cancel := context.WithTimeout(ctx, eraseWait)
-	defer cancel()
-	e, err := c.erasures.Wait(ctx, id, at)
-	if err != nil {
-		return Receipt{ConsentID: id, Erasure: erasureScheduled}
-	}
-	return Receipt{ConsentID: id, Erasure: erasureDone, ErasedEvents: e.Erased, ErasedAt: e.Done}
+	return c.subjects.Withdrawn(r.Context(), rec.ConsentID, rec.Time, subject.VisitorWait), nil
 }
 
 // bearer reads the visitor's token from Authorization: Bearer. Never from
@@ -410,62 +373,19 @@ func (c *Collector) HandleConsentState(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// dataEvent is one of the visitor's raw events as they see it.
-type dataEvent struct {
-	ID         uuid.UUID         `json:"id"`
-	Type       store.EventType   `json:"type"`
-	Time       time.Time         `json:"time"`
-	Page       string            `json:"page"`
-	Query      string            `json:"query,omitempty"`
-	Referrer   string            `json:"referrer,omitempty"`
-	IP         string            `json:"ip,omitempty"`
-	Browser    string            `json:"browser,omitempty"`
-	OS         string            `json:"os,omitempty"`
-	Device     string            `json:"device,omitempty"`
-	Country    string            `json:"country,omitempty"`
-	Region     string            `json:"region,omitempty"`
-	City       string            `json:"city,omitempty"`
-	ISP        string            `json:"isp,omitempty"`
-	UTMSource  string            `json:"utm_source,omitempty"`
-	UTMMedium  string            `json:"utm_medium,omitempty"`
-	UTMCamp    string            `json:"utm_campaign,omitempty"`
-	ClickID    string            `json:"click_id,omitempty"`
-	UserID     string            `json:"user_id,omitempty"`
-	Name       string            `json:"name,omitempty"`
-	Target     string            `json:"target,omitempty"`
-	Props      map[string]string `json:"props,omitempty"`
-	EngagedMS  uint32            `json:"engaged_ms,omitempty"`
-	Categories map[string]bool   `json:"consented_categories"`
-}
-
 // HandleConsentData is GET /api/consent/{id}/data: every raw event the
-// visitor's consent allowed, as JSON.
+// visitor's consent allowed, as JSON (store.Access).
 func (c *Collector) HandleConsentData(w http.ResponseWriter, r *http.Request) error {
 	id, err := c.visitor(w, r)
 	if err != nil {
 		return err
 	}
-	events, err := c.ledger.EventsByConsent(r.Context(), id)
+	sub := store.Subject{ConsentID: id}
+	out, err := c.subjects.Access(r.Context(), sub, sub.Label(""))
 	if err != nil {
 		return err
 	}
-	out := make([]dataEvent, 0, len(events))
-	for _, e := range events {
-		d := dataEvent{
-			ID: e.ID, Type: e.Type, Time: e.Time, Page: e.Host + e.Path, Query: e.Query, Referrer: e.Referrer, IP: e.IP,
-			Browser: e.Browser, OS: e.OS, Device: e.Device, Country: e.Country, Region: e.Region, City: e.City, ISP: e.ISP,
-			UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCamp: e.UTMCampaign, ClickID: e.ClickID, UserID: e.UserID,
-			Name: e.Name, Target: e.Target, EngagedMS: e.EngagedMS, Categories: store.Categories(e.Consent).Map(),
-		}
-		if len(e.Props) > 0 {
-			d.Props = make(map[string]string, len(e.Props))
-			for _, p := range e.Props {
-				d.Props[p.Key] = p.Value
-			}
-		}
-		out = append(out, d)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"consent_id": id, "events": out})
+	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -476,11 +396,11 @@ func (c *Collector) HandleConsentErase(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	at := c.now().UTC().Truncate(time.Second)
-	if err := c.erasures.Request(r.Context(), id, at); err != nil {
-		return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the erasure request, retry later", Err: err}
+	sub := store.Subject{ConsentID: id}
+	receipt, err := c.subjects.Erase(r.Context(), sub, sub.Label(""), subject.VisitorWait)
+	if err != nil {
+		return err
 	}
-	receipt := c.receipt(r.Context(), id, at)
 	receipt.Withdrawn = c.consent.Revoked(id)
 	receipt.ConsentRecord = "kept: the consent itself still applies to future visits"
 	httpapi.WriteJSON(w, http.StatusOK, receipt)

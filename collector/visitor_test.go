@@ -16,6 +16,7 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 )
@@ -41,7 +42,8 @@ func (r *rig) replica(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { en.Close() })
-	o.c = collector.New(collector.Options{Sites: sites, Consent: cs, Ledger: r.store, Buffer: o.buffer, Enricher: en, Now: func() time.Time { return o.now }})
+	o.c = collector.New(collector.Options{Sites: sites, Consent: cs, Ledger: r.store, Buffer: o.buffer,
+		Subjects: subject.New(subject.Options{Store: r.store, Flush: o.buffer.Flush}), Enricher: en, Now: func() time.Time { return o.now }})
 	o.handler = server.New(server.Options{Collector: o.c, Store: r.store})
 	o.startBuffer(t)
 	return o

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,6 +68,23 @@ func (c Categories) Map() map[string]bool {
 		m[n.Name] = c.Has(n.Bit)
 	}
 	return m
+}
+
+// MarshalJSON writes c as its Map: {"necessary": true, "analytics": …}.
+func (c Categories) MarshalJSON() ([]byte, error) { return json.Marshal(c.Map()) }
+
+// UnmarshalJSON reads what MarshalJSON writes (see ParseCategories).
+func (c *Categories) UnmarshalJSON(b []byte) error {
+	var m map[string]bool
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	parsed, err := ParseCategories(m)
+	if err != nil {
+		return err
+	}
+	*c = parsed
+	return nil
 }
 
 // String returns the granted names joined by commas, or "none".

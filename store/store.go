@@ -51,70 +51,76 @@ type Site struct {
 
 // Prop is one entry of an event's small flat property map.
 type Prop struct {
-	Key   string
-	Value string
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Event is one raw event row as stored. Fields a visitor's consent does not
 // cover are left at their zero value by the collector before storage; the
 // store keeps whatever it is given.
+//
+// Its JSON (snake_case, the column names) is the one shape in which a raw
+// event leaves Footfall: a visitor's GET /api/consent/{id}/data, the admin
+// API's access and footfall access (docs/openapi.yaml, RawEvent). Empty
+// fields are left out; the 64-bit keys are strings, which JavaScript reads
+// without rounding.
 type Event struct {
-	ID         uuid.UUID // unique per event; replays of the same event are stored once
-	SiteID     uint32
-	Type       EventType
-	Time       time.Time // when the event happened, UTC, second precision
-	ReceivedAt time.Time // when the collector accepted it; late data is found by this
+	ID         uuid.UUID `json:"id"` // unique per event; replays of the same event are stored once
+	SiteID     uint32    `json:"site_id"`
+	Type       EventType `json:"type"`
+	Time       time.Time `json:"time"`        // when the event happened, UTC, second precision
+	ReceivedAt time.Time `json:"received_at"` // when the collector accepted it; late data is found by this
 
-	Host  string // page host
-	Path  string // page path, no query, no fragment (unless hash routing)
-	Query string // only the query parameters the site allows, canonical order
+	Host  string `json:"host"`            // page host
+	Path  string `json:"path"`            // page path, no query, no fragment (unless hash routing)
+	Query string `json:"query,omitempty"` // only the query parameters the site allows, canonical order
 
-	Referrer     string // cleaned referrer URL
-	ReferrerHost string
-	Source       string // referrer source class: search, social, email, ai, internal, direct, other
+	Referrer     string `json:"referrer,omitempty"` // cleaned referrer URL
+	ReferrerHost string `json:"referrer_host,omitempty"`
+	Source       string `json:"source,omitempty"` // referrer source class: search, social, email, ai, internal, direct, other
 
-	UTMSource   string
-	UTMMedium   string
-	UTMCampaign string
-	UTMTerm     string
-	UTMContent  string
-	ClickID     string // gclid, fbclid, msclkid, …: marketing consent only
+	UTMSource   string `json:"utm_source,omitempty"`
+	UTMMedium   string `json:"utm_medium,omitempty"`
+	UTMCampaign string `json:"utm_campaign,omitempty"`
+	UTMTerm     string `json:"utm_term,omitempty"`
+	UTMContent  string `json:"utm_content,omitempty"`
+	ClickID     string `json:"click_id,omitempty"` // gclid, fbclid, msclkid, …: marketing consent only
 
-	IP      string // raw client IP: analytics consent only, its own shorter retention
-	IPTrunc string // IPv4 /24 or IPv6 /48
+	IP      string `json:"ip,omitempty"`       // raw client IP: analytics consent only, its own shorter retention
+	IPTrunc string `json:"ip_trunc,omitempty"` // IPv4 /24 or IPv6 /48
 
-	VisitorKey uint64 // keyed hash under a daily salt, or derived from the consent id with personalization
-	KeyVersion uint8  // which visitor-key algorithm produced VisitorKey
-	SessionID  uint64
-	UserID     string // signed-in user: personalization consent only
+	VisitorKey uint64 `json:"visitor_key,string"` // keyed hash under a daily salt, or derived from the consent id with personalization
+	KeyVersion uint8  `json:"key_version"`        // which visitor-key algorithm produced VisitorKey
+	SessionID  uint64 `json:"session_id,string"`
+	UserID     string `json:"user_id,omitempty"` // signed-in user: personalization consent only
 
-	ConsentID     uuid.UUID  // the consent that allowed this event (uuid.Nil if none)
-	Consent       Categories // granted categories
-	PolicyVersion string
-	GPC           bool // Sec-GPC (or DNT, per config): excluded from partner aggregates
+	ConsentID     uuid.UUID  `json:"consent_id,omitzero"`  // the consent that allowed this event (uuid.Nil if none)
+	Consent       Categories `json:"consented_categories"` // granted categories
+	PolicyVersion string     `json:"policy_version,omitempty"`
+	GPC           bool       `json:"gpc,omitempty"` // Sec-GPC (or DNT, per config): excluded from partner aggregates
 
-	Browser        string
-	BrowserVersion string
-	OS             string
-	OSVersion      string
-	Device         string // desktop, mobile, tablet, or empty
-	ScreenWidth    uint16
-	Language       string // the browser language's primary subtag, lower case ("de")
+	Browser        string `json:"browser,omitempty"`
+	BrowserVersion string `json:"browser_version,omitempty"`
+	OS             string `json:"os,omitempty"`
+	OSVersion      string `json:"os_version,omitempty"`
+	Device         string `json:"device,omitempty"` // desktop, mobile, tablet, or empty
+	ScreenWidth    uint16 `json:"screen_width,omitempty"`
+	Language       string `json:"language,omitempty"` // the browser language's primary subtag, lower case ("de")
 
-	Country string // ISO 3166-1 alpha-2
-	Region  string
-	City    string
-	ASN     uint32
-	ISP     string
+	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	Region  string `json:"region,omitempty"`
+	City    string `json:"city,omitempty"`
+	ASN     uint32 `json:"asn,omitempty"`
+	ISP     string `json:"isp,omitempty"`
 
-	Name   string // custom event name, or click label
-	Target string // click target (outbound URL, file, element)
-	Props  []Prop
+	Name   string `json:"name,omitempty"`   // custom event name, or click label
+	Target string `json:"target,omitempty"` // click target (outbound URL, file, element)
+	Props  []Prop `json:"props,omitempty"`
 
-	EngagedMS uint32 // visible time on page
+	EngagedMS uint32 `json:"engaged_ms,omitempty"` // visible time on page
 
-	Bot       bool
-	BotReason string
+	Bot       bool   `json:"bot,omitempty"`
+	BotReason string `json:"bot_reason,omitempty"`
 }
 
 // EventQuery selects raw events of one site in [From, To) by event time.

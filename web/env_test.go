@@ -22,6 +22,7 @@ import (
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -111,7 +112,8 @@ func newEnv(t *testing.T) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Erasures: erasures, Enricher: enricher})
+		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Erasures: erasures,
+			Subjects: subject.New(subject.Options{Store: st, Erasures: erasures, Flush: buffer.Flush}), Enricher: enricher})
 		w, err := web.New(web.Options{Events: c})
 		if err != nil {
 			t.Fatal(err)

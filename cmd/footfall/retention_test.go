@@ -92,8 +92,8 @@ func TestEraseAndAccess(t *testing.T) {
 	}
 	stop()
 	code, out, errOut := footfall(t, nil, "access", "-store", dsn, "-user-id", "u-1")
-	if code != 0 || strings.Count(out, `"ID":`) != 3 {
-		t.Fatalf("access: exit %d, %d events\n%s%s", code, strings.Count(out, `"ID":`), out, errOut)
+	if code != 0 || strings.Count(out, `"id":`) != 3 {
+		t.Fatalf("access: exit %d, %d events\n%s%s", code, strings.Count(out, `"id":`), out, errOut)
 	}
 	code, out, errOut = footfall(t, nil, "erase", "-store", dsn, "-user-id", "u-1")
 	if code != 0 || !strings.Contains(out, `"erased_events":3`) {

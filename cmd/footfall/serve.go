@@ -26,6 +26,7 @@ import (
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
@@ -241,8 +242,11 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if checkpoints != nil {
 		defer checkpoints.Close()
 	}
+	// One subject-rights service for the visitor endpoints and the admin API.
+	subjects := subject.New(subject.Options{Store: st, Erasures: erasures, Flush: buffer.Flush})
 	coll := collector.New(collector.Options{
-		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Chain: chain, Buffer: buffer, Erasures: erasures, Enricher: enricher,
+		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Chain: chain, Buffer: buffer,
+		Erasures: erasures, Subjects: subjects, Enricher: enricher,
 		Metrics: metrics, Log: log, ConsentRate: cmp.Or(s.consentRate, -1),
 	})
 	scripts, err := web.New(web.Options{Events: coll, Log: log})
@@ -259,7 +263,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	}
 	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
 	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
-	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Flush: buffer.Flush, Erasures: erasures, PublicURL: s.publicBase()})
+	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Subjects: subjects, PublicURL: s.publicBase()})
 	handler := server.New(server.Options{
 		Admin:     admins,
 		Auth:      access,

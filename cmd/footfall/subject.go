@@ -7,11 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/erasure"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/store"
 )
 
@@ -59,24 +59,25 @@ func (f *subjectFlags) subject(ctx context.Context, st backend) (store.Subject, 
 	switch {
 	case f.consentID != "":
 		id, _ := uuid.Parse(f.consentID)
-		return store.Subject{ConsentID: id}, "consent:" + id.String(), nil
+		sub := store.Subject{ConsentID: id}
+		return sub, sub.Label(""), nil
 	case f.userID != "":
-		return store.Subject{UserID: f.userID}, "user_id", nil
+		sub := store.Subject{UserID: f.userID}
+		return sub, sub.Label(""), nil
 	}
 	sites, err := siteArg(ctx, st, f.site)
 	if err != nil {
 		return store.Subject{}, "", err
 	}
 	// The audit log names the site, not the IP.
-	return store.Subject{IP: f.ip, SiteID: sites[0].ID}, "ip on " + sites[0].Domain, nil
+	sub := store.Subject{IP: f.ip, SiteID: sites[0].ID}
+	return sub, sub.Label(sites[0].Domain), nil
 }
 
-// erasureReceipt is what footfall erase prints and the audit log keeps.
-type erasureReceipt struct {
-	Subject      string    `json:"subject"`
-	ErasedEvents int64     `json:"erased_events"`
-	ErasedAt     time.Time `json:"erased_at"`
-	Scope        string    `json:"scope"`
+// subjects is the subject-rights service of a command: no erasure loop
+// runs here, so a consent id's erasure is recorded and done at once.
+func subjects(st backend) *subject.Service {
+	return subject.New(subject.Options{Store: st, Erasures: erasure.New(erasure.Options{Store: st}), Inline: true})
 }
 
 func eraseCommand() *command {
@@ -96,18 +97,10 @@ func eraseCommand() *command {
 		if err != nil {
 			return err
 		}
-		var n int64
-		if s.ConsentID != uuid.Nil {
-			// Recorded first: if this run fails, a serve process finishes it.
-			e, err := erasure.New(erasure.Options{Store: st}).Do(ctx, s.ConsentID, time.Now())
-			if err != nil {
-				return err
-			}
-			n = e.Erased
-		} else if n, err = st.EraseSubject(ctx, s); err != nil {
+		r, err := subjects(st).Erase(ctx, s, label, 0)
+		if err != nil {
 			return err
 		}
-		r := erasureReceipt{Subject: label, ErasedEvents: n, ErasedAt: time.Now().UTC().Truncate(time.Second), Scope: "raw events"}
 		if err := json.NewEncoder(env.stdout).Encode(r); err != nil {
 			return err
 		}
@@ -132,19 +125,16 @@ func accessCommand() *command {
 		if err != nil {
 			return err
 		}
-		events, err := st.SubjectEvents(ctx, s)
+		out, err := subjects(st).Access(ctx, s, label)
 		if err != nil {
 			return err
 		}
-		if events == nil {
-			events = []store.Event{}
-		}
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"subject": label, "events": events}); err != nil {
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
-		return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(events)})
+		return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(out.Events)})
 	})
 	return c
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/collector/links"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/web/auth"
@@ -31,16 +32,8 @@ import (
 // Store is what the admin API reads and changes.
 type Store interface {
 	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
-	SubjectEvents(ctx context.Context, sub store.Subject) ([]store.Event, error)
-	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	AuditLog(ctx context.Context, from, to time.Time, limit int) ([]store.AuditEntry, error)
-}
-
-// Erasures records an erasure of a consent id's events and waits for it.
-type Erasures interface {
-	Request(ctx context.Context, id uuid.UUID, at time.Time) error
-	Wait(ctx context.Context, id uuid.UUID, at time.Time) (store.Erasure, error)
 }
 
 // Options are what the admin API needs.
@@ -49,13 +42,10 @@ type Options struct {
 	// Links signs newsletter links (the collector's signer, so its keys
 	// rotate with the consent keys).
 	Links *links.Signer
-	// Flush writes out the collector's queued events, so an erasure also
-	// covers events accepted a moment before it.
-	Flush func(ctx context.Context) error
-	// Erasures erases a consent id's events as durable work (recorded,
-	// then driven to done by serve's loop); nil erases them through Store
-	// like any other subject.
-	Erasures Erasures
+	// Subjects reads and erases a subject's raw events (the collector's
+	// service, so a consent id's erasure is durable work and events still
+	// queued are covered). Required.
+	Subjects *subject.Service
 	// PublicURL is the base of the links HandleLinks answers with
 	// (serve's -public-url), such as https://stats.example.com. Never the
 	// request's Host header: a client chooses that, and the links go out
@@ -73,9 +63,6 @@ type API struct {
 func New(opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.Flush == nil {
-		opts.Flush = func(context.Context) error { return nil }
 	}
 	opts.PublicURL = strings.TrimSuffix(opts.PublicURL, "/")
 	return &API{opts: opts}
@@ -110,12 +97,14 @@ func (a *API) subject(r *http.Request, b subjectBody) (store.Subject, string, er
 		if err != nil {
 			return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "consent_id: want a UUID")
 		}
-		return store.Subject{ConsentID: id}, "consent:" + id.String(), nil
+		sub := store.Subject{ConsentID: id}
+		return sub, sub.Label(""), nil
 	case b.UserID != "":
 		if len(b.UserID) > 128 {
 			return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "user_id: at most 128 bytes")
 		}
-		return store.Subject{UserID: b.UserID}, "user_id", nil
+		sub := store.Subject{UserID: b.UserID}
+		return sub, sub.Label(""), nil
 	}
 	if _, err := netip.ParseAddr(b.IP); err != nil {
 		return store.Subject{}, "", httpapi.Errorf(http.StatusBadRequest, "ip: not an IP address")
@@ -124,7 +113,8 @@ func (a *API) subject(r *http.Request, b subjectBody) (store.Subject, string, er
 	if err != nil {
 		return store.Subject{}, "", err
 	}
-	return store.Subject{IP: b.IP, SiteID: site.ID}, "ip on " + site.Domain, nil
+	sub := store.Subject{IP: b.IP, SiteID: site.ID}
+	return sub, sub.Label(site.Domain), nil
 }
 
 // site finds a site the caller may act on. To an admin scoped to some
@@ -178,17 +168,6 @@ func (a *API) audit(r *http.Request, action, target string, detail any) error {
 	})
 }
 
-// Receipt says what an erasure removed.
-type Receipt struct {
-	Subject string `json:"subject"`
-	// Erasure is "erased", or "scheduled" when a consent id's erasure is
-	// recorded and still running (it finishes regardless).
-	Erasure      string    `json:"erasure"`
-	ErasedEvents int64     `json:"erased_events"`
-	ErasedAt     time.Time `json:"erased_at,omitzero"`
-	Scope        string    `json:"scope"`
-}
-
 // HandleErase is POST /api/v1/admin/erase {consent_id | user_id | ip+site}.
 func (a *API) HandleErase(w http.ResponseWriter, r *http.Request) error {
 	var b subjectBody
@@ -199,47 +178,15 @@ func (a *API) HandleErase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	receipt, err := a.erase(r.Context(), sub)
+	receipt, err := a.opts.Subjects.Erase(r.Context(), sub, label, subject.AdminWait)
 	if err != nil {
 		return err
 	}
-	receipt.Subject = label
 	if err := a.audit(r, "erase", label, receipt); err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, receipt)
 	return nil
-}
-
-// eraseWait bounds how long the admin API waits for a consent id's
-// erasure; past it the receipt says "scheduled" and serve's erasure loop
-// finishes it.
-const eraseWait = 30 * time.Second
-
-// erase erases a subject's raw events: a consent id through the durable
-// erasures, a user id or an IP at once after the queue is written out.
-func (a *API) erase(ctx context.Context, sub store.Subject) (Receipt, error) {
-	now := a.opts.Now().UTC().Truncate(time.Second)
-	if sub.ConsentID != uuid.Nil && a.opts.Erasures != nil {
-		if err := a.opts.Erasures.Request(ctx, sub.ConsentID, now); err != nil {
-			return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not record the erasure request, retry later", Err: err}
-		}
-		wctx, cancel := context.WithTimeout(ctx, eraseWait)
-		defer cancel()
-		e, err := a.opts.Erasures.Wait(wctx, sub.ConsentID, now)
-		if err != nil {
-			return Receipt{Erasure: "scheduled", Scope: "raw events"}, nil
-		}
-		return Receipt{Erasure: "erased", ErasedEvents: e.Erased, ErasedAt: e.Done, Scope: "raw events"}, nil
-	}
-	if err := a.opts.Flush(ctx); err != nil {
-		return Receipt{}, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "could not erase now, retry later", Err: err}
-	}
-	n, err := a.opts.Store.EraseSubject(ctx, sub)
-	if err != nil {
-		return Receipt{}, err
-	}
-	return Receipt{Erasure: "erased", ErasedEvents: n, ErasedAt: now, Scope: "raw events"}, nil
 }
 
 // HandleAccess is GET /api/v1/admin/access?consent_id=|user_id=|ip=&site=.
@@ -249,17 +196,14 @@ func (a *API) HandleAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := a.opts.Store.SubjectEvents(r.Context(), sub)
+	out, err := a.opts.Subjects.Access(r.Context(), sub, label)
 	if err != nil {
 		return err
 	}
-	if events == nil {
-		events = []store.Event{}
-	}
-	if err := a.audit(r, "access", label, map[string]int{"events": len(events)}); err != nil {
+	if err := a.audit(r, "access", label, map[string]int{"events": len(out.Events)}); err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"subject": label, "events": events})
+	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 

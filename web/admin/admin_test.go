@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +14,11 @@ import (
 
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/links"
+	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/httpapi"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
@@ -33,14 +34,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	site, err := st.AddSite(ctx, "example.test")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +45,7 @@ func newRig(t *testing.T) *rig {
 	}
 	r := &rig{st: st, site: site, signer: links.NewSigner([]store.ConsentKey{key})}
 	r.fixture = authtest.New(t, st, auth.Options{Audit: st})
-	api := admin.New(admin.Options{Store: st, Links: r.signer})
+	api := admin.New(admin.Options{Store: st, Links: r.signer, Subjects: subject.New(subject.Options{Store: st})})
 	admins := r.fixture.Auth.Require(auth.RoleAdmin)
 	m := mux.NewRouter()
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(nil, admins(fn)) }
@@ -106,11 +100,11 @@ func TestEraseAccessLinksAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := r.call(t, http.MethodGet, "/api/v1/admin/access?ip=198.51.100.4&site=example.test", "")
-	if w.Code != http.StatusOK || strings.Count(w.Body.String(), `"ID"`) != 3 {
+	if w.Code != http.StatusOK || strings.Count(w.Body.String(), `"id"`) != 3 {
 		t.Fatalf("access: %d %s", w.Code, w.Body)
 	}
 	w = r.call(t, http.MethodPost, "/api/v1/admin/erase", `{"consent_id":"`+cid.String()+`"}`)
-	var receipt admin.Receipt
+	var receipt store.Receipt
 	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &receipt) != nil || receipt.ErasedEvents != 3 {
 		t.Fatalf("erase: %d %s", w.Code, w.Body)
 	}

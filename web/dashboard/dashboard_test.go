@@ -25,6 +25,7 @@ import (
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
@@ -50,14 +51,7 @@ type testServer struct {
 func newServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	site, err := st.AddSite(ctx, "shop.example")
 	if err != nil {
 		t.Fatal(err)

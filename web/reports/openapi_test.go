@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,16 +15,27 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/reports"
 	"github.com/footfall/footfall/web/unsubscribe"
 )
 
+// subjectRights are the subject-rights routes docs/openapi.yaml documents
+// (a visitor's data, the admin API's access and erasure: collector/subject
+// serves them all) with the query parameters each reads.
+var subjectRights = map[string][]string{
+	"/api/consent/{id}/data": nil,
+	"/api/v1/admin/access":   {"consent_id", "user_id", "ip", "site"},
+	"/api/v1/admin/erase":    nil,
+}
+
 // TestOpenAPIInStep holds docs/openapi.yaml to the router and the handlers:
-// the documented paths and methods are the reports routes the router
-// serves, and each route's documented query parameters are exactly those
-// its handler reads (reports.Params, which the handlers enforce). The
-// unsubscribe links of the e-mail reports are documented there too.
+// the documented paths and methods are the reports and subject-rights
+// routes the router serves, and each route's documented query parameters
+// are exactly those its handler reads (reports.Params, which the handlers
+// enforce; subjectRights). The unsubscribe links of the e-mail reports are
+// documented there too.
 func TestOpenAPIInStep(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
 	if err != nil {
@@ -59,7 +71,8 @@ func TestOpenAPIInStep(t *testing.T) {
 		}
 	}
 
-	h := server.New(server.Options{Auth: auth.New(auth.Options{}), Reports: reports.New(reports.Options{}), Unsubscribe: unsubscribe.New(nil, nil)})
+	h := server.New(server.Options{Auth: auth.New(auth.Options{}), Reports: reports.New(reports.Options{}), Unsubscribe: unsubscribe.New(nil, nil),
+		Admin: admin.New(admin.Options{})})
 	router, ok := h.(*mux.Router)
 	if !ok {
 		t.Fatalf("server.New returned %T, want *mux.Router", h)
@@ -70,13 +83,20 @@ func TestOpenAPIInStep(t *testing.T) {
 		if err != nil {
 			return nil
 		}
-		_, mine := reports.Params[path]
-		if _, doc := doc.Paths[path]; !mine && !doc {
-			return nil // not a reports route
+		params, mine := reports.Params[path]
+		rights, subj := subjectRights[path]
+		if _, doc := doc.Paths[path]; !mine && !subj && !doc {
+			return nil // neither a reports nor a subject-rights route
+		}
+		if subj {
+			params = rights
 		}
 		methods, _ := route.GetMethods()
 		for _, m := range methods {
-			params := slices.Clone(reports.Params[path])
+			if m == http.MethodOptions {
+				continue // a CORS preflight, not an operation
+			}
+			params := slices.Clone(params)
 			sort.Strings(params)
 			served[m+" "+path] = params
 		}
