@@ -155,17 +155,8 @@ const aggregationReadTimeout = 30 * time.Minute
 // openForAggregation opens and migrates the store as the admin commands
 // do, with aggregationReadTimeout unless the DSN sets read_timeout.
 func openForAggregation(ctx context.Context, env *runEnv, common commonFlags) (backend, error) {
-	log := common.logger(env.stderr)
 	t, _ := parseStore(common.store) // validated by check
-	st, err := openStore(ctx, forAggregation(t, common.store), true, common.storeWait, log)
-	if err != nil {
-		return nil, err
-	}
-	if err := migrate(ctx, st, log); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
+	return common.openMigratedAt(ctx, env, forAggregation(t, common.store))
 }
 
 // forAggregation is store t with aggregationReadTimeout on ClickHouse,

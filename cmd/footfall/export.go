@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
-	"github.com/footfall/footfall/config"
 )
 
 type exportFlags struct {
 	common   commonFlags
-	config   string
+	config   configFlag
 	partner  string
 	from, to string
 	out      string
@@ -30,7 +29,7 @@ func exportCommand() *command {
 		flags: flag.NewFlagSet("export", flag.ContinueOnError),
 	}
 	e.common.register(c.flags)
-	c.flags.StringVar(&e.config, "config", "", "`path` of the YAML config file that lists the partner (required)")
+	e.config.register(c.flags, " that lists the partner (required)")
 	c.flags.StringVar(&e.partner, "partner", "", "`name` of the partner in the config file (required)")
 	c.flags.StringVar(&e.from, "from", "", "first `date` (YYYY-MM-DD, in each site's time zone) (required)")
 	c.flags.StringVar(&e.to, "to", "", "last `date` (YYYY-MM-DD, inclusive) (required)")
@@ -46,16 +45,16 @@ func exportCommand() *command {
 			errs = append(errs, fmt.Errorf("-format: want csv or jsonl, got %q", e.format))
 		}
 		switch {
-		case e.config == "":
+		case e.config.path == "":
 			errs = append(errs, errors.New("-config: required (partners are configured there)"))
 		case e.partner == "":
 			errs = append(errs, errors.New("-partner: required"))
 		default:
-			cfg, err := config.Load(e.config)
+			cfg, err := e.config.load()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("-config: %w", err))
 			} else if _, ok := cfg.Partner(e.partner); !ok {
-				errs = append(errs, fmt.Errorf("-partner: no partner %q in %s", e.partner, e.config))
+				errs = append(errs, fmt.Errorf("-partner: no partner %q in %s", e.partner, e.config.path))
 			}
 		}
 		return errs
@@ -65,7 +64,7 @@ func exportCommand() *command {
 }
 
 func export(ctx context.Context, env *runEnv, e exportFlags) error {
-	cfg, err := config.Load(e.config)
+	cfg, err := e.config.load()
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ type serveFlags struct {
 	addr           string
 	publicURL      string
 	metricsAddr    string
-	config         string
+	config         configFlag
 	flushInterval  time.Duration
 	flushSize      int
 	queueSize      int
@@ -79,7 +79,7 @@ func serveCommand() *command {
 	c.flags.StringVar(&s.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	c.flags.StringVar(&s.publicURL, "public-url", "", "public base `URL` of this server, as visitors and subscribers reach it (e.g. https://stats.example.com): the base of the newsletter links the admin API signs (default: http:// and -addr)")
 	c.flags.StringVar(&s.metricsAddr, "metrics-addr", "127.0.0.1:9091", "`host:port` serving GET /metrics (Prometheus), apart from -addr so that a proxy publishing -addr never publishes the metrics; off: none")
-	c.flags.StringVar(&s.config, "config", "", "`path` of the YAML config file (sites, consent policy, partners, retention)")
+	s.config.register(c.flags, " (sites, consent policy, partners, retention)")
 	c.flags.DurationVar(&s.flushInterval, "flush-interval", time.Second, "write buffered events at least this often")
 	c.flags.IntVar(&s.flushSize, "flush-size", 20000, "write buffered events as soon as this many wait")
 	c.flags.IntVar(&s.queueSize, "queue-size", 100000, "how many accepted events may wait in memory; beyond it they go to the disk spool (-spool-dir)")
@@ -109,11 +109,7 @@ func serveCommand() *command {
 				errs = append(errs, fmt.Errorf("-public-url: want an absolute http or https URL without query, got %q", s.publicURL))
 			}
 		}
-		if s.config != "" {
-			if _, err := config.Load(s.config); err != nil {
-				errs = append(errs, fmt.Errorf("-config: %w", err))
-			}
-		}
+		errs = append(errs, s.config.check()...)
 		if s.flushInterval < 10*time.Millisecond || s.flushInterval > time.Hour {
 			errs = append(errs, fmt.Errorf("-flush-interval: want 10ms to 1h, got %s", s.flushInterval))
 		}
@@ -148,10 +144,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	// Every event gets a random id: read the randomness in batches rather
 	// than one crypto/rand call per event (~2% of a beacon's CPU).
 	uuid.EnableRandPool()
-	cfg, err := config.Parse(nil) // the defaults
-	if s.config != "" {
-		cfg, err = config.Load(s.config)
-	}
+	cfg, err := s.config.load()
 	if err != nil {
 		return err
 	}
@@ -179,7 +172,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if err := ensureFirstUser(ctx, st, target, env.stderr, s.addr, log); err != nil {
 		return err
 	}
-	if err := audit(ctx, st, "serve", "config", s.config, configSummary(cfg, s.config)); err != nil {
+	if err := audit(ctx, st, "serve", "config", s.config.path, configSummary(cfg, s.config.path)); err != nil {
 		return err
 	}
 	policies, err := recordPolicyVersions(ctx, st, cfg, time.Now())

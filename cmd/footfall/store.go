@@ -146,8 +146,13 @@ func migrate(ctx context.Context, st backend, log *slog.Logger) error {
 // openMigrated opens the store for an administrative command, creating and
 // migrating it as needed so that the command works on a fresh store.
 func (c *commonFlags) openMigrated(ctx context.Context, env *runEnv) (backend, error) {
-	log := c.logger(env.stderr)
 	t, _ := parseStore(c.store) // validated by check
+	return c.openMigratedAt(ctx, env, t)
+}
+
+// openMigratedAt is openMigrated of the store at t.
+func (c *commonFlags) openMigratedAt(ctx context.Context, env *runEnv, t storeTarget) (backend, error) {
+	log := c.logger(env.stderr)
 	st, err := openStore(ctx, t, true, c.storeWait, log)
 	if err != nil {
 		return nil, err
