@@ -6,11 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/aggregator/mailreport"
+	"github.com/footfall/footfall/server"
 )
 
 type aggregateFlags struct {
@@ -22,6 +31,9 @@ type aggregateFlags struct {
 	lookback     time.Duration
 	exportDir    string
 	exportFormat string
+	mail         mailFlags
+	publicURL    string
+	metricsAddr  string
 }
 
 func aggregateCommand() *command {
@@ -42,6 +54,9 @@ func aggregateCommand() *command {
 	c.flags.DurationVar(&a.lookback, "lookback", 7*24*time.Hour, "how far back events arriving late re-queue their windows")
 	c.flags.StringVar(&a.exportDir, "export-dir", "", "after each pass write the finished period of every partner with a schedule to `dir`/PARTNER/FROM_TO/ (needs -config)")
 	c.flags.StringVar(&a.exportFormat, "export-format", aggregator.FormatCSV, "`format` of scheduled exports: csv or jsonl")
+	a.mail.register(c.flags)
+	c.flags.StringVar(&a.publicURL, "public-url", "", "public base `URL` of footfall serve as the reports' recipients reach it (e.g. https://stats.example.com): the base of their unsubscribe links (required with -smtp-host)")
+	c.flags.StringVar(&a.metricsAddr, "metrics-addr", "off", "`host:port` serving GET /metrics (Prometheus) while -every runs: the e-mail reports' counters and the Go runtime's; off: none")
 	c.check = func(args []string) []error {
 		errs := append(a.common.check(), noArgs(args)...)
 		modes := 0
@@ -67,6 +82,19 @@ func aggregateCommand() *command {
 		errs = append(errs, a.config.check()...)
 		if a.exportDir != "" && a.config.path == "" {
 			errs = append(errs, errors.New("-export-dir: needs -config (the partners)"))
+		}
+		errs = append(errs, a.mail.check()...)
+		errs = append(errs, checkPublicURL(a.publicURL)...)
+		if a.mail.host != "" && a.publicURL == "" {
+			errs = append(errs, errors.New("-smtp-host: needs -public-url (the base of the reports' unsubscribe links)"))
+		}
+		if a.mail.host != "" && a.config.path == "" {
+			errs = append(errs, errors.New("-smtp-host: needs -config (the sites' reports)"))
+		}
+		if a.metricsAddr != "off" {
+			if _, _, err := net.SplitHostPort(a.metricsAddr); err != nil {
+				errs = append(errs, fmt.Errorf("-metrics-addr: want host:port or off, got %q", a.metricsAddr))
+			}
 		}
 		if a.exportFormat != aggregator.FormatCSV && a.exportFormat != aggregator.FormatJSONL {
 			errs = append(errs, fmt.Errorf("-export-format: want csv or jsonl, got %q", a.exportFormat))
@@ -110,21 +138,41 @@ func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 		opts.Progress = newProgress(env.stderr).report
 	}
 	agg := aggregator.New(opts)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var reports *mailreport.Sender
+	if a.once || a.every > 0 {
+		if reports, err = a.mail.sender(st, cfg, a.publicURL, reg, log); err != nil {
+			return err
+		}
+	}
 	var sum aggregator.Summary
 	switch {
 	case a.every > 0:
-		// After each pass's retention: the partners' scheduled exports.
-		var exports func(ctx context.Context) error
-		if a.exportDir != "" {
-			exports = func(ctx context.Context) error {
+		// After each pass's retention: the partners' scheduled exports,
+		// then the scheduled e-mail reports.
+		after := func(ctx context.Context) error {
+			var errs []error
+			if a.exportDir != "" {
 				written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
 				for _, dir := range written {
 					log.Info("partner export written", "dir", dir)
 				}
+				errs = append(errs, err)
+			}
+			if reports != nil {
+				errs = append(errs, reports.Run(ctx))
+			}
+			return errors.Join(errs...)
+		}
+		if a.metricsAddr != "off" {
+			stop, err := serveMetrics(a.metricsAddr, reg, log)
+			if err != nil {
 				return err
 			}
+			defer stop()
 		}
-		return aggregateEvery(ctx, agg, st, cfg.Retention, a.every, log, exports)
+		return aggregateEvery(ctx, agg, st, cfg.Retention, a.every, log, after)
 	case a.once:
 		sum, err = agg.Once(ctx)
 	default:
@@ -137,14 +185,44 @@ func aggregate(ctx context.Context, env *runEnv, a aggregateFlags) error {
 	if err != nil {
 		return err
 	}
-	if a.once && a.exportDir != "" {
+	if !a.once {
+		return nil
+	}
+	var errs []error
+	if a.exportDir != "" {
 		written, err := aggregator.ScheduledExports(ctx, aggregator.ScheduleOptions{Source: st, Config: cfg, Dir: a.exportDir, Format: a.exportFormat, Now: time.Now()})
 		for _, dir := range written {
 			fmt.Fprintf(env.stdout, "wrote partner export %s\n", dir)
 		}
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	if reports != nil {
+		errs = append(errs, reports.Run(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// serveMetrics serves GET /metrics of reg on addr until stop is called.
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics (-metrics-addr): %w", err)
+	}
+	srv := &http.Server{Handler: server.NewMetrics(reg), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics http", "err", err)
+		}
+	})
+	log.Info("metrics serving", "addr", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		wg.Wait()
+	}, nil
 }
 
 // aggregationReadTimeout is how long the aggregator waits for one ClickHouse

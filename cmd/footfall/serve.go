@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -35,6 +34,7 @@ import (
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/unsubscribe"
 )
 
 type serveFlags struct {
@@ -55,6 +55,7 @@ type serveFlags struct {
 	enrich         enrichFlags
 	ingest         ingestFlags
 	checkpoints    checkpointFlags
+	mail           mailFlags
 }
 
 // maxConsentAge bounds how far back withdrawals matter: no policy lets a
@@ -92,6 +93,7 @@ func serveCommand() *command {
 	s.ingest.register(c.flags)
 	s.enrich.register(c.flags)
 	s.checkpoints.register(c.flags, true)
+	s.mail.register(c.flags)
 	c.flags.IntVar(&s.consentRate, "consent-rate", 30, "consent decisions a minute one client (an IPv4 address or IPv6 /64) may post, in bursts of 10; beyond it 429; 0 turns the limit off")
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
@@ -104,11 +106,7 @@ func serveCommand() *command {
 				errs = append(errs, fmt.Errorf("-metrics-addr: want host:port or off, got %q", s.metricsAddr))
 			}
 		}
-		if s.publicURL != "" {
-			if u, err := url.Parse(s.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-				errs = append(errs, fmt.Errorf("-public-url: want an absolute http or https URL without query, got %q", s.publicURL))
-			}
-		}
+		errs = append(errs, checkPublicURL(s.publicURL)...)
 		errs = append(errs, s.config.check()...)
 		if s.flushInterval < 10*time.Millisecond || s.flushInterval > time.Hour {
 			errs = append(errs, fmt.Errorf("-flush-interval: want 10ms to 1h, got %s", s.flushInterval))
@@ -122,6 +120,7 @@ func serveCommand() *command {
 		errs = append(errs, s.enrich.check()...)
 		errs = append(errs, s.ingest.check()...)
 		errs = append(errs, s.checkpoints.check()...)
+		errs = append(errs, s.mail.check()...)
 		if s.consentRate < 0 {
 			errs = append(errs, fmt.Errorf("-consent-rate: want 0 (no limit) or more, got %d", s.consentRate))
 		}
@@ -268,6 +267,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Ready:     readiness(buffer),
 		// Ready decides; the store's state is its own signal.
 		StoreWritable: buffer.StoreWritable,
+		Unsubscribe:   unsubscribe.New(st, log),
 		Log:           log,
 	})
 
@@ -279,6 +279,17 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 			return err
 		}
 		defer aggStore.Close()
+	}
+	// After each in-process pass's retention: the scheduled e-mail reports.
+	var more func(context.Context) error
+	if every > 0 {
+		reports, err := s.mail.sender(aggStore, cfg, s.publicBase(), reg, log)
+		if err != nil {
+			return err
+		}
+		if reports != nil {
+			more = reports.Run
+		}
 	}
 
 	ln, err := net.Listen("tcp", s.addr)
@@ -344,7 +355,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if every > 0 {
 		agg := aggregator.New(aggregator.Options{Store: aggStore, Zone: cfg.SiteZone, Log: log})
 		log.Info("aggregating in-process", "every", every)
-		aggWG.Go(func() { aggregateEvery(aggCtx, agg, aggStore, cfg.Retention, every, log, nil) })
+		aggWG.Go(func() { aggregateEvery(aggCtx, agg, aggStore, cfg.Retention, every, log, more) })
 	}
 	serveDone := make(chan struct{})
 	go func() {

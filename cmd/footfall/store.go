@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/aggregator/mailreport"
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
@@ -18,6 +19,7 @@ import (
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/sqlite"
 	"github.com/footfall/footfall/web/auth"
+	"github.com/footfall/footfall/web/unsubscribe"
 )
 
 // defaultStore keeps everything in one local file, so a newcomer needs no server.
@@ -53,6 +55,8 @@ type backend interface {
 	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 	aggregator.Store
 	aggregator.CellSource
+	mailreport.Store
+	unsubscribe.Store
 	Close() error
 }
 
