@@ -2,6 +2,8 @@ package mailreport
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +51,9 @@ type SMTP struct {
 	Password string
 	From     string // the From address
 	Timeout  time.Duration
+	// RootCAs, if set, are the certificate authorities the server's
+	// certificate is checked against instead of the system's.
+	RootCAs *x509.CertPool
 }
 
 // Options configure a Sender.
@@ -108,7 +113,8 @@ func New(o Options) (*Sender, error) {
 	if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("e-mail reports: public URL %q is not an absolute http(s) URL", o.PublicURL)
 	}
-	opts := []mail.Option{mail.WithPort(o.SMTP.Port), mail.WithTimeout(o.SMTP.Timeout)}
+	opts := []mail.Option{mail.WithPort(o.SMTP.Port), mail.WithTimeout(o.SMTP.Timeout),
+		mail.WithTLSConfig(&tls.Config{ServerName: o.SMTP.Host, RootCAs: o.SMTP.RootCAs, MinVersion: tls.VersionTLS12})}
 	switch o.SMTP.TLS {
 	case TLSStartTLS:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ import (
 // pass: footfall aggregate, or serve aggregating in-process.
 type mailFlags struct {
 	host, tls, user, password, from string
+	ca                              string
 	port, attempts                  int
 	backoff                         time.Duration
 }
@@ -30,6 +33,7 @@ func (f *mailFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.host, "smtp-host", "", "`host` of the SMTP server the scheduled e-mail reports (sites[].reports in -config) are sent through, after each aggregation pass; empty: none are sent")
 	fs.IntVar(&f.port, "smtp-port", 587, "`port` of the SMTP server (587 submission with STARTTLS, 465 implicit TLS, 25)")
 	fs.StringVar(&f.tls, "smtp-tls", mailreport.TLSStartTLS, "`mode` of TLS: starttls (required), opportunistic (STARTTLS when offered), tls (implicit, port 465) or none")
+	fs.StringVar(&f.ca, "smtp-ca", "", "`file` of PEM certificates of the authorities the SMTP server's certificate is checked against (default: the system's)")
 	fs.StringVar(&f.user, "smtp-user", "", "`user` name to authenticate with (the mechanisms the server offers); empty: no authentication")
 	fs.StringVar(&f.password, "smtp-password", "", "`password` of -smtp-user (prefer the environment variable)")
 	fs.StringVar(&f.from, "smtp-from", "", "From `address` of the reports, e.g. footfall@stats.example.com (required with -smtp-host)")
@@ -50,6 +54,11 @@ func (f *mailFlags) check() []error {
 	}
 	if a, err := mail.ParseAddress(f.from); err != nil || a.Name != "" {
 		errs = append(errs, errors.New("-smtp-from: want a plain address such as footfall@stats.example.com"))
+	}
+	if f.ca != "" {
+		if _, err := f.rootCAs(); err != nil {
+			errs = append(errs, fmt.Errorf("-smtp-ca: %w", err))
+		}
 	}
 	if f.password != "" && f.user == "" {
 		errs = append(errs, errors.New("-smtp-password: needs -smtp-user"))
@@ -85,9 +94,13 @@ func (f *mailFlags) sender(st mailreport.Store, cfg *config.Config, publicURL st
 		log.Info("the config lists e-mail reports; this process sends none (no -smtp-host)")
 		return nil, nil
 	}
+	roots, err := f.rootCAs()
+	if err != nil {
+		return nil, fmt.Errorf("-smtp-ca: %w", err)
+	}
 	s, err := mailreport.New(mailreport.Options{
 		Store: st, Config: cfg, PublicURL: publicURL,
-		SMTP:     mailreport.SMTP{Host: f.host, Port: f.port, TLS: f.tls, Username: f.user, Password: f.password, From: f.from},
+		SMTP:     mailreport.SMTP{Host: f.host, Port: f.port, TLS: f.tls, Username: f.user, Password: f.password, From: f.from, RootCAs: roots},
 		Attempts: f.attempts, Backoff: f.backoff, Registerer: reg, Log: log,
 	})
 	if err != nil {
@@ -95,4 +108,20 @@ func (f *mailFlags) sender(st mailreport.Store, cfg *config.Config, publicURL st
 	}
 	log.Info("sending scheduled e-mail reports after each aggregation pass", "smtp", f.host, "tls", f.tls)
 	return s, nil
+}
+
+// rootCAs reads -smtp-ca; nil without it (the system's authorities).
+func (f *mailFlags) rootCAs() (*x509.CertPool, error) {
+	if f.ca == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(f.ca)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", f.ca)
+	}
+	return pool, nil
 }

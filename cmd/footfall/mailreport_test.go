@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,9 +14,10 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/aggregator/mailreport/mailtest"
+	"github.com/footfall/footfall/store/sqlite"
 )
 
-// TestEmailReportsEndToEnd runs serve on the demo data with reports
+// TestEmailReportsEndToEnd runs serve on 16 days of demo data with reports
 // configured and a real SMTP server (Mailpit): each recipient gets the
 // last week's report; its unsubscribe link, followed on serve, records the
 // unsubscribe; after a restart with monthly reports added, the week is not
@@ -26,6 +28,25 @@ func TestEmailReportsEndToEnd(t *testing.T) {
 	host, port, _ := net.SplitHostPort(mp.SMTP)
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "footfall.db")
+	// The data is written before serve starts (serve -demo would generate
+	// two months, longer than startServe waits on a busy machine).
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "footfall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.AddSite(ctx, aggregator.DemoDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := aggregator.DemoData(site.ID, time.Now(), 16, 1)
+	if err := st.InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	writeConfig := func(schedules ...string) string {
 		t.Helper()
 		yaml := "sites:\n  - domain: " + aggregator.DemoDomain + "\n    reports:\n"
@@ -39,7 +60,7 @@ func TestEmailReportsEndToEnd(t *testing.T) {
 		return path
 	}
 	serveArgs := func(cfg string) []string {
-		return []string{"-store", db, "-config", cfg, "-demo", "-aggregate-every", "1s",
+		return []string{"-store", db, "-config", cfg, "-aggregate-every", "1s",
 			"-smtp-host", host, "-smtp-port", port, "-smtp-tls", "none", "-smtp-from", "footfall@stats.example"}
 	}
 	// waitFor polls Mailpit until it holds n messages; the test's own
