@@ -136,7 +136,7 @@ func startServe(t *testing.T, args ...string) (string, func() (int, string)) {
 		return code, stderr.String()
 	}
 	t.Cleanup(func() { stop() })
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(2 * time.Minute); ; {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
