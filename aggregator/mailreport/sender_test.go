@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"github.com/footfall/footfall/aggregator/report"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/clickhouse"
+	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/store/sqlite"
 )
 
@@ -29,9 +32,18 @@ var now = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
 const domain = "shop.example"
 
-// seeded is a migrated SQLite file with three weeks of demo traffic of
-// shop.example up to now, aggregated.
-func seeded(t *testing.T) (*sqlite.Store, store.Site) {
+func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
+
+// testStore is what these tests use of a store.
+type testStore interface {
+	mailreport.Store
+	aggregator.Store
+	AddSite(ctx context.Context, domain string) (store.Site, error)
+	AddReportUnsubscribe(ctx context.Context, u store.ReportUnsubscribe) error
+	InsertEvents(ctx context.Context, events []store.Event) error
+}
+
+func openSQLite(t *testing.T) testStore {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
@@ -42,6 +54,31 @@ func seeded(t *testing.T) (*sqlite.Store, store.Site) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func openClickHouse(t *testing.T) testStore {
+	t.Helper()
+	st, err := clickhouse.Open(context.Background(), chtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// seeded is a migrated SQLite file with 16 days of demo traffic of
+// shop.example up to now, aggregated.
+func seeded(t *testing.T) (testStore, store.Site) {
+	t.Helper()
+	return seededIn(t, openSQLite(t))
+}
+
+// seededIn is st with 16 days of demo traffic of shop.example up to now,
+// aggregated.
+func seededIn(t *testing.T, st testStore) (testStore, store.Site) {
+	t.Helper()
+	ctx := context.Background()
 	site, err := st.AddSite(ctx, domain)
 	if err != nil {
 		t.Fatal(err)
@@ -104,10 +141,15 @@ func changeText(c any, cur any) string {
 // SMTP server (Mailpit), reads it back and compares every key figure, top
 // page and top source with what the report planner answers for the week
 // and the week before; a second pass and a restarted sender send nothing
-// more.
+// more. On both stores.
 func TestReportCarriesThePlannersFigures(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testReportCarriesThePlannersFigures(t, openSQLite(t)) })
+	t.Run("clickhouse", func(t *testing.T) { testReportCarriesThePlannersFigures(t, openClickHouse(t)) })
+}
+
+func testReportCarriesThePlannersFigures(t *testing.T, backend testStore) {
 	ctx := context.Background()
-	st, site := seeded(t)
+	st, site := seededIn(t, backend)
 	mp := mailtest.Start(t)
 	cfg := reportConfig(t, "ana@example.com", "bo@example.org")
 	reg := prometheus.NewRegistry()
