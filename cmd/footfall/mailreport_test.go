@@ -17,24 +17,16 @@ import (
 	"github.com/footfall/footfall/store/sqlite"
 )
 
-// TestEmailReportsEndToEnd runs serve on 16 days of demo data with reports
-// configured and a real SMTP server (Mailpit): each recipient gets the
-// last week's report; its unsubscribe link, followed on serve, records the
-// unsubscribe; after a restart with monthly reports added, the week is not
-// sent again and the monthly report goes only to the recipient who did
-// not unsubscribe.
-func TestEmailReportsEndToEnd(t *testing.T) {
-	mp := mailtest.Start(t)
-	host, port, _ := net.SplitHostPort(mp.SMTP)
-	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "footfall.db")
-	// The data is written before serve starts (serve -demo would generate
-	// two months, longer than startServe waits on a busy machine).
+// demoStore writes 16 days of demo data up to now into a new SQLite file
+// at path and returns its -store value.
+func demoStore(t *testing.T, path string) string {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "footfall.db"))
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +38,78 @@ func TestEmailReportsEndToEnd(t *testing.T) {
 	if err := st.InsertEvents(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	return "sqlite:" + path
+}
+
+// TestAggregateSendsEmailReports: footfall aggregate -every sends the
+// reports after its pass, with unsubscribe links on -public-url, and shows
+// its counters on -metrics-addr.
+func TestAggregateSendsEmailReports(t *testing.T) {
+	mp := mailtest.Start(t)
+	host, port, _ := net.SplitHostPort(mp.SMTP)
+	dir := t.TempDir()
+	db := demoStore(t, filepath.Join(dir, "footfall.db"))
+	cfg := filepath.Join(dir, "footfall.yaml")
+	if err := os.WriteFile(cfg, []byte("sites:\n  - domain: "+aggregator.DemoDomain+"\n    reports:\n      - schedule: monthly\n        to: [ana@example.com]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"aggregate", "-store", db, "-config", cfg, "-every", "1h", "-metrics-addr", metricsAddr,
+			"-public-url", "https://stats.example", "-smtp-host", host, "-smtp-port", port, "-smtp-tls", "none", "-smtp-from", "footfall@stats.example"},
+			func(string) string { return "" }, &stderr, &stderr)
+	}()
+	var msgs []mailtest.Summary
+	for len(msgs) == 0 {
+		select {
+		case code := <-done:
+			t.Fatalf("aggregate exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		time.Sleep(100 * time.Millisecond)
+		msgs = mp.Messages(t)
+	}
+	m := mp.Message(t, msgs[0].ID)
+	if unsub := m.Headers["List-Unsubscribe"]; len(unsub) != 1 || !strings.HasPrefix(unsub[0], "<https://stats.example/reports/unsubscribe/u1.") {
+		t.Errorf("List-Unsubscribe = %q, want a link on -public-url", unsub)
+	}
+	// The counter moves after the server accepted the message; the
+	// message shows in Mailpit at about the same time.
+	for {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "\nfootfall_report_emails_sent_total 1\n") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("aggregate exited %d:\n%s", code, stderr.String())
+	}
+}
+
+// TestEmailReportsEndToEnd runs serve on 16 days of demo data with reports
+// configured and a real SMTP server (Mailpit): each recipient gets the
+// last week's report; its unsubscribe link, followed on serve, records the
+// unsubscribe; after a restart with monthly reports added, the week is not
+// sent again and the monthly report goes only to the recipient who did
+// not unsubscribe.
+func TestEmailReportsEndToEnd(t *testing.T) {
+	mp := mailtest.Start(t)
+	host, port, _ := net.SplitHostPort(mp.SMTP)
+	dir := t.TempDir()
+	// The data is written before serve starts (serve -demo would generate
+	// two months, longer than startServe waits on a busy machine).
+	db := demoStore(t, filepath.Join(dir, "footfall.db"))
 	writeConfig := func(schedules ...string) string {
 		t.Helper()
 		yaml := "sites:\n  - domain: " + aggregator.DemoDomain + "\n    reports:\n"
