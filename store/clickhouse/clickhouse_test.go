@@ -70,6 +70,10 @@ func TestFiltersClickHouse(t *testing.T) {
 	storetest.RunFilters(t, func(t *testing.T) storetest.FilterBackend { return open(t) })
 }
 
+func TestVisitsClickHouse(t *testing.T) {
+	storetest.RunVisits(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
+}
+
 func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }

@@ -202,23 +202,34 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", 0),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)
+	if err != nil {
+		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
+	return out, nil
+}
+
+// breakdownRows runs a query whose rows are a window (Unix seconds), a
+// value of dim and the metrics, as FilteredBreakdown and VisitBreakdown
+// answer.
+func (s *Store) breakdownRows(ctx context.Context, siteID uint32, dim, query string, args []any) ([]store.RollupRow, error) {
 	rows, err := s.conn.Query(budgeted(ctx, aggregationSettings), query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
+		return nil, budgetErr(ctx, err)
 	}
 	defer rows.Close()
 	var out []store.RollupRow
 	for rows.Next() {
 		var win uint32
-		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension}
+		r := store.RollupRow{SiteID: siteID, Dimension: dim}
 		if err := rows.Scan(&win, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
-			return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
+			return nil, budgetErr(ctx, err)
 		}
 		r.WindowStart = time.Unix(int64(win), 0).UTC()
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", budgetErr(ctx, err))
+		return nil, budgetErr(ctx, err)
 	}
 	return out, nil
 }

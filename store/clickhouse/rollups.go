@@ -16,6 +16,8 @@ var (
 	qRollupsInsert        = []string{rollupQuery("rollups_insert_sessions"), rollupQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
 	qConsentRollupsInsert = mustQuery("consent_rollups_insert")
 	qRollupsDelete        = mustQuery("rollups_delete")
+	qVisitsInsert         = rollupQuery("visits_insert")
+	qVisitsDelete         = mustQuery("visits_delete")
 	qConsentRollupsDelete = mustQuery("consent_rollups_delete")
 	qRollupsStored        = mustQuery("rollups_stored")
 	qRollupsRowsRead      = mustQuery("rollups_rows_read")
@@ -77,8 +79,8 @@ func windowArgs(siteID uint32, g store.Granularity, tz string, from, to time.Tim
 	}
 }
 
-// ReplaceRollups (re)computes the rollups and consent rollups of the
-// windows of spec. The windows' earlier rows are deleted first (an ALTER
+// ReplaceRollups (re)computes the rollups, visit rows and consent rollups
+// of the windows of spec. The windows' earlier rows are deleted first (an ALTER
 // TABLE … DELETE awaited on system.mutations), then INSERT … SELECT
 // statements aggregate the raw rows inside ClickHouse. Between the two, readers
 // see the windows empty; one aggregator runs at a time.
@@ -102,6 +104,9 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 			return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
 		}
 	}
+	if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), qVisitsInsert, insertArgs...); err != nil {
+		return nil, fmt.Errorf("replace rollups: insert visits: %w", err)
+	}
 	if err := s.conn.Exec(ctx, qConsentRollupsInsert, insertArgs...); err != nil {
 		return nil, fmt.Errorf("replace rollups: insert consent rollups: %w", err)
 	}
@@ -121,10 +126,11 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	return out, nil
 }
 
-// deleteRollups removes the rows of the windows in args, if there are any.
+// deleteRollups removes the rollup, consent rollup and visit rows of the
+// windows in args, if there are any.
 func (s *Store) deleteRollups(ctx context.Context, args []any) error {
-	var rollups, consent uint64
-	if err := s.conn.QueryRow(ctx, qRollupsStored, args...).Scan(&rollups, &consent); err != nil {
+	var rollups, consent, visits uint64
+	if err := s.conn.QueryRow(ctx, qRollupsStored, args...).Scan(&rollups, &consent, &visits); err != nil {
 		return fmt.Errorf("count stored rollups: %w", err)
 	}
 	if rollups > 0 {
@@ -140,6 +146,14 @@ func (s *Store) deleteRollups(ctx context.Context, args []any) error {
 			return fmt.Errorf("delete consent rollups: %w", err)
 		}
 		if err := s.waitMutations(ctx, "consent_rollups"); err != nil {
+			return err
+		}
+	}
+	if visits > 0 {
+		if err := s.alter(ctx, qVisitsDelete, args...); err != nil {
+			return fmt.Errorf("delete visits: %w", err)
+		}
+		if err := s.waitMutations(ctx, "visits"); err != nil {
 			return err
 		}
 	}

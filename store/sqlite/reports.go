@@ -99,23 +99,31 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("filters", string(fj)),
 		sql.Named("npos", npos),
 	)
-	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_filtered_breakdown"), args...)
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery("reports_filtered_breakdown"), args)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
+	return out, nil
+}
+
+// breakdownRows runs a query whose rows are a window (Unix seconds), a
+// value of dim and the metrics, as FilteredBreakdown and VisitBreakdown
+// answer.
+func (s *Store) breakdownRows(ctx context.Context, siteID uint32, dim, query string, args []any) ([]store.RollupRow, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []store.RollupRow
 	for rows.Next() {
 		var win int64
-		r := store.RollupRow{SiteID: q.SiteID, Dimension: q.Dimension}
+		r := store.RollupRow{SiteID: siteID, Dimension: dim}
 		if err := rows.Scan(&win, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces, &r.DurationSec, &r.EngagedMS); err != nil {
-			return nil, fmt.Errorf("filtered breakdown: %w", err)
+			return nil, err
 		}
 		r.WindowStart = time.Unix(win, 0).UTC()
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("filtered breakdown: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }

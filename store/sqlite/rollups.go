@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/footfall/footfall/store"
@@ -115,13 +116,19 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	steps := []struct{ name, query string }{
-		{"insert rollups", s.rollupQuery("rollups_insert")},
-		{"insert e-mail rollups", s.query("rollups_insert_email")},
-		{"insert consent rollups", s.query("consent_rollups_insert")},
+	steps := []struct {
+		name, query string
+		args        []any
+	}{
+		{"insert rollups", s.rollupQuery("rollups_insert"), args},
+		{"insert e-mail rollups", s.query("rollups_insert_email"), args},
+		{"insert consent rollups", s.query("consent_rollups_insert"), args},
+		{"insert visits", s.rollupQuery("visits_insert"), args},
+		// The rows fragment yields only event-dimension rows for these dims.
+		{"insert visit values", s.rollupQuery("visit_values_insert"), withArg(args, "dims", jsonStrings(store.TouchedDimensions))},
 	}
 	for _, st := range steps {
-		if _, err := conn.ExecContext(ctx, st.query, args...); err != nil {
+		if _, err := conn.ExecContext(ctx, st.query, st.args...); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", st.name, err)
 		}
 	}
@@ -135,6 +142,18 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 		return nil, nil, err
 	}
 	return read, written, nil
+}
+
+// withArg returns a copy of args with the named argument name set to value.
+func withArg(args []any, name string, value any) []any {
+	out := slices.Clone(args)
+	for i, a := range out {
+		if na, ok := a.(sql.NamedArg); ok && na.Name == name {
+			out[i] = sql.Named(name, value)
+			return out
+		}
+	}
+	return append(out, sql.Named(name, value))
 }
 
 func countByWindow(ctx context.Context, tx interface {

@@ -39,6 +39,10 @@ func TestConsentSQLite(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return Open(t) })
 }
 
+func TestVisitsSQLite(t *testing.T) {
+	storetest.RunVisits(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
+}
+
 func TestSaltsSQLite(t *testing.T) {
 	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return Open(t) })
 }

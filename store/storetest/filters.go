@@ -196,9 +196,23 @@ func fixtureBuckets(kind string, from, to time.Time) []time.Time {
 // independently of the stores: the reference the suite and the reports
 // tests compare with.
 func ExpectFiltered(events []store.Event, q store.FilteredBreakdownQuery) []store.RollupRow {
-	windows := q.Windows()
-	// Parts: per window and (visitor key, session id), events in order,
-	// then split by inactivity when there is no session id.
+	var kept []visitPart
+	for _, p := range sessionise(events, q.From, q.To, q.Windows()) {
+		if visitMatches(p, q.Filters) {
+			kept = append(kept, p)
+		}
+	}
+	return sumCells(kept, []string{q.Dimension}, func(k cellKey) store.RollupRow {
+		return store.RollupRow{SiteID: q.SiteID, WindowStart: k.win, Dimension: k.dim, Value: k.value}
+	})
+}
+
+// sessionise cuts the events of [from, to) into visit parts by the
+// aggregator's rules, independently of the stores: per window and (visitor
+// key, session id), events in order (time, then pageview first), split by
+// store.SessionTimeout of inactivity when there is no session id. Bots and
+// e-mail events are in no visit. Each part's visit number is unique.
+func sessionise(events []store.Event, from, to time.Time, windows []store.Window) []visitPart {
 	type group struct {
 		win       time.Time
 		key, sess uint64
@@ -206,7 +220,7 @@ func ExpectFiltered(events []store.Event, q store.FilteredBreakdownQuery) []stor
 	byGroup := map[group][]store.Event{}
 	var order []group
 	for _, e := range events {
-		if e.Bot || isEmail(e.Type) || e.Time.Before(q.From) || !e.Time.Before(q.To) {
+		if e.Bot || isEmail(e.Type) || e.Time.Before(from) || !e.Time.Before(to) {
 			continue
 		}
 		i := slices.IndexFunc(windows, func(w store.Window) bool { return !e.Time.Before(w.Start) && e.Time.Before(w.End) })
@@ -230,15 +244,7 @@ func ExpectFiltered(events []store.Event, q store.FilteredBreakdownQuery) []stor
 			}
 		}
 	}
-	var kept []visitPart
-	for _, p := range parts {
-		if visitMatches(p, q.Filters) {
-			kept = append(kept, p)
-		}
-	}
-	return sumCells(kept, []string{q.Dimension}, func(k cellKey) store.RollupRow {
-		return store.RollupRow{SiteID: q.SiteID, WindowStart: k.win, Dimension: k.dim, Value: k.value}
-	})
+	return parts
 }
 
 // visitMatches applies the filters to a visit part as store.Filter

@@ -1,7 +1,9 @@
 -- Fragment: one row per event and event dimension in @dims: its page, and
 -- its name and target when it has them. Bounces and duration belong to
--- visits, so they are zero here.
-SELECT win, visitor_key, session_id, sess,
+-- visits, so they are zero here. Each row keeps its event's time t, order
+-- key k and session columns c_<column>, from which visits_insert.sql
+-- describes the visit.
+SELECT win, visitor_key, session_id, sess, t, k,[[range .Columns]] c_[[.]],[[end]]
        toUInt64(etype = 'pageview') AS pv,
        toUInt64(etype IN ('click', 'event')) AS ev,
        toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,

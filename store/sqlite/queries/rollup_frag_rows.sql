@@ -51,14 +51,15 @@ sessions AS (
     SELECT win, visitor_key, session_id, sess,
            SUM(etype = 'pageview') AS pv,
            SUM(etype IN ('click', 'event')) AS ev,
-           MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng[[range .Session]],
+           CASE WHEN SUM(etype = 'pageview') = 1 AND SUM(etype IN ('click', 'event')) = 0 THEN 1 ELSE 0 END AS bounce,
+           MIN(ts) AS t0, MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng[[range .Session]],
            MIN(s_[[.Name]]) AS s_[[.Name]][[end]]
     FROM described
     GROUP BY win, visitor_key, session_id, sess
 ),
 rollup_rows AS (
     SELECT s.win, s.visitor_key, s.session_id, s.sess, s.pv, s.ev,
-           CASE WHEN s.pv = 1 AND s.ev = 0 THEN 1 ELSE 0 END AS bounce, s.dur, s.eng, d.dim,
+           s.bounce, s.dur, s.eng, d.dim,
            CASE d.dim WHEN '' THEN ''[[range .Session]]
                       WHEN '[[.Name]]' THEN s.s_[[.Name]][[end]] END AS val
     FROM sessions s

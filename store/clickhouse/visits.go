@@ -1,0 +1,93 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/footfall/footfall/store"
+)
+
+var (
+	qVisitsSelect    = mustQuery("visits_select")
+	qVisitsBreakdown = mustQuery("visits_breakdown")
+	qVisitsMissing   = mustQuery("visits_missing")
+)
+
+// Visits returns the visit rows of q, by window, visitor key, session id
+// and start.
+func (s *Store) Visits(ctx context.Context, q store.RollupQuery) ([]store.Visit, error) {
+	rows, err := s.conn.Query(budgeted(ctx, nil), qVisitsSelect, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...)
+	if err != nil {
+		return nil, fmt.Errorf("read visits: %w", budgetErr(ctx, err))
+	}
+	defer rows.Close()
+	var out []store.Visit
+	for rows.Next() {
+		var (
+			v                             store.Visit
+			bounce, partial               uint8
+			sdims, svals, tdims, tvals    []string
+			tpageviews, tevents, tengaged []uint64
+		)
+		if err := rows.Scan(&v.WindowStart, &v.VisitorKey, &v.SessionID, &v.Start, &v.Pageviews, &v.Events, &bounce,
+			&v.DurationSec, &v.EngagedMS, &sdims, &svals, &tdims, &tvals, &tpageviews, &tevents, &tengaged, &partial); err != nil {
+			return nil, fmt.Errorf("read visits: %w", budgetErr(ctx, err))
+		}
+		v.SiteID, v.Granularity = q.SiteID, q.Granularity
+		v.WindowStart, v.Start = v.WindowStart.UTC(), v.Start.UTC()
+		v.Bounce, v.Partial = bounce == 1, partial == 1
+		v.Session = make(map[string]string, len(sdims))
+		for i, d := range sdims {
+			v.Session[d] = svals[i]
+		}
+		for i, d := range tdims {
+			v.Values = append(v.Values, store.VisitValue{Dimension: d, Value: tvals[i],
+				Pageviews: tpageviews[i], Events: tevents[i], EngagedMS: tengaged[i]})
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read visits: %w", budgetErr(ctx, err))
+	}
+	store.SortVisits(out)
+	return out, nil
+}
+
+// VisitBreakdown answers a VisitQuery from the visit rows in one query.
+func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	// The filter arrays are padded to MaxFilters so they are never empty
+	// (an empty literal has no element type) and every slot of the query
+	// indexes within them.
+	fdims, fops, fvals := make([]string, store.MaxFilters), make([]string, store.MaxFilters), make([]string, store.MaxFilters)
+	for i, f := range q.Filters {
+		fdims[i], fops[i], fvals[i] = f.Dim, f.Op, f.Value
+	}
+	starts := q.BucketStarts()
+	buckets := make([]uint32, len(starts))
+	for i, b := range starts {
+		buckets[i] = uint32(b.Unix())
+	}
+	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To),
+		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("nfilters", len(q.Filters)),
+		ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown, args)
+	if err != nil {
+		return nil, fmt.Errorf("visit breakdown: %w", err)
+	}
+	return out, nil
+}
+
+// VisitsMissing reports whether a window of q has rollups but no visit
+// rows: it was aggregated before visit rows were kept.
+func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
+	var n uint64
+	if err := s.conn.QueryRow(budgeted(ctx, nil), qVisitsMissing, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...).Scan(&n); err != nil {
+		return false, fmt.Errorf("windows without visits: %w", budgetErr(ctx, err))
+	}
+	return n > 0, nil
+}

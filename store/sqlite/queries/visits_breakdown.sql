@@ -1,0 +1,51 @@
+-- Metrics per bucket and value of :bdim over the visit rows of one site and
+-- granularity whose window starts in [:from, :to) and that match every
+-- filter of :filters, a JSON array of [dimension, operator, value, session]
+-- (store.VisitQuery; session is 1 for a session dimension). A filter fails
+-- a visit when its hit (the session value, or one of the touched values of
+-- that dimension, that is or contains the filter's value) is there for
+-- "!=" or missing for "==" and "~"; a visit matches when no filter fails
+-- it. :bkind says what :bdim is: 0 the totals, 1 a session dimension (the
+-- visit's value, its metrics), 2 an event dimension (each touched value
+-- with its own pageviews, events and engaged time; bounces and duration
+-- zero, as in the rollups). A window belongs to the last of :buckets (Unix
+-- seconds) at or before it.
+WITH filters AS (
+    SELECT json_extract(value, '$[0]') AS fdim, json_extract(value, '$[1]') AS fop,
+           json_extract(value, '$[2]') AS fval, json_extract(value, '$[3]') AS fsession
+    FROM json_each(:filters)
+),
+buckets AS (
+    SELECT value AS b FROM json_each(:buckets)
+),
+matched AS (
+    SELECT v.id, v.visitor_key, v.session, v.pageviews, v.events, v.bounce, v.duration_s, v.engaged_ms,
+           (SELECT MAX(b) FROM buckets WHERE b <= v.window_start) AS bucket
+    FROM visits v
+    WHERE v.site_id = :site AND v.granularity = :granularity AND v.window_start >= :from AND v.window_start < :to
+      AND NOT EXISTS (
+          SELECT 1 FROM filters f
+          WHERE (f.fop = '!=') = (CASE WHEN f.fsession = 1 THEN
+                    CASE f.fop WHEN '~' THEN instr(lower(COALESCE(json_extract(v.session, '$.' || f.fdim), '')), lower(f.fval)) > 0
+                               ELSE COALESCE(json_extract(v.session, '$.' || f.fdim), '') = f.fval END
+                ELSE EXISTS (
+                    SELECT 1 FROM visit_values x
+                    WHERE x.visit_id = v.id AND x.dimension = f.fdim
+                      AND CASE f.fop WHEN '~' THEN instr(lower(x.value), lower(f.fval)) > 0 ELSE x.value = f.fval END)
+                END)
+      )
+),
+picked AS (
+    SELECT bucket, visitor_key, id, '' AS val, pageviews AS pv, events AS ev, bounce, duration_s AS dur, engaged_ms AS eng
+    FROM matched WHERE :bkind = 0
+    UNION ALL
+    SELECT bucket, visitor_key, id, COALESCE(json_extract(session, '$.' || :bdim), ''), pageviews, events, bounce, duration_s, engaged_ms
+    FROM matched WHERE :bkind = 1
+    UNION ALL
+    SELECT m.bucket, m.visitor_key, m.id, x.value, x.pageviews, x.events, 0, 0, x.engaged_ms
+    FROM matched m JOIN visit_values x ON x.visit_id = m.id AND x.dimension = :bdim
+    WHERE :bkind = 2
+)
+SELECT bucket, val, COUNT(DISTINCT visitor_key), COUNT(*), SUM(pv), SUM(ev), SUM(bounce), SUM(dur), SUM(eng)
+FROM picked
+GROUP BY bucket, val

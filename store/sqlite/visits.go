@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/footfall/footfall/store"
+)
+
+// Visits returns the visit rows of q, by window, visitor key, session id
+// and start.
+func (s *Store) Visits(ctx context.Context, q store.RollupQuery) ([]store.Visit, error) {
+	rows, err := s.db.QueryContext(ctx, s.query("visits_select"), rangeArgs(q.SiteID, q.Granularity, q.From, q.To)...)
+	if err != nil {
+		return nil, fmt.Errorf("read visits: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Visit
+	for rows.Next() {
+		var (
+			v                    store.Visit
+			win, start, key, sid int64
+			session              string
+			values               sql.NullString
+		)
+		if err := rows.Scan(&win, &key, &sid, &start, &v.Pageviews, &v.Events, &v.Bounce,
+			&v.DurationSec, &v.EngagedMS, &session, &v.Partial, &values); err != nil {
+			return nil, fmt.Errorf("read visits: %w", err)
+		}
+		v.SiteID, v.Granularity = q.SiteID, q.Granularity
+		v.WindowStart, v.Start = time.Unix(win, 0).UTC(), time.Unix(start, 0).UTC()
+		v.VisitorKey, v.SessionID = uint64(key), uint64(sid)
+		if err := json.Unmarshal([]byte(session), &v.Session); err != nil {
+			return nil, fmt.Errorf("read visits: session values: %w", err)
+		}
+		var touched [][]any
+		if values.Valid {
+			if err := json.Unmarshal([]byte(values.String), &touched); err != nil {
+				return nil, fmt.Errorf("read visits: touched values: %w", err)
+			}
+		}
+		for _, t := range touched {
+			if len(t) != 5 {
+				return nil, fmt.Errorf("read visits: a touched value of %d fields", len(t))
+			}
+			d, _ := t[0].(string)
+			val, _ := t[1].(string)
+			pv, _ := t[2].(float64)
+			ev, _ := t[3].(float64)
+			eng, _ := t[4].(float64)
+			v.Values = append(v.Values, store.VisitValue{Dimension: d, Value: val, Pageviews: uint64(pv), Events: uint64(ev), EngagedMS: uint64(eng)})
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read visits: %w", err)
+	}
+	store.SortVisits(out)
+	return out, nil
+}
+
+// VisitBreakdown answers a VisitQuery from the visit rows in one query.
+func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	filters := make([][4]any, len(q.Filters))
+	for i, f := range q.Filters {
+		session := 0
+		if store.SessionDimension(f.Dim) {
+			session = 1
+		}
+		filters[i] = [4]any{f.Dim, f.Op, f.Value, session}
+	}
+	fj, err := json.Marshal(filters)
+	if err != nil {
+		return nil, fmt.Errorf("visit breakdown: %w", err)
+	}
+	starts := q.BucketStarts()
+	buckets := make([]int64, len(starts))
+	for i, b := range starts {
+		buckets[i] = b.Unix()
+	}
+	bj, err := json.Marshal(buckets)
+	if err != nil {
+		return nil, fmt.Errorf("visit breakdown: %w", err)
+	}
+	args := append(rangeArgs(q.SiteID, q.Granularity, q.From, q.To),
+		sql.Named("filters", string(fj)), sql.Named("buckets", string(bj)),
+		sql.Named("bdim", q.Dimension), sql.Named("bkind", q.DimensionKind()))
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.query("visits_breakdown"), args)
+	if err != nil {
+		return nil, fmt.Errorf("visit breakdown: %w", err)
+	}
+	return out, nil
+}
+
+// VisitsMissing reports whether a window of q has rollups but no visit
+// rows: it was aggregated before visit rows were kept.
+func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, s.query("visits_missing"), rangeArgs(q.SiteID, q.Granularity, q.From, q.To)...).Scan(&n); err != nil {
+		return false, fmt.Errorf("windows without visits: %w", err)
+	}
+	return n > 0, nil
+}
