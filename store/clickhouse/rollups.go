@@ -13,10 +13,11 @@ import (
 )
 
 var (
-	qRollupsInsert        = []string{rollupQuery("rollups_insert_sessions"), rollupQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
+	// The visits first: the rollups of the totals, session and event
+	// dimensions are made from them.
+	qRollupsInsert        = []string{rollupQuery("visits_insert"), mustQuery("rollups_insert_sessions"), mustQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
 	qConsentRollupsInsert = mustQuery("consent_rollups_insert")
 	qRollupsDelete        = mustQuery("rollups_delete")
-	qVisitsInsert         = rollupQuery("visits_insert")
 	qVisitsDelete         = mustQuery("visits_delete")
 	qConsentRollupsDelete = mustQuery("consent_rollups_delete")
 	qRollupsStored        = mustQuery("rollups_stored")
@@ -101,11 +102,8 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	)
 	for _, q := range qRollupsInsert {
 		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, insertArgs...); err != nil {
-			return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
+			return nil, fmt.Errorf("replace rollups: insert visits and rollups: %w", err)
 		}
-	}
-	if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), qVisitsInsert, insertArgs...); err != nil {
-		return nil, fmt.Errorf("replace rollups: insert visits: %w", err)
 	}
 	if err := s.conn.Exec(ctx, qConsentRollupsInsert, insertArgs...); err != nil {
 		return nil, fmt.Errorf("replace rollups: insert consent rollups: %w", err)

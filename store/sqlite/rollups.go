@@ -120,12 +120,13 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 		name, query string
 		args        []any
 	}{
-		{"insert rollups", s.rollupQuery("rollups_insert"), args},
+		// The one pass over the events: the rows fragment yields only
+		// event-dimension rows for these dims, besides the visits.
+		{"insert visits", s.rollupQuery("visits_insert"), withArg(args, "dims", jsonStrings(store.TouchedDimensions))},
+		{"insert visit values", s.query("visit_values_insert"), args},
+		{"insert rollups", s.query("rollups_insert"), args},
 		{"insert e-mail rollups", s.query("rollups_insert_email"), args},
 		{"insert consent rollups", s.query("consent_rollups_insert"), args},
-		{"insert visits", s.rollupQuery("visits_insert"), args},
-		// The rows fragment yields only event-dimension rows for these dims.
-		{"insert visit values", s.rollupQuery("visit_values_insert"), withArg(args, "dims", jsonStrings(store.TouchedDimensions))},
 	}
 	for _, st := range steps {
 		if _, err := conn.ExecContext(ctx, st.query, st.args...); err != nil {

@@ -1,12 +1,6 @@
--- Stages the event-dimension values the staged visits touched (:dims: the
--- event dimensions, so the rows fragment yields one row per event and
--- value), each once per visit with the pageviews, events and engaged time
--- of its events. Runs after visits_insert.sql, in the same read
--- transaction, so both see the same events.
-WITH {{rows}}
+-- Spreads the staged visits' touched values (visits_insert.sql) into the
+-- stage's visit_values, one row per visit, dimension and value.
 INSERT INTO temp.visit_values_stage (visit_id, dimension, value, pageviews, events, engaged_ms)
-SELECT v.id, r.dim, r.val, SUM(r.pv), SUM(r.ev), SUM(r.eng)
-FROM rollup_rows r
-JOIN temp.visits_stage v
-  ON v.window_start = r.win AND v.visitor_key = r.visitor_key AND v.session_id = r.session_id AND v.visit = r.sess
-GROUP BY v.id, r.dim, r.val
+SELECT v.id, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+       json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
+FROM temp.visits_stage v, json_each(v.touched) j
