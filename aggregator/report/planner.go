@@ -19,6 +19,8 @@ type Store interface {
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
 	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
+	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
 
 // Planner answers queries from a Store.
@@ -211,17 +213,30 @@ func (pl *Planner) rollups(ctx context.Context, siteID uint32, g store.Granulari
 	return pl.st.Rollups(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
 }
 
-// rawPoints answers the plan's raw metrics for [from, to), one point per
-// bucket (buckets: their starts; nil: one point), in one query.
-func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, from, to time.Time, buckets []time.Time) ([]sums, error) {
+// visitRows reports whether the visit rows of granularity g answer
+// [from, to): the range is whole windows and every window of it that has
+// rollups has visit rows too (windows aggregated before visit rows were
+// kept have none until they are aggregated again; those ranges read the
+// raw events).
+func (pl *Planner) visitRows(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) (bool, error) {
+	if g == store.Hourly && (from.Unix()%3600 != 0 || to.Unix()%3600 != 0) {
+		return false, nil
+	}
+	missing, err := pl.st.VisitsMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+	return !missing, err
+}
+
+// rawPoints answers the plan's remaining metrics for [from, to), one
+// point per bucket (buckets: their starts; nil: one point), in one query:
+// from the visit rows of granularity g (g's windows cut visits), or where
+// they cannot answer from the raw events.
+func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store.Granularity, from, to time.Time, buckets []time.Time) ([]sums, error) {
 	n := max(len(buckets), 1)
 	out := make([]sums, n)
 	if len(p.rawMetrics) == 0 {
 		return out, nil
 	}
-	rows, err := pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
-		SiteID: siteID, Dimension: store.DimTotal, Filters: p.filters, From: from, To: to, Buckets: buckets,
-	})
+	rows, err := pl.filtered(ctx, siteID, g, store.DimTotal, p.filters, from, to, buckets)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +266,25 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, from, t
 	return out, nil
 }
 
+// filtered answers the metrics per bucket and value of dim over the visits
+// of [from, to) that match every filter: from the visit rows of
+// granularity g where they answer the range, else from the raw events
+// (FilteredBreakdown, which takes each bucket as one window).
+func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
+	ok, err := pl.visitRows(ctx, siteID, g, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return pl.st.VisitBreakdown(ctx, store.VisitQuery{
+			SiteID: siteID, Granularity: g, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets,
+		})
+	}
+	return pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+		SiteID: siteID, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets,
+	})
+}
+
 // total answers the metrics of [from, to) (daily windows): the selected
 // rollup rows added up, exact visitors from one window's row or from the
 // raw events, and what the rollups cannot answer from the raw events.
@@ -274,7 +308,7 @@ func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Fil
 			}
 		}
 	}
-	raw, err := pl.rawPoints(ctx, siteID, p, from, to, nil)
+	raw, err := pl.rawPoints(ctx, siteID, p, store.Daily, from, to, nil)
 	if err != nil {
 		return point{}, err
 	}
@@ -282,9 +316,29 @@ func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Fil
 	return out, nil
 }
 
-// rangeVisitors counts the distinct visitors of [from, to) from the raw
-// events: all of them, or those of the selection's filter.
+// rangeVisitors counts the distinct visitors of [from, to): all of them,
+// or those of the selection's filter; from the daily visit rows, or where
+// they cannot answer from the raw events.
 func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		q := store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: store.DimTotal, From: from, To: to}
+		if sel.f != nil {
+			q.Filters = []store.Filter{{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}}
+		}
+		rows, err := pl.st.VisitBreakdown(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		var n uint64
+		for _, r := range rows {
+			n += r.Visitors
+		}
+		return n, nil
+	}
 	if sel.f == nil {
 		return pl.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
 	}
@@ -403,10 +457,8 @@ func (pl *Planner) timeseries(ctx context.Context, q Query) (*Result, error) {
 			}
 		}
 		if p.needsVisitors(metrics, multi) { // unfiltered weeks and months
-			for i, b := range bs {
-				if points[i].roll.visitors, err = pl.rangeVisitors(ctx, q.Site.ID, p.sel, b.start, b.end); err != nil {
-					return nil, err
-				}
+			if err := pl.bucketVisitors(ctx, q.Site.ID, p.sel, bs, points); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -417,7 +469,11 @@ func (pl *Planner) timeseries(ctx context.Context, q Query) (*Result, error) {
 	// An hour that starts before a zone's midnight (a zone off UTC by
 	// half an hour) is read from the period's start.
 	starts[0] = maxTime(starts[0], sp.From)
-	raw, err := pl.rawPoints(ctx, q.Site.ID, p, sp.From, sp.To, starts)
+	g := store.Daily
+	if q.Interval == "hour" {
+		g = store.Hourly
+	}
+	raw, err := pl.rawPoints(ctx, q.Site.ID, p, g, sp.From, sp.To, starts)
 	if err != nil {
 		return nil, err
 	}
@@ -427,6 +483,42 @@ func (pl *Planner) timeseries(ctx context.Context, q Query) (*Result, error) {
 		res.Rows[i] = points[i].row(bs[i].label, metrics)
 	}
 	return res, nil
+}
+
+// bucketVisitors sets the distinct visitors of each bucket (of whole
+// days) in points: from the daily visit rows in one query, or where they
+// cannot answer from the raw events, a query per bucket.
+func (pl *Planner) bucketVisitors(ctx context.Context, siteID uint32, sel selection, bs []bucket, points []point) error {
+	from, to := bs[0].start, bs[len(bs)-1].end
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		for i, b := range bs {
+			if points[i].roll.visitors, err = pl.rangeVisitors(ctx, siteID, sel, b.start, b.end); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	q := store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: store.DimTotal, From: from, To: to}
+	for _, b := range bs {
+		q.Buckets = append(q.Buckets, b.start)
+	}
+	if sel.f != nil {
+		q.Filters = []store.Filter{{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}}
+	}
+	rows, err := pl.st.VisitBreakdown(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if i := slices.IndexFunc(bs, func(b bucket) bool { return b.start.Equal(r.WindowStart) }); i >= 0 {
+			points[i].roll.visitors = r.Visitors
+		}
+	}
+	return nil
 }
 
 func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
@@ -441,9 +533,7 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 	var rows []store.RollupRow
 	var err error
 	if raw {
-		rows, err = pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
-			SiteID: q.Site.ID, Dimension: prop, Filters: filters, From: sp.From, To: sp.To,
-		})
+		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, filters, sp.From, sp.To, nil)
 	} else {
 		rows, err = pl.rollups(ctx, q.Site.ID, store.Daily, sp.From, sp.To)
 	}
@@ -465,14 +555,14 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 		s.add(row)
 	}
 	if !raw && sp.Days > 1 && slices.Contains(metrics, "visitors") {
-		// Visitors per value over several days: from the raw events, never
-		// the sum of the days' counts.
-		raw, err := pl.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: q.Site.ID, Dimension: prop, From: sp.From, To: sp.To})
+		// Visitors per value over several days: distinct, never the sum
+		// of the days' counts.
+		visitors, err := pl.valueVisitors(ctx, q.Site.ID, prop, sp.From, sp.To)
 		if err != nil {
 			return nil, err
 		}
 		for v, s := range byValue {
-			s.visitors = raw[v]
+			s.visitors = visitors[v]
 		}
 	}
 	first := metrics[0]
@@ -493,6 +583,29 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 		res.Rows = append(res.Rows, r)
 	}
 	return res, nil
+}
+
+// valueVisitors counts the distinct visitors of each value of dim over
+// [from, to): from the daily visit rows, or where they cannot answer
+// (and for the e-mail dimensions, which have no visitors) from the raw
+// events.
+func (pl *Planner) valueVisitors(ctx context.Context, siteID uint32, dim string, from, to time.Time) (map[string]uint64, error) {
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || store.EmailDimension(dim) {
+		return pl.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: dim, From: from, To: to})
+	}
+	rows, err := pl.st.VisitBreakdown(ctx, store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: dim, From: from, To: to})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]uint64, len(rows))
+	for _, r := range rows {
+		out[r.Value] = r.Visitors
+	}
+	return out, nil
 }
 
 // Float is a metric's value (a uint64 count or a float64) as a float64.

@@ -1,0 +1,100 @@
+package report
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/footfall/footfall/store"
+)
+
+// calls is a Store that answers nothing and records what it was asked;
+// missing is VisitsMissing's answer.
+type calls struct {
+	missing bool
+	names   []string
+}
+
+func (c *calls) Rollups(context.Context, store.RollupQuery) ([]store.RollupRow, error) {
+	c.names = append(c.names, "Rollups")
+	return nil, nil
+}
+
+func (c *calls) DistinctVisitors(context.Context, store.VisitorQuery) (uint64, error) {
+	c.names = append(c.names, "DistinctVisitors")
+	return 0, nil
+}
+
+func (c *calls) VisitorsByValue(context.Context, store.ValueVisitorQuery) (map[string]uint64, error) {
+	c.names = append(c.names, "VisitorsByValue")
+	return nil, nil
+}
+
+func (c *calls) VisitorsMatching(context.Context, store.MatchVisitorQuery) (uint64, error) {
+	c.names = append(c.names, "VisitorsMatching")
+	return 0, nil
+}
+
+func (c *calls) FilteredBreakdown(context.Context, store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
+	c.names = append(c.names, "FilteredBreakdown")
+	return nil, nil
+}
+
+func (c *calls) VisitBreakdown(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
+	c.names = append(c.names, "VisitBreakdown")
+	return nil, nil
+}
+
+func (c *calls) VisitsMissing(context.Context, store.RollupQuery) (bool, error) {
+	return c.missing, nil
+}
+
+// TestPlannerReadsVisitRows: what the rollups cannot answer comes from the
+// visit rows, and from the raw events only where a window has rollups but
+// no visit rows (aggregated before visit rows were kept).
+func TestPlannerReadsVisitRows(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	for _, c := range []struct {
+		name   string
+		kind   Kind
+		params map[string]string
+		visits []string // the raw paths must not be called
+		raw    []string // with visit rows missing
+	}{
+		{"VisitorsOfSeveralDays", Aggregate, map[string]string{"period": "7d"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}},
+		{"VisitorsOfAValue", Aggregate, map[string]string{"period": "7d", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"VisitorsByValue"}},
+		{"VisitorsNotEqual", Aggregate, map[string]string{"period": "7d", "filters": "source!=direct"}, []string{"VisitBreakdown"}, []string{"VisitorsMatching"}},
+		{"TwoFilters", Aggregate, map[string]string{"period": "7d", "filters": "country==DE;page==/pricing"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"TimeseriesTwoFilters", Timeseries, map[string]string{"period": "7d", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"HourlyTwoFilters", Timeseries, map[string]string{"period": "day", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"Weeks", Timeseries, map[string]string{"period": "30d", "interval": "week"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}},
+		{"BreakdownFiltered", Breakdown, map[string]string{"period": "7d", "property": "source", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"BreakdownVisitors", Breakdown, map[string]string{"period": "7d", "property": "entry_page"}, []string{"Rollups", "VisitBreakdown"}, []string{"Rollups", "VisitorsByValue"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q, err := ParseQuery(c.kind, c.params, site, time.UTC, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, missing := range []bool{false, true} {
+				st := &calls{missing: missing}
+				if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
+					t.Fatal(err)
+				}
+				want := c.visits
+				if missing {
+					want = c.raw
+				}
+				got := slices.DeleteFunc(slices.Clone(st.names), func(n string) bool {
+					return n == "Rollups" && !slices.Contains(want, "Rollups")
+				})
+				got = slices.Compact(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("visit rows missing=%v: the store was asked %v, want %v", missing, st.names, want)
+				}
+			}
+		})
+	}
+}
