@@ -54,6 +54,10 @@ func TestNotesClickHouse(t *testing.T) {
 	storetest.RunNotes(t, func(t *testing.T) storetest.NotesBackend { return open(t) })
 }
 
+func TestShareLinksClickHouse(t *testing.T) {
+	storetest.RunShareLinks(t, func(t *testing.T) storetest.ShareLinkBackend { return open(t) })
+}
+
 func TestAuditClickHouse(t *testing.T) {
 	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return open(t) })
 }

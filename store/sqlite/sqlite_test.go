@@ -71,6 +71,10 @@ func TestNotesSQLite(t *testing.T) {
 	storetest.RunNotes(t, func(t *testing.T) storetest.NotesBackend { return Open(t) })
 }
 
+func TestShareLinksSQLite(t *testing.T) {
+	storetest.RunShareLinks(t, func(t *testing.T) storetest.ShareLinkBackend { return Open(t) })
+}
+
 func TestAuditSQLite(t *testing.T) {
 	storetest.RunAudit(t, func(t *testing.T) storetest.AuditBackend { return Open(t) })
 }
