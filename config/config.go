@@ -50,6 +50,9 @@ type Site struct {
 	Exempt bool `yaml:"exempt"`
 	// Reports are the site's scheduled e-mail reports (reports.go).
 	Reports []Report `yaml:"reports"`
+	// Share is how the site's share links anonymise (web/share): the
+	// release a partner would get, made once per window and stored.
+	Share Share `yaml:"share"`
 }
 
 // Consent is a site's consent policy.
@@ -154,6 +157,7 @@ func (c *Config) validate() error {
 		}
 		errs = append(errs, s.Consent.validate(where+".consent", defaults)...)
 		errs = append(errs, validateReports(where, s.Reports)...)
+		errs = append(errs, s.Share.validate(where+".share")...)
 	}
 	errs = append(errs, c.validateAggregation()...)
 	errs = append(errs, c.Retention.validate()...)
