@@ -23,6 +23,7 @@ import (
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/share"
 	"github.com/footfall/footfall/web/unsubscribe"
 )
 
@@ -66,6 +67,10 @@ type Options struct {
 	// Unsubscribe serves the unsubscribe links of the scheduled e-mail
 	// reports (/reports/unsubscribe/{token}); nil serves none.
 	Unsubscribe *unsubscribe.Handler
+	// Share serves share links: the admins' /api/v1/admin/shares (needs
+	// Auth) and, for anyone holding a link, /share/{link} and
+	// /api/share/v1/{link}. Nil serves none of them.
+	Share *share.Handler
 }
 
 // New returns the HTTP handler for every route.
@@ -141,6 +146,22 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/admin/links", h(admins(ad.HandleLinks))).Methods(http.MethodPost)
 			r.Handle("/api/v1/admin/audit", h(admins(ad.HandleAudit))).Methods(http.MethodGet)
 		}
+		if sh := opts.Share; sh != nil {
+			admins := a.Require(auth.RoleAdmin)
+			r.Handle("/api/v1/admin/shares", h(admins(sh.HandleList))).Methods(http.MethodGet)
+			r.Handle("/api/v1/admin/shares", h(admins(sh.HandleCreate))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/shares/{id}", h(admins(sh.HandleRevoke))).Methods(http.MethodDelete)
+		}
+	}
+
+	// Share links: the link is the credential, so no Auth.
+	if sh := opts.Share; sh != nil {
+		r.Handle("/share/{link}", h(sh.HandlePage)).Methods(http.MethodGet, http.MethodHead)
+		for _, path := range sh.AssetPaths() {
+			r.Handle(path, h(sh.HandleAsset)).Methods(http.MethodGet, http.MethodHead)
+		}
+		r.Handle("/api/share/v1/{link}", h(sh.HandleData)).Methods(http.MethodGet)
+		r.Handle("/api/share/v1/{link}/unlock", h(sh.HandleUnlock)).Methods(http.MethodPost)
 	}
 
 	if u := opts.Unsubscribe; u != nil {

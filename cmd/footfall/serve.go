@@ -34,6 +34,7 @@ import (
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/share"
 	"github.com/footfall/footfall/web/unsubscribe"
 )
 
@@ -256,12 +257,22 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
 	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
 	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Subjects: subjects, PublicURL: s.publicBase()})
+	shareStore, ok := st.(share.Store) // both backends are
+	if !ok {
+		return fmt.Errorf("store %s cannot serve share links", target.describe())
+	}
+	shares, err := share.New(share.Options{Store: shareStore, Config: cfg, PublicURL: s.publicBase(), TrustedProxies: proxies,
+		Log: log, Metrics: reg})
+	if err != nil {
+		return err
+	}
 	handler := server.New(server.Options{
 		Admin:     admins,
 		Auth:      access,
 		Collector: coll,
 		Web:       scripts,
 		Dashboard: board,
+		Share:     shares,
 		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg, Budget: reportBudget, Metrics: reg}),
 		Store:     st,
 		Ready:     readiness(buffer),

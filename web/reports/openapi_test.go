@@ -18,6 +18,7 @@ import (
 	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/share"
 	"github.com/footfall/footfall/web/unsubscribe"
 )
 
@@ -31,10 +32,10 @@ var subjectRights = map[string][]string{
 }
 
 // TestOpenAPIInStep holds docs/openapi.yaml to the router and the handlers:
-// the documented paths and methods are the reports and subject-rights
-// routes the router serves, and each route's documented query parameters
-// are exactly those its handler reads (reports.Params, which the handlers
-// enforce; subjectRights). The unsubscribe links of the e-mail reports are
+// the documented paths and methods are the reports, subject-rights and
+// share link routes the router serves, and each route's documented query
+// parameters are exactly those its handler reads (reports.Params and
+// share.Params, which the handlers enforce; subjectRights). The unsubscribe links of the e-mail reports are
 // documented there too.
 func TestOpenAPIInStep(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
@@ -71,8 +72,12 @@ func TestOpenAPIInStep(t *testing.T) {
 		}
 	}
 
+	sh, err := share.New(share.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := server.New(server.Options{Auth: auth.New(auth.Options{}), Reports: reports.New(reports.Options{}), Unsubscribe: unsubscribe.New(nil, nil),
-		Admin: admin.New(admin.Options{})})
+		Admin: admin.New(admin.Options{}), Share: sh})
 	router, ok := h.(*mux.Router)
 	if !ok {
 		t.Fatalf("server.New returned %T, want *mux.Router", h)
@@ -85,16 +90,23 @@ func TestOpenAPIInStep(t *testing.T) {
 		}
 		params, mine := reports.Params[path]
 		rights, subj := subjectRights[path]
-		if _, doc := doc.Paths[path]; !mine && !subj && !doc {
-			return nil // neither a reports nor a subject-rights route
-		}
 		if subj {
 			params = rights
 		}
+		_, doc := doc.Paths[path]
 		methods, _ := route.GetMethods()
 		for _, m := range methods {
 			if m == http.MethodOptions {
 				continue // a CORS preflight, not an operation
+			}
+			if shared, ok := share.Params[m+" "+path]; ok {
+				shared := slices.Clone(shared)
+				sort.Strings(shared)
+				served[m+" "+path] = shared
+				continue
+			}
+			if !mine && !subj && !doc {
+				continue // neither a reports, a subject-rights nor a share link route
 			}
 			params := slices.Clone(params)
 			sort.Strings(params)
@@ -106,14 +118,21 @@ func TestOpenAPIInStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := map[string]bool{}
+	shared := 0
 	for route := range served {
 		_, path, _ := strings.Cut(route, " ")
 		if _, mine := reports.Params[path]; mine {
 			paths[path] = true
 		}
+		if _, ok := share.Params[route]; ok {
+			shared++
+		}
 	}
 	if len(paths) != len(reports.Params) {
 		t.Errorf("the router serves %d reports paths, reports.Params lists %d", len(paths), len(reports.Params))
+	}
+	if shared != len(share.Params) {
+		t.Errorf("the router serves %d share link API routes, share.Params lists %d", shared, len(share.Params))
 	}
 	if diff := cmp.Diff(served, documented, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("routes and their query parameters: served (-) vs documented (+):\n%s", diff)
