@@ -13,7 +13,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -117,32 +116,13 @@ func (a *API) subject(r *http.Request, b subjectBody) (store.Subject, string, er
 	return sub, sub.Label(site.Domain), nil
 }
 
-// site finds a site the caller may act on. To an admin scoped to some
-// sites, an unknown site is as forbidden as another one: the answer does
-// not tell which domains exist.
+// site finds a site the caller may act on (auth.SiteInScope).
 func (a *API) site(r *http.Request, domain string) (store.Site, error) {
-	p, _ := auth.FromRequest(r)
-	d, err := store.NormalizeDomain(domain)
-	if err != nil {
-		return store.Site{}, httpapi.Errorf(http.StatusBadRequest, "site: %v", err)
-	}
-	s, err := a.opts.Store.SiteByDomain(r.Context(), d)
-	switch {
-	case errors.Is(err, store.ErrNotFound) && p.Sites != nil:
-		return store.Site{}, errOutOfScope
-	case errors.Is(err, store.ErrNotFound):
-		return store.Site{}, httpapi.Errorf(http.StatusNotFound, "unknown site %q", d)
-	case err != nil:
-		return store.Site{}, err
-	case !p.CanSite(s.ID):
-		return store.Site{}, errOutOfScope
-	}
-	return s, nil
+	return auth.SiteInScope(r, a.opts.Store, domain)
 }
 
 var (
-	errOutOfScope = httpapi.Errorf(http.StatusForbidden, "forbidden: the site is not in your scope")
-	errAllSites   = httpapi.Errorf(http.StatusForbidden, "forbidden: this needs an admin of every site (a site's admin may give ip and site)")
+	errAllSites = httpapi.Errorf(http.StatusForbidden, "forbidden: this needs an admin of every site (a site's admin may give ip and site)")
 )
 
 // allSites refuses a caller scoped to some sites.

@@ -58,28 +58,9 @@ func (h *Handler) listed(l store.ShareLink, domain string) Link {
 		RevokedAt: l.RevokedAt, State: state}
 }
 
-var errOutOfScope = httpapi.Errorf(http.StatusForbidden, "forbidden: the site is not in your scope")
-
-// scopedSite finds a site the caller administers. To an admin scoped to
-// some sites, an unknown site is as forbidden as another one.
+// scopedSite finds a site the caller administers (auth.SiteInScope).
 func (h *Handler) scopedSite(r *http.Request, domain string) (store.Site, error) {
-	p, _ := auth.FromRequest(r)
-	d, err := store.NormalizeDomain(domain)
-	if err != nil {
-		return store.Site{}, httpapi.Errorf(http.StatusBadRequest, "site: %v", err)
-	}
-	s, err := h.opts.Store.SiteByDomain(r.Context(), d)
-	switch {
-	case errors.Is(err, store.ErrNotFound) && p.Sites != nil:
-		return store.Site{}, errOutOfScope
-	case errors.Is(err, store.ErrNotFound):
-		return store.Site{}, httpapi.Errorf(http.StatusNotFound, "unknown site %q", d)
-	case err != nil:
-		return store.Site{}, err
-	case !p.CanSite(s.ID):
-		return store.Site{}, errOutOfScope
-	}
-	return s, nil
+	return auth.SiteInScope(r, h.opts.Store, domain)
 }
 
 // HandleList is GET /api/v1/admin/shares[?site=D]: the links of the sites
@@ -257,7 +238,7 @@ func (h *Handler) HandleRevoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p, _ := auth.FromRequest(r); !p.CanSite(l.SiteID) {
-		return errOutOfScope
+		return auth.ErrOutOfScope
 	}
 	site, err := h.site(r.Context(), l.SiteID)
 	if err != nil {
