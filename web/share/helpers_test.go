@@ -148,7 +148,7 @@ func fixtureEvents(siteID uint32) []store.Event {
 	day := weekFrom.AddDate(0, 0, 1).Add(10 * time.Hour)
 	var out []store.Event
 	add := func(visitor uint64, path string) {
-		at := day.Add(time.Duration(visitor) * time.Minute)
+		at := day.Add(time.Duration(len(out)) * time.Minute)
 		out = append(out, store.Event{
 			ID: uuid.New(), SiteID: siteID, Type: store.Pageview, Time: at, ReceivedAt: at,
 			Host: "shop.example", Path: path, Source: "direct", VisitorKey: visitor, SessionID: visitor,

@@ -2,8 +2,9 @@
 // link is the page's own address (/share/<link>); the figures come from
 // /api/share/v1/<link>. A link with a password asks for it once and keeps
 // the view key it gets in memory only. Inside an iframe the page tells its
-// parent its height (postMessage {type: "footfall-share", height}), so the
-// embedding page can fit the frame.
+// parent its height and what it shows (postMessage {type: "footfall-share",
+// height, state: "report" | "password" | "error"}), so the embedding page can
+// fit the frame.
 (() => {
   'use strict';
   const link = decodeURIComponent(location.pathname.replace(/^\/share\//, '').replace(/\/$/, ''));
@@ -27,9 +28,9 @@
   };
   const num = (n) => Number(n).toLocaleString('en');
 
-  function tell() {
+  function tell(state) {
     if (window.parent !== window) {
-      window.parent.postMessage({ type: 'footfall-share', height: document.documentElement.scrollHeight }, '*');
+      window.parent.postMessage({ type: 'footfall-share', height: document.documentElement.scrollHeight, state }, '*');
     }
   }
 
@@ -43,7 +44,7 @@
       res = await fetch(api + '?' + q, { headers, cache: 'no-store', credentials: 'omit' });
     } catch (e) {
       $('error').textContent = 'The statistics could not be loaded.';
-      tell();
+      tell('error');
       return;
     }
     const body = await res.json().catch(() => ({}));
@@ -53,12 +54,12 @@
       $('controls').hidden = true;
       $('unlock').hidden = false;
       $('password').focus();
-      tell();
+      tell('password');
       return;
     }
     if (!res.ok) {
       $('error').textContent = body.error || ('Error ' + res.status);
-      tell();
+      tell('error');
       return;
     }
     render(body);
@@ -114,7 +115,7 @@
     }
     $('report').hidden = false;
     document.body.dataset.loaded = d.from;
-    tell();
+    tell('report');
   }
 
   $('period').addEventListener('change', () => { state = { period: $('period').value, date: '' }; load(); });
