@@ -43,7 +43,7 @@ func poll(t *testing.T, ctx context.Context, expr string) {
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(` + "`" + sel + "`" + `).innerText`))
+	return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(`+"`"+sel+"`"+`).innerText`))
 }
 
 // TestBrowserShareLink: Chromium opens a share link and sees the anonymised
