@@ -32,6 +32,7 @@ import (
 	"github.com/footfall/footfall/web/browsertest"
 	"github.com/footfall/footfall/web/dashboard"
 	"github.com/footfall/footfall/web/reports"
+	"github.com/footfall/footfall/web/share"
 )
 
 // day0 is the last day of the seeded events: the store conformance
@@ -102,8 +103,14 @@ func newServer(t *testing.T) *testServer {
 	// (as in web/reports' tests): that visitor is current.
 	now := day0.Add(22*time.Hour + 32*time.Minute)
 	rp := reports.New(reports.Options{Store: st, Now: func() time.Time { return now }})
-	srv := httptest.NewServer(server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Store: st}))
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
 	t.Cleanup(srv.Close)
+	sh, err := share.New(share.Options{Store: st, PublicURL: srv.URL, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Share: sh, Store: st})
 	return &testServer{URL: srv.URL, site: site.Domain, fixture: f, st: st}
 }
 
@@ -707,4 +714,60 @@ func TestBrowserTOTPLogin(t *testing.T) {
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`#code`), code+kb.Enter))
 	waitJS(t, ctx, "the dashboard", `!document.getElementById('app').hidden && document.getElementById('login').hidden`)
 	screenshot(t, ctx, "dashboard-totp.png")
+}
+
+// TestBrowserShareLinks: an admin makes a share link in the dashboard, sees
+// it once and listed, opens it, and revokes it there (then it answers 410);
+// an analyst has no share links card.
+func TestBrowserShareLinks(t *testing.T) {
+	s := newServer(t)
+	ctx := newBrowser(t)
+	login := func(role auth.Role) {
+		t.Helper()
+		do(t, ctx, chromedp.Navigate(s.URL+"/"))
+		waitJS(t, ctx, "the login form", `!document.getElementById('login').hidden`)
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.CSS(`#email`), s.fixture.Email(role)),
+			chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
+		waitJS(t, ctx, "the dashboard", settled)
+	}
+	login(auth.RoleAnalyst)
+	if hidden := eval[bool](t, ctx, `document.getElementById('shares-card').hidden`); !hidden {
+		t.Error("an analyst sees the share links card")
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#logout`)))
+	waitJS(t, ctx, "signed out", `!document.getElementById('login').hidden`)
+
+	login(auth.RoleAdmin)
+	waitJS(t, ctx, "the share links card", `!document.getElementById('shares-card').hidden && !!document.querySelector('#shares .empty')`)
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#share-name`), "board"),
+		chromedp.Click(chromedp.CSS(`#share-create`)))
+	waitJS(t, ctx, "the new link", `!document.getElementById('share-new').hidden && !!document.querySelector('#shares tr[data-state=active]')`)
+	link := eval[string](t, ctx, `document.getElementById('share-url').value`)
+	if !strings.HasPrefix(link, s.URL+"/share/ffs_") {
+		t.Fatalf("new link %q: want %s/share/ffs_…", link, s.URL)
+	}
+	if row := eval[string](t, ctx, `document.querySelector('#shares tbody tr').innerText`); !strings.Contains(row, "board") || !strings.Contains(row, "active") {
+		t.Errorf("listed: %q", row)
+	}
+	screenshot(t, ctx, "dashboard-share-links.png")
+
+	// The link opens the read-only page of the site.
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	do(t, tab, chromedp.Navigate(link))
+	waitJS(t, tab, "the share page", `!!document.body.dataset.loaded`)
+	if site := eval[string](t, tab, `document.getElementById('site').textContent`); site != s.site {
+		t.Errorf("share page of %q, want %s", site, s.site)
+	}
+
+	// Revoke asks once more, then the link is gone.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#shares button[data-revoke]`)))
+	waitJS(t, ctx, "the confirmation", `document.querySelector('#shares button[data-revoke]').textContent == 'Really revoke'`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#shares button[data-revoke]`)))
+	waitJS(t, ctx, "the revoked link", `!!document.querySelector('#shares tr[data-state=revoked]')`)
+	if code, _, body := s.get(t, strings.TrimPrefix(link, s.URL), ""); code != http.StatusGone {
+		t.Errorf("revoked link: %d %s, want 410", code, body)
+	}
 }

@@ -44,6 +44,7 @@
   const MAX_FILTERS = 10;
 
   let csrf = '';
+  let role = '';
   let sites = [];
   let timer = 0;
   let generation = 0; // bumps with every render; late answers of older ones are dropped
@@ -219,6 +220,7 @@
       return;
     }
     csrf = me.csrf || csrf;
+    role = me.role || '';
     $('who').textContent = me.name || '';
     try {
       CARDS = (await api('/api/v1/stats/dimensions')).cards || [];
@@ -274,6 +276,7 @@
     renderTables(s, live);
     consent(s, live).catch(fail);
     newsletter(s, live).catch(fail);
+    shares(s, live).catch(fail);
     realtime();
     aggregator(s, live).catch(() => { if (live()) $('aggregator').textContent = 'Aggregator status unavailable'; });
   }
@@ -715,6 +718,86 @@
     box.append(el('div', { class: 'scroll' }, table));
   }
 
+  // --- share links (admins) ------------------------------------------------
+
+  // send calls an admin endpoint that changes something, with the
+  // session's CSRF token.
+  async function send(method, path, body) {
+    const resp = await fetch(path, {
+      method, credentials: 'same-origin', body: body ? JSON.stringify(body) : undefined,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    });
+    if (resp.status === 401) { showLogin(); throw new HTTPError(401, 'signed out'); }
+    let b = null;
+    try { b = await resp.json(); } catch (e) { /* not JSON */ }
+    if (!resp.ok) throw new HTTPError(resp.status, (b && b.error) || resp.statusText || 'request failed');
+    return b;
+  }
+
+  async function shares(s, live) {
+    $('shares-card').hidden = role !== 'admin';
+    if (role !== 'admin' || !s.site) return;
+    const body = await api('/api/v1/admin/shares', new URLSearchParams({ site: s.site }));
+    if (!live()) return;
+    const box = clear($('shares'));
+    const links = (body && body.links) || [];
+    if (!links.length) { box.append(el('p', { class: 'empty' }, 'No share links for this site yet.')); return; }
+    const day = (iso) => (iso ? iso.slice(0, 10) : 'never');
+    const tbody = el('tbody');
+    for (const l of links) {
+      const revoke = l.state === 'active' ? el('button', {
+        type: 'button', class: 'ghost small', 'data-revoke': l.id,
+        onclick: async (ev) => {
+          const b = ev.currentTarget;
+          if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really revoke'; return; }
+          b.disabled = true;
+          try {
+            await send('DELETE', '/api/v1/admin/shares/' + encodeURIComponent(l.id));
+            await shares(state(), () => true);
+          } catch (e) {
+            $('share-error').textContent = 'Could not revoke: ' + e.message;
+            b.disabled = false;
+          }
+        },
+      }, 'Revoke') : '';
+      tbody.append(el('tr', { 'data-id': l.id, 'data-state': l.state },
+        el('th', { scope: 'row' }, l.name || '(no name)'),
+        el('td', {}, l.embed ? 'iframe on ' + l.frame_ancestors.join(', ') : 'page'),
+        el('td', {}, l.password ? 'yes' : 'no'),
+        el('td', {}, day(l.created_at)),
+        el('td', {}, day(l.expires_at)),
+        el('td', { class: 'state' }, l.state),
+        el('td', {}, revoke)));
+    }
+    box.append(el('div', { class: 'scroll' }, el('table', { class: 'breakdown shares' },
+      el('thead', {}, el('tr', {}, ...['Name', 'Shown as', 'Password', 'Created', 'Expires', 'State', ''].map((h) => el('th', { scope: 'col' }, h)))),
+      tbody)));
+  }
+
+  async function createShare(ev) {
+    ev.preventDefault();
+    $('share-error').textContent = '';
+    const embed = $('share-embed').checked;
+    const req = {
+      site: state().site, name: $('share-name').value.trim(), expires_days: Number($('share-expires').value) || 0, embed,
+    };
+    if ($('share-password').value) req.password = $('share-password').value;
+    if (embed) req.frame_ancestors = $('share-origins').value.split(/[\s,]+/).filter(Boolean);
+    $('share-create').disabled = true;
+    try {
+      const body = await send('POST', '/api/v1/admin/shares', req);
+      $('share-url').value = body.iframe || body.url;
+      $('share-new').hidden = false;
+      $('share-form').reset();
+      $('share-url').select();
+      await shares(state(), () => true);
+    } catch (e) {
+      $('share-error').textContent = 'Could not create the link: ' + e.message;
+    } finally {
+      $('share-create').disabled = false;
+    }
+  }
+
   async function realtime() {
     const s = state();
     if (!s.site || $('app').hidden) return;
@@ -767,6 +850,7 @@
       }
     });
     $('apply').addEventListener('click', () => setState({ period: 'custom', from: $('from').value, to: $('to').value }));
+    $('share-form').addEventListener('submit', createShare);
     $('compare').addEventListener('change', (ev) => setState({ compare: ev.target.checked }, true));
     window.addEventListener('popstate', () => { if (!$('app').hidden) render(); });
     // The chart is drawn at its container's width: draw it again when that changes.
