@@ -720,20 +720,6 @@
 
   // --- share links (admins) ------------------------------------------------
 
-  // send calls an admin endpoint that changes something, with the
-  // session's CSRF token.
-  async function send(method, path, body) {
-    const resp = await fetch(path, {
-      method, credentials: 'same-origin', body: body ? JSON.stringify(body) : undefined,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    });
-    if (resp.status === 401) { showLogin(); throw new HTTPError(401, 'signed out'); }
-    let b = null;
-    try { b = await resp.json(); } catch (e) { /* not JSON */ }
-    if (!resp.ok) throw new HTTPError(resp.status, (b && b.error) || resp.statusText || 'request failed');
-    return b;
-  }
-
   async function shares(s, live) {
     $('shares-card').hidden = role !== 'admin';
     if (role !== 'admin' || !s.site) return;
@@ -752,7 +738,7 @@
           if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really revoke'; return; }
           b.disabled = true;
           try {
-            await send('DELETE', '/api/v1/admin/shares/' + encodeURIComponent(l.id));
+            await send('DELETE', '/api/v1/admin/shares/' + encodeURIComponent(l.id), new URLSearchParams());
             await shares(state(), () => true);
           } catch (e) {
             $('share-error').textContent = 'Could not revoke: ' + e.message;
@@ -785,7 +771,7 @@
     if (embed) req.frame_ancestors = $('share-origins').value.split(/[\s,]+/).filter(Boolean);
     $('share-create').disabled = true;
     try {
-      const body = await send('POST', '/api/v1/admin/shares', req);
+      const body = await send('POST', '/api/v1/admin/shares', new URLSearchParams(), req);
       $('share-url').value = body.iframe || body.url;
       $('share-new').hidden = false;
       $('share-form').reset();
