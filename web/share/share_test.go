@@ -131,7 +131,10 @@ func TestShareLink(t *testing.T) {
 			t.Errorf("revoke: %d %s", rec.Code, rec.Body)
 		}
 		wantError(t, "data of a revoked link", e.call(t, http.MethodGet, apiPath(page), ""), http.StatusGone)
-		wantError(t, "page of a revoked link", e.call(t, http.MethodGet, page, ""), http.StatusGone)
+		if rec := e.call(t, http.MethodGet, page, ""); rec.Code != http.StatusGone || !strings.Contains(rec.Body.String(), `<p id="gone">this share link was revoked.</p>`) ||
+			rec.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("page of a revoked link: %d %s, want 410 and a page that says so", rec.Code, rec.Body)
+		}
 		wantError(t, "revoking an unknown link", e.admin(t, http.MethodDelete, "/api/v1/admin/shares/00000000000000aa", ""), http.StatusNotFound)
 		if rec := e.call(t, http.MethodGet, apiPath(page2), ""); rec.Code != http.StatusOK {
 			t.Errorf("the other link after revoking the first: %d", rec.Code)
@@ -178,7 +181,6 @@ func TestShareLinkRefusals(t *testing.T) {
 		{"malformed link", "/api/share/v1/ffs_nope", http.StatusNotFound},
 		{"unknown id", "/api/share/v1/ffs_00000000000000aa_" + strings.Repeat("a", 52), http.StatusNotFound},
 		{"wrong secret", "/api/share/v1/" + wrongSecret, http.StatusNotFound},
-		{"page of a wrong secret", "/share/" + wrongSecret, http.StatusNotFound},
 		{"unknown parameter", apiPath(page) + "?site=other.example", http.StatusBadRequest},
 		{"unknown period", apiPath(page) + "?period=day", http.StatusBadRequest},
 		{"unfinished week", apiPath(page) + "?date=2026-03-17", http.StatusBadRequest},
@@ -195,7 +197,11 @@ func TestShareLinkRefusals(t *testing.T) {
 	}
 	e.clock.Add(24 * time.Hour)
 	wantError(t, "expired link", e.call(t, http.MethodGet, apiPath(expiring), ""), http.StatusGone)
-	wantError(t, "page of an expired link", e.call(t, http.MethodGet, expiring, ""), http.StatusGone)
+	for path, code := range map[string]int{expiring: http.StatusGone, "/share/" + wrongSecret: http.StatusNotFound, "/share/ffs_nope": http.StatusNotFound} {
+		if rec := e.call(t, http.MethodGet, path, ""); rec.Code != code || !strings.Contains(rec.Body.String(), `<p id="gone">`) {
+			t.Errorf("page %s: %d %s, want %d and a page", path, rec.Code, rec.Body, code)
+		}
+	}
 }
 
 // TestShareLinkPassword: a link with a password answers 401 until a right

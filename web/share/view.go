@@ -135,6 +135,18 @@ func setPageHeaders(w http.ResponseWriter, l store.ShareLink) {
 func (h *Handler) HandlePage(w http.ResponseWriter, r *http.Request) error {
 	setPageHeaders(w, store.ShareLink{})
 	l, err := h.link(r)
+	var he *httpapi.Error
+	if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusGone) {
+		// A person opened it: a page that says so, with the API's status.
+		var buf bytes.Buffer
+		if err := errorPage.Execute(&buf, he.Msg); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(he.Code)
+		_, _ = w.Write(buf.Bytes()) // a write error means the client went away
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -146,6 +158,14 @@ func (h *Handler) HandlePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return nil
 }
+
+// errorPage is what a person opening a dead link sees (no script, no style:
+// the page's CSP allows none inline).
+var errorPage = template.Must(template.New("gone").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Shared statistics</title></head>
+<body><h1>Shared statistics</h1><p id="gone">{{.}}.</p>
+<p>Ask whoever gave you the link for a new one.</p></body></html>
+`))
 
 // KeyHeader carries a view key from HandleUnlock on every request of a
 // link with a password.
