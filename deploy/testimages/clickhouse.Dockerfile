@@ -10,6 +10,8 @@ RUN printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
  && mkdir -p /var/lib/clickhouse /var/log/clickhouse-server \
  && chown clickhouse:clickhouse /var/lib/clickhouse /var/log/clickhouse-server
+# Last, so that the package layer above stays cached when it changes.
+COPY clickhouse-18.16.xml /etc/clickhouse-server/users.d/zz-clickhouse-18.16.xml
 USER clickhouse
 EXPOSE 8123 9000 9009
 ENTRYPOINT ["/usr/sbin/clickhouse-server", "--config-file=/etc/clickhouse-server/config.xml"]
