@@ -39,12 +39,16 @@ type stack struct {
 	project string
 	files   []string
 	env     []string
+	dir     string // --project-directory, when not the first file's folder
 	http    string // 127.0.0.1:port of the collector
+	http2   string // 127.0.0.1:port of the second collector (cluster)
 	https   string // 127.0.0.1:port of Caddy (tls profile)
 	caddyIP string // Caddy's fixed address on the proxy network
 }
 
-func needDocker(t *testing.T) map[string]string {
+// needDocker checks for the engine, docker-compose and the images named by
+// the given FOOTFALL_TEST_*_IMAGE variables, and returns those names.
+func needDocker(t *testing.T, keys ...string) map[string]string {
 	t.Helper()
 	fail := t.Skipf
 	if os.Getenv("FOOTFALL_REQUIRE_DOCKER") == "1" {
@@ -57,7 +61,7 @@ func needDocker(t *testing.T) map[string]string {
 		fail("no Docker engine: %v %s", err, out)
 	}
 	images := map[string]string{}
-	for _, k := range []string{"FOOTFALL_TEST_FOOTFALL_IMAGE", "FOOTFALL_TEST_CLICKHOUSE_IMAGE", "FOOTFALL_TEST_CADDY_IMAGE"} {
+	for _, k := range keys {
 		v := os.Getenv(k)
 		if v == "" {
 			fail("%s not set: run eval \"$(.ci/images)\" first", k)
@@ -81,7 +85,7 @@ func freePort(t *testing.T) string {
 }
 
 func newStack(t *testing.T) *stack {
-	images := needDocker(t)
+	images := needDocker(t, "FOOTFALL_TEST_FOOTFALL_IMAGE", "FOOTFALL_TEST_CLICKHOUSE_IMAGE", "FOOTFALL_TEST_CADDY_IMAGE")
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +172,9 @@ func (s *stack) run(stdin io.Reader, args ...string) (string, error) {
 // run2 is run with standard output and error apart.
 func (s *stack) run2(stdin io.Reader, args ...string) (string, string, error) {
 	var argv []string
+	if s.dir != "" {
+		argv = append(argv, "--project-directory", s.dir)
+	}
 	for _, f := range s.files {
 		argv = append(argv, "-f", f)
 	}
@@ -235,7 +242,13 @@ func (s *stack) waitHealthy(service string) {
 // query runs SQL in the ClickHouse container as footfall_admin.
 func (s *stack) query(sql string) string {
 	s.t.Helper()
-	return strings.TrimSpace(s.must(nil, "exec", "-T", "clickhouse", "clickhouse-client", "--user", "footfall_admin",
+	return s.queryOn("clickhouse", sql)
+}
+
+// queryOn runs SQL in a ClickHouse service's container as footfall_admin.
+func (s *stack) queryOn(service, sql string) string {
+	s.t.Helper()
+	return strings.TrimSpace(s.must(nil, "exec", "-T", service, "clickhouse-client", "--user", "footfall_admin",
 		"--password", "admin-"+s.project, "-q", sql))
 }
 
