@@ -13,11 +13,9 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
-	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/erasure"
-	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
-	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/server/app"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
@@ -26,16 +24,9 @@ import (
 
 // rigStore is what the rig needs of a real backend.
 type rigStore interface {
-	collector.EventWriter
-	collector.SiteLister
-	collector.ConsentStore
-	collector.Ledger
-	erasure.Store
-	subject.Store
-	server.Pinger
+	app.Store
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.Event, error)
-	enrich.SaltStore
 	RetireConsentKey(ctx context.Context, kid string) error
 	ConsentRecords(ctx context.Context, siteID uint32, from, to time.Time) ([]store.ConsentRecord, error)
 }
@@ -67,6 +58,7 @@ type rig struct {
 	consent  *collector.ConsentState
 	buffer   *collector.Buffer
 	erasures *erasure.Service
+	product  *app.App
 	c        *collector.Collector
 	now      time.Time
 	policy   uint32
@@ -93,51 +85,45 @@ func newRigWith(t testing.TB, st rigStore, cfg *config.Config, paused bool) *rig
 	if err != nil {
 		t.Fatal(err)
 	}
-	sites := collector.NewSites(st, time.Hour)
-	if err := sites.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Heads live as long as the longest token (the default policy's 13
-	// months, as serve's): the rig's clock is fixed in the past.
-	cs, err := collector.LoadConsentState(ctx, st, 400*24*time.Hour, time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{store: st, site: site, consent: cs, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC), policy: 1}
+	r := &rig{store: st, site: site, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC), policy: 1}
 	if cfg != nil {
 		r.policy = cfg.SiteByDomain(site.Domain).Consent.PolicyVersion
 	}
-	r.erasures = erasure.New(erasure.Options{Store: st, Settle: func(ctx context.Context) error { return r.buffer.Settle(ctx) }})
-	r.buffer = collector.NewBuffer(st, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour,
-		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) || r.erasures.Covers(e) }})
-	ectx, stopErasures := context.WithCancel(context.Background())
-	erasing := make(chan struct{})
-	go func() { defer close(erasing); r.erasures.Run(ectx) }()
-	t.Cleanup(func() { stopErasures(); <-erasing })
-	en, err := enrich.New(enrich.Options{Salts: st, Now: func() time.Time { return r.now }})
-	if err != nil {
-		t.Fatal(err)
+	r.product = newProduct(t, st, cfg, func() time.Time { return r.now })
+	r.consent, r.buffer, r.erasures, r.c, r.handler = r.product.Consent, r.product.Buffer, r.product.Erasures, r.product.Collector, r.product.Handler
+	if paused {
+		// Only the erasure loop runs: nothing is written before stored.
+		ectx, stopErasures := context.WithCancel(context.Background())
+		erasing := make(chan struct{})
+		go func() { defer close(erasing); r.erasures.Run(ectx) }()
+		t.Cleanup(func() { stopErasures(); <-erasing; r.product.Stop(time.Now()) })
+		return r
 	}
-	t.Cleanup(func() { en.Close() })
-	r.c = collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: r.buffer, Erasures: r.erasures,
-		Subjects: subject.New(subject.Options{Store: st, Erasures: r.erasures, Flush: r.buffer.Flush, Now: func() time.Time { return r.now }}), Enricher: en, Now: func() time.Time { return r.now }})
-	r.handler = server.New(server.Options{Collector: r.c, Store: st})
-	if !paused {
-		r.startBuffer(t)
-	}
+	r.product.Start(ctx)
+	t.Cleanup(func() {
+		if err := r.product.Stop(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
 	return r
 }
 
-func (r *rig) startBuffer(t testing.TB) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.buffer.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("buffer: %v", err)
-		}
+// newProduct builds the collector as footfall serve does (server/app), on
+// the rig's clock, with a small queue that writes only when asked and
+// consent state read at the start only (the clock stands still).
+func newProduct(t testing.TB, st rigStore, cfg *config.Config, now func() time.Time) *app.App {
+	t.Helper()
+	// Heads live as long as the longest token (the default policy's 13
+	// months, as serve's): the rig's clock is fixed in the past.
+	product, err := app.New(context.Background(), app.Options{
+		Store: st, Config: cfg, ConsentRefresh: time.Hour,
+		Buffer: collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour},
+		Now:    now,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return product
 }
 
 // token signs a consent token for the rig's site without the ledger.

@@ -15,9 +15,6 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
-	"github.com/footfall/footfall/collector/enrich"
-	"github.com/footfall/footfall/collector/subject"
-	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 )
 
@@ -25,27 +22,15 @@ import (
 // a buffer of its own, as another `footfall serve` process would have.
 func (r *rig) replica(t *testing.T) *rig {
 	t.Helper()
-	ctx := context.Background()
-	sites := collector.NewSites(r.store, time.Hour)
-	if err := sites.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := collector.LoadConsentState(ctx, r.store, 400*24*time.Hour, time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &rig{store: r.store, site: r.site, consent: cs, now: r.now, policy: r.policy}
-	o.buffer = collector.NewBuffer(r.store, collector.BufferOptions{QueueSize: 100, FlushSize: 100, FlushInterval: time.Hour,
-		Discard: func(e *store.Event) bool { return cs.Revoked(e.ConsentID) }})
-	en, err := enrich.New(enrich.Options{Salts: r.store, Now: func() time.Time { return o.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { en.Close() })
-	o.c = collector.New(collector.Options{Sites: sites, Consent: cs, Ledger: r.store, Buffer: o.buffer,
-		Subjects: subject.New(subject.Options{Store: r.store, Flush: o.buffer.Flush}), Enricher: en, Now: func() time.Time { return o.now }})
-	o.handler = server.New(server.Options{Collector: o.c, Store: r.store})
-	o.startBuffer(t)
+	o := &rig{store: r.store, site: r.site, now: r.now, policy: r.policy}
+	o.product = newProduct(t, r.store, nil, func() time.Time { return o.now })
+	o.consent, o.buffer, o.erasures, o.c, o.handler = o.product.Consent, o.product.Buffer, o.product.Erasures, o.product.Collector, o.product.Handler
+	o.product.Start(context.Background())
+	t.Cleanup(func() {
+		if err := o.product.Stop(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
 	return o
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,13 +20,11 @@ import (
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
 	"github.com/footfall/footfall/collector/enrich"
-	"github.com/footfall/footfall/collector/erasure"
-	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
-	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/server/app"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
-	"github.com/footfall/footfall/web"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 )
 
 // testSite is the site every test page reports to.
@@ -37,21 +34,17 @@ const testSite = "shop.test"
 // so headless Chromium's events are not flagged as bots.
 const uaMarker = "FootfallBrowserTest"
 
-// env is a collector built the way footfall serve builds it, on a fresh
+// env is the product built the way footfall serve builds it (server/app), on a fresh
 // SQLite store, behind a handler that records every request it is asked.
 type env struct {
-	t       *testing.T
-	st      *sqlite.Store
-	site    store.Site
-	consent *consent.Keyring
-	buffer  *collector.Buffer
-	web     *web.Handler
-	URL     string // the collector's origin, http://127.0.0.1:port
+	t    *testing.T
+	st   *sqlite.Store
+	site store.Site
+	URL  string // the collector's origin, http://127.0.0.1:port
 
-	build   func(policyVersion uint32) http.Handler
-	exempt  bool // the site counts visitors without a decision (set before setPolicy)
-	google  bool // the banner emits Google Consent Mode v2 (set before setPolicy)
-	handler atomic.Pointer[http.Handler]
+	exempt bool // the site counts visitors without a decision (set before setPolicy)
+	google bool // the banner emits Google Consent Mode v2 (set before setPolicy)
+	app    atomic.Pointer[app.App]
 
 	mu       sync.Mutex
 	requests []request
@@ -68,78 +61,53 @@ type request struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
 	site, err := st.AddSite(ctx, testSite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sites := collector.NewSites(st, time.Second)
-	if err := sites.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := collector.LoadConsentState(ctx, st, 400*24*time.Hour, 100*time.Millisecond, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buffer *collector.Buffer
-	erasures := erasure.New(erasure.Options{Store: st, Settle: func(ctx context.Context) error { return buffer.Settle(ctx) }})
-	buffer = collector.NewBuffer(st, collector.BufferOptions{
-		FlushInterval: 50 * time.Millisecond,
-		DrainTimeout:  5 * time.Second,
-		Discard:       func(e *store.Event) bool { return cs.Revoked(e.ConsentID) || erasures.Covers(e) },
-	})
-	enricher, err := enrich.New(enrich.Options{AllowUA: []string{uaMarker}, Salts: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { buffer.Run(ctx) })
-	wg.Go(func() { cs.Run(ctx) })
-	wg.Go(func() { erasures.Run(ctx) })
-	wg.Go(func() { enricher.Run(ctx) })
-
-	e := &env{t: t, st: st, site: site, consent: cs.Keyring(), buffer: buffer}
-	e.build = func(policyVersion uint32) http.Handler {
-		cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    exempt: %v\n    consent:\n      policy_version: %d\n      google_consent_mode: %v\n",
-			testSite, e.exempt, policyVersion, e.google))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := collector.New(collector.Options{Sites: sites, Config: cfg, Consent: cs, Ledger: st, Buffer: buffer, Erasures: erasures,
-			Subjects: subject.New(subject.Options{Store: st, Erasures: erasures, Flush: buffer.Flush}), Enricher: enricher})
-		w, err := web.New(web.Options{Events: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.web = w
-		return server.New(server.Options{Collector: c, Web: w, Store: st})
-	}
-	e.setPolicy(1)
+	e := &env{t: t, st: st, site: site}
 	srv := httptest.NewServer(http.HandlerFunc(e.serve))
 	e.URL = srv.URL
+	e.setPolicy(1)
 	t.Cleanup(func() {
 		srv.Close()
-		cancel()
-		wg.Wait()
-		enricher.Close()
-		st.Close()
+		if err := e.product().Stop(time.Now().Add(5 * time.Second)); err != nil {
+			t.Errorf("stop: %v", err)
+		}
 	})
 	return e
 }
 
-// setPolicy makes the collector serve the site's consent policy at version v,
-// as a restart with a changed config would.
+// setPolicy makes the collector serve the site's consent policy at version
+// v: a restart with the changed config, as footfall serve builds it.
 func (e *env) setPolicy(v uint32) {
-	h := e.build(v)
-	e.handler.Store(&h)
+	e.t.Helper()
+	cfg, err := config.Parse(fmt.Appendf(nil, "sites:\n  - domain: %s\n    exempt: %v\n    consent:\n      policy_version: %d\n      google_consent_mode: %v\n",
+		testSite, e.exempt, v, e.google))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx := context.Background()
+	product, err := app.New(ctx, app.Options{
+		Store: e.st, Config: cfg, ConsentRefresh: 100 * time.Millisecond,
+		Buffer: collector.BufferOptions{FlushInterval: 50 * time.Millisecond, DrainTimeout: 5 * time.Second},
+		Enrich: enrich.Options{AllowUA: []string{uaMarker}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	product.Start(ctx)
+	if old := e.app.Swap(product); old != nil {
+		if err := old.Stop(time.Now().Add(5 * time.Second)); err != nil {
+			e.t.Errorf("stop: %v", err)
+		}
+	}
 }
+
+// product is the running collector.
+func (e *env) product() *app.App { return e.app.Load() }
 
 func (e *env) serve(w http.ResponseWriter, r *http.Request) {
 	req := request{Method: r.Method, Path: r.URL.Path, GPC: r.Header.Get("Sec-GPC") == "1"}
@@ -153,7 +121,7 @@ func (e *env) serve(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.requests = append(e.requests, req)
 	e.mu.Unlock()
-	(*e.handler.Load()).ServeHTTP(w, r)
+	e.product().Handler.ServeHTTP(w, r)
 }
 
 // asked returns the requests so far that match.
@@ -184,7 +152,7 @@ func (e *env) waitBeacons(typ string, n int) {
 func (e *env) events() []store.Event {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.buffer.Flush(ctx); err != nil {
+	if err := e.product().Buffer.Flush(ctx); err != nil {
 		e.t.Fatal(err)
 	}
 	rows, err := e.st.Events(ctx, store.EventQuery{SiteID: e.site.ID, From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
@@ -225,7 +193,7 @@ func (e *env) grant() string {
 func (e *env) signExpired() string {
 	e.t.Helper()
 	now := time.Now().Truncate(time.Second)
-	token, err := e.consent.Sign(consent.Claims{
+	token, err := e.product().Consent.Keyring().Sign(consent.Claims{
 		ConsentID: uuid.New(), SiteID: e.site.ID, Categories: store.ConsentAll, PolicyVersion: 2,
 		Issued: now.Add(-30 * 24 * time.Hour), Expires: now.Add(-24 * time.Hour),
 	})

@@ -41,7 +41,7 @@ func get(t *testing.T, rawURL string, header map[string]string) (*http.Response,
 
 func TestScriptsAreServedVersionedAndCached(t *testing.T) {
 	e := newEnv(t)
-	b := e.web.Bundle()
+	b := e.product().Web.Bundle()
 	tests := []struct {
 		name  string
 		path  string

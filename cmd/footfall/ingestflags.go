@@ -5,14 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/spool"
-	"github.com/footfall/footfall/httpapi"
 )
 
 // ingestFlags are serve's settings for the way from an accepted event to
@@ -62,22 +59,6 @@ func (f *ingestFlags) dir(t storeTarget) string {
 // reported by /readyz, not fatal (the spool keeps trying it).
 func (f *ingestFlags) openSpool(t storeTarget, log *slog.Logger) (*spool.Spool, error) {
 	return spool.New(spool.Options{Dir: f.dir(t), MaxBytes: int64(f.spoolMaxSize), Log: log})
-}
-
-// readiness is /readyz's check of the buffer: a spool that is full or
-// cannot be written is a 503 with a short reason.
-func readiness(b *collector.Buffer) func() error {
-	return func() error {
-		err := b.Ready()
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, spool.ErrFull):
-			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "spool full", Err: err}
-		default:
-			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "spool unwritable", Err: err}
-		}
-	}
 }
 
 // byteSize is a flag holding a size in bytes, written with an optional

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,20 +20,9 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/collector"
-	"github.com/footfall/footfall/collector/consent"
-	"github.com/footfall/footfall/collector/enrich"
-	"github.com/footfall/footfall/collector/erasure"
-	"github.com/footfall/footfall/collector/subject"
 	"github.com/footfall/footfall/config"
-	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/server/app"
 	"github.com/footfall/footfall/store"
-	"github.com/footfall/footfall/web"
-	"github.com/footfall/footfall/web/admin"
-	"github.com/footfall/footfall/web/auth"
-	"github.com/footfall/footfall/web/dashboard"
-	"github.com/footfall/footfall/web/reports"
-	"github.com/footfall/footfall/web/share"
-	"github.com/footfall/footfall/web/unsubscribe"
 )
 
 type serveFlags struct {
@@ -62,13 +49,6 @@ type serveFlags struct {
 // maxConsentAge bounds how far back withdrawals matter: no policy lets a
 // token live longer.
 const maxConsentAge = 400 * 24 * time.Hour
-
-// writeTimeout bounds every response; reportBudget, each report's time
-// limit, stays below it so a slow report is a 503, not a cut connection.
-const (
-	writeTimeout = 30 * time.Second
-	reportBudget = writeTimeout - 10*time.Second
-)
 
 func serveCommand() *command {
 	var s serveFlags
@@ -179,109 +159,26 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 	if err != nil {
 		return err
 	}
-	sites := collector.NewSites(st, time.Second)
-	if err := sites.Load(ctx); err != nil {
-		return err
-	}
-	consentState, err := collector.LoadConsentState(ctx, st, maxConsentAge, s.consentRefresh, log)
-	if err != nil {
-		return err
-	}
-	enricher, err := enrich.New(s.enrich.options(st, log))
-	if err != nil {
-		return err
-	}
-	defer enricher.Close() // after the HTTP server stopped: it unmaps the geo databases
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := collector.NewMetrics(reg)
-	// The spool closes after the buffer's final flush (deferred later, run
-	// earlier) and before the store.
+	// The spool closes after the buffer's final flush and before the store
+	// (deferred later, run earlier).
 	spool, err := s.ingest.openSpool(target, log)
 	if err != nil {
 		return err
 	}
 	defer spool.Close()
-	// Erasures are durable work: pending ones (a withdrawal whose erasure
-	// did not finish before a stop) are read now and done by the loop.
-	var buffer *collector.Buffer
-	erasures := erasure.New(erasure.Options{
-		Store: st, Settle: func(ctx context.Context) error { return buffer.Settle(ctx) },
-		MaxAge: maxConsentAge, Registerer: reg, Log: log,
-	})
-	if err := erasures.Load(ctx); err != nil {
-		return err
-	}
-	buffer = collector.NewBuffer(st, collector.BufferOptions{
-		QueueSize:     s.queueSize,
-		FlushSize:     s.flushSize,
-		FlushInterval: s.flushInterval,
-		DrainTimeout:  s.shutdown,
-		Log:           log,
-		Discard:       func(e *store.Event) bool { return consentState.Revoked(e.ConsentID) || erasures.Covers(e) },
-		Spool:         spool,
-		Durable:       s.ingest.durability == durabilityFsync,
-		Metrics:       metrics,
-	})
-	// The consent ledger's chains of this process, and the file their heads
-	// are signed into.
-	chain := consent.NewChain(uuid.New())
-	// Like the spool, a folder that cannot hold them is reported, not
-	// fatal: the collector keeps serving.
+	// Like the spool, a folder that cannot hold the ledger's checkpoints
+	// is reported, not fatal: the collector keeps serving.
 	checkpoints, checkpointPath, err := s.checkpoints.open(spool.Dir())
 	if err != nil {
 		log.Error("consent ledger checkpoints unusable: none are written", "err", err)
 	}
 	if checkpoints != nil {
-		defer checkpoints.Close()
+		log.Info("consent ledger checkpoints", "file", checkpointPath, "every", s.checkpoints.every)
 	}
-	// One subject-rights service for the visitor endpoints and the admin API.
-	subjects := subject.New(subject.Options{Store: st, Erasures: erasures, Flush: buffer.Flush})
-	coll := collector.New(collector.Options{
-		Sites: sites, Config: cfg, PolicyVersions: policies, Consent: consentState, Ledger: st, Chain: chain, Buffer: buffer,
-		Erasures: erasures, Subjects: subjects, Enricher: enricher,
-		Metrics: metrics, Log: log, ConsentRate: cmp.Or(s.consentRate, -1),
-	})
-	scripts, err := web.New(web.Options{Events: coll, Log: log})
-	if err != nil {
-		return err
-	}
-	board, err := dashboard.New()
-	if err != nil {
-		return err
-	}
-	reportStore, ok := st.(reports.Store) // both backends are
+	reportStore, ok := st.(app.Store) // both backends are
 	if !ok {
-		return fmt.Errorf("store %s cannot serve reports", target.describe())
+		return fmt.Errorf("store %s cannot serve the product", target.describe())
 	}
-	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
-	access := auth.New(auth.Options{Store: st, TrustedProxies: proxies, Audit: st, Log: log})
-	admins := admin.New(admin.Options{Store: st, Links: consentState.Links(), Subjects: subjects, PublicURL: s.publicBase()})
-	shareStore, ok := st.(share.Store) // both backends are
-	if !ok {
-		return fmt.Errorf("store %s cannot serve share links", target.describe())
-	}
-	shares, err := share.New(share.Options{Store: shareStore, Config: cfg, PublicURL: s.publicBase(), TrustedProxies: proxies,
-		Log: log, Metrics: reg})
-	if err != nil {
-		return err
-	}
-	handler := server.New(server.Options{
-		Admin:     admins,
-		Auth:      access,
-		Collector: coll,
-		Web:       scripts,
-		Dashboard: board,
-		Share:     shares,
-		Reports:   reports.New(reports.Options{Store: reportStore, Config: cfg, Budget: reportBudget, Metrics: reg}),
-		Store:     st,
-		Ready:     readiness(buffer),
-		// Ready decides; the store's state is its own signal.
-		StoreWritable: buffer.StoreWritable,
-		Unsubscribe:   unsubscribe.New(st, log),
-		Log:           log,
-	})
-
 	// On ClickHouse, in-process aggregation (only when asked) has its own
 	// connection with the aggregator's long read timeout.
 	every, aggStore := s.aggregateEvery.interval(target), st
@@ -291,9 +188,12 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		}
 		defer aggStore.Close()
 	}
-	// After each in-process pass's retention: the scheduled e-mail reports.
-	var more func(context.Context) error
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var background func(context.Context)
 	if every > 0 {
+		// After each in-process pass's retention: the scheduled e-mail reports.
+		var more func(context.Context) error
 		reports, err := s.mail.sender(aggStore, cfg, s.publicBase(), reg, log)
 		if err != nil {
 			return err
@@ -301,126 +201,56 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		if reports != nil {
 			more = reports.Run
 		}
+		agg := aggregator.New(aggregator.Options{Store: aggStore, Zone: cfg.SiteZone, Log: log})
+		background = func(ctx context.Context) { aggregateEvery(ctx, agg, aggStore, cfg.Retention, every, log, more) }
+	}
+	proxies, _ := parsePrefixes(s.enrich.trustedProxies) // validated by check
+	product, err := app.New(ctx, app.Options{
+		Store: reportStore, Config: cfg, PolicyVersions: policies,
+		Buffer: collector.BufferOptions{
+			QueueSize: s.queueSize, FlushSize: s.flushSize, FlushInterval: s.flushInterval, DrainTimeout: s.shutdown,
+			Spool: spool, Durable: s.ingest.durability == durabilityFsync,
+		},
+		Enrich:         s.enrich.options(st, log),
+		ConsentMaxAge:  maxConsentAge,
+		ConsentRefresh: s.consentRefresh,
+		ConsentRate:    cmp.Or(s.consentRate, -1),
+		Checkpoints:    checkpoints, CheckpointEvery: s.checkpoints.every,
+		TrustedProxies: proxies,
+		PublicURL:      s.publicBase(),
+		Registry:       reg,
+		Background:     background,
+		Log:            log,
+	})
+	if err != nil {
+		if checkpoints != nil {
+			checkpoints.Close()
+		}
+		return err
 	}
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
+		product.Stop(time.Now())
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           withDebug(handler),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	// The metrics have a listener of their own, so that publishing -addr
-	// (the collector, the dashboard) never publishes them.
-	var metricsSrv *http.Server
-	var metricsLn net.Listener
+	product.Handler = withDebug(product.Handler)
+	ls := app.Listeners{Addr: ln}
 	if s.metricsAddr != "off" {
-		metricsLn, err = net.Listen("tcp", s.metricsAddr)
-		if err != nil {
+		if ls.Metrics, err = net.Listen("tcp", s.metricsAddr); err != nil {
 			ln.Close()
+			product.Stop(time.Now())
 			return fmt.Errorf("listen for metrics (-metrics-addr): %w", err)
 		}
-		metricsSrv = &http.Server{
-			Handler:           server.NewMetrics(reg),
-			ReadHeaderTimeout: 5 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		log.Info("metrics serving", "addr", "http://"+metricsLn.Addr().String()+"/metrics")
+		log.Info("metrics serving", "addr", "http://"+ls.Metrics.Addr().String()+"/metrics")
 	}
 	log.Info("footfall serving", "addr", "http://"+ln.Addr().String(), "store", target.describe(), "version", version,
 		"spool", spool.Dir(), "durability", s.ingest.durability)
-
-	// The buffer outlives the HTTP server: it stops only after the last
-	// request has handed over its events.
-	bufCtx, stopBuffer := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBuffer()
-	var wg sync.WaitGroup
-	var bufErr, srvErr error
-	wg.Go(func() { bufErr = buffer.Run(bufCtx) })
-	wg.Go(func() { enricher.Run(bufCtx) })
-	// The consent state and the erasure loop stop before the buffer: an
-	// erasure waits for the buffer's write under way. What they leave
-	// undone stays recorded for the next start.
-	consentCtx, stopConsent := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopConsent()
-	var consentWG sync.WaitGroup
-	consentState.OnLearnt(coll.EraseLearnt)
-	consentWG.Go(func() { consentState.Run(consentCtx) })
-	consentWG.Go(func() { erasures.Run(consentCtx) })
-	if checkpoints != nil {
-		log.Info("consent ledger checkpoints", "file", checkpointPath, "every", s.checkpoints.every)
-		consentWG.Go(func() { checkpoints.Run(consentCtx, chain, s.checkpoints.every, time.Now, log) })
-	}
-	// In-process aggregation stops when shutdown begins and is waited for
-	// before the store closes.
-	aggCtx, stopAggregation := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopAggregation()
-	var aggWG sync.WaitGroup
 	if every > 0 {
-		agg := aggregator.New(aggregator.Options{Store: aggStore, Zone: cfg.SiteZone, Log: log})
 		log.Info("aggregating in-process", "every", every)
-		aggWG.Go(func() { aggregateEvery(aggCtx, agg, aggStore, cfg.Retention, every, log, more) })
 	}
-	serveDone := make(chan struct{})
-	go func() {
-		defer close(serveDone)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			srvErr = err
-		}
-	}()
-	var metricsWG sync.WaitGroup
-	var metricsErr error
-	if metricsSrv != nil {
-		metricsWG.Go(func() {
-			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
-				metricsErr = err
-			}
-		})
-	}
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "queued_events", buffer.Len())
-	case <-serveDone:
-	}
-	stopAggregation() // a pass under way ends now; it is redone at the next start
-	// One deadline for the whole shutdown: requests, the buffer's write
-	// under way (cut off and spooled if the store hangs), and the drain.
-	shutdownBy := time.Now().Add(s.shutdown)
-	shutCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), shutdownBy)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
-	}
-	<-serveDone
-	if metricsSrv != nil {
-		if err := metricsSrv.Shutdown(shutCtx); err != nil {
-			log.Warn("metrics http shutdown", "err", err)
-		}
-		metricsWG.Wait()
-	}
-	aggWG.Wait()
-	stopConsent()
-	consentWG.Wait()
-	erasures.Drain(shutCtx) // within the shutdown's deadline
-	buffer.StopBy(shutdownBy)
-	stopBuffer()
-	wg.Wait()
-	if bufErr != nil {
-		return bufErr
-	}
-	if srvErr != nil {
-		return fmt.Errorf("serve: %w", srvErr)
-	}
-	if metricsErr != nil {
-		return fmt.Errorf("serve metrics: %w", metricsErr)
+	if err := product.Run(ctx, ls, s.shutdown); err != nil {
+		return err
 	}
 	log.Info("stopped cleanly")
 	return nil
