@@ -17,13 +17,13 @@ import (
 
 	"github.com/footfall/footfall/collector"
 	"github.com/footfall/footfall/collector/consent"
-	"github.com/footfall/footfall/collector/enrich"
 	"github.com/footfall/footfall/collector/spool"
-	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/server/app"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 )
 
 // discard is a store that writes nothing: the handler benchmarks measure
@@ -38,37 +38,18 @@ func (discard) InsertEvents(ctx context.Context, events []store.Event) error { r
 func benchHandler(b *testing.B, buf collector.BufferOptions) (http.Handler, []string) {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "footfall.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	st := sqlitetest.Open(b)
 	site, err := st.AddSite(ctx, "example.test")
 	if err != nil {
 		b.Fatal(err)
 	}
-	sites := collector.NewSites(st, time.Hour)
-	if err := sites.Load(ctx); err != nil {
-		b.Fatal(err)
-	}
-	cs, err := collector.LoadConsentState(ctx, st, time.Hour, time.Hour, nil)
+	product, err := app.New(ctx, app.Options{Store: st, Sink: discard{}, Buffer: buf, ConsentMaxAge: time.Hour, ConsentRefresh: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
-	en, err := enrich.New(enrich.Options{Salts: st})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { en.Close() })
-	buffer := collector.NewBuffer(discard{}, buf)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() { done <- buffer.Run(runCtx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	c := collector.New(collector.Options{Sites: sites, Consent: cs, Ledger: st, Buffer: buffer, Enricher: en})
+	product.Start(ctx)
+	b.Cleanup(func() { product.Stop(time.Now().Add(time.Minute)) })
+	cs := product.Consent
 	var bodies []string
 	for i := range 256 {
 		tok, err := cs.Keyring().Sign(consent.Claims{ConsentID: uuid.New(), SiteID: site.ID, Categories: store.ConsentAll, PolicyVersion: 1,
@@ -78,7 +59,7 @@ func benchHandler(b *testing.B, buf collector.BufferOptions) (http.Handler, []st
 		}
 		bodies = append(bodies, fmt.Sprintf(`{"site":"example.test","type":"pageview","url":"https://example.test/products/item-%d?utm_source=newsletter","referrer":"https://www.google.com/","token":%q,"sid":"s%d","w":1920}`, i, tok, i))
 	}
-	return server.New(server.Options{Collector: c, Store: st}), bodies
+	return product.Handler, bodies
 }
 
 func benchPost(b *testing.B, h http.Handler, bodies []string) {

@@ -1,30 +1,20 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/footfall/footfall/collector"
-	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 )
 
 func TestAuthRoutes(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	f := authtest.New(t, st, auth.Options{})
 	h := New(Options{Collector: collector.New(collector.Options{}), Store: pinger{}, Auth: f.Auth})
 
