@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 	"github.com/footfall/footfall/web/share"
@@ -110,13 +112,24 @@ func TestShareLink(t *testing.T) {
 			t.Errorf("total table %v: want one day of %d visitors", total, popularVisitors+tinyVisitors)
 		}
 
-		// Viewed again, from another link of the site, later: the stored release.
+		// Viewed again, from another link of the site, later, and through
+		// another replica (a second handler on the same store): the stored
+		// release.
 		e.clock.Add(time.Hour)
 		_, page2 := e.create(t, `{"site": "shop.example"}`)
-		var again data
-		decode(t, e.call(t, http.MethodGet, apiPath(page2), "").Body, &again)
-		if !again.GeneratedAt.Equal(got.GeneratedAt) || !cmp.Equal(again.Tables, got.Tables) {
-			t.Errorf("second view: generated %v, want the stored release of %v", again.GeneratedAt, got.GeneratedAt)
+		replica, err := share.New(share.Options{Store: e.st, Config: e.cfg, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := server.New(server.Options{Share: replica, Store: e.st})
+		for name, h := range map[string]http.Handler{"this replica": e.handler, "another replica": other} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, apiPath(page2), nil))
+			var again data
+			decode(t, rec.Body, &again)
+			if !again.GeneratedAt.Equal(got.GeneratedAt) || !cmp.Equal(again.Tables, got.Tables) {
+				t.Errorf("second view, %s: generated %v, want the stored release of %v", name, again.GeneratedAt, got.GeneratedAt)
+			}
 		}
 
 		// Listed, then revoked: 410 on the page and the API.
@@ -140,7 +153,8 @@ func TestShareLink(t *testing.T) {
 			t.Errorf("the other link after revoking the first: %d", rec.Code)
 		}
 
-		// The audit log has the creations, a view and the revocation.
+		// The audit log has the creations, the views (at most hourly per
+		// link and process: the replica records its own) and the revocation.
 		entries, err := e.st.AuditLog(context.Background(), start.Add(-time.Hour), start.Add(24*time.Hour), 100)
 		if err != nil {
 			t.Fatal(err)
@@ -151,7 +165,7 @@ func TestShareLink(t *testing.T) {
 				actions = append(actions, a.Action)
 			}
 		}
-		if diff := cmp.Diff([]string{"share_create", "share_view", "share_create", "share_view", "share_revoke"}, actions); diff != "" {
+		if diff := cmp.Diff([]string{"share_create", "share_view", "share_create", "share_view", "share_view", "share_revoke"}, actions); diff != "" {
 			t.Errorf("audit actions (-want +got):\n%s", diff)
 		}
 		secret := strings.TrimPrefix(page, "/share/")
