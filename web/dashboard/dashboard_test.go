@@ -225,7 +225,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 
 func waitJS(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
