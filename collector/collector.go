@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -162,44 +163,70 @@ func (c *Collector) HandleEvent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &httpapi.Error{Code: http.StatusBadRequest, Msg: "could not read body", Err: err}
 	}
-	beacons, err := decodeBeacons(body.Bytes())
+	n, err := c.AcceptBody(r, body.Bytes())
 	bodies.Put(body) // the beacons hold copies of what they need
+	if errors.Is(err, errBusy) {
+		w.Header().Set("Retry-After", "1")
+	}
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
+	return nil
+}
+
+// AcceptBody takes a JSON body of one event or a batch, as POST /api/event
+// does, and returns how many events it queued (Accept).
+func (c *Collector) AcceptBody(r *http.Request, body []byte) (int, error) {
+	beacons, err := decodeBeacons(body)
 	if err != nil {
 		c.metrics.dropped.WithLabelValues("invalid").Inc()
-		return err
+		return 0, err
 	}
+	return c.Accept(r, beacons)
+}
+
+// errBusy marks the answer of a full queue and spool: retry later.
+var errBusy = errors.New("queue and spool full")
+
+// Accept is the event path of every beacon, whichever way it came (POST
+// /api/event, the pixel GET /p.gif): each is validated, checked against
+// its consent, enriched from r (the client's address and headers) and
+// queued. It returns how many events were queued; 0 when every one was
+// dropped on purpose (no consent). An error for bad input refuses them
+// all; one for a full queue and spool (errBusy) refuses the rest.
+func (c *Collector) Accept(r *http.Request, beacons []Beacon) (int, error) {
 	events := make([]store.Event, 0, len(beacons))
 	for i := range beacons {
 		e, keep, err := c.event(r, &beacons[i])
 		if err != nil {
 			c.metrics.dropped.WithLabelValues("invalid").Add(float64(len(beacons)))
-			return err
+			return 0, err
 		}
 		if keep {
 			events = append(events, e)
 		}
 	}
-	if len(events) > 0 {
-		// The buffer queues the events, or spools what the queue cannot
-		// hold; with -durability=fsync it returns after the spool's fsync.
-		n, err := c.buffer.EnqueueAll(events)
-		c.metrics.accepted.Add(float64(n))
-		if err != nil {
-			// Neither queue nor spool took the rest (the earlier events of
-			// a batch are accepted): the client should retry later. Logged
-			// as a periodic summary, not a line per request.
-			c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - n))
-			c.metrics.busy.note(c.log, c.now(), len(events)-n, err)
-			w.Header().Set("Retry-After", "1")
-			return &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "busy, retry later", Err: err, Reported: true}
-		}
-	}
 	if len(events) == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return 0, nil
 	}
-	w.WriteHeader(http.StatusAccepted)
-	return nil
+	// The buffer queues the events, or spools what the queue cannot hold;
+	// with -durability=fsync it returns after the spool's fsync.
+	n, err := c.buffer.EnqueueAll(events)
+	c.metrics.accepted.Add(float64(n))
+	if err != nil {
+		// Neither queue nor spool took the rest (the earlier events of a
+		// batch are accepted): the client should retry later. Logged as a
+		// periodic summary, not a line per request.
+		c.metrics.dropped.WithLabelValues("busy").Add(float64(len(events) - n))
+		c.metrics.busy.note(c.log, c.now(), len(events)-n, err)
+		return n, &httpapi.Error{Code: http.StatusServiceUnavailable, Msg: "busy, retry later", Err: fmt.Errorf("%w: %w", errBusy, err), Reported: true}
+	}
+	return n, nil
 }
 
 // event validates a beacon, checks its consent and builds the row to store.

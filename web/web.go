@@ -11,12 +11,10 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -26,9 +24,11 @@ import (
 	"github.com/footfall/footfall/httpapi"
 )
 
-// Events takes a beacon the way POST /api/event does: the collector.
+// Events is the collector's event path, which the pixel's beacons take
+// as POST /api/event's do.
 type Events interface {
-	HandleEvent(w http.ResponseWriter, r *http.Request) error
+	Accept(r *http.Request, beacons []collector.Beacon) (int, error)
+	AcceptBody(r *http.Request, body []byte) (int, error)
 }
 
 // Options are what a Handler needs.
@@ -135,8 +135,8 @@ var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf
 // answer is always the same transparent GIF, never cached, so an image tag
 // shows no error and reveals nothing.
 func (h *Handler) HandlePixel(w http.ResponseWriter, r *http.Request) error {
-	if body, ok := pixelBeacon(r); ok && h.events != nil {
-		h.record(r, body)
+	if h.events != nil {
+		h.record(r)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "image/gif")
@@ -148,17 +148,11 @@ func (h *Handler) HandlePixel(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pixelBeacon returns the pixel's event as a JSON body for the collector;
-// ok is false when the request carries no site or a malformed parameter.
-func pixelBeacon(r *http.Request) (body []byte, ok bool) {
+// pixelBeacon reads the pixel's query form of an event; ok is false when
+// it names no site or has a malformed number.
+func pixelBeacon(r *http.Request) (b collector.Beacon, ok bool) {
 	q := r.URL.Query()
-	if e := q.Get("e"); e != "" {
-		if len(e) > collector.MaxBodyBytes || !json.Valid([]byte(e)) {
-			return nil, false
-		}
-		return []byte(e), true
-	}
-	b := collector.Beacon{
+	b = collector.Beacon{
 		Site:     q.Get("site"),
 		Type:     q.Get("type"),
 		URL:      q.Get("url"),
@@ -169,7 +163,7 @@ func pixelBeacon(r *http.Request) (body []byte, ok bool) {
 		SID:      q.Get("sid"),
 	}
 	if b.Site == "" {
-		return nil, false
+		return b, false
 	}
 	if b.Type == "" {
 		b.Type = "pageview"
@@ -180,11 +174,10 @@ func pixelBeacon(r *http.Request) (body []byte, ok bool) {
 	w, err1 := number(q.Get("w"))
 	ms, err2 := number(q.Get("ms"))
 	if err1 != nil || err2 != nil {
-		return nil, false
+		return b, false
 	}
 	b.W, b.MS = int(w), ms
-	body, err := json.Marshal(b)
-	return body, err == nil
+	return b, true
 }
 
 // number parses an optional whole-number parameter; the collector checks
@@ -196,17 +189,21 @@ func number(s string) (int64, error) {
 	return strconv.ParseInt(s, 10, 32)
 }
 
-// record hands the beacon to the collector as a POST /api/event from the
-// same client (address and headers, Sec-GPC included). Its answer is only
-// logged: the pixel's is always the GIF.
-func (h *Handler) record(r *http.Request, body []byte) {
-	post := r.Clone(r.Context())
-	post.Method = http.MethodPost
-	post.Body = io.NopCloser(bytes.NewReader(body))
-	post.ContentLength = int64(len(body))
-	post.Header.Set("Content-Type", "application/json")
-	rec := &discard{header: http.Header{}}
-	if err := h.events.HandleEvent(rec, post); err != nil {
+// record hands the pixel's event to the collector's event path, from the
+// same client (address and headers, Sec-GPC included): the event JSON of
+// the parameter e, or the query form. What the collector answers is only
+// logged: the pixel's answer is always the GIF.
+func (h *Handler) record(r *http.Request) {
+	var err error
+	if e := r.URL.Query().Get("e"); e != "" {
+		if len(e) > collector.MaxBodyBytes || !json.Valid([]byte(e)) {
+			return
+		}
+		_, err = h.events.AcceptBody(r, []byte(e))
+	} else if b, ok := pixelBeacon(r); ok {
+		_, err = h.events.Accept(r, []collector.Beacon{b})
+	}
+	if err != nil {
 		level := slog.LevelDebug
 		var he *httpapi.Error
 		if !errors.As(err, &he) || he.Code >= 500 {
@@ -215,14 +212,6 @@ func (h *Handler) record(r *http.Request, body []byte) {
 		h.log.Log(r.Context(), level, "pixel event not recorded", "err", err)
 	}
 }
-
-// discard is a ResponseWriter that keeps nothing: the collector's answer
-// to a pixel beacon goes nowhere.
-type discard struct{ header http.Header }
-
-func (d *discard) Header() http.Header         { return d.header }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // SnippetTag returns the <script> tag a site embeds: the versioned tracker
 // of the collector at origin (such as "https://stats.example.com") for
