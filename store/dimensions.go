@@ -143,9 +143,35 @@ func dimensionNames(keep func(DimSpec) bool) []string {
 	return names
 }
 
+// Custom property dimensions, read from the raw events only (no rollup or
+// visit row keeps props): DimProps has the property keys as values (a
+// breakdown lists a site's keys); PropPrefix+KEY has the values of the
+// key KEY ("props:plan"). Both are event dimensions: an event counts under
+// each of its keys and under its value of each key.
+const (
+	DimProps   = "props"
+	PropPrefix = "props:"
+	// MaxPropKey is the longest property key, as the collector takes them.
+	MaxPropKey = 64
+)
+
+// PropDimension reports whether dim is a custom property dimension
+// (DimProps, or PropPrefix and a key of 1 to MaxPropKey bytes) and returns
+// the key ("" for DimProps).
+func PropDimension(dim string) (key string, ok bool) {
+	if dim == DimProps {
+		return "", true
+	}
+	key, ok = strings.CutPrefix(dim, PropPrefix)
+	return key, ok && key != "" && len(key) <= MaxPropKey
+}
+
 // SessionDimension reports whether dim describes visits (their first or last
 // event) rather than single events.
 func SessionDimension(dim string) bool {
+	if _, ok := PropDimension(dim); ok {
+		return false
+	}
 	d, ok := DimensionByName(dim)
 	return !ok || d.Session
 }

@@ -106,14 +106,14 @@ type FilteredBreakdownQuery struct {
 // Validate checks the dimensions, operators and buckets.
 func (q FilteredBreakdownQuery) Validate() error {
 	// E-mail events belong to no visit, so no filter selects any.
-	if !KnownDimension(q.Dimension) || EmailDimension(q.Dimension) {
+	if !rawDimension(q.Dimension) || EmailDimension(q.Dimension) {
 		return fmt.Errorf("filtered breakdown: unknown dimension %q", q.Dimension)
 	}
 	if len(q.Filters) == 0 || len(q.Filters) > MaxFilters {
 		return fmt.Errorf("filtered breakdown: want 1 to %d filters, got %d", MaxFilters, len(q.Filters))
 	}
 	for _, f := range q.Filters {
-		if f.Dim == DimTotal || !KnownDimension(f.Dim) || EmailDimension(f.Dim) {
+		if f.Dim == DimTotal || !rawDimension(f.Dim) || EmailDimension(f.Dim) {
 			return fmt.Errorf("filtered breakdown: unknown filter dimension %q", f.Dim)
 		}
 		if !slices.Contains(FilterOps, f.Op) {
@@ -157,4 +157,22 @@ func (q FilteredBreakdownQuery) Dims() []string {
 		}
 	}
 	return out
+}
+
+// rawDimension reports whether the raw events answer dim: a known
+// dimension or a custom property one.
+func rawDimension(dim string) bool {
+	_, prop := PropDimension(dim)
+	return prop || KnownDimension(dim)
+}
+
+// HasPropDimension reports whether q reads a custom property dimension,
+// which only the raw events answer.
+func (q FilteredBreakdownQuery) HasPropDimension() bool {
+	for _, d := range q.Dims() {
+		if _, ok := PropDimension(d); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -99,6 +99,9 @@ func (q VisitQuery) Validate() error {
 	if err := fq.Validate(); err != nil {
 		return fmt.Errorf("visit query: %w", err)
 	}
+	if fq.HasPropDimension() {
+		return fmt.Errorf("visit query: visit rows keep no custom properties")
+	}
 	return nil
 }
 

@@ -39,6 +39,11 @@
 //     FilteredBreakdown), the period as one window: a visit across
 //     midnight counts once there, where visit rows and summed daily
 //     rollups count it once per day.
+//   - Custom properties (store.PropDimension: props:KEY, and props for
+//     the keys) are event dimensions no rollup or visit row keeps: a
+//     breakdown by one, or any filter on one, reads the raw events
+//     (FilteredBreakdown); unfiltered, a breakdown of props:KEY asks for
+//     the visits with any value of KEY (props:KEY~"").
 //   - The e-mail dimensions count events that belong to no visit: a filter
 //     on one goes only alone on a breakdown of it (the rollups), and a
 //     breakdown of one takes no other filter.

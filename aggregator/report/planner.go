@@ -157,9 +157,10 @@ func planFor(filters []store.Filter, metrics []string) plan {
 	f := filters[0]
 	p := plan{sel: selection{dim: f.Dim, f: &f}, rollups: true, filters: filters}
 	event := !store.SessionDimension(f.Dim)
-	if len(filters) > 1 || event && f.Op != "==" {
+	if len(filters) > 1 || event && f.Op != "==" || propDims(filters) {
 		// Several filters; or "visits with a page other than / containing
-		// X", which rows per page cannot tell.
+		// X", which rows per page cannot tell; or a custom property, which
+		// no rollup keeps.
 		p.rollups, p.rawMetrics = false, metrics
 		return p
 	}
@@ -271,9 +272,12 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store
 // granularity g where they answer the range, else from the raw events
 // (FilteredBreakdown, which takes each bucket as one window).
 func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
-	ok, err := pl.visitRows(ctx, siteID, g, from, to)
-	if err != nil {
-		return nil, err
+	ok := !propDims(filters, dim) // visit rows keep no custom properties
+	if ok {
+		var err error
+		if ok, err = pl.visitRows(ctx, siteID, g, from, to); err != nil {
+			return nil, err
+		}
 	}
 	if ok {
 		return pl.st.VisitBreakdown(ctx, store.VisitQuery{
@@ -526,14 +530,21 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 	// The rollups answer without filters or with one on the property
 	// itself; other filters select visits from the raw events.
 	sel := selection{dim: prop}
-	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop
+	props := propDims(filters, prop)
+	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop || props
 	if len(filters) == 1 && !raw {
 		sel.f = &filters[0]
 	}
 	var rows []store.RollupRow
 	var err error
 	if raw {
-		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, filters, sp.From, sp.To, nil)
+		rf := filters
+		if len(rf) == 0 {
+			// A custom property's values unfiltered: the visits with
+			// any value of it, as the raw query wants a filter.
+			rf = []store.Filter{{Dim: prop, Op: "~", Value: ""}}
+		}
+		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, rf, sp.From, sp.To, nil)
 	} else {
 		rows, err = pl.rollups(ctx, q.Site.ID, store.Daily, sp.From, sp.To)
 	}

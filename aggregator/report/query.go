@@ -285,7 +285,29 @@ func checkEmailFilters(filters []store.Filter, prop string) error {
 	return nil
 }
 
-// dimensions are the rollup dimensions a report may name (not the total).
-func dimensions() []string { return store.RollupDimensions[1:] }
+// dimensions are the dimensions a report may name: the rollup dimensions
+// (not the total) and the custom properties.
+func dimensions() []string {
+	return append(slices.Clone(store.RollupDimensions[1:]), store.DimProps, store.PropPrefix+"KEY")
+}
 
-func validDimension(d string) bool { return d != "" && slices.Contains(store.RollupDimensions, d) }
+func validDimension(d string) bool {
+	if _, ok := store.PropDimension(d); ok {
+		return true
+	}
+	return d != "" && slices.Contains(store.RollupDimensions, d)
+}
+
+// propDims reports whether the filters or the property (dims) name a
+// custom property dimension: only the raw events answer those.
+func propDims(filters []store.Filter, dims ...string) bool {
+	for _, f := range filters {
+		dims = append(dims, f.Dim)
+	}
+	for _, d := range dims {
+		if _, ok := store.PropDimension(d); ok {
+			return true
+		}
+	}
+	return false
+}

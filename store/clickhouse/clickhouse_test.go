@@ -344,3 +344,7 @@ func TestTOTPClickHouse(t *testing.T) {
 func TestReportsClickHouse(t *testing.T) {
 	storetest.RunReports(t, func(t *testing.T) storetest.ReportBackend { return open(t) })
 }
+
+func TestPropsClickHouse(t *testing.T) {
+	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+}

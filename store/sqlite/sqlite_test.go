@@ -157,3 +157,7 @@ func TestFilesAreOwnerOnly(t *testing.T) {
 func TestReportsSQLite(t *testing.T) {
 	storetest.RunReports(t, func(t *testing.T) storetest.ReportBackend { return Open(t) })
 }
+
+func TestPropsSQLite(t *testing.T) {
+	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+}

@@ -1,5 +1,7 @@
 -- Fragment: one row per event and event dimension in @dims: its page, and
--- its name and target when it has them. Bounces and duration belong to
+-- its name and target when it has them, and its custom properties
+-- (store.PropDimension): dimension 'props' with each key, 'props:KEY' with
+-- the key's value; a key whose value is empty is no property. Bounces and duration belong to
 -- visits, so they are zero here. Each row keeps its event's time t, order
 -- key k and session columns c_<column>, from which visits_insert.sql
 -- describes the visit.
@@ -9,5 +11,7 @@ SELECT win, visitor_key, session_id, sess, t, k,[[range .Columns]] c_[[.]],[[end
        toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,
        d.1 AS dim, d.2 AS value
 FROM ({{events}})
-ARRAY JOIN [('page', path), ('event_name', name), ('event_target', target)] AS d
+ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', target)],
+                       arrayMap((x, y) -> ('props', if(y = '', '', x)), prop_keys, prop_values),
+                       arrayMap((x, y) -> (concat('props:', x), y), prop_keys, prop_values)) AS d
 WHERE has(@dims, d.1) AND (d.1 = 'page' OR d.2 != '')

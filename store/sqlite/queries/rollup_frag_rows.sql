@@ -10,7 +10,9 @@
 -- (email_open, email_click) are no part of any visit: they have their own
 -- rows (rollups_insert_email.sql). The per-dimension lists are expanded at start-up
 -- from store.Dimensions (store.ExpandDimensions): one column per session
--- dimension.
+-- dimension. Custom properties (store.PropDimension) are event rows too:
+-- dimension 'props' with each key an event has, 'props:KEY' with its value
+-- of KEY (events whose value is empty have none).
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -24,7 +26,7 @@ gpc_keys AS (
 ev AS (
     SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
-           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.engaged_ms
+           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms
     FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
     WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
@@ -71,4 +73,12 @@ rollup_rows AS (
     FROM numbered n
     JOIN dims d ON d.dim IN ('page', 'event_name', 'event_target')
     WHERE d.dim = 'page' OR (CASE d.dim WHEN 'event_name' THEN n.name ELSE n.target END) != ''
+    UNION ALL
+    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
+           n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
+           CASE d.dim WHEN 'props' THEN json_extract(p.value, '$[0]') ELSE json_extract(p.value, '$[1]') END AS val
+    FROM numbered n
+    JOIN json_each(n.props) p
+    JOIN dims d ON d.dim = 'props' OR d.dim = 'props:' || json_extract(p.value, '$[0]')
+    WHERE n.props != '[]' AND json_extract(p.value, '$[1]') != ''
 )
