@@ -90,6 +90,7 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 	}
 	compare(t)
 
+	var visitRows, breakdownRows int // compared, so the comparison is not of nothing
 	for _, rc := range f.Cases {
 		for run := uint64(1); run <= 2; run++ { // the second run deletes the first's rows
 			for _, s := range []*clickhouse.Store{single, clustered} {
@@ -113,7 +114,53 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 		if diff := cmp.Diff(wantConsent, gotConsent, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: cluster consent rollups (-want +got):\n%s", rc.Name, diff)
 		}
+		// The visit rows: built on the shard of their visitor's events,
+		// the same rows and the same filtered answers as on one node.
+		q := rc.Query(siteOf[clustered])
+		wantVisits, err := single.Visits(ctx, rc.Query(siteOf[single]))
+		if err != nil {
+			t.Fatalf("%s: single Visits: %v", rc.Name, err)
+		}
+		gotVisits, err := clustered.Visits(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: cluster Visits: %v", rc.Name, err)
+		}
+		for i := range wantVisits {
+			wantVisits[i].SiteID = siteOf[clustered]
+		}
+		visitRows += len(wantVisits)
+		if diff := cmp.Diff(wantVisits, gotVisits, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: cluster visit rows (-single +cluster):\n%s", rc.Name, diff)
+		}
+		for _, vq := range []store.VisitQuery{
+			{Dimension: store.DimPage, Filters: []store.Filter{{Dim: "country", Op: "==", Value: "DE"}}},
+			{Dimension: "source", Filters: []store.Filter{{Dim: store.DimPage, Op: "!=", Value: "/pricing"}}},
+		} {
+			vq.Granularity, vq.From, vq.To = q.Granularity, q.From, q.To
+			vq.SiteID = siteOf[single]
+			want, err := single.VisitBreakdown(ctx, vq)
+			if err != nil {
+				t.Fatalf("%s: single VisitBreakdown: %v", rc.Name, err)
+			}
+			vq.SiteID = siteOf[clustered]
+			got, err := clustered.VisitBreakdown(ctx, vq)
+			if err != nil {
+				t.Fatalf("%s: cluster VisitBreakdown: %v", rc.Name, err)
+			}
+			for i := range want {
+				want[i].SiteID = siteOf[clustered]
+			}
+			breakdownRows += len(want)
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: cluster VisitBreakdown by %s (-single +cluster):\n%s", rc.Name, vq.Dimension, diff)
+			}
+		}
 	}
+
+	if visitRows == 0 || breakdownRows == 0 {
+		t.Errorf("compared %d visit rows and %d breakdown rows: the fixture's cases make none", visitRows, breakdownRows)
+	}
+	t.Logf("cluster: %d visit rows and %d filtered breakdown rows equal a single node's", visitRows, breakdownRows)
 
 	// Erasure: a mutation on events_local ON CLUSTER, awaited on every node.
 	victim := f.Events[0].ConsentID
