@@ -19,8 +19,8 @@ const ExemptPolicy = "exempt"
 // visitor key stay: they are the audience measurement itself. e.Consent
 // is 0 (nothing was granted) and e.PolicyVersion is ExemptPolicy.
 func FilterExempt(e *store.Event) {
-	ipFields.clear(e)
-	userFields.clear(e)
+	e.IP, e.IPTrunc = "", ""
+	e.UserID = ""
 	e.ConsentID = uuid.Nil
 	e.ASN, e.ISP = 0, ""
 	e.ClickID = ""

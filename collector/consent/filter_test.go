@@ -76,7 +76,7 @@ func TestFieldTableCoversEvent(t *testing.T) {
 	for f := range typ.Fields() {
 		seen[f.Name] = true
 		if _, ok := fieldNeeds[f.Name]; !ok && !setByFilter[f.Name] {
-			t.Errorf("store.Event.%s is not classified: add it to fieldNeeds (and to Filter's fieldGroups)", f.Name)
+			t.Errorf("store.Event.%s is not classified: add it to fieldNeeds (and to Filter, if it needs more than analytics)", f.Name)
 		}
 	}
 	for name := range fieldNeeds {
@@ -157,5 +157,29 @@ func BenchmarkFilter(b *testing.B) {
 	for b.Loop() {
 		e := full
 		Filter(&e, store.ConsentAnalytics|store.ConsentPersonalization, true)
+	}
+}
+
+// TestFilterKeepsDimensionsByTheirConsent holds store.Dimensions to
+// Filter: a dimension's value (of an events column) is kept exactly when
+// its consent category (with analytics, without which nothing is stored)
+// is in effect.
+func TestFilterKeepsDimensionsByTheirConsent(t *testing.T) {
+	for _, d := range store.Dimensions {
+		if d.Column == "" {
+			continue // the totals and the e-mail dimensions read no column of their own
+		}
+		for granted := store.Categories(0); granted <= store.ConsentAll; granted++ {
+			e := populatedEvent(t)
+			want := d.Value(&e)
+			Filter(&e, granted, false)
+			got := d.Value(&e)
+			switch keep := granted.Has(d.Consent | store.ConsentAnalytics); {
+			case keep && got != want:
+				t.Errorf("%s under %s: %q, want kept as %q", d.Name, granted, got, want)
+			case !keep && got != "":
+				t.Errorf("%s under %s: %q, want cleared (its category is %s)", d.Name, granted, got, d.Consent)
+			}
+		}
 	}
 }
