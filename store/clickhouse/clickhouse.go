@@ -244,11 +244,7 @@ func mustQuery(name string) string {
 	if err != nil {
 		panic(fmt.Sprintf("clickhouse: %v", err))
 	}
-	columns, err := queryFiles.ReadFile("queries/event_columns.sql")
-	if err != nil {
-		panic(fmt.Sprintf("clickhouse: %v", err))
-	}
-	sql, err := store.ExpandDimensions(name, store.InlineFragment(string(body), "event_columns", string(columns)))
+	sql, err := store.ExpandDimensions(name, store.InlineFragment(string(body), "event_columns", eventColumnList()))
 	if err != nil {
 		panic(fmt.Sprintf("clickhouse: %v", err))
 	}

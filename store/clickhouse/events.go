@@ -126,8 +126,11 @@ type columnScratch struct {
 	propBuf []string
 }
 
-// eventColumns are the columns of queries/events_insert.sql, in its order,
-// each with how to build its values from a chunk of events.
+// eventColumns are the columns of a raw event, in the order of
+// queries/events_insert.sql and of scanEvents, each with how to build its
+// values from a chunk of events. Every query names them from here
+// ({{event_columns}}, eventColumnList): adding a column is a row here, its
+// place in scanEvents and a migration.
 var eventColumns = []struct {
 	name   string
 	values func(sc *columnScratch, events []store.Event) any
@@ -179,6 +182,19 @@ var eventColumns = []struct {
 	{"bot_reason", strs(func(e *store.Event) string { return e.BotReason })},
 	{"language", strs(func(e *store.Event) string { return e.Language })},
 	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
+}
+
+// eventColumnList is what {{event_columns}} stands for in the queries:
+// every column of eventColumns but the partition date, which only the
+// insert writes (events_insert.sql names it after them).
+func eventColumnList() string {
+	names := make([]string, 0, len(eventColumns))
+	for _, c := range eventColumns {
+		if c.name != "date" {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // fill returns buf resized to len(events), holding f of each event.

@@ -81,10 +81,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 // rowsPerInsert is how many rows one INSERT statement writes; with
 // eventParams parameters a row it stays far below SQLite's limit of 32766
 // parameters a statement.
-const (
-	rowsPerInsert = 64
-	eventParams   = 45
-)
+const rowsPerInsert = 64
 
 // insertEventsQuery is insert_event.sql for rows rows: its VALUES tuple
 // repeated. Nothing of the input goes into the text.

@@ -113,11 +113,22 @@ func loadQueries() (map[string]string, error) {
 		}
 	}
 	columns := q["event_columns"]
+	params := strings.TrimSuffix(strings.Repeat("?, ", eventParams), ", ")
 	for name, sql := range q {
-		q[name] = store.InlineFragment(sql, "event_columns", columns)
+		q[name] = store.InlineFragment(store.InlineFragment(sql, "event_columns", columns), "event_params", params)
 	}
 	return q, nil
 }
+
+// eventParams is how many columns queries/event_columns.sql lists: the
+// parameters of one row of insert_event.sql ({{event_params}}).
+var eventParams = func() int {
+	b, err := fs.ReadFile(queryFiles, "queries/event_columns.sql")
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: %v", err))
+	}
+	return strings.Count(store.InlineFragment("{{c}}", "c", string(b)), ",") + 1
+}()
 
 // query returns the embedded SQL of that name; a missing name is a bug.
 func (s *Store) query(name string) string {

@@ -1,5 +1,5 @@
 -- The column order is the order of the values InsertEvents appends: the
--- event columns (event_columns.sql), then the partition date.
+-- event columns (eventColumns in events.go), then the partition date.
 INSERT INTO events
 (
     {{event_columns}},

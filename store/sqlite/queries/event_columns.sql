@@ -1,6 +1,7 @@
 -- The columns of a raw event in the order scanEvents (events.go) reads them: what
 -- {{event_columns}} stands for in events.sql, events_by_consent.sql,
--- events_by_ip.sql and events_by_user.sql (store.InlineFragment).
+-- events_by_ip.sql, events_by_user.sql and insert_event.sql, whose row of
+-- parameters ({{event_params}}) has one per column (store.InlineFragment).
     event_id, site_id, type, ts, received_at,
     host, path, query, referrer, referrer_host, source,
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_id,
