@@ -1,8 +1,10 @@
 // Package config reads Footfall's YAML configuration file: the sites it
-// serves with their consent policies and time zones, the partners that
-// receive anonymised aggregates (which dimensions, metrics, k, epsilon
-// budget) and retention. Unknown keys are errors, so a typo never silently
-// does nothing; every problem is reported at once.
+// serves, each with its consent policy and banner texts, time zone, query
+// parameters kept, consent-exempt mode, scheduled e-mail reports and share
+// links' anonymisation; the partners that receive anonymised aggregates
+// (which dimensions, metrics, k, epsilon budget); and retention. Unknown
+// keys are errors, so a typo never silently does nothing; every problem is
+// reported at once.
 package config
 
 import (

@@ -1,9 +1,13 @@
 // Package web serves what a visitor's browser loads from Footfall: the
 // tracker snippet (f.js), the consent script with the built-in banner, and
-// the pixel (p.gif) for pages without JavaScript. The analysts' side lives
-// in its subpackages: web/dashboard (the dashboard's page and assets),
-// web/reports (the stats and partner APIs), web/auth (sessions, tokens,
-// users) and web/admin (the admin API).
+// the pixel (p.gif) for pages without JavaScript, whose beacons take the
+// collector's event path (collector.Collector.Accept). The other web-facing
+// parts live in its subpackages: web/dashboard (the dashboard's page and
+// assets), web/reports (the stats and partner APIs), web/auth (sessions,
+// tokens, users), web/admin (the admin API: a subject's data through
+// collector/subject, newsletter links, the audit log), web/share (share
+// links) and web/unsubscribe (the e-mail reports' unsubscribe links).
+// server routes them all; server/app builds them.
 //
 // The scripts' readable sources are in src/; Build minifies them with
 // esbuild's Go API when the server starts, so neither building nor running

@@ -12,8 +12,9 @@
 // waits for the queue or the spool to drain; it waits only for the one
 // write that may have taken such an event before (Options.Settle).
 //
-// The visitor endpoints, the admin API and the CLI all go through a
-// Service.
+// The visitor endpoints, the admin API and the CLI reach it through the
+// subject-rights service (collector/subject); serve's erasure loop is
+// Run.
 package erasure
 
 import (
