@@ -109,17 +109,15 @@ func dash(s string) string {
 
 // userAddCommand reads -password-stdin from stdin.
 func userAddCommand(stdin io.Reader) *command {
-	var common commonFlags
 	var grant grantFlags
 	var email, passwordFile string
 	var passwordStdin bool
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "user add",
 		summary: "Add a user who signs in to the dashboard. The password comes from -password-file or -password-stdin " +
 			"(never from a flag's value, which other users of the machine could see); with neither, a random one is generated and printed once.",
 		flags: flag.NewFlagSet("user add", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.StringVar(&email, "email", "", "e-mail `address` the user signs in with (required)")
 	grant.register(c.flags, "user")
 	c.flags.StringVar(&passwordFile, "password-file", "", "`file` whose first line is the password")
@@ -203,14 +201,11 @@ func firstLine(r io.Reader) (string, error) {
 }
 
 func userListCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "user list",
 		summary: "List the users: e-mail address, id, role, partner and sites (never passwords or their hashes).",
 		flags:   flag.NewFlagSet("user list", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		users, err := st.Users(ctx)
 		if err != nil {
@@ -252,14 +247,12 @@ func userArg(ctx context.Context, st backend, arg string) (store.User, error) {
 }
 
 func userDeleteCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "user delete",
 		args:    "EMAIL",
 		summary: "Delete a user. Their sessions end at once.",
 		flags:   flag.NewFlagSet("user delete", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.check = func(args []string) []error { return append(common.check(), oneEmail(args)...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
 		u, err := userArg(ctx, st, args[0])
@@ -276,17 +269,15 @@ func userDeleteCommand() *command {
 }
 
 func userTOTPCommand() *command {
-	var common commonFlags
 	var disable bool
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "user totp",
 		args: "EMAIL",
 		summary: "Turn on two-factor sign-in for a user: prints, once, the otpauth:// URL (show it as a QR code, or type the secret into an authenticator app); " +
 			"from then on the dashboard asks for the app's 6-digit code after the password. Running it again replaces the secret. " +
 			"With -disable, turns it off: the way back for a user who lost their authenticator.",
 		flags: flag.NewFlagSet("user totp", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.BoolVar(&disable, "disable", false, "remove the user's second factor instead")
 	c.check = func(args []string) []error { return append(common.check(), oneEmail(args)...) }
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, args []string) error {
@@ -320,16 +311,14 @@ func userTOTPCommand() *command {
 }
 
 func tokenCreateCommand() *command {
-	var common commonFlags
 	var grant grantFlags
 	var name string
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "token create",
 		summary: "Create an API token for the reports API (admin, analyst) or the partner API (partner) and print it once, " +
 			"alone on standard output. Only its SHA-256 is stored: a lost token cannot be shown again; revoke it and create another.",
 		flags: flag.NewFlagSet("token create", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	grant.register(c.flags, "token")
 	c.flags.StringVar(&name, "name", "", "`label` saying what the token is for, shown by token list")
 	c.check = func(args []string) []error {
@@ -356,14 +345,11 @@ func tokenCreateCommand() *command {
 }
 
 func tokenListCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "token list",
 		summary: "List the API tokens: id, label, role, partner, sites, when created and last used (to the hour), and whether revoked. Never the tokens themselves.",
 		flags:   flag.NewFlagSet("token list", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		tokens, err := st.Tokens(ctx)
 		if err != nil {
@@ -393,14 +379,12 @@ func tokenListCommand() *command {
 }
 
 func tokenRevokeCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "token revoke",
 		args:    "ID",
 		summary: "Revoke an API token by its id (as token list shows it). Requests with it are refused at once.",
 		flags:   flag.NewFlagSet("token revoke", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.check = func(args []string) []error {
 		errs := common.check()
 		if len(args) != 1 {

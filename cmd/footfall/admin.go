@@ -11,14 +11,11 @@ import (
 )
 
 func migrateCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "migrate",
 		summary: "Apply pending schema migrations to the store. Creates the ClickHouse database if needed. Safe to re-run.",
 		flags:   flag.NewFlagSet("migrate", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = func(ctx context.Context, env *runEnv, _ []string) error {
 		log := common.logger(env.stderr)
 		t, _ := parseStore(common.store)
@@ -41,14 +38,12 @@ func migrateCommand() *command {
 }
 
 func siteAddCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "site add",
 		args:    "DOMAIN",
 		summary: "Register a website so the collector accepts its events. DOMAIN is the host name the snippet sends as data-site, such as example.com.",
 		flags:   flag.NewFlagSet("site add", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.check = func(args []string) []error {
 		errs := common.check()
 		if len(args) != 1 {
@@ -75,14 +70,11 @@ func siteAddCommand() *command {
 }
 
 func siteListCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "site list",
 		summary: "List the registered websites.",
 		flags:   flag.NewFlagSet("site list", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		sites, err := st.Sites(ctx)
 		if err != nil {

@@ -37,15 +37,13 @@ func audit(ctx context.Context, st auditor, actor, action, target string, detail
 }
 
 func auditCommand() *command {
-	var common commonFlags
 	var from, to dateFlag
 	var limit int
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "audit",
 		summary: "Print the audit log of administrative actions (logins, tokens, users, keys, exports, erasures, retention, the configuration each server started with).",
 		flags:   flag.NewFlagSet("audit", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.Var(&from, "from", "first day, YYYY-MM-DD (default: 30 days ago)")
 	c.flags.Var(&to, "to", "last day, YYYY-MM-DD, inclusive (default: today)")
 	c.flags.IntVar(&limit, "limit", 1000, "at most this many `entries`")

@@ -55,17 +55,15 @@ func siteArg(ctx context.Context, st backend, domain string) ([]store.Site, erro
 var ledgerStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func consentVerifyCommand() *command {
-	var common commonFlags
 	var site string
 	var cfg configFlag
 	var cps checkpointFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "consent verify",
 		summary: "Re-walk the consent ledger's hash chains and report the first broken link of each site, then check the ledger against the collectors' signed checkpoints " +
 			"(records cut off a chain's end, or altered). Exit status 1 if anything is broken.",
 		flags: flag.NewFlagSet("consent verify", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.StringVar(&site, "site", "", "`domain` of the site to verify (default: every site)")
 	cfg.register(c.flags, " (its retention section: checkpoints older than the ledger's keeping time may name removed records)")
 	cps.register(c.flags, false)
@@ -149,15 +147,13 @@ type exportedRecord struct {
 }
 
 func consentExportCommand() *command {
-	var common commonFlags
 	var site, out string
 	var from, to dateFlag
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "consent export",
 		summary: "Write one site's consent ledger records in [-from, -to] as JSON lines (with their hash chain), as proof of consent for a regulator.",
 		flags:   flag.NewFlagSet("consent export", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.StringVar(&site, "site", "", "`domain` of the site (required)")
 	c.flags.Var(&from, "from", "first day, YYYY-MM-DD (default: the ledger's start)")
 	c.flags.Var(&to, "to", "last day, YYYY-MM-DD, inclusive (default: today)")
@@ -229,14 +225,11 @@ func writeRecords(w io.Writer, domain string, recs []store.ConsentRecord) error 
 }
 
 func consentKeysCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "consent keys",
 		summary: "List the keys that sign consent tokens (ids and state, never secrets).",
 		flags:   flag.NewFlagSet("consent keys", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		keys, err := st.ConsentKeys(ctx)
 		if err != nil {
@@ -257,14 +250,11 @@ func consentKeysCommand() *command {
 }
 
 func consentRotateCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "consent rotate-key",
 		summary: "Create a new signing key. New tokens are signed with it; tokens of older keys keep verifying until those keys are retired. Collectors pick it up within -consent-refresh.",
 		flags:   flag.NewFlagSet("consent rotate-key", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	})
 	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
 		k, err := consent.NewKey(time.Now())
 		if err != nil {
@@ -280,14 +270,12 @@ func consentRotateCommand() *command {
 }
 
 func consentRetireCommand() *command {
-	var common commonFlags
-	c := &command{
+	c, common := storeCommand(&command{
 		name:    "consent retire-key",
 		args:    "KID",
 		summary: "Retire a signing key: tokens it signed stop verifying (their visitors are asked again). Retire a key only after rotating to a new one.",
 		flags:   flag.NewFlagSet("consent retire-key", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.check = func(args []string) []error {
 		errs := common.check()
 		if len(args) != 1 {

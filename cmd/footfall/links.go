@@ -15,16 +15,14 @@ import (
 )
 
 func linkSignCommand() *command {
-	var common commonFlags
 	var site, campaign, linkID, target, cats, base, subscriber string
 	var days int
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "link sign",
 		summary: "Sign a newsletter link and open pixel. Prints the tracked click URL (/r/TOKEN, a 302 to -target) and the open pixel URL (/p/TOKEN.gif). " +
 			"They are recorded only when -consent includes marketing: pass the subscriber's consent, as your newsletter tool knows it.",
 		flags: flag.NewFlagSet("link sign", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	c.flags.StringVar(&site, "site", "", "`domain` whose statistics the link counts in (required)")
 	c.flags.StringVar(&campaign, "campaign", "", "campaign `name` (required)")
 	c.flags.StringVar(&linkID, "link", "", "link `id` within the campaign")

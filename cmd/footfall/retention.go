@@ -43,16 +43,14 @@ func enforceRetention(ctx context.Context, st retainer, r config.Retention, now 
 }
 
 func retentionCommand() *command {
-	var common commonFlags
 	var cfg configFlag
 	var dryRun bool
-	c := &command{
+	c, common := storeCommand(&command{
 		name: "retention",
 		summary: "Enforce the configured retention now: delete raw events and consent ledger records past their keeping time and clear raw IPs past theirs " +
 			"(defaults 13 months, 5 years, 30 days). With -dry-run, only count. footfall aggregate -every runs it too.",
 		flags: flag.NewFlagSet("retention", flag.ContinueOnError),
-	}
-	common.register(c.flags)
+	})
 	cfg.register(c.flags, " (its retention section)")
 	c.flags.BoolVar(&dryRun, "dry-run", false, "count what would be removed, remove nothing")
 	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), cfg.check()...) }

@@ -180,3 +180,15 @@ func (c *commonFlags) withStore(run func(ctx context.Context, env *runEnv, st ba
 		return run(ctx, env, st, args)
 	}
 }
+
+// storeCommand completes a command that runs on the store: the common
+// flags (-store, -store-wait, -log-level, -log-format) are registered on
+// its flag set, and its check is theirs and no positional arguments until
+// the caller sets another (which calls common.check). Its run is
+// common.withStore(…).
+func storeCommand(c *command) (*command, *commonFlags) {
+	common := &commonFlags{}
+	common.register(c.flags)
+	c.check = func(args []string) []error { return append(common.check(), noArgs(args)...) }
+	return c, common
+}

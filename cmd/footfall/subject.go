@@ -74,67 +74,53 @@ func (f *subjectFlags) subject(ctx context.Context, st backend) (store.Subject, 
 	return sub, sub.Label(sites[0].Domain), nil
 }
 
-// subjects is the subject-rights service of a command: no erasure loop
-// runs here, so a consent id's erasure is recorded and done at once.
-func subjects(st backend) *subject.Service {
-	return subject.New(subject.Options{Store: st, Erasures: erasure.New(erasure.Options{Store: st}), Inline: true})
+// subjectCommand is a command on one subject (erase, access): the subject
+// flags, then do with the store, the subject-rights service and the
+// subject. No erasure loop runs in a command, so a consent id's erasure is
+// recorded and done at once.
+func subjectCommand(name, summary string, do func(ctx context.Context, env *runEnv, st backend, s *subject.Service, sub store.Subject, label string) error) *command {
+	var sub subjectFlags
+	c, common := storeCommand(&command{name: name, summary: summary, flags: flag.NewFlagSet(name, flag.ContinueOnError)})
+	sub.register(c.flags)
+	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
+	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
+		s, label, err := sub.subject(ctx, st)
+		if err != nil {
+			return err
+		}
+		service := subject.New(subject.Options{Store: st, Erasures: erasure.New(erasure.Options{Store: st}), Inline: true})
+		return do(ctx, env, st, service, s, label)
+	})
+	return c
 }
 
 func eraseCommand() *command {
-	var common commonFlags
-	var sub subjectFlags
-	c := &command{
-		name: "erase",
-		summary: "Erase every raw event of one subject (a consent id, a user id, or a raw IP on one site) and print a receipt. " +
-			"The consent ledger keeps its records as proof; published aggregates hold no subject.",
-		flags: flag.NewFlagSet("erase", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	sub.register(c.flags)
-	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
-	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
-		s, label, err := sub.subject(ctx, st)
-		if err != nil {
-			return err
-		}
-		r, err := subjects(st).Erase(ctx, s, label, 0)
-		if err != nil {
-			return err
-		}
-		if err := json.NewEncoder(env.stdout).Encode(r); err != nil {
-			return err
-		}
-		return audit(ctx, st, "cli", "erase", label, r)
-	})
-	return c
+	return subjectCommand("erase", "Erase every raw event of one subject (a consent id, a user id, or a raw IP on one site) and print a receipt. "+
+		"The consent ledger keeps its records as proof; published aggregates hold no subject.",
+		func(ctx context.Context, env *runEnv, st backend, s *subject.Service, sub store.Subject, label string) error {
+			r, err := s.Erase(ctx, sub, label, 0)
+			if err != nil {
+				return err
+			}
+			if err := json.NewEncoder(env.stdout).Encode(r); err != nil {
+				return err
+			}
+			return audit(ctx, st, "cli", "erase", label, r)
+		})
 }
 
 func accessCommand() *command {
-	var common commonFlags
-	var sub subjectFlags
-	c := &command{
-		name:    "access",
-		summary: "Print, as JSON, every raw event held about one subject (a consent id, a user id, or a raw IP on one site): the answer to a subject access request.",
-		flags:   flag.NewFlagSet("access", flag.ContinueOnError),
-	}
-	common.register(c.flags)
-	sub.register(c.flags)
-	c.check = func(args []string) []error { return append(append(common.check(), noArgs(args)...), sub.check()...) }
-	c.run = common.withStore(func(ctx context.Context, env *runEnv, st backend, _ []string) error {
-		s, label, err := sub.subject(ctx, st)
-		if err != nil {
-			return err
-		}
-		out, err := subjects(st).Access(ctx, s, label)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(out.Events)})
-	})
-	return c
+	return subjectCommand("access", "Print, as JSON, every raw event held about one subject (a consent id, a user id, or a raw IP on one site): the answer to a subject access request.",
+		func(ctx context.Context, env *runEnv, st backend, s *subject.Service, sub store.Subject, label string) error {
+			out, err := s.Access(ctx, sub, label)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(env.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+			return audit(ctx, st, "cli", "access", label, map[string]any{"events": len(out.Events)})
+		})
 }
