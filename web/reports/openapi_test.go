@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/reports"
@@ -136,5 +138,38 @@ func TestOpenAPIInStep(t *testing.T) {
 	}
 	if diff := cmp.Diff(served, documented, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("routes and their query parameters: served (-) vs documented (+):\n%s", diff)
+	}
+}
+
+// TestOpenAPIRawEventIsStoreEvent holds the documented RawEvent to the one
+// JSON shape of a raw event, store.Event's: the same property names.
+func TestOpenAPIRawEventIsStoreEvent(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `yaml:"properties"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("docs/openapi.yaml: %v", err)
+	}
+	var documented []string
+	for name := range doc.Components.Schemas["RawEvent"].Properties {
+		documented = append(documented, name)
+	}
+	var fields []string
+	for f := range reflect.TypeFor[store.Event]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		fields = append(fields, name)
+	}
+	sort.Strings(documented)
+	sort.Strings(fields)
+	if diff := cmp.Diff(fields, documented); diff != "" {
+		t.Errorf("RawEvent's properties: store.Event's JSON names (-) vs documented (+):\n%s", diff)
 	}
 }
