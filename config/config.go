@@ -52,6 +52,9 @@ type Site struct {
 	Exempt bool `yaml:"exempt"`
 	// Reports are the site's scheduled e-mail reports (reports.go).
 	Reports []Report `yaml:"reports"`
+	// Goals are the site's conversion goals (goals.go), reported by the
+	// stats API as property=goal and filters goal==NAME.
+	Goals []Goal `yaml:"goals"`
 	// Share is how the site's share links anonymise (web/share): the
 	// release a partner would get, made once per window and stored.
 	Share Share `yaml:"share"`
@@ -159,6 +162,7 @@ func (c *Config) validate() error {
 		}
 		errs = append(errs, s.Consent.validate(where+".consent", defaults)...)
 		errs = append(errs, validateReports(where, s.Reports)...)
+		errs = append(errs, validateGoals(where, s.Goals)...)
 		errs = append(errs, s.Share.validate(where+".share")...)
 	}
 	errs = append(errs, c.validateAggregation()...)

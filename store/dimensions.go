@@ -166,10 +166,18 @@ func PropDimension(dim string) (key string, ok bool) {
 	return key, ok && key != "" && len(key) <= MaxPropKey
 }
 
+// RawOnlyDimension reports whether dim is a custom property or the goals:
+// event dimensions that no rollup or visit row keeps, which only the raw
+// events answer.
+func RawOnlyDimension(dim string) bool {
+	_, prop := PropDimension(dim)
+	return prop || dim == DimGoal
+}
+
 // SessionDimension reports whether dim describes visits (their first or last
 // event) rather than single events.
 func SessionDimension(dim string) bool {
-	if _, ok := PropDimension(dim); ok {
+	if RawOnlyDimension(dim) {
 		return false
 	}
 	d, ok := DimensionByName(dim)

@@ -101,6 +101,9 @@ type FilteredBreakdownQuery struct {
 	// Buckets are the bucket starts, ascending, the first equal to From;
 	// empty means one window, [From, To).
 	Buckets []time.Time
+	// Goals are the site's goals, each event's values of DimGoal: the
+	// names of those it reached (at most MaxGoals).
+	Goals []GoalMatch
 }
 
 // Validate checks the dimensions, operators and buckets.
@@ -119,6 +122,9 @@ func (q FilteredBreakdownQuery) Validate() error {
 		if !slices.Contains(FilterOps, f.Op) {
 			return fmt.Errorf("filtered breakdown: unknown operator %q", f.Op)
 		}
+	}
+	if len(q.Goals) > MaxGoals {
+		return fmt.Errorf("filtered breakdown: at most %d goals", MaxGoals)
 	}
 	if !q.From.Before(q.To) {
 		return fmt.Errorf("filtered breakdown: empty range")
@@ -160,19 +166,13 @@ func (q FilteredBreakdownQuery) Dims() []string {
 }
 
 // rawDimension reports whether the raw events answer dim: a known
-// dimension or a custom property one.
+// dimension, a custom property or the goals.
 func rawDimension(dim string) bool {
-	_, prop := PropDimension(dim)
-	return prop || KnownDimension(dim)
+	return RawOnlyDimension(dim) || KnownDimension(dim)
 }
 
-// HasPropDimension reports whether q reads a custom property dimension,
-// which only the raw events answer.
-func (q FilteredBreakdownQuery) HasPropDimension() bool {
-	for _, d := range q.Dims() {
-		if _, ok := PropDimension(d); ok {
-			return true
-		}
-	}
-	return false
+// RawOnly reports whether q reads a custom property or the goals, which
+// only the raw events answer.
+func (q FilteredBreakdownQuery) RawOnly() bool {
+	return slices.ContainsFunc(q.Dims(), RawOnlyDimension)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -68,6 +69,27 @@ func TestNormalizeDomain(t *testing.T) {
 		got, err := NormalizeDomain(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("NormalizeDomain(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestGoalPaths(t *testing.T) {
+	paths := []string{"/", "/blog", "/blog/", "/blog/a", "/blog/a/b", "/blogs", "/x/blog/a", "/a.b"}
+	for _, c := range []struct {
+		page string
+		want []string
+	}{
+		{"/blog/**", []string{"/blog/", "/blog/a", "/blog/a/b"}},
+		{"/blog/*", []string{"/blog/", "/blog/a"}},
+		{"/blog*", []string{"/blog", "/blogs"}},
+		{"/**/a", []string{"/blog/a", "/x/blog/a"}},
+		{"/a.b", []string{"/a.b"}},
+		{"/a?b", []string{"/a?b"}}, // no wildcard: the path itself
+		{"/*.b", []string{"/a.b"}}, // "." is no pattern
+		{"/nothing*", nil},
+	} {
+		if got := (Goal{Page: c.page}).GoalPaths(paths); !slices.Equal(got, c.want) {
+			t.Errorf("GoalPaths(%q) = %q, want %q", c.page, got, c.want)
 		}
 	}
 }

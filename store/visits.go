@@ -99,8 +99,8 @@ func (q VisitQuery) Validate() error {
 	if err := fq.Validate(); err != nil {
 		return fmt.Errorf("visit query: %w", err)
 	}
-	if fq.HasPropDimension() {
-		return fmt.Errorf("visit query: visit rows keep no custom properties")
+	if fq.RawOnly() {
+		return fmt.Errorf("visit query: visit rows keep no custom properties or goals")
 	}
 	return nil
 }

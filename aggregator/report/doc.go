@@ -44,6 +44,11 @@
 //     breakdown by one, or any filter on one, reads the raw events
 //     (FilteredBreakdown); unfiltered, a breakdown of props:KEY asks for
 //     the visits with any value of KEY (props:KEY~"").
+//   - Goals (store.DimGoal, Query.Goals from the config) are an event
+//     dimension of the same kind: an event's values are the goals it
+//     reached (goals.go resolves wildcard pages to the period's paths). A
+//     breakdown by goal lists every goal, with conversion_rate: its
+//     visitors in % of the period's visitors under the same filters.
 //   - The e-mail dimensions count events that belong to no visit: a filter
 //     on one goes only alone on a breakdown of it (the rollups), and a
 //     breakdown of one takes no other filter.

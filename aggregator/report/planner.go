@@ -19,6 +19,7 @@ type Store interface {
 	VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error)
 	VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery) (uint64, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
@@ -40,13 +41,17 @@ func New(st Store, now func() time.Time) *Planner {
 
 // Run answers q.
 func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
+	goals, err := pl.goalMatches(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	switch q.Kind {
 	case Aggregate:
-		return pl.aggregate(ctx, q)
+		return pl.aggregate(ctx, q, goals)
 	case Timeseries:
-		return pl.timeseries(ctx, q)
+		return pl.timeseries(ctx, q, goals)
 	case Breakdown:
-		return pl.breakdown(ctx, q)
+		return pl.breakdown(ctx, q, goals)
 	}
 	return nil, fmt.Errorf("unknown report kind %q", q.Kind)
 }
@@ -79,6 +84,8 @@ type sums struct {
 	visitors                                                 uint64
 	visits, pageviews, events, bounces, durationS, engagedMS uint64
 	partial                                                  bool
+	// of is the visitors conversion_rate is a share of (goals).
+	of uint64
 }
 
 func (s *sums) add(r store.RollupRow) {
@@ -114,6 +121,8 @@ func (s sums) value(m string) any {
 		return per(s.bounces * 100)
 	case "visit_duration":
 		return per(s.durationS)
+	case "conversion_rate":
+		return conversionRate(s.visitors, s.of)
 	default: // engaged_time
 		if s.visits == 0 {
 			return 0.0
@@ -143,6 +152,7 @@ type plan struct {
 	rollups    bool     // the rollups answer some metrics
 	rawMetrics []string // metrics read from the raw events (FilteredBreakdown)
 	filters    []store.Filter
+	goals      []store.GoalMatch
 }
 
 // planFor decides, per metric, whether the rollups answer it exactly (see
@@ -150,17 +160,17 @@ type plan struct {
 // of sel give them for one window and "==" only (visitorsExact); otherwise
 // an aggregate counts them with rangeVisitors, a timeseries from the raw
 // events.
-func planFor(filters []store.Filter, metrics []string) plan {
+func planFor(filters []store.Filter, goals []store.GoalMatch, metrics []string) plan {
 	if len(filters) == 0 {
 		return plan{sel: selection{dim: store.DimTotal}, rollups: true}
 	}
 	f := filters[0]
-	p := plan{sel: selection{dim: f.Dim, f: &f}, rollups: true, filters: filters}
+	p := plan{sel: selection{dim: f.Dim, f: &f}, rollups: true, filters: filters, goals: goals}
 	event := !store.SessionDimension(f.Dim)
-	if len(filters) > 1 || event && f.Op != "==" || propDims(filters) {
+	if len(filters) > 1 || event && f.Op != "==" || rawOnly(filters) {
 		// Several filters; or "visits with a page other than / containing
-		// X", which rows per page cannot tell; or a custom property, which
-		// no rollup keeps.
+		// X", which rows per page cannot tell; or a custom property or a
+		// goal, which no rollup keeps.
 		p.rollups, p.rawMetrics = false, metrics
 		return p
 	}
@@ -237,7 +247,7 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store
 	if len(p.rawMetrics) == 0 {
 		return out, nil
 	}
-	rows, err := pl.filtered(ctx, siteID, g, store.DimTotal, p.filters, from, to, buckets)
+	rows, err := pl.filtered(ctx, siteID, g, store.DimTotal, p.filters, p.goals, from, to, buckets)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +281,8 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store
 // of [from, to) that match every filter: from the visit rows of
 // granularity g where they answer the range, else from the raw events
 // (FilteredBreakdown, which takes each bucket as one window).
-func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
-	ok := !propDims(filters, dim) // visit rows keep no custom properties
+func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, goals []store.GoalMatch, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
+	ok := !rawOnly(filters, dim) // visit rows keep no custom properties or goals
 	if ok {
 		var err error
 		if ok, err = pl.visitRows(ctx, siteID, g, from, to); err != nil {
@@ -285,15 +295,15 @@ func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granular
 		})
 	}
 	return pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
-		SiteID: siteID, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets,
+		SiteID: siteID, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets, Goals: goals,
 	})
 }
 
 // total answers the metrics of [from, to) (daily windows): the selected
 // rollup rows added up, exact visitors from one window's row or from the
 // raw events, and what the rollups cannot answer from the raw events.
-func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Filter, from, to time.Time, days int, metrics []string) (point, error) {
-	p := planFor(filters, metrics)
+func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Filter, goals []store.GoalMatch, from, to time.Time, days int, metrics []string) (point, error) {
+	p := planFor(filters, goals, metrics)
 	var out point
 	out.rawMetrics = p.rawMetrics
 	if p.rollups {
@@ -357,9 +367,9 @@ func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selecti
 	return byValue[sel.f.Value], nil
 }
 
-func (pl *Planner) aggregate(ctx context.Context, q Query) (*Result, error) {
+func (pl *Planner) aggregate(ctx context.Context, q Query, goals []store.GoalMatch) (*Result, error) {
 	sp := q.Span
-	cur, err := pl.total(ctx, q.Site.ID, q.Filters, sp.From, sp.To, sp.Days, q.Metrics)
+	cur, err := pl.total(ctx, q.Site.ID, q.Filters, goals, sp.From, sp.To, sp.Days, q.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +377,7 @@ func (pl *Planner) aggregate(ctx context.Context, q Query) (*Result, error) {
 	if q.Compare {
 		local := sp.From.In(sp.Loc)
 		pf := time.Date(local.Year(), local.Month(), local.Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
-		prev, err := pl.total(ctx, q.Site.ID, q.Filters, pf, sp.From, sp.Days, q.Metrics)
+		prev, err := pl.total(ctx, q.Site.ID, q.Filters, goals, pf, sp.From, sp.Days, q.Metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -428,11 +438,11 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-func (pl *Planner) timeseries(ctx context.Context, q Query) (*Result, error) {
+func (pl *Planner) timeseries(ctx context.Context, q Query, goals []store.GoalMatch) (*Result, error) {
 	sp, metrics := q.Span, q.Metrics
 	bs := buckets(sp, q.Interval)
 	multi := q.Interval == "week" || q.Interval == "month"
-	p := planFor(q.Filters, metrics)
+	p := planFor(q.Filters, goals, metrics)
 	if len(q.Filters) > 0 && p.needsVisitors(metrics, multi) {
 		// Visitors of a filtered week or month, or under "!=" or "~":
 		// all buckets in one raw query.
@@ -525,13 +535,12 @@ func (pl *Planner) bucketVisitors(ctx context.Context, siteID uint32, sel select
 	return nil
 }
 
-func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
+func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMatch) (*Result, error) {
 	sp, metrics, filters, prop := q.Span, q.Metrics, q.Filters, q.Property
 	// The rollups answer without filters or with one on the property
 	// itself; other filters select visits from the raw events.
 	sel := selection{dim: prop}
-	props := propDims(filters, prop)
-	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop || props
+	raw := len(filters) > 1 || len(filters) == 1 && filters[0].Dim != prop || rawOnly(filters, prop)
 	if len(filters) == 1 && !raw {
 		sel.f = &filters[0]
 	}
@@ -540,11 +549,12 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 	if raw {
 		rf := filters
 		if len(rf) == 0 {
-			// A custom property's values unfiltered: the visits with
-			// any value of it, as the raw query wants a filter.
+			// A custom property's values (or the goals) unfiltered:
+			// the visits with any value of it, as the raw query wants a
+			// filter.
 			rf = []store.Filter{{Dim: prop, Op: "~", Value: ""}}
 		}
-		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, rf, sp.From, sp.To, nil)
+		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, rf, goals, sp.From, sp.To, nil)
 	} else {
 		rows, err = pl.rollups(ctx, q.Site.ID, store.Daily, sp.From, sp.To)
 	}
@@ -574,6 +584,11 @@ func (pl *Planner) breakdown(ctx context.Context, q Query) (*Result, error) {
 		}
 		for v, s := range byValue {
 			s.visitors = visitors[v]
+		}
+	}
+	if prop == store.DimGoal {
+		if values, err = pl.conversions(ctx, q, goals, byValue, values); err != nil {
+			return nil, err
 		}
 	}
 	first := metrics[0]

@@ -50,6 +50,11 @@ func (c *calls) VisitsMissing(context.Context, store.RollupQuery) (bool, error) 
 	return c.missing, nil
 }
 
+func (c *calls) PageviewCounts(context.Context, store.CountQuery) ([]store.Count, error) {
+	c.names = append(c.names, "PageviewCounts")
+	return nil, nil
+}
+
 // TestPlannerReadsVisitRows: what the rollups cannot answer comes from the
 // visit rows, and from the raw events only where a window has rollups but
 // no visit rows (aggregated before visit rows were kept).

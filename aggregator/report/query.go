@@ -21,7 +21,7 @@ const (
 )
 
 // Metrics are the metric names, in their canonical order.
-var Metrics = []string{"visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "engaged_time"}
+var Metrics = []string{"visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "engaged_time", "conversion_rate"}
 
 // Periods are the period names.
 var Periods = []string{"day", "7d", "30d", "month", "12mo", "custom"}
@@ -65,6 +65,9 @@ type Query struct {
 	// Property is the breakdown's dimension; Limit and Page its page.
 	Property    string
 	Limit, Page int
+	// Goals are the site's goals (config: sites[].goals), which the goal
+	// dimension reports; the caller sets them.
+	Goals []store.Goal
 }
 
 // Params lists the parameters ParseQuery reads for each kind, besides
@@ -86,6 +89,13 @@ func ParseQuery(kind Kind, p map[string]string, site store.Site, loc *time.Locat
 	metrics, err := ParseMetrics(p["metrics"])
 	if err != nil {
 		return Query{}, err
+	}
+	goalBreakdown := kind == Breakdown && p["property"] == store.DimGoal
+	if p["metrics"] == "" && goalBreakdown {
+		metrics = []string{"visitors", "visits", "conversion_rate"}
+	}
+	if slices.Contains(metrics, "conversion_rate") && !goalBreakdown {
+		return Query{}, inputErrorf("conversion_rate goes only with property=goal")
 	}
 	filters, err := ParseFilters(p["filters"])
 	if err != nil {
@@ -288,26 +298,21 @@ func checkEmailFilters(filters []store.Filter, prop string) error {
 // dimensions are the dimensions a report may name: the rollup dimensions
 // (not the total) and the custom properties.
 func dimensions() []string {
-	return append(slices.Clone(store.RollupDimensions[1:]), store.DimProps, store.PropPrefix+"KEY")
+	return append(slices.Clone(store.RollupDimensions[1:]), store.DimProps, store.PropPrefix+"KEY", store.DimGoal)
 }
 
 func validDimension(d string) bool {
-	if _, ok := store.PropDimension(d); ok {
+	if store.RawOnlyDimension(d) {
 		return true
 	}
 	return d != "" && slices.Contains(store.RollupDimensions, d)
 }
 
-// propDims reports whether the filters or the property (dims) name a
-// custom property dimension: only the raw events answer those.
-func propDims(filters []store.Filter, dims ...string) bool {
+// rawOnly reports whether the filters or dims name a custom property or
+// the goals: only the raw events answer those.
+func rawOnly(filters []store.Filter, dims ...string) bool {
 	for _, f := range filters {
 		dims = append(dims, f.Dim)
 	}
-	for _, d := range dims {
-		if _, ok := store.PropDimension(d); ok {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(dims, store.RawOnlyDimension)
 }

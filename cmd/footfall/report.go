@@ -110,6 +110,7 @@ func runReport(ctx context.Context, env *runEnv, r reportFlags, kind report.Kind
 	if err != nil {
 		return err
 	}
+	q.Goals = cfg.SiteGoals(domain)
 	planner, ok := st.(report.Store)
 	if !ok {
 		return errors.New("this store answers no reports")

@@ -348,3 +348,7 @@ func TestReportsClickHouse(t *testing.T) {
 func TestPropsClickHouse(t *testing.T) {
 	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }
+
+func TestGoalsClickHouse(t *testing.T) {
+	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+}

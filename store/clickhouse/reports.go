@@ -202,6 +202,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", 0),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
+	args = append(args, goalArgs(q.Goals)...)
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
@@ -232,4 +233,27 @@ func (s *Store) breakdownRows(ctx context.Context, siteID uint32, dim, query str
 		return nil, budgetErr(ctx, err)
 	}
 	return out, nil
+}
+
+// goalArgs are the event rows fragment's goal arrays (@gnames, @gpage,
+// @gpaths, @gevents, @gpkeys, @gpvals), the blank goal first: it gives
+// every array its element type when there are no goals or no props, and
+// its rows have the empty value, which the fragment drops.
+func goalArgs(goals []store.GoalMatch) []any {
+	names, page, events := []string{""}, []int{0}, []string{""} // not []uint8, which binds as a string
+	paths, pkeys, pvals := [][]string{{""}}, [][]string{{""}}, [][]string{{""}}
+	for _, g := range goals {
+		isPage := 0
+		if g.Event == "" {
+			isPage = 1
+		}
+		var ks, vs []string
+		for _, p := range g.Props {
+			ks, vs = append(ks, p.Key), append(vs, p.Value)
+		}
+		names, page, events = append(names, g.Name), append(page, isPage), append(events, g.Event)
+		paths, pkeys, pvals = append(paths, append([]string{}, g.Paths...)), append(pkeys, append([]string{}, ks...)), append(pvals, append([]string{}, vs...))
+	}
+	return []any{ch.Named("gnames", names), ch.Named("gpage", page), ch.Named("gpaths", paths),
+		ch.Named("gevents", events), ch.Named("gpkeys", pkeys), ch.Named("gpvals", pvals)}
 }

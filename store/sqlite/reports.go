@@ -31,6 +31,7 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 		sql.Named("windows", windowsJSON([]store.Window{{Start: q.From, End: q.To}})),
 		sql.Named("dims", jsonStrings([]string{q.Dimension})),
 		sql.Named("exclude_gpc", 0),
+		noGoals,
 	)
 	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_visitors_by_value"), args...)
 	if err != nil {
@@ -65,6 +66,7 @@ func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery)
 		sql.Named("dims", jsonStrings([]string{q.Filter.Dim})),
 		sql.Named("exclude_gpc", 0),
 		sql.Named("op", q.Filter.Op), sql.Named("value", q.Filter.Value),
+		noGoals,
 	)
 	var n int64
 	if err := s.db.QueryRowContext(ctx, s.rollupQuery("reports_visitors_matching"), args...).Scan(&n); err != nil {
@@ -98,6 +100,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("bdim", q.Dimension),
 		sql.Named("filters", string(fj)),
 		sql.Named("npos", npos),
+		sql.Named("goals", goalsJSON(q.Goals)),
 	)
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery("reports_filtered_breakdown"), args)
 	if err != nil {
@@ -126,4 +129,25 @@ func (s *Store) breakdownRows(ctx context.Context, siteID uint32, dim, query str
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// goalsJSON encodes goals as the rows fragment's :goals: [name, "page" or
+// "event", paths, event name, [[key, value], …]] each.
+func goalsJSON(goals []store.GoalMatch) string {
+	out := make([][5]any, len(goals))
+	for i, g := range goals {
+		kind, paths, props := "event", g.Paths, make([][2]string, len(g.Props))
+		if g.Event == "" {
+			kind = "page"
+		}
+		if paths == nil {
+			paths = []string{}
+		}
+		for j, p := range g.Props {
+			props[j] = [2]string{p.Key, p.Value}
+		}
+		out[i] = [5]any{g.Name, kind, paths, g.Event, props}
+	}
+	b, _ := json.Marshal(out) // cannot fail: strings only
+	return string(b)
 }

@@ -45,6 +45,9 @@ func jsonStrings(xs []string) string {
 	return string(b)
 }
 
+// noGoals binds the rows fragment's :goals for queries that read no goals.
+var noGoals = sql.Named("goals", "[]")
+
 // rangeArgs are the named arguments of a site's windows in [from, to).
 func rangeArgs(siteID uint32, g store.Granularity, from, to time.Time) []any {
 	return []any{
@@ -122,7 +125,7 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 	}{
 		// The one pass over the events: the rows fragment yields only
 		// event-dimension rows for these dims, besides the visits.
-		{"insert visits", s.rollupQuery("visits_insert"), withArg(args, "dims", jsonStrings(store.TouchedDimensions))},
+		{"insert visits", s.rollupQuery("visits_insert"), append(withArg(args, "dims", jsonStrings(store.TouchedDimensions)), noGoals)},
 		{"insert visit values", s.query("visit_values_insert"), args},
 		{"insert rollups", s.query("rollups_insert"), args},
 		{"insert e-mail rollups", s.query("rollups_insert_email"), args},
@@ -343,6 +346,7 @@ func (s *Store) PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Ce
 		sql.Named("max_visits", bound(q.MaxVisits)),
 		sql.Named("max_pageviews", bound(q.MaxPageviews)),
 		sql.Named("max_events", bound(q.MaxEvents)),
+		noGoals,
 	)
 	rows, err := s.db.QueryContext(ctx, s.rollupQuery("partner_cells"), args...)
 	if err != nil {

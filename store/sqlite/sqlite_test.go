@@ -161,3 +161,7 @@ func TestReportsSQLite(t *testing.T) {
 func TestPropsSQLite(t *testing.T) {
 	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }
+
+func TestGoalsSQLite(t *testing.T) {
+	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+}

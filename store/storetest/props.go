@@ -65,59 +65,107 @@ func PropsEvents(site uint32) []store.Event {
 // several events of one value counts once in visits and visitors; its
 // events each count.
 func RunProps(t *testing.T, open func(t *testing.T) PropsBackend) {
-	b := open(t)
+	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
+	runHandCases(t, open(t), nil, []handCase{
+		// plan=pro: visits A (1 pageview, 2 events with it) and C (1 event).
+		{"ValuesOfKey", "props:plan", []store.Filter{f("props:plan", "~", "")}, []handRow{
+			{"free", 1, 1, 0, 1, 0, 0}, {"pro", 2, 2, 1, 3, 0, 0}}},
+		{"Keys", store.DimProps, []store.Filter{f(store.DimProps, "~", "")}, []handRow{
+			{"color", 2, 2, 0, 2, 0, 0}, {"plan", 2, 3, 1, 4, 0, 0}}},
+		// Whole visits A and C: 2 + 1 + 1 + 1 events, 120 s + 300 s.
+		{"FilterEqual", store.DimTotal, []store.Filter{f("props:plan", "==", "pro")}, []handRow{
+			{"", 2, 2, 2, 3, 0, 420}}},
+		// Visits B and D (D's empty value is no value).
+		{"FilterNotEqual", store.DimTotal, []store.Filter{f("props:plan", "!=", "pro")}, []handRow{
+			{"", 2, 2, 2, 1, 1, 60}}},
+		{"FilterContainsByPage", store.DimPage, []store.Filter{f("props:color", "~", "RE")}, []handRow{
+			{"/", 1, 1, 1, 2, 0, 0}}},
+		{"FilterWithSessionDimension", store.DimEventName, []store.Filter{
+			f("props:plan", "==", "pro"), f(store.DimCountry, "==", "DE")}, []handRow{
+			{"Click", 1, 1, 0, 1, 0, 0}, {"Signup", 1, 1, 0, 1, 0, 0}}},
+		{"ValuesFilteredByKey", "props:plan", []store.Filter{f(store.DimProps, "==", "color")}, []handRow{
+			{"pro", 2, 2, 1, 3, 0, 0}}},
+		{"UnknownKey", store.DimTotal, []store.Filter{f("props:none", "==", "x")}, nil},
+	})
+}
+
+// handRow is one row of a hand-worked answer.
+type handRow struct {
+	value                                                     string
+	visitors, visits, pageviews, events, bounces, durationSec uint64
+}
+
+// handCase is one FilteredBreakdown over PropsEvents, answered by hand.
+type handCase struct {
+	name    string
+	dim     string
+	filters []store.Filter
+	want    []handRow
+}
+
+// runHandCases stores PropsEvents for a new site of b and checks each
+// case's FilteredBreakdown over PropsDay, with goals.
+func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, cases []handCase) {
 	site := addSite(t, b).ID
 	if err := b.InsertEvents(context.Background(), PropsEvents(site)); err != nil {
 		t.Fatalf("InsertEvents: %v", err)
 	}
-	type row struct {
-		value                                                     string
-		visitors, visits, pageviews, events, bounces, durationSec uint64
-	}
-	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
-	for _, c := range []struct {
-		name    string
-		dim     string
-		filters []store.Filter
-		want    []row
-	}{
-		// plan=pro: visits A (1 pageview, 2 events with it) and C (1 event).
-		{"ValuesOfKey", "props:plan", []store.Filter{f("props:plan", "~", "")}, []row{
-			{"free", 1, 1, 0, 1, 0, 0}, {"pro", 2, 2, 1, 3, 0, 0}}},
-		{"Keys", store.DimProps, []store.Filter{f(store.DimProps, "~", "")}, []row{
-			{"color", 2, 2, 0, 2, 0, 0}, {"plan", 2, 3, 1, 4, 0, 0}}},
-		// Whole visits A and C: 2 + 1 + 1 + 1 events, 120 s + 300 s.
-		{"FilterEqual", store.DimTotal, []store.Filter{f("props:plan", "==", "pro")}, []row{
-			{"", 2, 2, 2, 3, 0, 420}}},
-		// Visits B and D (D's empty value is no value).
-		{"FilterNotEqual", store.DimTotal, []store.Filter{f("props:plan", "!=", "pro")}, []row{
-			{"", 2, 2, 2, 1, 1, 60}}},
-		{"FilterContainsByPage", store.DimPage, []store.Filter{f("props:color", "~", "RE")}, []row{
-			{"/", 1, 1, 1, 2, 0, 0}}},
-		{"FilterWithSessionDimension", store.DimEventName, []store.Filter{
-			f("props:plan", "==", "pro"), f(store.DimCountry, "==", "DE")}, []row{
-			{"Click", 1, 1, 0, 1, 0, 0}, {"Signup", 1, 1, 0, 1, 0, 0}}},
-		{"ValuesFilteredByKey", "props:plan", []store.Filter{f(store.DimProps, "==", "color")}, []row{
-			{"pro", 2, 2, 1, 3, 0, 0}}},
-		{"UnknownKey", store.DimTotal, []store.Filter{f("props:none", "==", "x")}, nil},
-	} {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			q := store.FilteredBreakdownQuery{SiteID: site, Dimension: c.dim, Filters: c.filters, From: PropsDay, To: PropsDay.Add(24 * time.Hour)}
+			q := store.FilteredBreakdownQuery{SiteID: site, Dimension: c.dim, Filters: c.filters, Goals: goals,
+				From: PropsDay, To: PropsDay.Add(24 * time.Hour)}
 			rows, err := b.FilteredBreakdown(context.Background(), q)
 			if err != nil {
 				t.Fatalf("FilteredBreakdown: %v", err)
 			}
 			sortRollups(rows)
-			var got []row
+			var got []handRow
 			for _, r := range rows {
 				if r.Dimension != c.dim || !r.WindowStart.Equal(PropsDay) {
 					t.Errorf("row of %q at %v, want %q at %v", r.Dimension, r.WindowStart, c.dim, PropsDay)
 				}
-				got = append(got, row{r.Value, r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec})
+				got = append(got, handRow{r.Value, r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec})
 			}
-			if diff := gocmp.Diff(c.want, got, gocmp.AllowUnexported(row{}), cmpopts.EquateEmpty()); diff != "" {
+			if diff := gocmp.Diff(c.want, got, gocmp.AllowUnexported(handRow{}), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("FilteredBreakdown(%v by %q) (-want +got):\n%s", c.filters, c.dim, diff)
 			}
 		})
 	}
+}
+
+// propsGoals are goals over PropsEvents (store.GoalMatch: page goals'
+// paths resolved).
+var propsGoals = []store.GoalMatch{
+	{Name: "Signup", Event: "Signup"},
+	{Name: "Pro signup", Event: "Signup", Props: []store.Prop{{Key: "plan", Value: "pro"}}},
+	{Name: "Home", Paths: []string{"/"}},
+	{Name: "Docs or pricing", Paths: []string{"/docs", "/pricing"}},
+	{Name: "Red click", Event: "Click", Props: []store.Prop{{Key: "color", Value: "red"}, {Key: "plan", Value: "pro"}}},
+	{Name: "Red free click", Event: "Click", Props: []store.Prop{{Key: "color", Value: "red"}, {Key: "plan", Value: "free"}}},
+	{Name: "Blue buy", Event: "Buy", Props: []store.Prop{{Key: "color", Value: "red"}}},
+	{Name: "Nowhere", Paths: nil},
+}
+
+// RunGoals checks goals (store.DimGoal) in FilteredBreakdown against
+// answers worked out by hand over PropsEvents: a page goal is reached by a
+// pageview of its paths only (not by other events on them), an event goal
+// by an event of its name with every one of its props on that event.
+func RunGoals(t *testing.T, open func(t *testing.T) PropsBackend) {
+	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
+	runHandCases(t, open(t), propsGoals, []handCase{
+		// Signup: visits A and B of visitor 1; Home: the pageviews of /
+		// in A and C (A's events on / are no pageviews).
+		{"Breakdown", store.DimGoal, []store.Filter{f(store.DimGoal, "~", "")}, []handRow{
+			{"Docs or pricing", 2, 2, 2, 0, 0, 0}, {"Home", 2, 2, 2, 0, 0, 0}, {"Pro signup", 1, 1, 0, 1, 0, 0},
+			{"Red click", 1, 1, 0, 1, 0, 0}, {"Signup", 1, 2, 0, 2, 0, 0}}},
+		// Whole visits A and B: 2 pageviews, 3 events, 120 s + 60 s.
+		{"FilterReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Signup")}, []handRow{
+			{"", 1, 2, 2, 3, 0, 180}}},
+		// Visits B and D.
+		{"FilterNotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "!=", "Home")}, []handRow{
+			{"", 2, 2, 2, 1, 1, 60}}},
+		{"GoalsOfVisitsWithProp", store.DimGoal, []store.Filter{f("props:color", "==", "blue")}, []handRow{
+			{"Home", 1, 1, 1, 0, 0, 0}}},
+		{"NotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Blue buy")}, nil},
+	})
 }

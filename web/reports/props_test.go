@@ -4,9 +4,12 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 )
@@ -63,3 +66,66 @@ func TestProps(t *testing.T) {
 }
 
 func value(x float64) map[string]any { return map[string]any{"value": x} }
+
+// TestGoals asks the stats API for the goals of a site configured over the
+// props fixture (storetest.PropsEvents: visitors 1 to 3 on 2026-03-02 in
+// visits A to D): conversions and conversion rates per goal, zeros for a
+// goal no one reached, a wildcard page goal, and a goal as a filter.
+func TestGoals(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		if err := e.st.InsertEvents(context.Background(), storetest.PropsEvents(e.site.ID)); err != nil {
+			t.Fatal(err)
+		}
+		// The day aggregated: the rates' base, the visitors of the day,
+		// come from its rollups; the goals from the raw events.
+		ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
+		if sum, err := ag.Recompute(context.Background(), storetest.PropsDay, storetest.PropsDay.AddDate(0, 0, 1)); err != nil || sum.Failed != 0 {
+			t.Fatalf("aggregate: %+v, %v", sum, err)
+		}
+		e.cfg.Sites = append(e.cfg.Sites, config.Site{Domain: "shop.example", Goals: []config.Goal{
+			{Name: "Signup", Event: "Signup"},
+			{Name: "Pro signup", Event: "Signup", Props: map[string]string{"plan": "pro"}},
+			{Name: "Any page", Page: "/*"},
+			{Name: "Docs", Page: "/do**"},
+			{Name: "Never", Event: "Nope"},
+		}})
+		const q = "/api/v1/stats/breakdown?site=shop.example&period=day&date=2026-03-02&property=goal"
+		type answer struct {
+			Results []map[string]any `json:"results"`
+		}
+		row := func(goal string, visitors, visits, rate float64) map[string]any {
+			return map[string]any{"goal": goal, "visitors": visitors, "visits": visits, "conversion_rate": rate}
+		}
+		var got answer
+		e.getJSON(t, q, &got)
+		want := []map[string]any{row("Any page", 3, 4, 100), row("Docs", 1, 1, 33.3), row("Pro signup", 1, 1, 33.3),
+			row("Signup", 1, 2, 33.3), row("Never", 0, 0, 0)}
+		if diff := cmp.Diff(want, got.Results); diff != "" {
+			t.Errorf("goals (-want +got):\n%s", diff)
+		}
+		// Of the visitors from FR (2, 3): the rate is of them.
+		got = answer{}
+		e.getJSON(t, q+"&filters=country==FR", &got)
+		want = []map[string]any{row("Any page", 2, 2, 100), row("Docs", 1, 1, 50), row("Never", 0, 0, 0),
+			row("Pro signup", 0, 0, 0), row("Signup", 0, 0, 0)}
+		if diff := cmp.Diff(want, got.Results); diff != "" {
+			t.Errorf("goals of FR (-want +got):\n%s", diff)
+		}
+		csv := e.getCSV(t, q+"&metrics=visitors,conversion_rate&limit=2")
+		if diff := cmp.Diff([][]string{{"goal", "visitors", "conversion_rate"}, {"Any page", "3", "100"}, {"Docs", "1", "33.3"}}, csv); diff != "" {
+			t.Errorf("goals CSV (-want +got):\n%s", diff)
+		}
+		var agg struct {
+			Results map[string]any `json:"results"`
+		}
+		e.getJSON(t, "/api/v1/stats/aggregate?site=shop.example&period=day&date=2026-03-02&metrics=visitors,visits&filters=goal==Signup", &agg)
+		if diff := cmp.Diff(map[string]any{"visitors": value(1), "visits": value(2)}, agg.Results); diff != "" {
+			t.Errorf("aggregate goal==Signup (-want +got):\n%s", diff)
+		}
+		for _, bad := range []string{q + "&filters=goal==Unknown", "/api/v1/stats/breakdown?site=shop.example&property=page&metrics=conversion_rate"} {
+			if rec := e.get(t, e.auth.Token(auth.RoleAnalyst), bad); rec.Code != http.StatusBadRequest {
+				t.Errorf("GET %s: %d %s, want 400", bad, rec.Code, rec.Body)
+			}
+		}
+	})
+}

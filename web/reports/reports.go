@@ -146,6 +146,7 @@ func (h *Handler) common(r *http.Request, path string, kind report.Kind) (map[st
 	if err != nil {
 		return nil, report.Query{}, badInput(err)
 	}
+	rq.Goals = h.cfg.SiteGoals(site.Domain)
 	return q, rq, nil
 }
 
@@ -183,7 +184,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, kin
 	}
 	res, err := h.planner.Run(r.Context(), rq)
 	if err != nil {
-		return err
+		return badInput(err) // an unknown goal
 	}
 	if wantCSV(r, q) {
 		header, records := res.Table()

@@ -1,7 +1,13 @@
 -- Fragment: one row per event and event dimension in @dims: its page, and
 -- its name and target when it has them, and its custom properties
 -- (store.PropDimension): dimension 'props' with each key, 'props:KEY' with
--- the key's value; a key whose value is empty is no property. Bounces and duration belong to
+-- the key's value; a key whose value is empty is no property.
+-- Goals (store.DimGoal): dimension 'goal' with the name of each goal the
+-- event reached, of the parallel arrays @gnames, @gpage (1: a page goal,
+-- reached by a pageview of one of @gpaths; 0: reached by a click or custom
+-- event named @gevents with every key of @gpkeys at its value of @gpvals).
+-- Their first goal is always a blank one (goalArgs), which types the
+-- arrays and whose rows the empty value drops. Bounces and duration belong to
 -- visits, so they are zero here. Each row keeps its event's time t, order
 -- key k and session columns c_<column>, from which visits_insert.sql
 -- describes the visit.
@@ -13,5 +19,10 @@ SELECT win, visitor_key, session_id, sess, t, k,[[range .Columns]] c_[[.]],[[end
 FROM ({{events}})
 ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', target)],
                        arrayMap((x, y) -> ('props', if(y = '', '', x)), prop_keys, prop_values),
-                       arrayMap((x, y) -> (concat('props:', x), y), prop_keys, prop_values)) AS d
+                       arrayMap((x, y) -> (concat('props:', x), y), prop_keys, prop_values),
+                       arrayMap(i -> ('goal', @gnames[i]), arrayFilter(i -> if(@gpage[i] = 1,
+                           etype = 'pageview' AND has(@gpaths[i], path),
+                           etype IN ('click', 'event') AND name = @gevents[i]
+                           AND arrayAll((x, y) -> prop_values[indexOf(prop_keys, x)] = y, @gpkeys[i], @gpvals[i])),
+                           arrayEnumerate(@gnames)))) AS d
 WHERE has(@dims, d.1) AND (d.1 = 'page' OR d.2 != '')

@@ -1,0 +1,93 @@
+package report
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/footfall/footfall/store"
+)
+
+// usesGoals reports whether q names the goals dimension.
+func usesGoals(q Query) bool {
+	if q.Property == store.DimGoal {
+		return true
+	}
+	return slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f.Dim == store.DimGoal })
+}
+
+// goalMatches are the site's goals as the stores take them, when q names
+// them: every goal filter's value (for == and !=) must be a goal of the
+// site, and the paths of wildcard page goals are those the period's
+// pageviews have that match.
+func (pl *Planner) goalMatches(ctx context.Context, q Query) ([]store.GoalMatch, error) {
+	if !usesGoals(q) {
+		return nil, nil
+	}
+	names := make([]string, len(q.Goals))
+	for i, g := range q.Goals {
+		names[i] = g.Name
+	}
+	for _, f := range q.Filters {
+		if f.Dim == store.DimGoal && f.Op != "~" && !slices.Contains(names, f.Value) {
+			if len(names) == 0 {
+				return nil, inputErrorf("unknown goal %q: the site has no goals (config: sites[].goals)", f.Value)
+			}
+			return nil, inputErrorf("unknown goal %q; the site's goals: %s", f.Value, strings.Join(names, ", "))
+		}
+	}
+	var paths []string
+	out := make([]store.GoalMatch, len(q.Goals))
+	for i, g := range q.Goals {
+		out[i] = store.GoalMatch{Name: g.Name, Event: g.Event, Props: g.Props}
+		if g.Page == "" {
+			continue
+		}
+		if strings.Contains(g.Page, "*") && paths == nil {
+			counts, err := pl.st.PageviewCounts(ctx, store.CountQuery{SiteID: q.Site.ID, From: q.Span.From, To: q.Span.To, By: store.ByPath})
+			if err != nil {
+				return nil, err
+			}
+			paths = []string{}
+			for _, c := range counts {
+				paths = append(paths, c.Key)
+			}
+		}
+		out[i].Paths = g.GoalPaths(paths)
+	}
+	return out, nil
+}
+
+// conversionRate is the share of visitors in percent, one decimal.
+func conversionRate(visitors, of uint64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return math.Round(float64(visitors)/float64(of)*1000) / 10
+}
+
+// conversions completes a goals breakdown: every goal the filters allow
+// gets a row (zeros when no visit reached it), and with conversion_rate
+// each goal's visitors are a share of the visitors of the period under
+// the same filters.
+func (pl *Planner) conversions(ctx context.Context, q Query, goals []store.GoalMatch, byValue map[string]*sums, values []string) ([]string, error) {
+	for _, g := range goals {
+		if byValue[g.Name] == nil && matchesAll(q.Filters, store.RollupRow{Dimension: store.DimGoal, Value: g.Name}) {
+			byValue[g.Name] = &sums{}
+			values = append(values, g.Name)
+		}
+	}
+	if !slices.Contains(q.Metrics, "conversion_rate") {
+		return values, nil
+	}
+	total, err := pl.total(ctx, q.Site.ID, q.Filters, goals, q.Span.From, q.Span.To, q.Span.Days, []string{"visitors"})
+	if err != nil {
+		return nil, err
+	}
+	of, _ := total.value("visitors").(uint64)
+	for _, s := range byValue {
+		s.of = of
+	}
+	return values, nil
+}

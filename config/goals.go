@@ -1,0 +1,61 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/footfall/footfall/store"
+)
+
+// Goal is one conversion goal of a site (docs/reports.md, Goals): a page
+// (exact, or with "*" for any characters but "/" and "**" for any) or a
+// custom event's name, optionally with property values that must all be
+// on the same event.
+type Goal struct {
+	Name  string            `yaml:"name"`
+	Page  string            `yaml:"page"`
+	Event string            `yaml:"event"`
+	Props map[string]string `yaml:"props"`
+}
+
+// Store is the goal as the reports read it.
+func (g Goal) Store() store.Goal {
+	out := store.Goal{Name: g.Name, Page: g.Page, Event: g.Event}
+	for k, v := range g.Props {
+		out.Props = append(out.Props, store.Prop{Key: k, Value: v})
+	}
+	slices.SortFunc(out.Props, func(a, b store.Prop) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// validateGoals checks a site's goals: each one valid, names unique, at
+// most store.MaxGoals.
+func validateGoals(where string, goals []Goal) []error {
+	var errs []error
+	if len(goals) > store.MaxGoals {
+		errs = append(errs, fmt.Errorf("%s.goals: at most %d, got %d", where, store.MaxGoals, len(goals)))
+	}
+	seen := map[string]bool{}
+	for i, g := range goals {
+		at := fmt.Sprintf("%s.goals[%d]", where, i)
+		if err := g.Store().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+		}
+		if seen[g.Name] {
+			errs = append(errs, fmt.Errorf("%s: goal %q is listed twice", at, g.Name))
+		}
+		seen[g.Name] = true
+	}
+	return errs
+}
+
+// SiteGoals are the goals of a site, by its domain, as the reports read
+// them.
+func (c *Config) SiteGoals(domain string) []store.Goal {
+	var out []store.Goal
+	for _, g := range c.SiteByDomain(domain).Goals {
+		out = append(out, g.Store())
+	}
+	return out
+}
