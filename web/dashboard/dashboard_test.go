@@ -22,6 +22,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/sqlite"
@@ -50,6 +51,14 @@ type testServer struct {
 }
 
 func newServer(t *testing.T) *testServer {
+	t.Helper()
+	return newServerWith(t, nil, nil)
+}
+
+// newServerWith is newServer with a config for the reports (nil: none)
+// and, when extra is set, its events for the site stored with the
+// fixture's before aggregation.
+func newServerWith(t *testing.T, cfg *config.Config, extra func(site uint32) []store.Event) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	st := sqlitetest.Open(t)
@@ -83,6 +92,11 @@ func newServer(t *testing.T) *testServer {
 		}
 	}
 	storetest.SeedRollupFixture(t, st, days, site.ID)
+	if extra != nil {
+		if err := st.InsertEvents(ctx, extra(site.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The privacy policy changed once, five days before day 0.
 	for v, since := range map[uint32]time.Time{1: day0.AddDate(0, -3, 0), 2: day0.AddDate(0, 0, -5).Add(9 * time.Hour)} {
 		if err := st.RecordPolicyVersion(ctx, site.ID, v, since); err != nil {
@@ -102,7 +116,7 @@ func newServer(t *testing.T) *testServer {
 	// The reports' clock is a minute after the last visit of day 0 starts
 	// (as in web/reports' tests): that visitor is current.
 	now := day0.Add(22*time.Hour + 32*time.Minute)
-	rp := reports.New(reports.Options{Store: st, Now: func() time.Time { return now }})
+	rp := reports.New(reports.Options{Store: st, Config: cfg, Now: func() time.Time { return now }})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)

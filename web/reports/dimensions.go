@@ -38,8 +38,14 @@ var dashboardCards = func() []Card {
 		}
 		c := &cards[len(cards)-1]
 		c.Tabs = append(c.Tabs, Tab{Property: d.Name, Label: d.Label, Col: d.Heading, Metrics: d.Metrics})
+		if d.Name == store.DimEventTarget {
+			// The custom property keys, which no rollup keeps (not a
+			// row of store.Dimensions).
+			c.Tabs = append(c.Tabs, Tab{Property: store.DimProps, Label: "Properties", Col: "Property", Metrics: []string{"visitors", "events"}})
+		}
 	}
-	return cards
+	return append(cards, Card{Title: "Goals", Tabs: []Tab{{Property: store.DimGoal, Label: "Goals", Col: "Goal",
+		Metrics: []string{"visitors", "visits", "conversion_rate"}}}})
 }()
 
 // HandleDimensions is GET /api/v1/stats/dimensions: the dashboard's cards

@@ -38,7 +38,7 @@
     { key: 'engaged_time', label: 'Engaged time' },
   ];
 
-  const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events' };
+  const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events', conversion_rate: 'Conversion rate' };
   const PERIODS = ['day', '7d', '30d', 'month', '12mo', 'custom'];
   // MAX_FILTERS is the API's cap on filters (store.MaxFilters).
   const MAX_FILTERS = 10;
@@ -598,7 +598,8 @@
         'aria-label': `${shown}: ${tab.metrics.map((m) => num(r[m]) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to filter.`,
         onclick: filter, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); filter(); } } },
       el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, shown)),
-      tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) }, compact(num(r[m])))));
+      tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) },
+        m === 'conversion_rate' ? num(r[m]).toFixed(1) + '%' : compact(num(r[m])))));
       // A width through CSSOM, which the style-src policy allows (a style attribute would not be).
       tr.querySelector('.bar').style.width = pct.toFixed(1) + '%';
       tbody.append(tr);
