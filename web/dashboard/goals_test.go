@@ -59,8 +59,8 @@ func TestBrowserGoals(t *testing.T) {
 	for _, r := range goals {
 		byName[r[0].Value] = r
 	}
-	if len(goals) != 3 || byName["Never"] == nil || byName["Signup"][0].N == "0" {
-		t.Errorf("goals %v: want Signup reached, Never listed with zeros", goals)
+	if len(goals) != 4 || byName["Never"] == nil || byName["404"] == nil || byName["Signup"][0].N == "0" {
+		t.Errorf("goals %v: want Signup reached, Never and the built-in 404 listed with zeros", goals)
 	}
 	if rate := byName["Signup"][2]; rate.Metric != "conversion_rate" || rate.Text != fmt.Sprintf("%.1f%%", mustFloat(t, rate.N)) {
 		t.Errorf("Signup's conversion rate cell %+v, want the rate with one decimal and %%", rate)

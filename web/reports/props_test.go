@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 )
@@ -70,10 +72,17 @@ func value(x float64) map[string]any { return map[string]any{"value": x} }
 // TestGoals asks the stats API for the goals of a site configured over the
 // props fixture (storetest.PropsEvents: visitors 1 to 3 on 2026-03-02 in
 // visits A to D): conversions and conversion rates per goal, zeros for a
-// goal no one reached, a wildcard page goal, and a goal as a filter.
+// goal no one reached, a wildcard page goal, the built-in goal 404, and a
+// goal as a filter.
 func TestGoals(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		if err := e.st.InsertEvents(context.Background(), storetest.PropsEvents(e.site.ID)); err != nil {
+		events := storetest.PropsEvents(e.site.ID)
+		// Visit D's page was not found: its page says so, as documented
+		// (the built-in goal 404).
+		notFound := events[len(events)-2]
+		notFound.ID, notFound.Type, notFound.Name, notFound.Props = uuid.New(), store.Custom, "404", nil
+		notFound.Time = notFound.Time.Add(time.Second)
+		if err := e.st.InsertEvents(context.Background(), append(events, notFound)); err != nil {
 			t.Fatal(err)
 		}
 		// The day aggregated: the rates' base, the visitors of the day,
@@ -98,21 +107,21 @@ func TestGoals(t *testing.T) {
 		}
 		var got answer
 		e.getJSON(t, q, &got)
-		want := []map[string]any{row("Any page", 3, 4, 100), row("Docs", 1, 1, 33.3), row("Pro signup", 1, 1, 33.3),
-			row("Signup", 1, 2, 33.3), row("Never", 0, 0, 0)}
+		want := []map[string]any{row("Any page", 3, 4, 100), row("404", 1, 1, 33.3), row("Docs", 1, 1, 33.3),
+			row("Pro signup", 1, 1, 33.3), row("Signup", 1, 2, 33.3), row("Never", 0, 0, 0)}
 		if diff := cmp.Diff(want, got.Results); diff != "" {
 			t.Errorf("goals (-want +got):\n%s", diff)
 		}
 		// Of the visitors from FR (2, 3): the rate is of them.
 		got = answer{}
 		e.getJSON(t, q+"&filters=country==FR", &got)
-		want = []map[string]any{row("Any page", 2, 2, 100), row("Docs", 1, 1, 50), row("Never", 0, 0, 0),
-			row("Pro signup", 0, 0, 0), row("Signup", 0, 0, 0)}
+		want = []map[string]any{row("Any page", 2, 2, 100), row("404", 1, 1, 50), row("Docs", 1, 1, 50),
+			row("Never", 0, 0, 0), row("Pro signup", 0, 0, 0), row("Signup", 0, 0, 0)}
 		if diff := cmp.Diff(want, got.Results); diff != "" {
 			t.Errorf("goals of FR (-want +got):\n%s", diff)
 		}
 		csv := e.getCSV(t, q+"&metrics=visitors,conversion_rate&limit=2")
-		if diff := cmp.Diff([][]string{{"goal", "visitors", "conversion_rate"}, {"Any page", "3", "100"}, {"Docs", "1", "33.3"}}, csv); diff != "" {
+		if diff := cmp.Diff([][]string{{"goal", "visitors", "conversion_rate"}, {"Any page", "3", "100"}, {"404", "1", "33.3"}}, csv); diff != "" {
 			t.Errorf("goals CSV (-want +got):\n%s", diff)
 		}
 		var agg struct {
