@@ -202,11 +202,7 @@ func EmailDimension(dim string) bool { return dim == DimEmailOpen || dim == DimE
 var sqlDimensions = func() (v struct {
 	Session []DimSpec
 	Columns []string
-	Filters []int // 1 to MaxFilters: the filter slots of SQL that tests each filter in turn
 }) {
-	for i := 1; i <= MaxFilters; i++ {
-		v.Filters = append(v.Filters, i)
-	}
 	for _, d := range Dimensions {
 		if !d.Session || d.Name == DimTotal {
 			continue
@@ -222,7 +218,7 @@ var sqlDimensions = func() (v struct {
 // ExpandDimensions expands the template actions (delimited by double square brackets) of a store's SQL file
 // from Dimensions (.Session: the session dimensions but the totals, each
 // with .Name, .Column and .Last; .Columns: the distinct events columns they
-// read; .Filters: the numbers 1 to MaxFilters), so that the rollup SQL lists every dimension without a list kept by
+// read), so that the rollup SQL lists every dimension without a list kept by
 // hand. The names and columns are constants of this package, never input.
 // SQL without "[[" is returned as it is.
 func ExpandDimensions(name, sql string) (string, error) {

@@ -3,6 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
@@ -11,9 +13,25 @@ import (
 
 var (
 	qVisitsSelect    = mustQuery("visits_select")
-	qVisitsBreakdown = mustQuery("visits_breakdown")
+	qVisitsBreakdown = visitsBreakdownQueries()
 	qVisitsMissing   = mustQuery("visits_missing")
 )
+
+// visitsBreakdownQueries are visits_breakdown with 0 to store.MaxFilters
+// filter conditions (visits_filter.sql for the first, second … filter):
+// a query tests only the filters it is given.
+func visitsBreakdownQueries() []string {
+	filter := mustQuery("visits_filter")
+	out := make([]string, store.MaxFilters+1)
+	for n := range out {
+		conds := make([]string, n)
+		for i := range conds {
+			conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
+		}
+		out[n] = strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
+	}
+	return out
+}
 
 // Visits returns the visit rows of q, by window, visitor key, session id
 // and start.
@@ -73,9 +91,8 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 		buckets[i] = uint32(b.Unix())
 	}
 	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To),
-		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("nfilters", len(q.Filters)),
-		ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown, args)
+		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[len(q.Filters)], args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}

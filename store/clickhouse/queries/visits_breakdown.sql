@@ -1,8 +1,11 @@
 -- Metrics per bucket and value of @bdim over the visit rows of one site and
 -- granularity whose window starts in [@from, @to) and that match every
 -- filter (store.VisitQuery). The filters are @fdims, @fops and @fvals,
--- parallel arrays padded to store.MaxFilters, @nfilters of them real; a
--- slot past @nfilters is true. A visit has the pair (d, v) when its value
+-- parallel arrays padded to store.MaxFilters; visits.go puts one condition
+-- per filter (visits_filter.sql, its number for N) where {{filters}} is,
+-- so a query tests only the filters it has (18.16 does not short-circuit
+-- OR, so a condition per unused slot would cost as much as a used one).
+-- A visit has the pair (d, v) when its value
 -- of session dimension d is v or one of its events' values of event
 -- dimension d is v; a filter's hit is such a pair with the filter's
 -- dimension and a value that is (==, !=) or contains (~,
@@ -23,10 +26,8 @@ FROM
            touched_pageviews, touched_events, touched_engaged_ms, pageviews, events, bounce, duration_s, engaged_ms
     FROM visits
     WHERE site_id = @site AND granularity = @granularity
-      AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')[[range .Filters]]
-      AND (@nfilters < [[.]] OR (arrayElement(@fops, [[.]]) = '!=') != arrayExists((d, v) -> d = arrayElement(@fdims, [[.]])
-          AND if(arrayElement(@fops, [[.]]) = '~', position(lowerUTF8(v), lowerUTF8(arrayElement(@fvals, [[.]]))) > 0, v = arrayElement(@fvals, [[.]])),
-          arrayConcat(session_dims, touched_dims), arrayConcat(session_values, touched_values)))[[end]]
+      AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+      {{filters}}
 )
 ARRAY JOIN if(@bkind = 2,
     arrayFilter((x, d) -> d = @bdim,
