@@ -8,10 +8,8 @@
 -- event named @gevents with every key of @gpkeys at its value of @gpvals).
 -- Their first goal is always a blank one (goalArgs), which types the
 -- arrays and whose rows the empty value drops. Bounces and duration belong to
--- visits, so they are zero here. Each row keeps its event's time t, order
--- key k and session columns c_<column>, from which visits_insert.sql
--- describes the visit.
-SELECT win, visitor_key, session_id, sess, t, k,[[range .Columns]] c_[[.]],[[end]]
+-- visits, so they are zero here.
+SELECT win, visitor_key, session_id, sess,
        toUInt64(etype = 'pageview') AS pv,
        toUInt64(etype IN ('click', 'event')) AS ev,
        toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,

@@ -1,9 +1,8 @@
 -- Writes the visit rows of the windows of one site in [@from, @to): the
--- rollup fragments' visits (event_rows: one row per event and event
--- dimension, so every event is in exactly one page row), grouped first by
--- visit and value, then by visit. A visit is described by its first event
--- (exit page: its last) as the session rollups describe it: the page group
--- holding the visit's first event has the smallest first_k. The session
+-- rollup fragments' visits (the visits fragment: metrics and session
+-- values), each with the event-dimension values its events had
+-- (event_rows, summed per visit and value, then gathered per visit). Every
+-- visit has a page row, so the inner join keeps every visit. The session
 -- dimension lists are expanded from store.Dimensions at start-up. The
 -- caller has deleted the windows' earlier rows.
 INSERT INTO visits
@@ -13,20 +12,20 @@ INSERT INTO visits
     touched_dims, touched_values, touched_pageviews, touched_events, touched_engaged_ms, partial, run_version
 )
 SELECT toUInt32(@site), CAST(@granularity AS Enum8('hour' = 1, 'day' = 2)), toDateTime(win, 'UTC'),
-       visitor_key, session_id, toUInt32(sess), toDateTime(minIf(first_t, dim = 'page'), 'UTC'),
-       sumIf(pv, dim = 'page') AS v_pv, sumIf(ev, dim = 'page') AS v_ev, toUInt8(v_pv = 1 AND v_ev = 0),
-       toUInt64(maxIf(last_t, dim = 'page') - minIf(first_t, dim = 'page')), sumIf(eng, dim = 'page'),
+       visitor_key, session_id, toUInt32(sess), toDateTime(t0, 'UTC'), pv, ev, toUInt8(bounce), dur, eng,
        array([[range $i, $d := .Session]][[if $i]], [[end]]'[[$d.Name]]'[[end]]),
-       array([[range $i, $d := .Session]][[if $i]], [[end]][[if $d.Last]]argMaxIf(s_[[$d.Name]], last_k, dim = 'page')[[else]]argMinIf(s_[[$d.Name]], first_k, dim = 'page')[[end]][[end]]),
-       groupArray(dim), groupArray(value), groupArray(pv), groupArray(ev), groupArray(eng),
-       toUInt8(@partial), toUInt64(@version)
-FROM
+       array([[range $i, $d := .Session]][[if $i]], [[end]]s_[[$d.Name]][[end]]),
+       t_dims, t_values, t_pv, t_ev, t_eng, toUInt8(@partial), toUInt64(@version)
+FROM ({{visits}})
+ANY INNER JOIN
 (
-    SELECT win, visitor_key, session_id, sess, dim, value,
-           min(k) AS first_k, max(k) AS last_k, min(t) AS first_t, max(t) AS last_t,
-           sum(pv) AS pv, sum(ev) AS ev, sum(eng) AS eng[[range .Session]],
-           [[if .Last]]argMax[[else]]argMin[[end]](c_[[.Column]], k) AS s_[[.Name]][[end]]
-    FROM ({{event_rows}})
-    GROUP BY win, visitor_key, session_id, sess, dim, value
-)
-GROUP BY win, visitor_key, session_id, sess;
+    SELECT win, visitor_key, session_id, sess, groupArray(dim) AS t_dims, groupArray(value) AS t_values,
+           groupArray(v_pv) AS t_pv, groupArray(v_ev) AS t_ev, groupArray(v_eng) AS t_eng
+    FROM
+    (
+        SELECT win, visitor_key, session_id, sess, dim, value, sum(pv) AS v_pv, sum(ev) AS v_ev, sum(eng) AS v_eng
+        FROM ({{event_rows}})
+        GROUP BY win, visitor_key, session_id, sess, dim, value
+    )
+    GROUP BY win, visitor_key, session_id, sess
+) USING (win, visitor_key, session_id, sess);
