@@ -101,6 +101,12 @@ func BenchmarkReportsScale(b *testing.B) {
 			"SELECT source, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY source"},
 		{"breakdown/page/country==DE", "breakdown" + q + "&property=page&filters=country==DE",
 			"SELECT path, " + visits + exactBase + " AND country = 'DE' GROUP BY path"},
+		{"aggregate/page~+session", "aggregate" + q + "&filters=page~PRIC%3Bcountry==DE",
+			"SELECT " + visits + exactBase + " AND country = 'DE' AND session_id IN (SELECT session_id" + exactBase + " AND position(lower(path), 'pric') > 0)"},
+		{"aggregate/event!=+session", "aggregate" + q + "&filters=event_name!=signup%3Bdevice==mobile",
+			"SELECT " + visits + exactBase + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" + exactBase + " AND name = 'signup')"},
+		{"breakdown/page/two", "breakdown" + q + "&property=page&filters=country==DE%3Bdevice==mobile",
+			"SELECT path, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY path"},
 	}
 	b.ResetTimer()
 	for _, c := range cases {
