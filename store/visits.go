@@ -65,6 +65,19 @@ func SortVisits(vs []Visit) {
 	})
 }
 
+// VisitorKeys are the distinct visitor keys of events, ascending; 0 (no
+// key, as e-mail events have) is left out.
+func VisitorKeys(events []Event) []uint64 {
+	keys := make([]uint64, 0, len(events))
+	for _, e := range events {
+		if e.VisitorKey != 0 {
+			keys = append(keys, e.VisitorKey)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
 // VisitQuery asks for the metrics per value of Dimension (the totals:
 // DimTotal) over the visit rows of one site and granularity whose window
 // starts in [From, To) and that match every filter (none to MaxFilters;

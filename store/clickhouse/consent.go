@@ -256,6 +256,13 @@ func (s *Store) EraseEventsByConsent(ctx context.Context, consentID uuid.UUID) (
 	if n == 0 {
 		return 0, nil
 	}
+	events, err := s.EventsByConsent(ctx, consentID)
+	if err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
+	if err := s.eraseVisits(ctx, events); err != nil {
+		return 0, fmt.Errorf("erase events of a consent: %w", err)
+	}
 	if err := s.alter(ctx, qEventsEraseByConsent, consentID.String()); err != nil {
 		return 0, fmt.Errorf("erase events of a consent: %w", err)
 	}

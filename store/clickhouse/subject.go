@@ -63,8 +63,32 @@ func (s *Store) EraseSubject(ctx context.Context, sub store.Subject) (int64, err
 	if n == 0 {
 		return 0, nil
 	}
+	events, err := s.SubjectEvents(ctx, sub)
+	if err != nil {
+		return 0, fmt.Errorf("erase a subject's events: %w", err)
+	}
+	if err := s.eraseVisits(ctx, events); err != nil {
+		return 0, fmt.Errorf("erase a subject's events: %w", err)
+	}
 	if err := s.mutate(ctx, "events", q.erase, q.args...); err != nil {
 		return 0, fmt.Errorf("erase a subject's events: %w", err)
 	}
 	return int64(n), nil
+}
+
+var qVisitsErase = mustQuery("visits_erase")
+
+// eraseVisits deletes the visit rows of the visitor keys of a subject's
+// events (every visit of those keys, in every window), before the events
+// go: visit rows hold visitor keys too. The windows' rollups keep their
+// counts.
+func (s *Store) eraseVisits(ctx context.Context, events []store.Event) error {
+	keys := store.VisitorKeys(events)
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := s.mutate(ctx, "visits", qVisitsErase, keys); err != nil {
+		return fmt.Errorf("erase visit rows: %w", err)
+	}
+	return nil
 }

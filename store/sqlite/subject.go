@@ -43,6 +43,11 @@ func (s *Store) EraseSubject(ctx context.Context, sub store.Subject) (int64, err
 	if err != nil {
 		return 0, err
 	}
+	// Visit rows hold visitor keys too: every visit of the keys of the
+	// subject's events goes first (the windows' rollups keep their counts).
+	if _, err := s.inSlices(ctx, "events", match, "visits_erase_rowids", args...); err != nil {
+		return 0, fmt.Errorf("erase a subject's visit rows: %w", err)
+	}
 	n, err := s.inSlices(ctx, "events", match, "events_delete_rowids", args...)
 	if err != nil {
 		return n, fmt.Errorf("erase a subject's events: %w", err)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ type VisitBackend interface {
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 }
 
 // ExpectVisits are the visit rows of the windows of granularity g in loc
@@ -244,6 +246,37 @@ func RunVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
 		}
 		if diff := gocmp.Diff(visits, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("VisitBreakdown (-want +got):\n%s", diff)
+		}
+	})
+	// Visit rows hold visitor keys: erasing a subject's raw events erases
+	// every visit row of its keys, and no other.
+	t.Run("ErasureRemovesTheSubjectsVisits", func(t *testing.T) {
+		q := store.RollupQuery{SiteID: site, Granularity: store.Daily, From: from, To: to}
+		before, err := b.Visits(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var user string
+		var key uint64
+		for _, e := range f.Events {
+			if e.UserID != "" && e.VisitorKey != 0 && !e.Bot {
+				user, key = e.UserID, e.VisitorKey
+				break
+			}
+		}
+		want := slices.DeleteFunc(slices.Clone(before), func(v store.Visit) bool { return v.VisitorKey == key })
+		if user == "" || len(want) == len(before) || len(want) == 0 {
+			t.Fatalf("the fixture has no signed-in visitor with visits (%q, %d of %d visits)", user, len(before)-len(want), len(before))
+		}
+		if _, err := b.EraseSubject(ctx, store.Subject{UserID: user}); err != nil {
+			t.Fatalf("EraseSubject: %v", err)
+		}
+		got, err := b.Visits(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := gocmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("visit rows after erasing %s (-want +got):\n%s", user, diff)
 		}
 	})
 	t.Run("RefusesBadQueries", func(t *testing.T) {
