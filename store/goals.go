@@ -11,6 +11,14 @@ import (
 // visit reached a goal when one of its events did.
 const DimGoal = "goal"
 
+// DimNotFound is the broken URLs dimension: an event dimension whose value
+// is the page path of each click or custom event named NotFoundEvent,
+// which a site's not-found page sends (footfall('event', '404')).
+const DimNotFound = "not_found"
+
+// NotFoundEvent is the event name that marks a page not found.
+const NotFoundEvent = "404"
+
 // Goal is one conversion goal of a site: a page (Page, exact or with
 // wildcards) or a custom event (Event, with Props, every one of them on
 // the same event). Exactly one of Page and Event is set.

@@ -49,6 +49,8 @@
 //     reached (goals.go resolves wildcard pages to the period's paths). A
 //     breakdown by goal lists every goal, with conversion_rate: its
 //     visitors in % of the period's visitors under the same filters.
+//     The broken URLs (store.DimNotFound: the paths of the events named
+//     404, which not-found pages send) are one more such dimension.
 //   - The e-mail dimensions count events that belong to no visit: a filter
 //     on one goes only alone on a breakdown of it (the rollups), and a
 //     breakdown of one takes no other filter.

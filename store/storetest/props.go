@@ -66,7 +66,7 @@ func PropsEvents(site uint32) []store.Event {
 // events each count.
 func RunProps(t *testing.T, open func(t *testing.T) PropsBackend) {
 	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
-	runHandCases(t, open(t), nil, []handCase{
+	runHandCases(t, open(t), nil, nil, []handCase{
 		// plan=pro: visits A (1 pageview, 2 events with it) and C (1 event).
 		{"ValuesOfKey", "props:plan", []store.Filter{f("props:plan", "~", "")}, []handRow{
 			{"free", 1, 1, 0, 1, 0, 0}, {"pro", 2, 2, 1, 3, 0, 0}}},
@@ -103,11 +103,15 @@ type handCase struct {
 	want    []handRow
 }
 
-// runHandCases stores PropsEvents for a new site of b and checks each
-// case's FilteredBreakdown over PropsDay, with goals.
-func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, cases []handCase) {
+// runHandCases stores PropsEvents and extra's events for a new site of b
+// and checks each case's FilteredBreakdown over PropsDay, with goals.
+func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, extra func(events []store.Event) []store.Event, cases []handCase) {
 	site := addSite(t, b).ID
-	if err := b.InsertEvents(context.Background(), PropsEvents(site)); err != nil {
+	events := PropsEvents(site)
+	if extra != nil {
+		events = append(events, extra(events)...)
+	}
+	if err := b.InsertEvents(context.Background(), events); err != nil {
 		t.Fatalf("InsertEvents: %v", err)
 	}
 	for _, c := range cases {
@@ -133,6 +137,16 @@ func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, cases [
 	}
 }
 
+// NotFoundEvent is visit D's page found missing: the custom event 404 a
+// second after D's pageview of /docs, as the page not found sends it.
+func NotFoundEvent(events []store.Event) []store.Event {
+	e := events[len(events)-2]
+	e.ID, e.Type, e.Name, e.Props = uuid.New(), store.Custom, store.NotFoundEvent, nil
+	e.Time = e.Time.Add(time.Second)
+	e.ReceivedAt = e.Time
+	return []store.Event{e}
+}
+
 // propsGoals are goals over PropsEvents (store.GoalMatch: page goals'
 // paths resolved).
 var propsGoals = []store.GoalMatch{
@@ -152,7 +166,7 @@ var propsGoals = []store.GoalMatch{
 // by an event of its name with every one of its props on that event.
 func RunGoals(t *testing.T, open func(t *testing.T) PropsBackend) {
 	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
-	runHandCases(t, open(t), propsGoals, []handCase{
+	runHandCases(t, open(t), propsGoals, NotFoundEvent, []handCase{
 		// Signup: visits A and B of visitor 1; Home: the pageviews of /
 		// in A and C (A's events on / are no pageviews).
 		{"Breakdown", store.DimGoal, []store.Filter{f(store.DimGoal, "~", "")}, []handRow{
@@ -161,9 +175,14 @@ func RunGoals(t *testing.T, open func(t *testing.T) PropsBackend) {
 		// Whole visits A and B: 2 pageviews, 3 events, 120 s + 60 s.
 		{"FilterReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Signup")}, []handRow{
 			{"", 1, 2, 2, 3, 0, 180}}},
-		// Visits B and D.
+		// Visits B and D (D's 404 a second after its pageview).
 		{"FilterNotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "!=", "Home")}, []handRow{
-			{"", 2, 2, 2, 1, 1, 60}}},
+			{"", 2, 2, 2, 2, 0, 61}}},
+		// The 404 event's path; not the pageview's, nor other events'.
+		{"BrokenURLs", store.DimNotFound, []store.Filter{f(store.DimNotFound, "~", "")}, []handRow{
+			{"/docs", 1, 1, 0, 1, 0, 0}}},
+		{"PagesOfBrokenURLVisits", store.DimPage, []store.Filter{f(store.DimNotFound, "==", "/docs")}, []handRow{
+			{"/docs", 1, 1, 1, 1, 0, 0}}},
 		{"GoalsOfVisitsWithProp", store.DimGoal, []store.Filter{f("props:color", "==", "blue")}, []handRow{
 			{"Home", 1, 1, 1, 0, 0, 0}}},
 		{"NotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Blue buy")}, nil},

@@ -8,11 +8,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/storetest"
 )
 
-// The Goals card and the Properties tab show what the breakdown API
-// answers for property=goal and property=props, and a property key's row
+// The Goals card (goals and broken URLs) and the Properties tab show what the breakdown API
+// answers for property=goal, not_found and props, and a property key's row
 // filters by it.
 func TestBrowserGoals(t *testing.T) {
 	cfg := &config.Config{Sites: []config.Site{{Domain: "shop.example", Goals: []config.Goal{
@@ -20,7 +21,10 @@ func TestBrowserGoals(t *testing.T) {
 		{Name: "Pro signup", Event: "Signup", Props: map[string]string{"plan": "pro"}},
 		{Name: "Never", Event: "Nope"},
 	}}}}
-	s := newServerWith(t, cfg, storetest.PropsEvents)
+	s := newServerWith(t, cfg, func(site uint32) []store.Event {
+		events := storetest.PropsEvents(site)
+		return append(events, storetest.NotFoundEvent(events)...)
+	})
 	ctx := newBrowser(t)
 	cookie := signIn(t, ctx, s, "/?site="+s.site+"&period=30d")
 
@@ -64,6 +68,9 @@ func TestBrowserGoals(t *testing.T) {
 	}
 	if rate := byName["Signup"][2]; rate.Metric != "conversion_rate" || rate.Text != fmt.Sprintf("%.1f%%", mustFloat(t, rate.N)) {
 		t.Errorf("Signup's conversion rate cell %+v, want the rate with one decimal and %%", rate)
+	}
+	if broken := check("not_found", "visitors,events"); len(broken) != 1 || broken[0][0].Value != "/docs" {
+		t.Errorf("broken URLs %v, want /docs", broken)
 	}
 	props := check("props", "visitors,events")
 	if len(props) != 2 {

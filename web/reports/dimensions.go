@@ -45,7 +45,8 @@ var dashboardCards = func() []Card {
 		}
 	}
 	return append(cards, Card{Title: "Goals", Tabs: []Tab{{Property: store.DimGoal, Label: "Goals", Col: "Goal",
-		Metrics: []string{"visitors", "visits", "conversion_rate"}}}})
+		Metrics: []string{"visitors", "visits", "conversion_rate"}},
+		{Property: store.DimNotFound, Label: "Broken URLs", Col: "URL", Metrics: []string{"visitors", "events"}}}})
 }()
 
 // HandleDimensions is GET /api/v1/stats/dimensions: the dashboard's cards

@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
-	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 )
@@ -79,10 +77,7 @@ func TestGoals(t *testing.T) {
 		events := storetest.PropsEvents(e.site.ID)
 		// Visit D's page was not found: its page says so, as documented
 		// (the built-in goal 404).
-		notFound := events[len(events)-2]
-		notFound.ID, notFound.Type, notFound.Name, notFound.Props = uuid.New(), store.Custom, "404", nil
-		notFound.Time = notFound.Time.Add(time.Second)
-		if err := e.st.InsertEvents(context.Background(), append(events, notFound)); err != nil {
+		if err := e.st.InsertEvents(context.Background(), append(events, storetest.NotFoundEvent(events)...)); err != nil {
 			t.Fatal(err)
 		}
 		// The day aggregated: the rates' base, the visitors of the day,
@@ -123,6 +118,12 @@ func TestGoals(t *testing.T) {
 		csv := e.getCSV(t, q+"&metrics=visitors,conversion_rate&limit=2")
 		if diff := cmp.Diff([][]string{{"goal", "visitors", "conversion_rate"}, {"Any page", "3", "100"}, {"404", "1", "33.3"}}, csv); diff != "" {
 			t.Errorf("goals CSV (-want +got):\n%s", diff)
+		}
+		// The broken URLs, and the referrers of the visits that hit one.
+		got = answer{}
+		e.getJSON(t, "/api/v1/stats/breakdown?site=shop.example&period=day&date=2026-03-02&property=not_found&metrics=visitors,events", &got)
+		if diff := cmp.Diff([]map[string]any{{"not_found": "/docs", "visitors": 1.0, "events": 1.0}}, got.Results); diff != "" {
+			t.Errorf("not_found (-want +got):\n%s", diff)
 		}
 		var agg struct {
 			Results map[string]any `json:"results"`

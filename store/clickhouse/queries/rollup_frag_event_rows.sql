@@ -2,6 +2,8 @@
 -- its name and target when it has them, and its custom properties
 -- (store.PropDimension): dimension 'props' with each key, 'props:KEY' with
 -- the key's value; a key whose value is empty is no property.
+-- Broken URLs (store.DimNotFound): dimension 'not_found' with the path of
+-- each click or custom event named 404.
 -- Goals (store.DimGoal): dimension 'goal' with the name of each goal the
 -- event reached, of the parallel arrays @gnames, @gpage (1: a page goal,
 -- reached by a pageview of one of @gpaths; 0: reached by a click or custom
@@ -15,7 +17,8 @@ SELECT win, visitor_key, session_id, sess,
        toUInt64(0) AS bounce, toUInt64(0) AS dur, toUInt64(engaged_ms) AS eng,
        d.1 AS dim, d.2 AS value
 FROM ({{events}})
-ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', target)],
+ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', target),
+                        ('not_found', if(name = '404' AND etype IN ('click', 'event'), path, ''))],
                        arrayMap((x, y) -> ('props', if(y = '', '', x)), prop_keys, prop_values),
                        arrayMap((x, y) -> (concat('props:', x), y), prop_keys, prop_values),
                        arrayMap(i -> ('goal', @gnames[i]), arrayFilter(i -> if(@gpage[i] = 1,

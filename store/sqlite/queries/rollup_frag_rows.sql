@@ -13,6 +13,8 @@
 -- dimension. Custom properties (store.PropDimension) are event rows too:
 -- dimension 'props' with each key an event has, 'props:KEY' with its value
 -- of KEY (events whose value is empty have none).
+-- Broken URLs (dimension 'not_found', store.DimNotFound) are the paths of
+-- the clicks and custom events named 404.
 -- Goals (dimension 'goal', store.DimGoal) are event rows with the name of
 -- each goal of :goals (a JSON array, per goal: name, 'page' or 'event',
 -- paths, event name and key-value pairs; unbound, none) the event reached: a
@@ -74,10 +76,11 @@ rollup_rows AS (
     UNION ALL
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
            n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
-           CASE d.dim WHEN 'page' THEN n.path WHEN 'event_name' THEN n.name ELSE n.target END AS val
+           CASE d.dim WHEN 'page' THEN n.path WHEN 'event_name' THEN n.name WHEN 'not_found' THEN n.path ELSE n.target END AS val
     FROM numbered n
-    JOIN dims d ON d.dim IN ('page', 'event_name', 'event_target')
-    WHERE d.dim = 'page' OR (CASE d.dim WHEN 'event_name' THEN n.name ELSE n.target END) != ''
+    JOIN dims d ON d.dim IN ('page', 'event_name', 'event_target', 'not_found')
+    WHERE d.dim = 'page' OR (CASE d.dim WHEN 'event_name' THEN n.name WHEN 'not_found' THEN n.path ELSE n.target END) != ''
+      AND (d.dim != 'not_found' OR n.name = '404' AND n.etype IN ('click', 'event'))
     UNION ALL
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
            n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
