@@ -26,7 +26,12 @@ func TestBrowserGoals(t *testing.T) {
 		return append(events, storetest.NotFoundEvent(events)...)
 	})
 	ctx := newBrowser(t)
+	// The day of the props fixture alone: its raw events are all the
+	// goals and properties read.
+	const day = "2026-03-02"
 	cookie := signIn(t, ctx, s, "/?site="+s.site+"&period=30d")
+	do(t, ctx, chromedp.Navigate(s.URL+"/?site="+s.site+"&period=custom&from="+day+"&to="+day))
+	waitJS(t, ctx, "the day's tables", `!!document.querySelector('.tab[data-property=goal]') && !document.querySelector('.table-body[aria-busy=true]')`)
 
 	type cell struct {
 		Value  string `json:"value"`
@@ -37,7 +42,12 @@ func TestBrowserGoals(t *testing.T) {
 	table := func(prop string) [][]cell {
 		t.Helper()
 		do(t, ctx, chromedp.Click(chromedp.CSS(`.tab[data-property=`+prop+`]`)))
-		waitJS(t, ctx, "the "+prop+" table", `!!document.querySelector('table[data-property=`+prop+`] tbody tr')`)
+		// The table, or what the card says instead.
+		card := `document.querySelector('.card .tab[aria-pressed=true][data-property=` + prop + `]')?.closest('.card')`
+		waitJS(t, ctx, "the "+prop+" card", `!!`+card+` && !`+card+`.querySelector('[aria-busy=true]')`)
+		if !eval[bool](t, ctx, `!!document.querySelector('table[data-property=`+prop+`] tbody tr')`) {
+			t.Fatalf("the %s card shows no rows: %q", prop, eval[string](t, ctx, card+`.textContent`))
+		}
 		return eval[[][]cell](t, ctx, `[...document.querySelectorAll('table[data-property=`+prop+`] tbody tr')].map(tr =>
 			[...tr.querySelectorAll('[data-metric]')].map(td => ({value: tr.dataset.value, metric: td.dataset.metric, n: td.dataset.value, text: td.textContent})))`)
 	}
@@ -45,7 +55,8 @@ func TestBrowserGoals(t *testing.T) {
 		t.Helper()
 		rows := table(prop)
 		var api struct{ Results []map[string]any }
-		s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"30d"}, "property": {prop}, "metrics": {metrics}, "limit": {"10"}}, &api)
+		s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"custom"}, "from": {day}, "to": {day},
+			"property": {prop}, "metrics": {metrics}, "limit": {"10"}}, &api)
 		if len(rows) != len(api.Results) {
 			t.Fatalf("%s: %d rows, API %d: %v", prop, len(rows), len(api.Results), api.Results)
 		}
@@ -78,7 +89,7 @@ func TestBrowserGoals(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Click(chromedp.CSS(`table[data-property=props] tr[data-value=plan]`)))
 	waitJS(t, ctx, "the property filter", `location.search.includes('filters=props%3D%3Dplan') && document.querySelectorAll('#filters .chip').length == 1`)
-	waitJS(t, ctx, "the filtered view", settled)
+	waitJS(t, ctx, "the filtered view", `!document.querySelector('.table-body[aria-busy=true]') && !!document.querySelector('table[data-property=props] tr[data-value=plan]')`)
 }
 
 func mustFloat(t *testing.T, s string) float64 {
