@@ -16,6 +16,7 @@ type RetentionPlan struct {
 // dry run.
 type RetentionResult struct {
 	Events        int64 `json:"events_deleted"`
+	Visits        int64 `json:"visits_deleted"` // visit rows, which go with the raw events
 	IPs           int64 `json:"ips_cleared"`
 	LedgerRecords int64 `json:"ledger_records_deleted"`
 }

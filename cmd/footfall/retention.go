@@ -36,7 +36,7 @@ func enforceRetention(ctx context.Context, st retainer, r config.Retention, now 
 		return res, err
 	}
 	log.Info("retention", "dry_run", dryRun,
-		"events_before", plan.EventsBefore.Format(time.RFC3339), "events_deleted", res.Events,
+		"events_before", plan.EventsBefore.Format(time.RFC3339), "events_deleted", res.Events, "visits_deleted", res.Visits,
 		"ips_before", plan.IPBefore.Format(time.RFC3339), "ips_cleared", res.IPs,
 		"ledger_before", plan.LedgerBefore.Format(time.RFC3339), "ledger_records_deleted", res.LedgerRecords)
 	return res, nil

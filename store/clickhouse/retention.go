@@ -19,6 +19,9 @@ var (
 	qRetentionDeleteEvents     = mustQuery("retention_delete_events")
 	qRetentionClearIPs         = mustQuery("retention_clear_ips")
 	qRetentionDeleteLedger     = mustQuery("retention_delete_ledger")
+	qRetentionCountVisits      = mustQuery("retention_count_visits")
+	qRetentionDropVisits       = mustQuery("retention_drop_visits_partition")
+	qRetentionDeleteVisits     = mustQuery("retention_delete_visits")
 )
 
 // ApplyRetention removes what plan says is past its keeping time, or with
@@ -45,6 +48,8 @@ func (s *Store) ApplyRetention(ctx context.Context, plan store.RetentionPlan, dr
 		n                             *int64
 	}{
 		{"raw events", "events", qRetentionCountEvents, qRetentionDropEvents, qRetentionDeleteEvents, plan.EventsBefore, &res.Events},
+		// Visit rows hold the events' visitor keys: they go with them.
+		{"visit rows", "visits", qRetentionCountVisits, qRetentionDropVisits, qRetentionDeleteVisits, plan.EventsBefore, &res.Visits},
 		{"consent ledger", "consent_ledger", qRetentionCountLedger, qRetentionDropLedger, qRetentionDeleteLedger, plan.LedgerBefore, &res.LedgerRecords},
 	} {
 		if c.before.IsZero() {

@@ -23,6 +23,8 @@ func (s *Store) ApplyRetention(ctx context.Context, plan store.RetentionPlan, dr
 		// IPs first, as on ClickHouse: each class is counted on its own.
 		{"raw IPs", plan.IPBefore, "retention_count_ips", "retention_match_ips", "events_clear_ip_rowids", "events", &res.IPs},
 		{"raw events", plan.EventsBefore, "retention_count_events", "retention_match_events", "events_delete_rowids", "events", &res.Events},
+		// Visit rows hold the events' visitor keys: they go with them.
+		{"visit rows", plan.EventsBefore, "retention_count_visits", "retention_match_visits", "visits_delete_rowids", "visits", &res.Visits},
 		{"consent ledger", plan.LedgerBefore, "retention_count_ledger", "retention_match_ledger", "consent_ledger_delete_rowids", "consent_ledger", &res.LedgerRecords},
 	}
 	for _, st := range steps {

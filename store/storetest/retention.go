@@ -14,6 +14,8 @@ import (
 type RetentionBackend interface {
 	ConsentBackend
 	ApplyRetention(ctx context.Context, plan store.RetentionPlan, dryRun bool) (store.RetentionResult, error)
+	ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]store.WindowCount, error)
+	Visits(ctx context.Context, q store.RollupQuery) ([]store.Visit, error)
 }
 
 // RunRetention checks each data class against its own limit. open must
@@ -37,13 +39,33 @@ func RunRetention(t *testing.T, open func(t *testing.T) RetentionBackend) {
 		now.Add(-time.Hour),               // kept with IP
 	}
 	var events []store.Event
-	for _, at := range ages {
+	for i, at := range ages {
 		e := fullEvent(site, at)
+		e.VisitorKey, e.SessionID = e.VisitorKey+uint64(i), e.SessionID+uint64(i)
 		e.IP = "203.0.113.9"
+		e.Type, e.Bot, e.BotReason = store.Pageview, false, "" // a visit of its own
 		events = append(events, e)
 	}
 	if err := b.InsertEvents(ctx, events); err != nil {
 		t.Fatal(err)
+	}
+	// Each event's day aggregated: a visit row each, holding its visitor
+	// key, which must go when its event does.
+	for _, at := range ages {
+		day := at.Truncate(24 * time.Hour)
+		if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: day, To: day.AddDate(0, 0, 1), Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	visits := func() []store.Visit {
+		got, err := b.Visits(ctx, store.RollupQuery{SiteID: site, Granularity: store.Daily, From: now.AddDate(-3, 0, 0), To: now.AddDate(0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if n := len(visits()); n != len(ages) {
+		t.Fatalf("%d visit rows before retention, want %d", n, len(ages))
 	}
 	chain := newChain()
 	appendRecords(t, b, chain,
@@ -51,7 +73,7 @@ func RunRetention(t *testing.T, open func(t *testing.T) RetentionBackend) {
 		store.ConsentRecord{SiteID: site, ConsentID: uuid.New(), Time: now.AddDate(-4, 0, 0), Action: store.ConsentAcceptAll, Granted: store.ConsentAll, PolicyVersion: 1},
 	)
 
-	want := store.RetentionResult{Events: 2, IPs: 4, LedgerRecords: 1}
+	want := store.RetentionResult{Events: 2, Visits: 2, IPs: 4, LedgerRecords: 1}
 	dry, err := b.ApplyRetention(ctx, plan, true)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
@@ -92,6 +114,16 @@ func RunRetention(t *testing.T, open func(t *testing.T) RetentionBackend) {
 		if e.IPTrunc == "" || e.Browser == "" || e.Path == "" {
 			t.Errorf("event of %s lost more than its IP: %+v", e.Time, e)
 		}
+	}
+	// The visit rows left are those of the events left: a visit goes when
+	// its first event does, also from the cutoff's own day.
+	for _, v := range visits() {
+		if v.Start.Before(plan.EventsBefore) {
+			t.Errorf("a visit row of %s outlived the raw events' cutoff %s", v.Start, plan.EventsBefore)
+		}
+	}
+	if n := len(visits()); n != len(left) {
+		t.Errorf("%d visit rows left, want %d (one per event left)", n, len(left))
 	}
 	recs, err := b.ConsentRecords(ctx, site, now.AddDate(-10, 0, 0), now)
 	if err != nil {

@@ -1,0 +1,1 @@
+ALTER TABLE visits DELETE WHERE visit_start < ?;
