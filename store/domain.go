@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -26,4 +28,14 @@ func NormalizeDomain(s string) (string, error) {
 		}
 	}
 	return d, nil
+}
+
+// SiteID is the id AddSite tries first for a domain: derived from the
+// domain, so that processes registering the same site at the same moment
+// (two collectors starting on an empty ClickHouse store, whose check and
+// insert are not atomic) choose the same id instead of two. Another
+// domain may have it already; AddSite then draws a random one.
+func SiteID(domain string) uint32 {
+	sum := sha256.Sum256([]byte(domain))
+	return max(binary.BigEndian.Uint32(sum[:4]), 1)
 }

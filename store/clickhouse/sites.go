@@ -18,10 +18,12 @@ var (
 	qSites        = mustQuery("sites")
 )
 
-// AddSite registers domain under a new random site id. It returns
-// store.ErrSiteExists if the domain is already registered. The check and the
-// insert are not atomic: two concurrent AddSite calls for one domain can both
-// succeed, so sites are added by one admin process.
+// AddSite registers domain under a new site id: store.SiteID(domain), or a
+// random one if another domain has that. It returns store.ErrSiteExists if
+// the domain is already registered. The check and the insert are not
+// atomic: two concurrent AddSite calls for one domain (two collectors
+// starting on an empty store) can both insert, but they insert the same id,
+// and the readers fold the rows of one id into one site.
 func (s *Store) AddSite(ctx context.Context, domain string) (store.Site, error) {
 	if domain == "" {
 		return store.Site{}, errors.New("add site: empty domain")
@@ -30,8 +32,11 @@ func (s *Store) AddSite(ctx context.Context, domain string) (store.Site, error) 
 	// million at a thousand sites); two sites sharing an id would share their
 	// events, so check: the table is small.
 	const attempts = 5
-	for range attempts {
+	for i := range attempts {
 		id := rand.Uint32()
+		if i == 0 {
+			id = store.SiteID(domain)
+		}
 		if id == 0 {
 			continue
 		}

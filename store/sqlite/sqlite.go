@@ -234,8 +234,11 @@ func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 // AddSite registers a domain under a new random id.
 func (s *Store) AddSite(ctx context.Context, domain string) (store.Site, error) {
 	site := store.Site{Domain: domain, CreatedAt: time.Now().UTC().Truncate(time.Second)}
-	for range 5 {
+	for i := range 5 {
 		site.ID = rand.Uint32()
+		if i == 0 {
+			site.ID = store.SiteID(domain) // as on ClickHouse: the same site, the same id
+		}
 		if site.ID == 0 {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,39 @@ func testSites(t *testing.T, b Backend) {
 	}
 	if found != 1 {
 		t.Errorf("Sites lists %s %d times, want once", domain, found)
+	}
+
+	// Processes registering one new site at the same moment (two
+	// collectors starting on an empty store) end with one site: whoever
+	// succeeds gets the same id, and the site is listed once.
+	racing := randomDomain()
+	ids := make([]uint32, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			if s, err := b.AddSite(ctx, racing); err == nil {
+				ids[i] = s.ID
+			} else if !errors.Is(err, store.ErrSiteExists) {
+				t.Errorf("concurrent AddSite: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	one, err := b.SiteByDomain(ctx, racing)
+	if err != nil {
+		t.Fatalf("SiteByDomain after concurrent AddSite: %v", err)
+	}
+	for _, id := range ids {
+		if id != 0 && id != one.ID {
+			t.Errorf("concurrent AddSite gave ids %v; SiteByDomain says %d", ids, one.ID)
+			break
+		}
+	}
+	if all, err = b.Sites(ctx); err != nil {
+		t.Fatalf("Sites: %v", err)
+	}
+	if n := len(slices.DeleteFunc(all, func(s store.Site) bool { return s.Domain != racing })); n != 1 {
+		t.Errorf("Sites lists %s %d times after concurrent AddSite, want once", racing, n)
 	}
 }
 
