@@ -92,7 +92,7 @@ func newStack(t *testing.T) *stack {
 	}
 	yml := fmt.Appendf(nil, "services:\n  clickhouse:\n    image: %s\n  caddy:\n    image: %s\n",
 		images["FOOTFALL_TEST_CLICKHOUSE_IMAGE"], images["FOOTFALL_TEST_CADDY_IMAGE"])
-	caddyIP := "172.30.255.2"
+	caddyIP := "172.16.255.2"
 	if v := os.Getenv("FOOTFALL_TEST_PROXY_SUBNET"); v != "" {
 		// Another stack on this engine holds the file's proxy subnet: move
 		// it, Caddy's address and the collector's trust together, as the
@@ -134,7 +134,7 @@ func newStack(t *testing.T) *stack {
 		// The host's open-file limit may be below the file's default.
 		"CLICKHOUSE_NOFILE="+nofile(),
 	)
-	if caddyIP != "172.30.255.2" {
+	if caddyIP != "172.16.255.2" {
 		s.env = append(s.env, "FOOTFALL_TRUSTED_PROXIES="+caddyIP+"/32")
 	}
 	t.Cleanup(func() {
