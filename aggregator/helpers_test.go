@@ -3,7 +3,6 @@ package aggregator_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
 	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/store/storetest"
 )
 
@@ -36,17 +36,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, st testStore)) {
 }
 
 func openSQLite(t testing.TB) *sqlite.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sqlitetest.Open(t)
 }
 
 func openClickHouse(t testing.TB) *clickhouse.Store {

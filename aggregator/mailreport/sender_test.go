@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +22,7 @@ import (
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
-	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 )
 
 // now is a Wednesday: the last finished week is Monday 2026-02-23 to
@@ -44,17 +43,7 @@ type testStore interface {
 }
 
 func openSQLite(t *testing.T) testStore {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return sqlitetest.Open(t)
 }
 
 func openClickHouse(t *testing.T) testStore {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +21,7 @@ import (
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/store/clickhouse/chtest"
-	"github.com/footfall/footfall/store/sqlite"
+	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 	"github.com/footfall/footfall/web/share"
@@ -91,17 +90,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func openSQLite(t *testing.T) testStore {
-	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sqlitetest.Open(t)
 }
 
 func openClickHouse(t *testing.T) testStore {
