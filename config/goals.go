@@ -30,11 +30,11 @@ func (g Goal) Store() store.Goal {
 }
 
 // validateGoals checks a site's goals: each one valid, names unique, at
-// most store.MaxGoals with the built-in NotFoundGoal.
+// most store.MaxGoals with the built-in store.NotFoundGoal.
 func validateGoals(where string, goals []Goal) []error {
 	var errs []error
 	if len(goals) > store.MaxGoals-1 {
-		errs = append(errs, fmt.Errorf("%s.goals: at most %d besides the built-in %q, got %d", where, store.MaxGoals-1, NotFoundGoal.Name, len(goals)))
+		errs = append(errs, fmt.Errorf("%s.goals: at most %d besides the built-in %q, got %d", where, store.MaxGoals-1, store.NotFoundGoal.Name, len(goals)))
 	}
 	seen := map[string]bool{}
 	for i, g := range goals {
@@ -50,20 +50,13 @@ func validateGoals(where string, goals []Goal) []error {
 	return errs
 }
 
-// NotFoundGoal is the built-in goal every site has (unless it configures a
-// goal of that name itself): the visits that hit a page not found, whose
-// page calls footfall('event', '404') (web/README.md).
-var NotFoundGoal = store.Goal{Name: "404", Event: "404"}
-
-// SiteGoals are the goals of a site, by its domain, as the reports read
-// them: NotFoundGoal first, then the configured ones.
+// SiteGoals are the goals of a site, by its domain, configured in the
+// file; the reports read them merged with those added through the admin
+// API and the built-in one (store.MergeGoals).
 func (c *Config) SiteGoals(domain string) []store.Goal {
 	var out []store.Goal
 	for _, g := range c.SiteByDomain(domain).Goals {
 		out = append(out, g.Store())
-	}
-	if !slices.ContainsFunc(out, func(g store.Goal) bool { return g.Name == NotFoundGoal.Name }) {
-		out = append([]store.Goal{NotFoundGoal}, out...)
 	}
 	return out
 }

@@ -62,7 +62,7 @@ type Options struct {
 	// Every report runs under its time budget (Reports.Budget).
 	Reports *reports.Handler
 	// Admin serves the administrators' API (/api/v1/admin/…: erasure,
-	// access, newsletter links, audit log); it needs Auth. Nil serves none.
+	// access, newsletter links, goals, audit log); it needs Auth. Nil serves none.
 	Admin *admin.API
 	// Unsubscribe serves the unsubscribe links of the scheduled e-mail
 	// reports (/reports/unsubscribe/{token}); nil serves none.
@@ -145,6 +145,9 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/admin/access", h(admins(ad.HandleAccess))).Methods(http.MethodGet)
 			r.Handle("/api/v1/admin/links", h(admins(ad.HandleLinks))).Methods(http.MethodPost)
 			r.Handle("/api/v1/admin/audit", h(admins(ad.HandleAudit))).Methods(http.MethodGet)
+			r.Handle("/api/v1/admin/goals", h(admins(ad.HandleGoals))).Methods(http.MethodGet)
+			r.Handle("/api/v1/admin/goals", h(admins(ad.HandleGoalCreate))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/goals/{id}", h(admins(ad.HandleGoalDelete))).Methods(http.MethodDelete)
 		}
 		if sh := opts.Share; sh != nil {
 			admins := a.Require(auth.RoleAdmin)

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 )
 
 // DimGoal is the goals dimension: an event dimension whose values are the
@@ -31,6 +34,66 @@ type Goal struct {
 	// with every one of Props reaches the goal.
 	Event string
 	Props []Prop
+}
+
+// NotFoundGoal is the built-in goal every site has (unless it has a goal
+// of that name itself): the visits that hit a page not found, whose page
+// calls footfall('event', '404') (web/README.md).
+var NotFoundGoal = Goal{Name: NotFoundEvent, Event: NotFoundEvent}
+
+// SiteGoal is a goal an admin added to a site through the admin API
+// (docs/reports.md, Goals), as stored: the config file's goals are not.
+type SiteGoal struct {
+	ID     string // random, 32 hex digits
+	SiteID uint32
+	Goal
+	Author    string // who added it: a user's e-mail or a token's name
+	CreatedAt time.Time
+}
+
+// PropsJSON is the goal's props as the stores keep them: a JSON array of
+// {"key", "value"} objects.
+func (g Goal) PropsJSON() string {
+	if len(g.Props) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(g.Props) // strings only: cannot fail
+	return string(b)
+}
+
+// SetPropsJSON reads props as PropsJSON wrote them.
+func (g *Goal) SetPropsJSON(s string) error {
+	g.Props = nil
+	if err := json.Unmarshal([]byte(s), &g.Props); err != nil {
+		return fmt.Errorf("goal %q: props: %w", g.Name, err)
+	}
+	if len(g.Props) == 0 {
+		g.Props = nil
+	}
+	return nil
+}
+
+// MergeGoals are a site's goals as the reports read them: the built-in
+// NotFoundGoal (unless a goal of either kind takes its name), the config
+// file's goals, then the stored ones, by name, that no configured goal's
+// name shadows: the config file wins, as the operator's word. At most
+// MaxGoals: the API refuses more, but a goal added to the config file
+// later may push stored ones out, which are then left out last first.
+func MergeGoals(configured []Goal, stored []SiteGoal) []Goal {
+	named := func(name string) func(Goal) bool { return func(g Goal) bool { return g.Name == name } }
+	out := slices.Clone(configured)
+	for _, g := range stored {
+		if !slices.ContainsFunc(out, named(g.Name)) {
+			out = append(out, g.Goal)
+		}
+	}
+	if !slices.ContainsFunc(out, named(NotFoundGoal.Name)) {
+		out = append([]Goal{NotFoundGoal}, out...)
+	}
+	if len(out) > MaxGoals {
+		out = out[:MaxGoals]
+	}
+	return out
 }
 
 // Limits of goals.

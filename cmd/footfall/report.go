@@ -110,11 +110,18 @@ func runReport(ctx context.Context, env *runEnv, r reportFlags, kind report.Kind
 	if err != nil {
 		return err
 	}
-	q.Goals = cfg.SiteGoals(domain)
 	planner, ok := st.(report.Store)
-	if !ok {
+	goals, ok2 := st.(interface {
+		Goals(ctx context.Context, siteID uint32) ([]store.SiteGoal, error)
+	})
+	if !ok || !ok2 {
 		return errors.New("this store answers no reports")
 	}
+	stored, err := goals.Goals(ctx, site.ID)
+	if err != nil {
+		return err
+	}
+	q.Goals = store.MergeGoals(cfg.SiteGoals(domain), stored)
 	res, err := report.New(planner, nil).Run(ctx, q)
 	if err != nil {
 		return err

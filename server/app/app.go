@@ -246,7 +246,7 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	return server.New(server.Options{
-		Admin:     admin.New(admin.Options{Store: o.Store, Links: a.Consent.Links(), Subjects: a.Subjects, PublicURL: o.PublicURL, Now: o.Now}),
+		Admin:     admin.New(admin.Options{Store: o.Store, Links: a.Consent.Links(), Subjects: a.Subjects, PublicURL: o.PublicURL, Goals: o.Config.SiteGoals, Now: o.Now}),
 		Auth:      auth.New(auth.Options{Store: o.Store, TrustedProxies: o.TrustedProxies, Audit: o.Store, Log: o.Log}),
 		Collector: a.Collector,
 		Web:       scripts,

@@ -50,6 +50,10 @@ func TestRetentionClickHouse(t *testing.T) {
 	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return open(t) })
 }
 
+func TestSiteGoalsClickHouse(t *testing.T) {
+	storetest.RunSiteGoals(t, func(t *testing.T) storetest.SiteGoalsBackend { return open(t) })
+}
+
 func TestNotesClickHouse(t *testing.T) {
 	storetest.RunNotes(t, func(t *testing.T) storetest.NotesBackend { return open(t) })
 }

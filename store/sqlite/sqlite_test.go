@@ -67,6 +67,10 @@ func TestTOTPSQLite(t *testing.T) {
 	storetest.RunTOTP(t, Open(t))
 }
 
+func TestSiteGoalsSQLite(t *testing.T) {
+	storetest.RunSiteGoals(t, func(t *testing.T) storetest.SiteGoalsBackend { return Open(t) })
+}
+
 func TestNotesSQLite(t *testing.T) {
 	storetest.RunNotes(t, func(t *testing.T) storetest.NotesBackend { return Open(t) })
 }

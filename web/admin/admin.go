@@ -1,5 +1,6 @@
 // Package admin is the administrators' API: erasure and access requests
-// for one subject, signed newsletter links, and the audit log. Every
+// for one subject, signed newsletter links, a site's goals (goals.go), and
+// the audit log. Every
 // handler requires the admin role (web/auth) and records what it did in
 // the audit log under the administrator's id.
 //
@@ -33,6 +34,9 @@ type Store interface {
 	SiteByDomain(ctx context.Context, domain string) (store.Site, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	AuditLog(ctx context.Context, from, to time.Time, limit int) ([]store.AuditEntry, error)
+	PutGoal(ctx context.Context, g store.SiteGoal) error
+	DeleteGoal(ctx context.Context, siteID uint32, id string) error
+	Goals(ctx context.Context, siteID uint32) ([]store.SiteGoal, error)
 }
 
 // Options are what the admin API needs.
@@ -50,7 +54,10 @@ type Options struct {
 	// request's Host header: a client chooses that, and the links go out
 	// in newsletters.
 	PublicURL string
-	Now       func() time.Time
+	// Goals are a site's goals in the config file, by its domain
+	// (config.Config.SiteGoals); nil: none.
+	Goals func(domain string) []store.Goal
+	Now   func() time.Time
 }
 
 // API serves the admin endpoints.

@@ -45,7 +45,13 @@ func newRig(t *testing.T) *rig {
 	}
 	r := &rig{st: st, site: site, signer: links.NewSigner([]store.ConsentKey{key})}
 	r.fixture = authtest.New(t, st, auth.Options{Audit: st})
-	api := admin.New(admin.Options{Store: st, Links: r.signer, Subjects: subject.New(subject.Options{Store: st})})
+	configured := func(domain string) []store.Goal {
+		if domain != "example.test" {
+			return nil
+		}
+		return []store.Goal{{Name: "Signup", Event: "Signup"}}
+	}
+	api := admin.New(admin.Options{Store: st, Links: r.signer, Subjects: subject.New(subject.Options{Store: st}), Goals: configured})
 	admins := r.fixture.Auth.Require(auth.RoleAdmin)
 	m := mux.NewRouter()
 	h := func(fn httpapi.HandlerFunc) http.Handler { return httpapi.Handle(nil, admins(fn)) }
@@ -53,6 +59,9 @@ func newRig(t *testing.T) *rig {
 	m.Handle("/api/v1/admin/access", h(api.HandleAccess)).Methods(http.MethodGet)
 	m.Handle("/api/v1/admin/links", h(api.HandleLinks)).Methods(http.MethodPost)
 	m.Handle("/api/v1/admin/audit", h(api.HandleAudit)).Methods(http.MethodGet)
+	m.Handle("/api/v1/admin/goals", h(api.HandleGoals)).Methods(http.MethodGet)
+	m.Handle("/api/v1/admin/goals", h(api.HandleGoalCreate)).Methods(http.MethodPost)
+	m.Handle("/api/v1/admin/goals/{id}", h(api.HandleGoalDelete)).Methods(http.MethodDelete)
 	r.h = m
 	return r
 }
@@ -83,6 +92,9 @@ func TestOnlyAdminsReachTheAdminAPI(t *testing.T) {
 		{Method: http.MethodGet, Path: "/api/v1/admin/access?ip=198.51.100.4&site=example.test", Roles: admins, Site: site},
 		{Method: http.MethodPost, Path: "/api/v1/admin/links", Body: `{"site":"example.test","campaign":"c"}`, ContentType: "application/json", Roles: admins, Site: site},
 		{Method: http.MethodGet, Path: "/api/v1/admin/audit", Roles: admins, AllSites: true},
+		{Method: http.MethodGet, Path: "/api/v1/admin/goals?site=example.test", Roles: admins, Site: site},
+		{Method: http.MethodPost, Path: "/api/v1/admin/goals?site=example.test", Body: `{"name":"","event":"x"}`, ContentType: "application/json", Roles: admins, Site: site},
+		{Method: http.MethodDelete, Path: "/api/v1/admin/goals/nope?site=example.test", Roles: admins, Site: site},
 	})
 }
 

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
+	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/auth"
 )
@@ -71,7 +73,7 @@ func value(x float64) map[string]any { return map[string]any{"value": x} }
 // props fixture (storetest.PropsEvents: visitors 1 to 3 on 2026-03-02 in
 // visits A to D): conversions and conversion rates per goal, zeros for a
 // goal no one reached, a wildcard page goal, the built-in goal 404, and a
-// goal as a filter.
+// goal as a filter; goals of the config file and of the admin API merged.
 func TestGoals(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		events := storetest.PropsEvents(e.site.ID)
@@ -90,9 +92,14 @@ func TestGoals(t *testing.T) {
 			{Name: "Signup", Event: "Signup"},
 			{Name: "Pro signup", Event: "Signup", Props: map[string]string{"plan": "pro"}},
 			{Name: "Any page", Page: "/*"},
-			{Name: "Docs", Page: "/do**"},
-			{Name: "Never", Event: "Nope"},
 		}})
+		// Goals added through the admin API count alike; one whose name a
+		// configured goal has is left out (the config file wins).
+		for i, g := range []store.Goal{{Name: "Docs", Page: "/do**"}, {Name: "Never", Event: "Nope"}, {Name: "Signup", Event: "Nope"}} {
+			if err := e.st.PutGoal(context.Background(), store.SiteGoal{ID: fmt.Sprint("g", i), SiteID: e.site.ID, Goal: g, CreatedAt: day3}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		const q = "/api/v1/stats/breakdown?site=shop.example&period=day&date=2026-03-02&property=goal"
 		type answer struct {
 			Results []map[string]any `json:"results"`

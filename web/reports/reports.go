@@ -46,6 +46,7 @@ type Store interface {
 	PutSegment(ctx context.Context, g store.Segment) error
 	DeleteSegment(ctx context.Context, siteID uint32, id string) error
 	Segments(ctx context.Context, siteID uint32) ([]store.Segment, error)
+	Goals(ctx context.Context, siteID uint32) ([]store.SiteGoal, error)
 }
 
 // Options are what a Handler needs. Store is required.
@@ -146,8 +147,20 @@ func (h *Handler) common(r *http.Request, path string, kind report.Kind) (map[st
 	if err != nil {
 		return nil, report.Query{}, badInput(err)
 	}
-	rq.Goals = h.cfg.SiteGoals(site.Domain)
+	if rq.Goals, err = h.siteGoals(r.Context(), site); err != nil {
+		return nil, report.Query{}, err
+	}
 	return q, rq, nil
+}
+
+// siteGoals are the site's goals as every report reads them: the config
+// file's and those added through the admin API (store.MergeGoals).
+func (h *Handler) siteGoals(ctx context.Context, site store.Site) ([]store.Goal, error) {
+	stored, err := h.st.Goals(ctx, site.ID)
+	if err != nil {
+		return nil, err
+	}
+	return store.MergeGoals(h.cfg.SiteGoals(site.Domain), stored), nil
 }
 
 // badInput turns the planner's *report.InputError into a 400.

@@ -41,6 +41,7 @@ type testStore interface {
 	authtest.Store
 	storetest.RollupFixtureBackend
 	server.Pinger
+	PutGoal(ctx context.Context, g store.SiteGoal) error
 	AddSite(ctx context.Context, domain string) (store.Site, error)
 }
 

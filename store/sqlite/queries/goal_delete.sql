@@ -1,0 +1,1 @@
+DELETE FROM goals WHERE site_id = ? AND id = ?
