@@ -12,11 +12,12 @@ import (
 // (exact, or with "*" for any characters but "/" and "**" for any) or a
 // custom event's name, optionally with property values that must all be
 // on the same event.
+// The admin API's POST /api/v1/admin/goals takes the same fields as JSON.
 type Goal struct {
-	Name  string            `yaml:"name"`
-	Page  string            `yaml:"page"`
-	Event string            `yaml:"event"`
-	Props map[string]string `yaml:"props"`
+	Name  string            `yaml:"name" json:"name"`
+	Page  string            `yaml:"page" json:"page"`
+	Event string            `yaml:"event" json:"event"`
+	Props map[string]string `yaml:"props" json:"props"`
 }
 
 // Store is the goal as the reports read it.

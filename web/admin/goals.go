@@ -119,14 +119,6 @@ func (a *API) HandleGoals(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// goalBody is POST /api/v1/admin/goals: a goal as the config file has it.
-type goalBody struct {
-	Name  string            `json:"name"`
-	Page  string            `json:"page"`
-	Event string            `json:"event"`
-	Props map[string]string `json:"props"`
-}
-
 // HandleGoalCreate is POST /api/v1/admin/goals?site=D: a new goal, checked
 // as the config file's are, its name not taken by any of the site's goals
 // (the built-in 404 aside, which a goal of that name replaces).
@@ -135,11 +127,11 @@ func (a *API) HandleGoalCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var b goalBody
+	var b config.Goal // as the config file has it
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	g := config.Goal{Name: b.Name, Page: b.Page, Event: b.Event, Props: b.Props}.Store()
+	g := b.Store()
 	if err := g.Validate(); err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "%v", err)
 	}
