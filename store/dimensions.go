@@ -166,13 +166,13 @@ func PropDimension(dim string) (key string, ok bool) {
 	return key, ok && key != "" && len(key) <= MaxPropKey
 }
 
-// RawOnlyDimension reports whether dim is a custom property, the goals or
-// the broken URLs:
+// RawOnlyDimension reports whether dim is a custom property, the goals,
+// the broken URLs or a funnel's steps:
 // event dimensions that no rollup or visit row keeps, which only the raw
 // events answer.
 func RawOnlyDimension(dim string) bool {
 	_, prop := PropDimension(dim)
-	return prop || dim == DimGoal || dim == DimNotFound
+	return prop || dim == DimGoal || dim == DimNotFound || dim == DimFunnel
 }
 
 // SessionDimension reports whether dim describes visits (their first or last

@@ -104,6 +104,9 @@ type FilteredBreakdownQuery struct {
 	// Goals are the site's goals, each event's values of DimGoal: the
 	// names of those it reached (at most MaxGoals).
 	Goals []GoalMatch
+	// Funnel is the steps of a funnel, each the name of one of Goals,
+	// when DimFunnel is the dimension (MinFunnelSteps to MaxFunnelSteps).
+	Funnel []string
 }
 
 // Validate checks the dimensions, operators and buckets.
@@ -125,6 +128,15 @@ func (q FilteredBreakdownQuery) Validate() error {
 	}
 	if len(q.Goals) > MaxGoals {
 		return fmt.Errorf("filtered breakdown: at most %d goals", MaxGoals)
+	}
+	if slices.Contains(q.Dims(), DimFunnel) {
+		names := make([]string, len(q.Goals))
+		for i, g := range q.Goals {
+			names[i] = g.Name
+		}
+		if err := (Funnel{Name: "query", Steps: q.Funnel}).Validate(names); err != nil {
+			return fmt.Errorf("filtered breakdown: %w", err)
+		}
 	}
 	if !q.From.Before(q.To) {
 		return fmt.Errorf("filtered breakdown: empty range")

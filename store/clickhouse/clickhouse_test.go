@@ -356,3 +356,7 @@ func TestPropsClickHouse(t *testing.T) {
 func TestGoalsClickHouse(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }
+
+func TestFunnelsClickHouse(t *testing.T) {
+	storetest.RunFunnels(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+}

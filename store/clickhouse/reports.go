@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,21 +17,34 @@ var (
 	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
 	qReportsVisitorsEvents   = mustQuery("reports_visitors_events")
 	qReportsVisitorsMatching = rollupQuery("reports_visitors_matching")
-	qReportsFilteredSessions = filteredQuery(true, false)
-	qReportsFilteredEvents   = filteredQuery(false, true)
-	qReportsFilteredBoth     = filteredQuery(true, true)
+	// qReportsFiltered are reports_filtered_breakdown's variants by the
+	// row kinds they read (rowKinds).
+	qReportsFiltered = func() map[rowKinds]string {
+		m := map[rowKinds]string{}
+		for i := 1; i < 8; i++ {
+			k := rowKinds{sessions: i&1 != 0, events: i&2 != 0, funnel: i&4 != 0}
+			m[k] = filteredQuery(k)
+		}
+		return m
+	}()
 )
 
-// filteredQuery is reports_filtered_breakdown with the rows it reads:
-// session rows, event rows or both. Each kind re-reads and re-sessionises
-// the events, so a query reads only those its dimensions need.
-func filteredQuery(sessions, events bool) string {
+// rowKinds are the kinds of rows a filtered breakdown reads: session rows,
+// event rows, funnel rows. Each kind re-reads and re-sessionises the
+// events, so a query reads only those its dimensions need.
+type rowKinds struct{ sessions, events, funnel bool }
+
+// filteredQuery is reports_filtered_breakdown with the rows it reads.
+func filteredQuery(k rowKinds) string {
 	var rows []string
-	if sessions {
+	if k.sessions {
 		rows = append(rows, mustQuery("reports_filtered_rows_sessions"))
 	}
-	if events {
+	if k.events {
 		rows = append(rows, mustQuery("reports_filtered_rows_events"))
+	}
+	if k.funnel {
+		rows = append(rows, mustQuery("reports_filtered_rows_funnel"))
 	}
 	q := strings.Replace(mustQuery("reports_filtered_breakdown"), "{{visit_rows}}", strings.Join(rows, "\nUNION ALL\n"), 1)
 	return expandFragments(q, 0)
@@ -158,21 +172,18 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	var sessions, events bool
+	var kinds rowKinds
 	for _, d := range q.Dims() {
-		if store.SessionDimension(d) {
-			sessions = true
-		} else {
-			events = true
+		switch {
+		case d == store.DimFunnel:
+			kinds.funnel = true
+		case store.SessionDimension(d):
+			kinds.sessions = true
+		default:
+			kinds.events = true
 		}
 	}
-	query := qReportsFilteredBoth
-	switch {
-	case !events:
-		query = qReportsFilteredSessions
-	case !sessions:
-		query = qReportsFilteredEvents
-	}
+	query := qReportsFiltered[kinds]
 	g := store.Daily
 	var err error
 	switch {
@@ -203,6 +214,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
 	args = append(args, goalArgs(q.Goals)...)
+	args = append(args, ch.Named("fsteps", funnelSteps(q.Goals, q.Funnel)))
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
@@ -256,4 +268,16 @@ func goalArgs(goals []store.GoalMatch) []any {
 	}
 	return []any{ch.Named("gnames", names), ch.Named("gpage", page), ch.Named("gpaths", paths),
 		ch.Named("gevents", events), ch.Named("gpkeys", pkeys), ch.Named("gpvals", pvals)}
+}
+
+// funnelSteps are the funnel rows' @fsteps: each step's goal as its index
+// into goalArgs' arrays (1-based, after the blank goal). Validate has
+// checked that every step names one of goals.
+func funnelSteps(goals []store.GoalMatch, steps []string) []uint64 {
+	out := make([]uint64, 0, len(steps))
+	for _, s := range steps {
+		i := slices.IndexFunc(goals, func(g store.GoalMatch) bool { return g.Name == s })
+		out = append(out, uint64(i+2))
+	}
+	return out
 }

@@ -101,6 +101,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("filters", string(fj)),
 		sql.Named("npos", npos),
 		sql.Named("goals", goalsJSON(q.Goals)),
+		sql.Named("funnel", jsonStrings(q.Funnel)),
 	)
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery("reports_filtered_breakdown"), args)
 	if err != nil {

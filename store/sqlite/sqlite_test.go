@@ -169,3 +169,7 @@ func TestPropsSQLite(t *testing.T) {
 func TestGoalsSQLite(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }
+
+func TestFunnelsSQLite(t *testing.T) {
+	storetest.RunFunnels(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+}

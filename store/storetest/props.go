@@ -111,13 +111,20 @@ func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, extra f
 	if extra != nil {
 		events = append(events, extra(events)...)
 	}
+	checkHandCases(t, b, site, events, goals, nil, cases)
+}
+
+// checkHandCases stores events for site and checks each case's
+// FilteredBreakdown over PropsDay, with goals and, by case name, the
+// steps of a funnel.
+func checkHandCases(t *testing.T, b PropsBackend, site uint32, events []store.Event, goals []store.GoalMatch, funnels map[string][]string, cases []handCase) {
 	if err := b.InsertEvents(context.Background(), events); err != nil {
 		t.Fatalf("InsertEvents: %v", err)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			q := store.FilteredBreakdownQuery{SiteID: site, Dimension: c.dim, Filters: c.filters, Goals: goals,
-				From: PropsDay, To: PropsDay.Add(24 * time.Hour)}
+				Funnel: funnels[c.name], From: PropsDay, To: PropsDay.Add(24 * time.Hour)}
 			rows, err := b.FilteredBreakdown(context.Background(), q)
 			if err != nil {
 				t.Fatalf("FilteredBreakdown: %v", err)
@@ -131,7 +138,7 @@ func runHandCases(t *testing.T, b PropsBackend, goals []store.GoalMatch, extra f
 				got = append(got, handRow{r.Value, r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec})
 			}
 			if diff := gocmp.Diff(c.want, got, gocmp.AllowUnexported(handRow{}), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("FilteredBreakdown(%v by %q) (-want +got):\n%s", c.filters, c.dim, diff)
+				t.Errorf("FilteredBreakdown(%v by %q %v) (-want +got):\n%s", c.filters, c.dim, funnels[c.name], diff)
 			}
 		})
 	}

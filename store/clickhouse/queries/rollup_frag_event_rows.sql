@@ -5,9 +5,8 @@
 -- Broken URLs (store.DimNotFound): dimension 'not_found' with the path of
 -- each click or custom event named 404.
 -- Goals (store.DimGoal): dimension 'goal' with the name of each goal the
--- event reached, of the parallel arrays @gnames, @gpage (1: a page goal,
--- reached by a pageview of one of @gpaths; 0: reached by a click or custom
--- event named @gevents with every key of @gpkeys at its value of @gpvals).
+-- event reached (rollup_frag_goal_hits.sql), of the parallel arrays
+-- @gnames, @gpage, @gpaths, @gevents, @gpkeys and @gpvals.
 -- Their first goal is always a blank one (goalArgs), which types the
 -- arrays and whose rows the empty value drops. Bounces and duration belong to
 -- visits, so they are zero here.
@@ -21,9 +20,6 @@ ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', t
                         ('not_found', if(name = '404' AND etype IN ('click', 'event'), path, ''))],
                        arrayMap((x, y) -> ('props', if(y = '', '', x)), prop_keys, prop_values),
                        arrayMap((x, y) -> (concat('props:', x), y), prop_keys, prop_values),
-                       arrayMap(i -> ('goal', @gnames[i]), arrayFilter(i -> if(@gpage[i] = 1,
-                           etype = 'pageview' AND has(@gpaths[i], path),
-                           etype IN ('click', 'event') AND name = @gevents[i]
-                           AND arrayAll((x, y) -> prop_values[indexOf(prop_keys, x)] = y, @gpkeys[i], @gpvals[i])),
-                           arrayEnumerate(@gnames)))) AS d
+                       arrayMap(i -> ('goal', @gnames[i]), {{goal_hits}}
+                       )) AS d
 WHERE has(@dims, d.1) AND (d.1 = 'page' OR d.2 != '')

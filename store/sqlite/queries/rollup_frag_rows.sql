@@ -19,7 +19,8 @@
 -- each goal of :goals (a JSON array, per goal: name, 'page' or 'event',
 -- paths, event name and key-value pairs; unbound, none) the event reached: a
 -- pageview of one of the paths, or a click or custom event of the name
--- with every one of the props.
+-- with every one of the props (goal_hits: the events that reached each
+-- goal, which funnels read too, in their order k).
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -56,6 +57,19 @@ described AS (
     WINDOW w AS (PARTITION BY win, visitor_key, session_id, sess ORDER BY k, event_id
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
+goal_hits AS (
+    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms, json_extract(g.value, '$[0]') AS goal
+    FROM numbered n
+    JOIN json_each(:goals) g
+    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel'))
+      AND CASE json_extract(g.value, '$[1]')
+          WHEN 'page' THEN n.etype = 'pageview'
+                       AND n.path IN (SELECT value FROM json_each(g.value, '$[2]'))
+          ELSE n.etype IN ('click', 'event') AND n.name = json_extract(g.value, '$[3]')
+               AND NOT EXISTS (SELECT 1 FROM json_each(g.value, '$[4]') gp
+                               WHERE gp.value NOT IN (SELECT np.value FROM json_each(n.props) np))
+          END
+),
 sessions AS (
     SELECT win, visitor_key, session_id, sess,
            SUM(etype = 'pageview') AS pv,
@@ -90,17 +104,8 @@ rollup_rows AS (
     JOIN dims d ON d.dim = 'props' OR d.dim = 'props:' || json_extract(p.value, '$[0]')
     WHERE n.props != '[]' AND json_extract(p.value, '$[1]') != ''
     UNION ALL
-    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
-           n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, 'goal' AS dim,
-           json_extract(g.value, '$[0]') AS val
-    FROM numbered n
-    JOIN json_each(:goals) g
+    SELECT win, visitor_key, session_id, sess, etype = 'pageview' AS pv,
+           etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, engaged_ms AS eng, 'goal' AS dim, goal AS val
+    FROM goal_hits
     WHERE EXISTS (SELECT 1 FROM dims WHERE dim = 'goal')
-      AND CASE json_extract(g.value, '$[1]')
-          WHEN 'page' THEN n.etype = 'pageview'
-                       AND n.path IN (SELECT value FROM json_each(g.value, '$[2]'))
-          ELSE n.etype IN ('click', 'event') AND n.name = json_extract(g.value, '$[3]')
-               AND NOT EXISTS (SELECT 1 FROM json_each(g.value, '$[4]') gp
-                               WHERE gp.value NOT IN (SELECT np.value FROM json_each(n.props) np))
-          END
 )

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DimFunnel is the funnel dimension of FilteredBreakdownQuery.Funnel: per
+// visit, one value for each step of the funnel it reached in order, "1"
+// for the first step, "2" for the second, and so on, so the visitors and
+// visits of value "j" are those that reached step j.
+const DimFunnel = "funnel"
+
+// Limits of funnels.
+const (
+	MinFunnelSteps = 2
+	MaxFunnelSteps = 8
+	MaxFunnels     = 20
+)
+
+// Funnel is a site's ordered sequence of goals (by name) that a visit
+// reaches step by step: step j counts a visit that reached step j-1 and
+// then, with a later event, the goal of step j (docs/reports.md, Funnels).
+type Funnel struct {
+	Name  string
+	Steps []string
+}
+
+// Validate checks a funnel as the config takes it: a name as goals have
+// one, 2 to 8 steps, each one of goals by name.
+func (f Funnel) Validate(goals []string) error {
+	if f.Name == "" || len(f.Name) > MaxGoalName || strings.ContainsAny(f.Name, ";\n") {
+		return fmt.Errorf("name: want 1 to %d bytes without ';', got %q", MaxGoalName, f.Name)
+	}
+	if len(f.Steps) < MinFunnelSteps || len(f.Steps) > MaxFunnelSteps {
+		return fmt.Errorf("funnel %q: steps: want %d to %d goals, got %d", f.Name, MinFunnelSteps, MaxFunnelSteps, len(f.Steps))
+	}
+	var unknown []string
+	for _, s := range f.Steps {
+		if !slices.Contains(goals, s) {
+			unknown = append(unknown, fmt.Sprintf("%q", s))
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("funnel %q: steps: %s: no goal of the site by that name", f.Name, strings.Join(unknown, ", "))
+	}
+	return nil
+}
