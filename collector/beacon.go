@@ -50,6 +50,10 @@ type Beacon struct {
 	W        int            `json:"w"`
 	MS       int64          `json:"ms"`
 	Lang     string         `json:"lang"` // navigator.language; only its primary subtag is stored
+	// Revenue of a custom event or click: {"amount": "19.90" (or a
+	// number), "currency": "EUR"}. The snippet sends it inside props
+	// (footfall('event', 'Purchase', {revenue: {…}})), which takes it out.
+	Revenue map[string]any `json:"revenue"`
 }
 
 // checkContentType accepts what browsers and scripts send a beacon as:
@@ -136,6 +140,8 @@ type page struct {
 	referrer *url.URL
 	props    []store.Prop
 	lang     string // the primary language subtag, lower case
+	amount   store.Amount
+	currency string // with amount, or neither
 }
 
 // validate checks every field of b against its limit and parses the URLs.
@@ -189,6 +195,9 @@ func validate(b *Beacon) (page, error) {
 	if b.MS < 0 || b.MS > maxEngagedMS {
 		return p, httpapi.Errorf(http.StatusBadRequest, "field \"ms\": want 0 to %d", maxEngagedMS)
 	}
+	if p.amount, p.currency, err = revenue(b, p.typ); err != nil {
+		return p, err
+	}
 	if p.props, err = flatProps(b.Props); err != nil {
 		return p, err
 	}
@@ -196,6 +205,48 @@ func validate(b *Beacon) (page, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// revenue reads the beacon's revenue, given as the field revenue or as the
+// object props.revenue (what the snippet sends; taken out of b.Props): an
+// amount of at most four decimals (store.ParseAmount) and an ISO 4217
+// currency, on a custom event or click only.
+func revenue(b *Beacon, typ store.EventType) (store.Amount, string, error) {
+	rev := b.Revenue
+	if m, ok := b.Props["revenue"].(map[string]any); ok {
+		if rev != nil {
+			return 0, "", httpapi.Errorf(http.StatusBadRequest, "field \"revenue\": give it once, not also in props")
+		}
+		rev = m
+		delete(b.Props, "revenue")
+	}
+	if rev == nil {
+		return 0, "", nil
+	}
+	if typ != store.Custom && typ != store.Click {
+		return 0, "", httpapi.Errorf(http.StatusBadRequest, "field \"revenue\": only a custom event or a click has revenue")
+	}
+	var amount string
+	switch v := rev["amount"].(type) {
+	case string:
+		amount = v
+	case float64:
+		amount = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	currency, _ := rev["currency"].(string)
+	for k := range rev {
+		if k != "amount" && k != "currency" {
+			return 0, "", httpapi.Errorf(http.StatusBadRequest, "field \"revenue\": unknown field %q: want amount and currency", k)
+		}
+	}
+	a, err := store.ParseAmount(amount)
+	if err != nil {
+		return 0, "", httpapi.Errorf(http.StatusBadRequest, "field \"revenue\": amount: %v", err)
+	}
+	if !store.ValidCurrency(currency) {
+		return 0, "", httpapi.Errorf(http.StatusBadRequest, "field \"revenue\": currency: want an ISO 4217 code such as \"EUR\", got %q", currency)
+	}
+	return a, currency, nil
 }
 
 // primaryLanguage returns the primary subtag of a BCP 47 language tag, lower

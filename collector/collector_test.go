@@ -209,6 +209,15 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"nested props", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":{"b":1}}}`, 400, `field "props"`},
 		{"long prop value", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","props":{"a":"` + strings.Repeat("v", 600) + `"}}`, 400, `field "props"`},
 		{"long name", "application/json", `{"site":"example.test","type":"event","url":"https://example.test/a","name":"` + strings.Repeat("n", 200) + `"}`, 400, `field "name"`},
+		{"revenue on a pageview", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR"}}`, 400, `only a custom event or a click`},
+		{"revenue lower-case currency", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"eur"}}`, 400, `currency: want an ISO 4217`},
+		{"revenue without currency", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","props":{"revenue":{"amount":"1"}}}`, 400, `currency: want an ISO 4217`},
+		{"revenue negative", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"-1","currency":"EUR"}}`, 400, `amount: want a decimal`},
+		{"revenue five decimals", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1.00001","currency":"EUR"}}`, 400, `amount: want a decimal`},
+		{"revenue over the bound", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":1000000000.5,"currency":"EUR"}}`, 400, `amount: at most`},
+		{"revenue without amount", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"currency":"EUR"}}`, 400, `amount: want a decimal`},
+		{"revenue unknown field", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR","tax":"0.2"}}`, 400, `unknown field "tax"`},
+		{"revenue twice", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR"},"props":{"revenue":{"amount":"1","currency":"EUR"}}}`, 400, `give it once`},
 		{"empty batch", "application/json", `[]`, 400, "a batch holds"},
 		{"batch with one bad event", "application/json", `[` + valid + `,{"site":"example.test","type":"pageview"}]`, 400, `missing field "url"`},
 		{"batch too large", "application/json", `[` + strings.Repeat(valid+",", collector.MaxBatch) + valid + `]`, 400, "a batch holds"},
@@ -275,6 +284,28 @@ func TestPageviewStored(t *testing.T) {
 				t.Errorf("width %d site %d, want 1280 and %d", e.ScreenWidth, e.SiteID, r.site.ID)
 			}
 		})
+	}
+}
+
+// TestRevenueStored: revenue given as the snippet sends it (inside props)
+// and as the field revenue, as a string and as a number; the amount is
+// kept exactly, and props keep their other entries only.
+func TestRevenueStored(t *testing.T) {
+	r := newRig(t, true)
+	w := r.post(t, "text/plain", `[{"site":"example.test","type":"event","token":"{{token}}","name":"Purchase","url":"https://example.test/buy","props":{"plan":"pro","revenue":{"amount":"19.90","currency":"EUR"}}},
+		{"site":"example.test","type":"click","token":"{{token}}","name":"Buy","url":"https://example.test/buy","revenue":{"amount":0.1,"currency":"USD"}}]`)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+	}
+	got := map[string]store.Event{}
+	for _, e := range r.stored(t) {
+		got[e.Name] = e
+	}
+	if e := got["Purchase"]; e.RevenueAmount != 199000 || e.RevenueCurrency != "EUR" || len(e.Props) != 1 || e.Props[0] != (store.Prop{Key: "plan", Value: "pro"}) {
+		t.Errorf("Purchase: revenue %d %q, props %v; want 199000 EUR, plan=pro only", e.RevenueAmount, e.RevenueCurrency, e.Props)
+	}
+	if e := got["Buy"]; e.RevenueAmount != 1000 || e.RevenueCurrency != "USD" {
+		t.Errorf("Buy: revenue %d %q, want 1000 USD", e.RevenueAmount, e.RevenueCurrency)
 	}
 }
 

@@ -46,3 +46,34 @@ func TestMergeGoals(t *testing.T) {
 		}
 	})
 }
+
+func TestAmount(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Amount
+		out  string
+	}{
+		{"19.90", 199000, "19.90"},
+		{"19.9", 199000, "19.90"},
+		{"5", 50000, "5.00"},
+		{"0", 0, "0.00"},
+		{"0.0001", 1, "0.0001"},
+		{"12.345", 123450, "12.345"},
+		{"1000000000", MaxAmount, "1000000000.00"},
+	} {
+		got, err := ParseAmount(tc.in)
+		if err != nil || got != tc.want || got.String() != tc.out {
+			t.Errorf("ParseAmount(%q) = %d (%s), %v; want %d (%s)", tc.in, got, got, err, tc.want, tc.out)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1.", ".5", "1.00001", "1e3", "1,50", " 1", "1000000000.01", "99999999999", "0x10", "+1"} {
+		if _, err := ParseAmount(bad); err == nil {
+			t.Errorf("ParseAmount(%q): no error", bad)
+		}
+	}
+	for c, want := range map[string]bool{"EUR": true, "USD": true, "eur": false, "EU": false, "EURO": false, "E1R": false, "": false} {
+		if ValidCurrency(c) != want {
+			t.Errorf("ValidCurrency(%q) = %v", c, !want)
+		}
+	}
+}

@@ -119,6 +119,11 @@ type Event struct {
 
 	EngagedMS uint32 `json:"engaged_ms,omitempty"` // visible time on page
 
+	// Revenue of a custom event or click (a purchase): an amount in an
+	// ISO 4217 currency, both set or neither (revenue.go).
+	RevenueAmount   Amount `json:"revenue_amount,omitzero"`
+	RevenueCurrency string `json:"revenue_currency,omitempty"`
+
 	Bot       bool   `json:"bot,omitempty"`
 	BotReason string `json:"bot_reason,omitempty"`
 }

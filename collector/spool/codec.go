@@ -11,29 +11,32 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// codecV2 is the first byte of every record payload. A change to the
+// codecV3 is the first byte of every record payload. A change to the
 // encoding (a new store.Event field included) gets a new version, and the
 // decoder keeps reading the old ones, so a spool written by the previous
-// release replays after an upgrade. Version 1 had no Language.
+// release replays after an upgrade. Version 1 had no Language, version 2
+// no revenue.
 const (
 	codecV1 = 1
 	codecV2 = 2
+	codecV3 = 3
 )
 
 // eventFields is how many fields of store.Event encodeEvent writes. A test
 // compares it with the struct, so a field added to store.Event without a
 // codec change fails the build's tests instead of being dropped by replays.
-const eventFields = 45
+const eventFields = 47
 
 var errShort = errors.New("record ends early")
 
 // appendEvent appends the encoding of e to b: the version byte, then every
-// field in declaration order but Language, which version 2 added last.
+// field in declaration order but Language, which version 2 added last,
+// and the revenue amount and currency, which version 3 added after it.
 // Strings are a uvarint length and the bytes; times are a varint of Unix
 // seconds and a uvarint of nanoseconds (decoded in UTC); fixed-size ids are
 // raw bytes.
 func appendEvent(b []byte, e *store.Event) []byte {
-	b = append(b, codecV2)
+	b = append(b, codecV3)
 	b = append(b, e.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(e.SiteID))
 	b = appendString(b, string(e.Type))
@@ -94,6 +97,8 @@ func appendEvent(b []byte, e *store.Event) []byte {
 	b = appendBool(b, e.Bot)
 	b = appendString(b, e.BotReason)
 	b = appendString(b, e.Language)
+	b = binary.AppendUvarint(b, uint64(e.RevenueAmount))
+	b = appendString(b, e.RevenueCurrency)
 	return b
 }
 
@@ -121,7 +126,7 @@ func decodeEvent(payload []byte, e *store.Event) error {
 		return errShort
 	}
 	version := payload[0]
-	if version != codecV1 && version != codecV2 {
+	if version < codecV1 || version > codecV3 {
 		return fmt.Errorf("unknown event encoding version %d (written by a newer footfall?)", payload[0])
 	}
 	d := decoder{s: string(payload[1:])}
@@ -190,6 +195,10 @@ func decodeEvent(payload []byte, e *store.Event) error {
 	e.BotReason = d.string()
 	if version >= codecV2 {
 		e.Language = d.string()
+	}
+	if version >= codecV3 {
+		e.RevenueAmount = store.Amount(d.uvarint(store.MaxAmount))
+		e.RevenueCurrency = d.string()
 	}
 	if d.err != nil {
 		return d.err

@@ -22,8 +22,9 @@ func randomEvent(t testing.TB, r *rand.Rand) store.Event {
 }
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	uuidType = reflect.TypeFor[uuid.UUID]()
+	timeType   = reflect.TypeFor[time.Time]()
+	uuidType   = reflect.TypeFor[uuid.UUID]()
+	amountType = reflect.TypeFor[store.Amount]()
 )
 
 func fill(t testing.TB, r *rand.Rand, v reflect.Value, path string) {
@@ -34,6 +35,9 @@ func fill(t testing.TB, r *rand.Rand, v reflect.Value, path string) {
 		return
 	case v.Type() == uuidType:
 		v.Set(reflect.ValueOf(uuid.New()))
+		return
+	case v.Type() == amountType:
+		v.SetUint(1 + r.Uint64N(store.MaxAmount))
 		return
 	}
 	switch v.Kind() {
@@ -160,21 +164,25 @@ func sampleEvent() store.Event {
 	}
 }
 
-// TestCodecReadsVersion1: a spool written before Language existed replays,
-// each event without a language.
-func TestCodecReadsVersion1(t *testing.T) {
+// TestCodecReadsOldVersions: a spool written before Language (version 1)
+// or revenue (version 2) existed replays, each event without them.
+func TestCodecReadsOldVersions(t *testing.T) {
 	e := randomEvent(t, rand.New(rand.NewPCG(5, 6)))
-	e.Language = ""
+	e.Language, e.RevenueAmount, e.RevenueCurrency = "", 0, ""
 	enc := appendEvent(nil, &e)
-	if enc[0] != codecV2 || enc[len(enc)-1] != 0 {
-		t.Fatalf("version %d, last byte %d: want version 2 ending in an empty Language", enc[0], enc[len(enc)-1])
+	if enc[0] != codecV3 || string(enc[len(enc)-3:]) != "\x00\x00\x00" {
+		t.Fatalf("version %d, last bytes %v: want version 3 ending in an empty Language, amount and currency", enc[0], enc[len(enc)-3:])
 	}
-	v1 := append([]byte{codecV1}, enc[1:len(enc)-1]...)
-	var got store.Event
-	if err := decodeEvent(v1, &got); err != nil {
-		t.Fatalf("decode version 1: %v", err)
-	}
-	if diff := cmp.Diff(e, got); diff != "" {
-		t.Errorf("version 1 (-want +got):\n%s", diff)
+	for _, old := range [][]byte{
+		append([]byte{codecV2}, enc[1:len(enc)-2]...),
+		append([]byte{codecV1}, enc[1:len(enc)-3]...),
+	} {
+		var got store.Event
+		if err := decodeEvent(old, &got); err != nil {
+			t.Fatalf("decode version %d: %v", old[0], err)
+		}
+		if diff := cmp.Diff(e, got); diff != "" {
+			t.Errorf("version %d (-want +got):\n%s", old[0], diff)
+		}
 	}
 }

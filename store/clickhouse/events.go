@@ -181,6 +181,8 @@ var eventColumns = []struct {
 	{"bot", u8s(func(e *store.Event) uint8 { return boolUInt8(e.Bot) })},
 	{"bot_reason", strs(func(e *store.Event) string { return e.BotReason })},
 	{"language", strs(func(e *store.Event) string { return e.Language })},
+	{"revenue_amount", u64s(func(e *store.Event) uint64 { return uint64(e.RevenueAmount) })},
+	{"revenue_currency", strs(func(e *store.Event) string { return e.RevenueCurrency })},
 	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
 }
 
@@ -275,6 +277,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			gpc, bot     uint8
 			granted      uint8
 			keys, values []string
+			amount       uint64
 		)
 		err := rows.Scan(
 			&e.ID, &e.SiteID, &typ, &e.Time, &e.ReceivedAt,
@@ -285,6 +288,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
 			&e.Name, &e.Target, &keys, &values, &e.EngagedMS, &bot, &e.BotReason, &e.Language,
+			&amount, &e.RevenueCurrency,
 		)
 		if err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
@@ -293,6 +297,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 		e.Time, e.ReceivedAt = e.Time.UTC(), e.ReceivedAt.UTC()
 		e.GPC, e.Bot = gpc != 0, bot != 0
 		e.Consent = store.Categories(granted)
+		e.RevenueAmount = store.Amount(amount)
 		if e.Props, err = joinProps(keys, values); err != nil {
 			return nil, fmt.Errorf("read events: event %s: %w", e.ID, err)
 		}

@@ -49,6 +49,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 				e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
 				e.Country, e.Region, e.City, e.ASN, e.ISP,
 				e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason, e.Language,
+				int64(e.RevenueAmount), e.RevenueCurrency,
 			)
 		}
 		if len(args) != len(chunk)*eventParams {
@@ -136,6 +137,7 @@ func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 			ts, received       int64
 			visitor, session   int64
 			props              string
+			amount             int64
 		)
 		if err := rows.Scan(
 			&id, &e.SiteID, &typ, &ts, &received,
@@ -146,6 +148,7 @@ func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
 			&e.Name, &e.Target, &props, &e.EngagedMS, &e.Bot, &e.BotReason, &e.Language,
+			&amount, &e.RevenueCurrency,
 		); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
@@ -163,6 +166,7 @@ func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 		e.ReceivedAt = time.Unix(received, 0).UTC()
 		e.VisitorKey = uint64(visitor)
 		e.SessionID = uint64(session)
+		e.RevenueAmount = store.Amount(amount)
 		if e.Props, err = decodeProps(props); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}

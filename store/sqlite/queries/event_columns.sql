@@ -9,4 +9,5 @@
     consent_id, consent, policy_version, gpc,
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
-    name, target, props, engaged_ms, bot, bot_reason, language
+    name, target, props, engaged_ms, bot, bot_reason, language,
+    revenue_amount, revenue_currency
