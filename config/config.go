@@ -55,6 +55,9 @@ type Site struct {
 	// Goals are the site's conversion goals (goals.go), reported by the
 	// stats API as property=goal and filters goal==NAME.
 	Goals []Goal `yaml:"goals"`
+	// Funnels are the site's funnels (funnels.go): ordered steps, each one
+	// of Goals (or the built-in 404), reported by /api/v1/stats/funnel.
+	Funnels []Funnel `yaml:"funnels"`
 	// Share is how the site's share links anonymise (web/share): the
 	// release a partner would get, made once per window and stored.
 	Share Share `yaml:"share"`
@@ -163,6 +166,7 @@ func (c *Config) validate() error {
 		errs = append(errs, s.Consent.validate(where+".consent", defaults)...)
 		errs = append(errs, validateReports(where, s.Reports)...)
 		errs = append(errs, validateGoals(where, s.Goals)...)
+		errs = append(errs, validateFunnels(where, s.Funnels)...)
 		errs = append(errs, s.Share.validate(where+".share")...)
 	}
 	errs = append(errs, c.validateAggregation()...)

@@ -37,16 +37,24 @@ func validateGoals(where string, goals []Goal) []error {
 	if len(goals) > store.MaxGoals-1 {
 		errs = append(errs, fmt.Errorf("%s.goals: at most %d besides the built-in %q, got %d", where, store.MaxGoals-1, store.NotFoundGoal.Name, len(goals)))
 	}
+	return append(errs, validateNamed(where+".goals", "goal", goals, func(g Goal) (string, error) { return g.Name, g.Store().Validate() })...)
+}
+
+// validateNamed checks a list of named items of a kind (goal, funnel) at
+// where: each one by check, which also gives its name, and names unique.
+func validateNamed[T any](where, kind string, items []T, check func(T) (string, error)) []error {
+	var errs []error
 	seen := map[string]bool{}
-	for i, g := range goals {
-		at := fmt.Sprintf("%s.goals[%d]", where, i)
-		if err := g.Store().Validate(); err != nil {
+	for i, item := range items {
+		at := fmt.Sprintf("%s[%d]", where, i)
+		name, err := check(item)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", at, err))
 		}
-		if seen[g.Name] {
-			errs = append(errs, fmt.Errorf("%s: goal %q is listed twice", at, g.Name))
+		if seen[name] {
+			errs = append(errs, fmt.Errorf("%s: %s %q is listed twice", at, kind, name))
 		}
-		seen[g.Name] = true
+		seen[name] = true
 	}
 	return errs
 }

@@ -125,6 +125,7 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/stats/aggregate", h(analyst(rp.Budget(rp.HandleAggregate)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/timeseries", h(analyst(rp.Budget(rp.HandleTimeseries)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/breakdown", h(analyst(rp.Budget(rp.HandleBreakdown)))).Methods(http.MethodGet)
+			r.Handle("/api/v1/stats/funnel", h(analyst(rp.Budget(rp.HandleFunnel)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/realtime", h(analyst(rp.Budget(rp.HandleRealtime)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/consent", h(analyst(rp.Budget(rp.HandleConsent)))).Methods(http.MethodGet)
 			r.Handle("/api/v1/stats/dimensions", h(analyst(rp.HandleDimensions))).Methods(http.MethodGet)

@@ -27,15 +27,27 @@ type Funnel struct {
 	Steps []string
 }
 
-// Validate checks a funnel as the config takes it: a name as goals have
-// one, 2 to 8 steps, each one of goals by name.
-func (f Funnel) Validate(goals []string) error {
-	if f.Name == "" || len(f.Name) > MaxGoalName || strings.ContainsAny(f.Name, ";\n") {
+// Validate checks a funnel's shape: a name as goals have one, 2 to 8
+// steps, each a goal's name. Whether the site has those goals is for
+// CheckSteps: a step may name a goal added through the admin API, which
+// the config file does not know.
+func (f Funnel) Validate() error {
+	if !validGoalName(f.Name) {
 		return fmt.Errorf("name: want 1 to %d bytes without ';', got %q", MaxGoalName, f.Name)
 	}
 	if len(f.Steps) < MinFunnelSteps || len(f.Steps) > MaxFunnelSteps {
 		return fmt.Errorf("funnel %q: steps: want %d to %d goals, got %d", f.Name, MinFunnelSteps, MaxFunnelSteps, len(f.Steps))
 	}
+	for _, s := range f.Steps {
+		if !validGoalName(s) {
+			return fmt.Errorf("funnel %q: steps: want goal names, got %q", f.Name, s)
+		}
+	}
+	return nil
+}
+
+// CheckSteps reports the steps that name none of goals.
+func (f Funnel) CheckSteps(goals []string) error {
 	var unknown []string
 	for _, s := range f.Steps {
 		if !slices.Contains(goals, s) {
@@ -43,7 +55,11 @@ func (f Funnel) Validate(goals []string) error {
 		}
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("funnel %q: steps: %s: no goal of the site by that name", f.Name, strings.Join(unknown, ", "))
+		return fmt.Errorf("funnel %q: steps %s: no goal of the site by that name", f.Name, strings.Join(unknown, ", "))
 	}
 	return nil
+}
+
+func validGoalName(name string) bool {
+	return name != "" && len(name) <= MaxGoalName && !strings.ContainsAny(name, ";\n")
 }

@@ -106,7 +106,7 @@ const (
 
 // Validate checks a goal as the config and the admin API take it.
 func (g Goal) Validate() error {
-	if g.Name == "" || len(g.Name) > MaxGoalName || strings.ContainsAny(g.Name, ";\n") {
+	if !validGoalName(g.Name) {
 		return fmt.Errorf("name: want 1 to %d bytes without ';', got %q", MaxGoalName, g.Name)
 	}
 	switch {

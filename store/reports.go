@@ -134,7 +134,8 @@ func (q FilteredBreakdownQuery) Validate() error {
 		for i, g := range q.Goals {
 			names[i] = g.Name
 		}
-		if err := (Funnel{Name: "query", Steps: q.Funnel}).Validate(names); err != nil {
+		f := Funnel{Name: "query", Steps: q.Funnel}
+		if err := errors.Join(f.Validate(), f.CheckSteps(names)); err != nil {
 			return fmt.Errorf("filtered breakdown: %w", err)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// usesGoals reports whether q names the goals dimension.
+// usesGoals reports whether q names the goals dimension or is a funnel's.
 func usesGoals(q Query) bool {
-	if q.Property == store.DimGoal {
+	if q.Property == store.DimGoal || q.Kind == Funnel {
 		return true
 	}
 	return slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f.Dim == store.DimGoal })

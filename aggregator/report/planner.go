@@ -52,6 +52,8 @@ func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
 		return pl.timeseries(ctx, q, goals)
 	case Breakdown:
 		return pl.breakdown(ctx, q, goals)
+	case Funnel:
+		return pl.funnel(ctx, q, goals)
 	}
 	return nil, fmt.Errorf("unknown report kind %q", q.Kind)
 }

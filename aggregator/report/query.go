@@ -18,6 +18,7 @@ const (
 	Aggregate  Kind = "aggregate"
 	Timeseries Kind = "timeseries"
 	Breakdown  Kind = "breakdown"
+	Funnel     Kind = "funnel"
 )
 
 // Metrics are the metric names, in their canonical order.
@@ -68,6 +69,10 @@ type Query struct {
 	// Goals are the site's goals (config: sites[].goals), which the goal
 	// dimension reports; the caller sets them.
 	Goals []store.Goal
+	// Funnel names the funnel a funnel report reads, one of Funnels, the
+	// site's funnels (config: sites[].funnels), which the caller sets.
+	Funnel  string
+	Funnels []store.Funnel
 }
 
 // Params lists the parameters ParseQuery reads for each kind, besides
@@ -76,6 +81,7 @@ var Params = map[Kind][]string{
 	Aggregate:  {"period", "date", "from", "to", "metrics", "filters", "compare"},
 	Timeseries: {"period", "date", "from", "to", "metrics", "filters", "interval"},
 	Breakdown:  {"period", "date", "from", "to", "metrics", "filters", "property", "limit", "page"},
+	Funnel:     {"period", "date", "from", "to", "filters", "funnel"},
 }
 
 // ParseQuery reads a report's parameters, by the stats API's names and
@@ -119,6 +125,13 @@ func ParseQuery(kind Kind, p map[string]string, site store.Site, loc *time.Locat
 		}
 	case Breakdown:
 		err = q.parseBreakdown(p)
+	case Funnel:
+		q.Metrics, q.Funnel = FunnelMetrics, p["funnel"]
+		if q.Funnel == "" {
+			err = inputErrorf("funnel is required: the name of one of the site's funnels")
+		} else {
+			err = checkEmailFilters(filters, "")
+		}
 	default:
 		return Query{}, fmt.Errorf("unknown report kind %q", kind)
 	}
@@ -302,6 +315,9 @@ func dimensions() []string {
 }
 
 func validDimension(d string) bool {
+	if d == store.DimFunnel {
+		return false // only the funnel report reads it
+	}
 	if store.RawOnlyDimension(d) {
 		return true
 	}

@@ -31,10 +31,14 @@ type Row struct {
 	Partial bool
 }
 
-// Name names the result as a file: aggregate, timeseries, breakdown-PROP.
+// Name names the result as a file: aggregate, timeseries, breakdown-PROP,
+// funnel.
 func (r *Result) Name() string {
-	if r.Query.Kind == Breakdown {
+	switch r.Query.Kind {
+	case Breakdown:
 		return "breakdown-" + r.Query.Property
+	case Funnel:
+		return "funnel"
 	}
 	return string(r.Query.Kind)
 }
@@ -64,6 +68,11 @@ func (r *Result) Table() ([]string, [][]string) {
 			records = append(records, row.record())
 		}
 		return append([]string{"date"}, q.Metrics...), records
+	case Funnel:
+		for i, row := range r.Rows {
+			records = append(records, append([]string{strconv.Itoa(i + 1)}, row.record()...))
+		}
+		return append([]string{"step", "goal"}, q.Metrics...), records
 	default:
 		for _, row := range r.Rows {
 			records = append(records, row.record())
@@ -110,6 +119,18 @@ func (r *Result) JSON() map[string]any {
 			results = append(results, obj)
 		}
 		return map[string]any{"site": q.Site.Domain, "interval": q.Interval, "results": results}
+	case Funnel:
+		results := make([]map[string]any, 0, len(r.Rows))
+		for i, row := range r.Rows {
+			obj := row.object("goal", q.Metrics)
+			obj["step"] = i + 1
+			results = append(results, obj)
+		}
+		partial := len(r.Rows) > 0 && r.Rows[0].Partial
+		return map[string]any{
+			"site": q.Site.Domain, "funnel": q.Funnel, "from": q.Span.From.In(q.Span.Loc).Format(time.DateOnly),
+			"to": q.Span.To.In(q.Span.Loc).AddDate(0, 0, -1).Format(time.DateOnly), "partial": partial, "results": results,
+		}
 	default:
 		results := make([]map[string]any, 0, len(r.Rows))
 		for _, row := range r.Rows {

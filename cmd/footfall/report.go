@@ -27,9 +27,9 @@ func reportCommand() *command {
 	r := reportFlags{params: map[string]*string{}}
 	c := &command{
 		name: "report",
-		args: "aggregate|timeseries|breakdown",
+		args: "aggregate|timeseries|breakdown|funnel",
 		summary: "Print a report to stdout as CSV or JSON: the same planner, parameters and answers as GET /api/v1/stats/aggregate, " +
-			"timeseries and breakdown (docs/reports.md). Example: footfall report breakdown -site example.com -period 7d -property source -filters 'country==DE'.",
+			"timeseries, breakdown and funnel (docs/reports.md). Example: footfall report breakdown -site example.com -period 7d -property source -filters 'country==DE'.",
 		flags: flag.NewFlagSet("report", flag.ContinueOnError),
 	}
 	r.common.register(c.flags)
@@ -48,14 +48,15 @@ func reportCommand() *command {
 		"property": "breakdown: the `dimension` to break down by (required there)",
 		"limit":    "breakdown: values per page (default 100)",
 		"page":     "breakdown: page `number` (default 1)",
+		"funnel":   "funnel: the `name` of one of the site's funnels (config: sites[].funnels; required there)",
 	}
-	for _, name := range []string{"period", "date", "from", "to", "metrics", "filters", "compare", "interval", "property", "limit", "page"} {
+	for _, name := range []string{"period", "date", "from", "to", "metrics", "filters", "compare", "interval", "property", "limit", "page", "funnel"} {
 		r.params[name] = c.flags.String(name, "", usage[name])
 	}
 	c.check = func(args []string) []error {
 		errs := r.common.check()
 		if len(args) != 1 || report.Params[report.Kind(args[0])] == nil {
-			errs = append(errs, errors.New("want one argument: aggregate, timeseries or breakdown"))
+			errs = append(errs, errors.New("want one argument: aggregate, timeseries, breakdown or funnel"))
 		} else {
 			for name, v := range r.params {
 				if *v != "" && !slices.Contains(report.Params[report.Kind(args[0])], name) {
@@ -122,6 +123,7 @@ func runReport(ctx context.Context, env *runEnv, r reportFlags, kind report.Kind
 		return err
 	}
 	q.Goals = store.MergeGoals(cfg.SiteGoals(domain), stored)
+	q.Funnels = cfg.SiteFunnels(domain)
 	res, err := report.New(planner, nil).Run(ctx, q)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ var Params = map[string][]string{
 	"/api/v1/stats/aggregate":    {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "compare", "format"},
 	"/api/v1/stats/timeseries":   {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "interval", "format"},
 	"/api/v1/stats/breakdown":    {"site", "period", "date", "from", "to", "metrics", "filters", "segment", "property", "limit", "page", "format"},
+	"/api/v1/stats/funnel":       {"site", "period", "date", "from", "to", "filters", "segment", "funnel", "format"},
 	"/api/v1/stats/realtime":     {"site"},
 	"/api/v1/stats/consent":      {"site", "period", "date", "from", "to", "format"},
 	"/api/v1/stats/dimensions":   {},

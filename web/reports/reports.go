@@ -150,6 +150,7 @@ func (h *Handler) common(r *http.Request, path string, kind report.Kind) (map[st
 	if rq.Goals, err = h.siteGoals(r.Context(), site); err != nil {
 		return nil, report.Query{}, err
 	}
+	rq.Funnels = h.cfg.SiteFunnels(site.Domain)
 	return q, rq, nil
 }
 
@@ -197,7 +198,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, kin
 	}
 	res, err := h.planner.Run(r.Context(), rq)
 	if err != nil {
-		return badInput(err) // an unknown goal
+		return badInput(err) // an unknown goal or funnel
 	}
 	if wantCSV(r, q) {
 		header, records := res.Table()
@@ -220,6 +221,11 @@ func (h *Handler) HandleTimeseries(w http.ResponseWriter, r *http.Request) error
 // HandleBreakdown serves GET /api/v1/stats/breakdown.
 func (h *Handler) HandleBreakdown(w http.ResponseWriter, r *http.Request) error {
 	return h.serve(w, r, "/api/v1/stats/breakdown", report.Breakdown)
+}
+
+// HandleFunnel serves GET /api/v1/stats/funnel.
+func (h *Handler) HandleFunnel(w http.ResponseWriter, r *http.Request) error {
+	return h.serve(w, r, "/api/v1/stats/funnel", report.Funnel)
 }
 
 // writeCSV answers a header row and records as a CSV attachment.
