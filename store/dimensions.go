@@ -172,7 +172,7 @@ func PropDimension(dim string) (key string, ok bool) {
 // events answer.
 func RawOnlyDimension(dim string) bool {
 	_, prop := PropDimension(dim)
-	return prop || dim == DimGoal || dim == DimNotFound || dim == DimFunnel
+	return prop || dim == DimGoal || dim == DimGoalRevenue || dim == DimNotFound || dim == DimFunnel
 }
 
 // SessionDimension reports whether dim describes visits (their first or last

@@ -14,6 +14,14 @@ import (
 // visit reached a goal when one of its events did.
 const DimGoal = "goal"
 
+// DimGoalRevenue is the revenue of the goals, for the report planner only
+// (no API names it): an event dimension whose values are "GOAL;CURRENCY"
+// for each goal an event with revenue reached (goal names hold no ";").
+// Its rows of FilteredBreakdown carry the revenue events in Events and
+// the sum of their amounts (store.Amount) in EngagedMS, which no click or
+// custom event has otherwise.
+const DimGoalRevenue = "goal_revenue"
+
 // DimNotFound is the broken URLs dimension: an event dimension whose value
 // is the page path of each click or custom event named NotFoundEvent,
 // which a site's not-found page sends (footfall('event', '404')).

@@ -91,3 +91,57 @@ func (pl *Planner) conversions(ctx context.Context, q Query, goals []store.GoalM
 	}
 	return values, nil
 }
+
+// Revenue is the revenue of a goal in one currency over the report's
+// visits: the sum of the amounts of the events that reached the goal with
+// revenue in that currency (never summed across currencies), their number
+// and the average per such event, rounded half up to the ten-thousandth.
+type Revenue struct {
+	Currency string
+	Total    store.Amount
+	Average  store.Amount
+	Events   uint64
+}
+
+// goalRevenue reads the revenue of each goal per currency over the visits
+// that match the filters (the goal rows' own visits): the store's
+// DimGoalRevenue rows, by goal and currency.
+func (pl *Planner) goalRevenue(ctx context.Context, q Query, goals []store.GoalMatch) (map[string][]Revenue, error) {
+	if !slices.ContainsFunc(goals, func(g store.GoalMatch) bool { return g.Event != "" }) {
+		return nil, nil // page goals have no revenue
+	}
+	rf := q.Filters
+	if len(rf) == 0 {
+		rf = []store.Filter{{Dim: store.DimGoalRevenue, Op: "~", Value: ""}} // the raw query wants a filter
+	}
+	rows, err := pl.filtered(ctx, q.Site.ID, store.Daily, store.DimGoalRevenue, rf, goals, q.Span.From, q.Span.To, nil)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ goal, currency string }
+	sums := map[key]*Revenue{}
+	var keys []key
+	for _, r := range rows {
+		goal, currency, ok := strings.Cut(r.Value, ";")
+		if !ok {
+			continue
+		}
+		k := key{goal, currency}
+		if sums[k] == nil {
+			sums[k] = &Revenue{Currency: currency}
+			keys = append(keys, k)
+		}
+		sums[k].Total += store.Amount(r.EngagedMS)
+		sums[k].Events += r.Events
+	}
+	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(a.currency, b.currency) })
+	out := map[string][]Revenue{}
+	for _, k := range keys {
+		rev := sums[k]
+		if rev.Events > 0 {
+			rev.Average = (rev.Total*2 + store.Amount(rev.Events)) / (2 * store.Amount(rev.Events))
+		}
+		out[k.goal] = append(out[k.goal], *rev)
+	}
+	return out, nil
+}

@@ -588,8 +588,12 @@ func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMat
 			s.visitors = visitors[v]
 		}
 	}
+	var revenue map[string][]Revenue
 	if prop == store.DimGoal {
 		if values, err = pl.conversions(ctx, q, goals, byValue, values); err != nil {
+			return nil, err
+		}
+		if revenue, err = pl.goalRevenue(ctx, q, goals); err != nil {
 			return nil, err
 		}
 	}
@@ -604,7 +608,7 @@ func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMat
 	res := &Result{Query: q, Total: len(values)}
 	lo := min((q.Page-1)*q.Limit, len(values))
 	for _, v := range values[lo:min(lo+q.Limit, len(values))] {
-		r := Row{Key: v}
+		r := Row{Key: v, Revenue: revenue[v]}
 		for _, m := range metrics {
 			r.Values = append(r.Values, byValue[v].value(m))
 		}

@@ -315,8 +315,9 @@ func dimensions() []string {
 }
 
 func validDimension(d string) bool {
-	if d == store.DimFunnel {
-		return false // only the funnel report reads it
+	switch d {
+	case store.DimFunnel, store.DimGoalRevenue:
+		return false // only the funnel report, the goals' revenue (goals.go) read them
 	}
 	if store.RawOnlyDimension(d) {
 		return true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type Row struct {
 	Key     string
 	Values  []any
 	Partial bool
+	// Revenue is a goal's revenue per currency, by currency (a goals
+	// breakdown; none without revenue).
+	Revenue []Revenue
 }
 
 // Name names the result as a file: aggregate, timeseries, breakdown-PROP,
@@ -74,11 +78,40 @@ func (r *Result) Table() ([]string, [][]string) {
 		}
 		return append([]string{"step", "goal"}, q.Metrics...), records
 	default:
+		currencies := r.currencies()
 		for _, row := range r.Rows {
-			records = append(records, row.record())
+			rec := row.record()
+			for _, c := range currencies {
+				var total, avg string
+				if i := slices.IndexFunc(row.Revenue, func(x Revenue) bool { return x.Currency == c }); i >= 0 {
+					total, avg = row.Revenue[i].Total.String(), row.Revenue[i].Average.String()
+				}
+				rec = append(rec, total, avg)
+			}
+			records = append(records, rec)
 		}
-		return append([]string{q.Property}, q.Metrics...), records
+		header := append([]string{q.Property}, q.Metrics...)
+		for _, c := range currencies {
+			header = append(header, "revenue_"+c, "average_revenue_"+c)
+		}
+		return header, records
 	}
+}
+
+// currencies are the currencies of the rows' revenue, sorted: a goals
+// breakdown's CSV has two columns for each (revenue_EUR,
+// average_revenue_EUR), and none when no goal has revenue.
+func (r *Result) currencies() []string {
+	var out []string
+	for _, row := range r.Rows {
+		for _, rev := range row.Revenue {
+			if !slices.Contains(out, rev.Currency) {
+				out = append(out, rev.Currency)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (row Row) record() []string {
@@ -134,7 +167,15 @@ func (r *Result) JSON() map[string]any {
 	default:
 		results := make([]map[string]any, 0, len(r.Rows))
 		for _, row := range r.Rows {
-			results = append(results, row.object(q.Property, q.Metrics))
+			obj := row.object(q.Property, q.Metrics)
+			if len(row.Revenue) > 0 {
+				rev := make([]map[string]any, len(row.Revenue))
+				for i, x := range row.Revenue {
+					rev[i] = map[string]any{"currency": x.Currency, "total": x.Total, "average": x.Average, "events": x.Events}
+				}
+				obj["revenue"] = rev
+			}
+			results = append(results, obj)
 		}
 		return map[string]any{
 			"site": q.Site.Domain, "property": q.Property, "page": q.Page, "limit": q.Limit, "total": r.Total, "results": results,

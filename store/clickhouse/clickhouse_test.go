@@ -353,6 +353,10 @@ func TestPropsClickHouse(t *testing.T) {
 	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }
 
+func TestGoalRevenueClickHouse(t *testing.T) {
+	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+}
+
 func TestGoalsClickHouse(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }

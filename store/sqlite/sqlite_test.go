@@ -166,6 +166,10 @@ func TestPropsSQLite(t *testing.T) {
 	storetest.RunProps(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }
 
+func TestGoalRevenueSQLite(t *testing.T) {
+	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+}
+
 func TestGoalsSQLite(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }

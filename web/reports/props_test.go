@@ -146,3 +146,70 @@ func TestGoals(t *testing.T) {
 		}
 	})
 }
+
+// TestGoalRevenue asks the stats API for the goals of a site over
+// storetest.RevenueEvents (answers worked out there): each event goal's
+// revenue per currency, its total and its average per revenue event, in
+// JSON and as two CSV columns per currency; a page goal and a goal
+// without revenue have none; a filter narrows revenue as it narrows
+// conversions.
+func TestGoalRevenue(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		if err := e.st.InsertEvents(context.Background(), storetest.RevenueEvents(e.site.ID)); err != nil {
+			t.Fatal(err)
+		}
+		ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
+		if sum, err := ag.Recompute(context.Background(), storetest.PropsDay, storetest.PropsDay.AddDate(0, 0, 1)); err != nil || sum.Failed != 0 {
+			t.Fatalf("aggregate: %+v, %v", sum, err)
+		}
+		e.cfg.Sites = append(e.cfg.Sites, config.Site{Domain: "shop.example", Goals: []config.Goal{
+			{Name: "Purchase", Event: "Purchase"},
+			{Name: "Pro purchase", Event: "Purchase", Props: map[string]string{"plan": "pro"}},
+			{Name: "Buy", Event: "Buy"},
+			{Name: "Shop", Page: "/shop"},
+		}})
+		const q = "/api/v1/stats/breakdown?site=shop.example&period=day&date=2026-03-02&property=goal&metrics=visitors,events"
+		var got struct {
+			Results []map[string]any `json:"results"`
+		}
+		e.getJSON(t, q, &got)
+		rev := func(currency, total, average string, events float64) map[string]any {
+			return map[string]any{"currency": currency, "total": total, "average": average, "events": events}
+		}
+		want := []map[string]any{
+			{"goal": "Purchase", "visitors": 2.0, "events": 5.0, "revenue": []any{
+				rev("EUR", "30.0001", "10.00", 3), rev("USD", "5.00", "5.00", 1)}},
+			{"goal": "Shop", "visitors": 2.0, "events": 0.0},
+			{"goal": "Buy", "visitors": 1.0, "events": 1.0, "revenue": []any{rev("JPY", "100.00", "100.00", 1)}},
+			{"goal": "Pro purchase", "visitors": 1.0, "events": 1.0, "revenue": []any{rev("EUR", "19.90", "19.90", 1)}},
+			{"goal": "404", "visitors": 0.0, "events": 0.0},
+		}
+		if diff := cmp.Diff(want, got.Results); diff != "" {
+			t.Errorf("goals with revenue (-want +got):\n%s", diff)
+		}
+		csv := e.getCSV(t, q)
+		wantCSV := [][]string{
+			{"goal", "visitors", "events", "revenue_EUR", "average_revenue_EUR", "revenue_JPY", "average_revenue_JPY", "revenue_USD", "average_revenue_USD"},
+			{"Purchase", "2", "5", "30.0001", "10.00", "", "", "5.00", "5.00"},
+			{"Shop", "2", "0", "", "", "", "", "", ""},
+			{"Buy", "1", "1", "", "", "100.00", "100.00", "", ""},
+			{"Pro purchase", "1", "1", "19.90", "19.90", "", "", "", ""},
+			{"404", "0", "0", "", "", "", "", "", ""},
+		}
+		if diff := cmp.Diff(wantCSV, csv); diff != "" {
+			t.Errorf("goals CSV (-want +got):\n%s", diff)
+		}
+		got.Results = nil
+		e.getJSON(t, q+"&filters=country==FR", &got)
+		want = []map[string]any{ // equal visitors: by name
+			{"goal": "Buy", "visitors": 1.0, "events": 1.0, "revenue": []any{rev("JPY", "100.00", "100.00", 1)}},
+			{"goal": "Purchase", "visitors": 1.0, "events": 2.0, "revenue": []any{rev("EUR", "0.0001", "0.0001", 1)}},
+			{"goal": "Shop", "visitors": 1.0, "events": 0.0},
+			{"goal": "404", "visitors": 0.0, "events": 0.0},
+			{"goal": "Pro purchase", "visitors": 0.0, "events": 0.0},
+		}
+		if diff := cmp.Diff(want, got.Results); diff != "" {
+			t.Errorf("goals of FR with revenue (-want +got):\n%s", diff)
+		}
+	})
+}

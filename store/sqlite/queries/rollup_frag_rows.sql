@@ -20,7 +20,10 @@
 -- paths, event name and key-value pairs; unbound, none) the event reached: a
 -- pageview of one of the paths, or a click or custom event of the name
 -- with every one of the props (goal_hits: the events that reached each
--- goal, which funnels read too, in their order k).
+-- goal, which funnels read too, in their order k). Goal revenue
+-- (dimension 'goal_revenue', store.DimGoalRevenue) is a row per goal and
+-- event that reached it with revenue: value "GOAL;CURRENCY", one event,
+-- and the amount in eng, which a click or custom event has no other use for.
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -34,7 +37,8 @@ gpc_keys AS (
 ev AS (
     SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
-           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms
+           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
+           e.revenue_amount, e.revenue_currency
     FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
     WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
@@ -58,10 +62,11 @@ described AS (
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 goal_hits AS (
-    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms, json_extract(g.value, '$[0]') AS goal
+    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
+           n.revenue_amount, n.revenue_currency, json_extract(g.value, '$[0]') AS goal
     FROM numbered n
     JOIN json_each(:goals) g
-    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel'))
+    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel', 'goal_revenue'))
       AND CASE json_extract(g.value, '$[1]')
           WHEN 'page' THEN n.etype = 'pageview'
                        AND n.path IN (SELECT value FROM json_each(g.value, '$[2]'))
@@ -108,4 +113,9 @@ rollup_rows AS (
            etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, engaged_ms AS eng, 'goal' AS dim, goal AS val
     FROM goal_hits
     WHERE EXISTS (SELECT 1 FROM dims WHERE dim = 'goal')
+    UNION ALL
+    SELECT win, visitor_key, session_id, sess, 0 AS pv, 1 AS ev, 0 AS bounce, 0 AS dur,
+           revenue_amount AS eng, 'goal_revenue' AS dim, goal || ';' || revenue_currency AS val
+    FROM goal_hits
+    WHERE EXISTS (SELECT 1 FROM dims WHERE dim = 'goal_revenue') AND revenue_currency != ''
 )
