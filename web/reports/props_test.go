@@ -82,12 +82,7 @@ func TestGoals(t *testing.T) {
 		if err := e.st.InsertEvents(context.Background(), append(events, storetest.NotFoundEvent(events)...)); err != nil {
 			t.Fatal(err)
 		}
-		// The day aggregated: the rates' base, the visitors of the day,
-		// come from its rollups; the goals from the raw events.
-		ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
-		if sum, err := ag.Recompute(context.Background(), storetest.PropsDay, storetest.PropsDay.AddDate(0, 0, 1)); err != nil || sum.Failed != 0 {
-			t.Fatalf("aggregate: %+v, %v", sum, err)
-		}
+		aggregatePropsDay(t, e)
 		e.cfg.Sites = append(e.cfg.Sites, config.Site{Domain: "shop.example", Goals: []config.Goal{
 			{Name: "Signup", Event: "Signup"},
 			{Name: "Pro signup", Event: "Signup", Props: map[string]string{"plan": "pro"}},
@@ -158,10 +153,7 @@ func TestGoalRevenue(t *testing.T) {
 		if err := e.st.InsertEvents(context.Background(), storetest.RevenueEvents(e.site.ID)); err != nil {
 			t.Fatal(err)
 		}
-		ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
-		if sum, err := ag.Recompute(context.Background(), storetest.PropsDay, storetest.PropsDay.AddDate(0, 0, 1)); err != nil || sum.Failed != 0 {
-			t.Fatalf("aggregate: %+v, %v", sum, err)
-		}
+		aggregatePropsDay(t, e)
 		e.cfg.Sites = append(e.cfg.Sites, config.Site{Domain: "shop.example", Goals: []config.Goal{
 			{Name: "Purchase", Event: "Purchase"},
 			{Name: "Pro purchase", Event: "Purchase", Props: map[string]string{"plan": "pro"}},
@@ -212,4 +204,15 @@ func TestGoalRevenue(t *testing.T) {
 			t.Errorf("goals of FR with revenue (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// aggregatePropsDay aggregates storetest.PropsDay: the conversion rates'
+// base, the visitors of the day, come from its rollups; the goals from
+// the raw events.
+func aggregatePropsDay(t *testing.T, e *env) {
+	t.Helper()
+	ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
+	if sum, err := ag.Recompute(context.Background(), storetest.PropsDay, storetest.PropsDay.AddDate(0, 0, 1)); err != nil || sum.Failed != 0 {
+		t.Fatalf("aggregate: %+v, %v", sum, err)
+	}
 }
