@@ -28,6 +28,7 @@ import (
 	"github.com/footfall/footfall/store/sqlite"
 	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/store/storetest"
+	"github.com/footfall/footfall/web/admin"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 	"github.com/footfall/footfall/web/browsertest"
@@ -124,7 +125,14 @@ func newServerWith(t *testing.T, cfg *config.Config, extra func(site uint32) []s
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Share: sh, Store: st})
+	configured := func(domain string) []store.Goal {
+		if cfg == nil {
+			return nil
+		}
+		return cfg.SiteGoals(domain)
+	}
+	ad := admin.New(admin.Options{Store: st, Goals: configured, Now: func() time.Time { return now }})
+	srv.Config.Handler = server.New(server.Options{Auth: f.Auth, Dashboard: d, Reports: rp, Share: sh, Admin: ad, Store: st})
 	return &testServer{URL: srv.URL, site: site.Domain, fixture: f, st: st}
 }
 

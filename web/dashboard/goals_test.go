@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/storetest"
+	"github.com/footfall/footfall/web/auth"
 )
 
 // The Goals card (goals and broken URLs) and the Properties tab show what the breakdown API
@@ -99,4 +101,76 @@ func mustFloat(t *testing.T, s string) float64 {
 		t.Fatalf("%q: %v", s, err)
 	}
 	return f
+}
+
+// TestBrowserGoalsAdmin: an admin sees the site's goals (the built-in one
+// and the config file's, which have no delete button), adds a goal in the
+// dashboard, sees it counted with its revenue in the Goals card as the API
+// answers, is told why a taken name is refused, and deletes the goal.
+func TestBrowserGoalsAdmin(t *testing.T) {
+	cfg := &config.Config{Sites: []config.Site{{Domain: "shop.example", Goals: []config.Goal{{Name: "Purchase", Event: "Purchase"}}}}}
+	s := newServerWith(t, cfg, storetest.RevenueEvents)
+	ctx := newBrowser(t)
+	const day = "2026-03-02" // storetest.PropsDay
+	do(t, ctx, chromedp.Navigate(s.URL+"/?site="+s.site+"&period=custom&from="+day+"&to="+day),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), s.fixture.Email(auth.RoleAdmin)),
+		chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
+	waitJS(t, ctx, "the goals list", `!document.getElementById('goals-card').hidden && !!document.querySelector('#goals-admin tr[data-name=Purchase]')`)
+	listed := func() map[string]string {
+		t.Helper()
+		return eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#goals-admin tbody tr')].map(tr =>
+			[tr.dataset.name, tr.dataset.source + (tr.querySelector('button[data-delete]') ? ' deletable' : '')]))`)
+	}
+	if got, want := listed(), map[string]string{"404": "builtin", "Purchase": "config"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("goals listed %v, want %v", got, want)
+	}
+	// revenue reads the Goals card's revenue cells, by goal.
+	revenue := func(goal string) []map[string]string {
+		t.Helper()
+		do(t, ctx, chromedp.Click(chromedp.CSS(`.tab[data-property=goal]`)))
+		row := `document.querySelector('table[data-property=goal] tr[data-value="` + goal + `"]')`
+		waitJS(t, ctx, "the goal "+goal, `!!`+row+` && !document.querySelector('.table-body[aria-busy=true]')`)
+		return eval[[]map[string]string](t, ctx, `[...`+row+`.querySelectorAll('.money')].map(m => ({currency: m.dataset.currency, total: m.dataset.total, average: m.dataset.average}))`)
+	}
+	want := []map[string]string{{"currency": "EUR", "total": "30.0001", "average": "10.00"}, {"currency": "USD", "total": "5.00", "average": "5.00"}}
+	if got := revenue("Purchase"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Purchase's revenue shown %v, want %v (storetest.RevenueEvents)", got, want)
+	}
+
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#goal-name`), "Big buy"),
+		chromedp.SetValue(chromedp.CSS(`#goal-kind`), "event"),
+		chromedp.SendKeys(chromedp.CSS(`#goal-what`), "Buy"),
+		chromedp.Click(chromedp.CSS(`#goal-create`)))
+	waitJS(t, ctx, "the new goal listed", `!!document.querySelector('#goals-admin tr[data-name="Big buy"][data-source=api] button[data-delete]')`)
+	if got := revenue("Big buy"); fmt.Sprint(got) != fmt.Sprint([]map[string]string{{"currency": "JPY", "total": "100.00", "average": "100.00"}}) {
+		t.Errorf("Big buy's revenue shown %v, want 100.00 JPY", got)
+	}
+	var api struct{ Results []map[string]any }
+	cookie := sessionCookie(t, ctx, s)
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"custom"}, "from": {day}, "to": {day},
+		"property": {"goal"}, "metrics": {"visitors"}}, &api)
+	if len(api.Results) != 3 {
+		t.Errorf("the API's goals %v, want 404, Purchase and Big buy", api.Results)
+	}
+
+	// The config file's name is taken: the form says so.
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#goal-name`), "Purchase"),
+		chromedp.SendKeys(chromedp.CSS(`#goal-what`), "Checkout"),
+		chromedp.Click(chromedp.CSS(`#goal-create`)))
+	waitJS(t, ctx, "the refusal", `document.getElementById('goal-error').textContent.includes('has a goal named')`)
+
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#goals-admin tr[data-name="Big buy"] button[data-delete]`)))
+	waitJS(t, ctx, "the confirmation", `document.querySelector('#goals-admin tr[data-name="Big buy"] button[data-delete]').textContent == 'Really delete'`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#goals-admin tr[data-name="Big buy"] button[data-delete]`)))
+	waitJS(t, ctx, "the goal gone", `!!document.querySelector('#goals-admin tr[data-name=Purchase]') && !document.querySelector('#goals-admin tr[data-name="Big buy"]')`)
+	screenshot(t, ctx, "dashboard-goals-admin.png")
+	api.Results = nil
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"custom"}, "from": {day}, "to": {day},
+		"property": {"goal"}, "metrics": {"visitors"}}, &api)
+	if len(api.Results) != 2 {
+		t.Errorf("the API's goals after the delete %v, want 404 and Purchase", api.Results)
+	}
 }

@@ -21,6 +21,12 @@ func signIn(t *testing.T, ctx context.Context, s *testServer, path string) strin
 		chromedp.SendKeys(chromedp.CSS(`#email`), s.fixture.Email(auth.RoleAnalyst)),
 		chromedp.SendKeys(chromedp.CSS(`#password`), s.fixture.Password+kb.Enter))
 	waitJS(t, ctx, "the dashboard", settled)
+	return sessionCookie(t, ctx, s)
+}
+
+// sessionCookie is the browser's session cookie for s.
+func sessionCookie(t *testing.T, ctx context.Context, s *testServer) string {
+	t.Helper()
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.URL}})
 	if err != nil {
 		t.Fatal(err)

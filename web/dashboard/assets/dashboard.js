@@ -277,6 +277,7 @@
     consent(s, live).catch(fail);
     newsletter(s, live).catch(fail);
     shares(s, live).catch(fail);
+    goalsAdmin(s, live).catch(fail);
     realtime();
     aggregator(s, live).catch(() => { if (live()) $('aggregator').textContent = 'Aggregator status unavailable'; });
   }
@@ -574,8 +575,11 @@
     clear(box);
     if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data yet.')); return; }
     const max = Math.max(1, ...rows.map((r) => num(r[metrics[0]])));
+    // Goals with revenue: one more column, each currency apart.
+    const revenue = rows.some((r) => r.revenue);
     const table = el('table', { class: 'breakdown', 'data-property': tab.property },
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tab.col), tab.metrics.map((m) => el('th', { scope: 'col', class: 'n' }, METRIC_NAMES[m] || m)))));
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tab.col), tab.metrics.map((m) => el('th', { scope: 'col', class: 'n' }, METRIC_NAMES[m] || m)),
+        revenue ? el('th', { scope: 'col', class: 'n' }, 'Revenue') : '')));
     const tbody = el('tbody');
     for (const r of rows) {
       const raw = r[tab.property] ?? r.name ?? r.value ?? '';
@@ -599,7 +603,10 @@
         onclick: filter, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); filter(); } } },
       el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, shown)),
       tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) },
-        m === 'conversion_rate' ? num(r[m]).toFixed(1) + '%' : compact(num(r[m])))));
+        m === 'conversion_rate' ? num(r[m]).toFixed(1) + '%' : compact(num(r[m])))),
+      revenue ? el('td', { class: 'n revenue' }, (r.revenue || []).map((x) => el('span', {
+        class: 'money', 'data-currency': x.currency, 'data-total': x.total, 'data-average': x.average,
+        title: `${x.events} purchases, on average ${x.average} ${x.currency}` }, `${x.total} ${x.currency}`))) : '');
       // A width through CSSOM, which the style-src policy allows (a style attribute would not be).
       tr.querySelector('.bar').style.width = pct.toFixed(1) + '%';
       tbody.append(tr);
@@ -785,6 +792,70 @@
     }
   }
 
+  // --- goals (admins) ------------------------------------------------------
+
+  const GOAL_SOURCES = { builtin: 'built in', config: 'config file', api: 'added here' };
+
+  async function goalsAdmin(s, live) {
+    $('goals-card').hidden = role !== 'admin';
+    if (role !== 'admin' || !s.site) return;
+    const body = await api('/api/v1/admin/goals', new URLSearchParams({ site: s.site }));
+    if (!live()) return;
+    const tbody = el('tbody');
+    for (const g of (body && body.goals) || []) {
+      const props = Object.entries(g.props || {}).map(([k, v]) => k + '=' + v).join(', ');
+      const del = g.source === 'api' ? el('button', {
+        type: 'button', class: 'ghost small', 'data-delete': g.id,
+        onclick: async (ev) => {
+          const b = ev.currentTarget;
+          if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really delete'; return; }
+          b.disabled = true;
+          try {
+            await send('DELETE', '/api/v1/admin/goals/' + encodeURIComponent(g.id), new URLSearchParams({ site: state().site }));
+            render();
+          } catch (e) {
+            $('goal-error').textContent = 'Could not delete: ' + e.message;
+            b.disabled = false;
+          }
+        },
+      }, 'Delete') : '';
+      tbody.append(el('tr', { 'data-name': g.name, 'data-source': g.source, 'data-active': String(g.active) },
+        el('th', { scope: 'row' }, g.name),
+        el('td', {}, g.page ? 'pageview of ' + g.page : 'event ' + g.event),
+        el('td', {}, props),
+        el('td', { class: 'state' }, GOAL_SOURCES[g.source] + (g.active ? '' : ', left out: a goal of the config file has its name')),
+        el('td', {}, del)));
+    }
+    clear($('goals-admin')).append(el('div', { class: 'scroll' }, el('table', { class: 'breakdown goals-admin' },
+      el('thead', {}, el('tr', {}, ...['Goal', 'Reached by', 'Properties', 'From', ''].map((h) => el('th', { scope: 'col' }, h)))),
+      tbody)));
+  }
+
+  async function createGoal(ev) {
+    ev.preventDefault();
+    $('goal-error').textContent = '';
+    const req = { name: $('goal-name').value.trim() };
+    req[$('goal-kind').value] = $('goal-what').value.trim();
+    const props = $('goal-props').value.split(',').map((p) => p.trim()).filter(Boolean);
+    if (props.length) {
+      req.props = {};
+      for (const p of props) {
+        const i = p.indexOf('=');
+        req.props[i < 0 ? p : p.slice(0, i).trim()] = i < 0 ? '' : p.slice(i + 1).trim();
+      }
+    }
+    $('goal-create').disabled = true;
+    try {
+      await send('POST', '/api/v1/admin/goals', new URLSearchParams({ site: state().site }), req);
+      $('goal-form').reset();
+      render(); // the Goals card counts it now
+    } catch (e) {
+      $('goal-error').textContent = 'Could not add the goal: ' + e.message;
+    } finally {
+      $('goal-create').disabled = false;
+    }
+  }
+
   async function realtime() {
     const s = state();
     if (!s.site || $('app').hidden) return;
@@ -838,6 +909,7 @@
     });
     $('apply').addEventListener('click', () => setState({ period: 'custom', from: $('from').value, to: $('to').value }));
     $('share-form').addEventListener('submit', createShare);
+    $('goal-form').addEventListener('submit', createGoal);
     $('compare').addEventListener('change', (ev) => setState({ compare: ev.target.checked }, true));
     window.addEventListener('popstate', () => { if (!$('app').hidden) render(); });
     // The chart is drawn at its container's width: draw it again when that changes.
