@@ -726,6 +726,25 @@
     box.append(el('div', { class: 'scroll' }, table));
   }
 
+  // confirmed is a button that acts on its second click ("Really …"),
+  // telling errors in errBox.
+  function confirmed(attrs, label, errBox, act) {
+    return el('button', Object.assign({
+      type: 'button', class: 'ghost small',
+      onclick: async (ev) => {
+        const b = ev.currentTarget;
+        if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really ' + label.toLowerCase(); return; }
+        b.disabled = true;
+        try {
+          await act();
+        } catch (e) {
+          errBox.textContent = `Could not ${label.toLowerCase()}: ${e.message}`;
+          b.disabled = false;
+        }
+      },
+    }, attrs), label);
+  }
+
   // --- share links (admins) ------------------------------------------------
 
   async function shares(s, live) {
@@ -739,21 +758,10 @@
     const day = (iso) => (iso ? iso.slice(0, 10) : 'never');
     const tbody = el('tbody');
     for (const l of links) {
-      const revoke = l.state === 'active' ? el('button', {
-        type: 'button', class: 'ghost small', 'data-revoke': l.id,
-        onclick: async (ev) => {
-          const b = ev.currentTarget;
-          if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really revoke'; return; }
-          b.disabled = true;
-          try {
-            await send('DELETE', '/api/v1/admin/shares/' + encodeURIComponent(l.id), new URLSearchParams());
-            await shares(state(), () => true);
-          } catch (e) {
-            $('share-error').textContent = 'Could not revoke: ' + e.message;
-            b.disabled = false;
-          }
-        },
-      }, 'Revoke') : '';
+      const revoke = l.state === 'active' ? confirmed({ 'data-revoke': l.id }, 'Revoke', $('share-error'), async () => {
+        await send('DELETE', '/api/v1/admin/shares/' + encodeURIComponent(l.id), new URLSearchParams());
+        await shares(state(), () => true);
+      }) : '';
       tbody.append(el('tr', { 'data-id': l.id, 'data-state': l.state },
         el('th', { scope: 'row' }, l.name || '(no name)'),
         el('td', {}, l.embed ? 'iframe on ' + l.frame_ancestors.join(', ') : 'page'),
@@ -804,21 +812,10 @@
     const tbody = el('tbody');
     for (const g of (body && body.goals) || []) {
       const props = Object.entries(g.props || {}).map(([k, v]) => k + '=' + v).join(', ');
-      const del = g.source === 'api' ? el('button', {
-        type: 'button', class: 'ghost small', 'data-delete': g.id,
-        onclick: async (ev) => {
-          const b = ev.currentTarget;
-          if (b.dataset.confirm !== '1') { b.dataset.confirm = '1'; b.textContent = 'Really delete'; return; }
-          b.disabled = true;
-          try {
-            await send('DELETE', '/api/v1/admin/goals/' + encodeURIComponent(g.id), new URLSearchParams({ site: state().site }));
-            render();
-          } catch (e) {
-            $('goal-error').textContent = 'Could not delete: ' + e.message;
-            b.disabled = false;
-          }
-        },
-      }, 'Delete') : '';
+      const del = g.source === 'api' ? confirmed({ 'data-delete': g.id }, 'Delete', $('goal-error'), async () => {
+        await send('DELETE', '/api/v1/admin/goals/' + encodeURIComponent(g.id), new URLSearchParams({ site: state().site }));
+        render();
+      }) : '';
       tbody.append(el('tr', { 'data-name': g.name, 'data-source': g.source, 'data-active': String(g.active) },
         el('th', { scope: 'row' }, g.name),
         el('td', {}, g.page ? 'pageview of ' + g.page : 'event ' + g.event),
