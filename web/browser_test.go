@@ -264,7 +264,9 @@ func TestBrowserAcceptAllRecordsTheVisit(t *testing.T) {
 	eval[any](t, ctx, `history.pushState({}, '', '/shop/cart'); history.replaceState({}, '', '/shop/cart'); 1`)
 	e.waitBeacons("pageview", 2)
 	open(t, ctx, origin+"/shop/cart", "")
-	eval[any](t, ctx, `footfall('event', 'signup', {plan: 'pro'}); 1`)
+	// A purchase's revenue rides in the props (the tracker has no code for
+	// it); the collector takes it out as the event's revenue.
+	eval[any](t, ctx, `footfall('event', 'signup', {plan: 'pro', revenue: {amount: '19.90', currency: 'EUR'}}); 1`)
 	e.waitBeacons("event", 2) // the stub's queued "early" event, then signup
 	click(t, ctx, chromedp.CSS(`#buy span`))
 	click(t, ctx, chromedp.CSS(`#menu`))
@@ -304,6 +306,9 @@ func TestBrowserAcceptAllRecordsTheVisit(t *testing.T) {
 		}
 		if ev.Type == store.Engagement && (ev.EngagedMS < 1000 || ev.EngagedMS > 60000) {
 			t.Errorf("engaged %d ms, want a second or more", ev.EngagedMS)
+		}
+		if rev := ev.RevenueAmount.String() + " " + ev.RevenueCurrency; (ev.Name == "signup") != (rev == "19.90 EUR") {
+			t.Errorf("event %s %q: revenue %q, want 19.90 EUR on signup alone", ev.Type, ev.Name, rev)
 		}
 	}
 	for _, want := range []row{
