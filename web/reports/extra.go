@@ -17,7 +17,8 @@ import (
 // RealtimeWindow is how far back the realtime count looks.
 const RealtimeWindow = 5 * time.Minute
 
-// HandleSites serves GET /api/v1/sites: the sites the principal may read.
+// HandleSites serves GET /api/v1/sites: the sites the principal may read,
+// with their time zones and funnels (the dashboard's funnel menu).
 func (h *Handler) HandleSites(w http.ResponseWriter, r *http.Request) error {
 	if _, err := query(r, "/api/v1/sites"); err != nil {
 		return err
@@ -39,7 +40,11 @@ func (h *Handler) HandleSites(w http.ResponseWriter, r *http.Request) error {
 		if zone == "" {
 			zone = "UTC"
 		}
-		out = append(out, map[string]any{"domain": s.Domain, "time_zone": zone})
+		funnels := []map[string]any{}
+		for _, f := range h.cfg.SiteFunnels(s.Domain) {
+			funnels = append(funnels, map[string]any{"name": f.Name, "steps": f.Steps})
+		}
+		out = append(out, map[string]any{"domain": s.Domain, "time_zone": zone, "funnels": funnels})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"results": out})
 	return nil

@@ -450,7 +450,7 @@ func sortRows(rows []map[string]any, metric, key string) {
 func TestOtherEndpoints(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		var sites struct {
-			Results []map[string]string `json:"results"`
+			Results []map[string]any `json:"results"`
 		}
 		e.getJSON(t, "/api/v1/sites", &sites)
 		if len(sites.Results) != 2 {

@@ -62,6 +62,7 @@
       compare: q.get('compare') !== 'off',
       filters: (q.get('filters') || '').split(';').filter(Boolean).map(parseFilter).filter(Boolean),
       segment: q.get('segment') || '',
+      funnel: q.get('funnel') || '',
       tabs: Object.fromEntries([...q.entries()].filter(([k]) => k.startsWith('tab.')).map(([k, v]) => [k.slice(4), v])),
     };
   }
@@ -80,6 +81,7 @@
     if (!s.compare) q.set('compare', 'off');
     if (s.filters.length) q.set('filters', s.filters.map((f) => f.dim + f.op + f.value).join(';'));
     if (s.segment) q.set('segment', s.segment);
+    if (s.funnel) q.set('funnel', s.funnel);
     for (const [k, v] of Object.entries(s.tabs)) q.set('tab.' + k, v);
     const url = location.pathname + '?' + q.toString();
     if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
@@ -274,6 +276,7 @@
     totals(s, live).catch(fail);
     chart(s, live).catch(fail);
     renderTables(s, live);
+    funnel(s, live).catch(fail);
     consent(s, live).catch(fail);
     newsletter(s, live).catch(fail);
     shares(s, live).catch(fail);
@@ -616,6 +619,69 @@
     if (rows.length >= limit && limit < 100) {
       box.append(el('button', { type: 'button', class: 'ghost small more', onclick: () => breakdown(s, tab, box, live, limit * 5) }, 'Show more'));
     }
+  }
+
+  const FUNNEL_COLS = [
+    { key: 'visitors', label: 'Visitors' },
+    { key: 'visits', label: 'Visits' },
+    { key: 'dropoff', label: 'Drop-off' },
+    { key: 'conversion_rate', label: 'From step 1' },
+  ];
+
+  // funnel shows one of the site's funnels (GET /api/v1/sites lists them;
+  // the URL's funnel parameter picks one, else the first): per step its
+  // goal, a bar of its share of step 1, the visitors and visits that
+  // reached it, the drop-off from the step before, and the conversion.
+  async function funnel(s, live) {
+    const site = sites.find((x) => x.domain === s.site);
+    const all = (site && site.funnels) || [];
+    const card = $('funnel-card');
+    card.hidden = !all.length;
+    if (!all.length) { clear($('funnel-csv-slot')); $('funnel').removeAttribute('aria-busy'); return; }
+    const chosen = all.find((f) => f.name === s.funnel) || all[0];
+    const sel = clear($('funnel-select'));
+    for (const f of all) sel.append(el('option', { value: f.name }, f.name));
+    sel.value = chosen.name;
+    sel.onchange = () => setState({ funnel: sel.value }, true);
+    const params = query(s, { funnel: chosen.name });
+    // The CSV link exists only while the card is shown (every a.csv on the page is a download).
+    clear($('funnel-csv-slot')).append(el('a', { class: 'csv', id: 'funnel-csv', download: '',
+      href: '/api/v1/stats/funnel?' + query(s, { funnel: chosen.name, format: 'csv' }) }, 'CSV'));
+    const box = $('funnel');
+    box.setAttribute('aria-busy', 'true');
+    let rows;
+    try {
+      rows = list(await api('/api/v1/stats/funnel', params));
+    } catch (e) {
+      if (!live() || e.status === 401) return;
+      box.removeAttribute('aria-busy');
+      clear(box).append(el('p', { class: 'empty', title: e.message }, e.status === 400 ? 'Not available: ' + e.message : 'Could not load: ' + e.message));
+      return;
+    }
+    if (!live()) return;
+    box.removeAttribute('aria-busy');
+    clear(box);
+    const table = el('table', { class: 'breakdown funnel', 'data-funnel': chosen.name },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', class: 'n' }, 'Step'), el('th', { scope: 'col' }, 'Goal'),
+        FUNNEL_COLS.map((c) => el('th', { scope: 'col', class: 'n' }, c.label)))));
+    const tbody = el('tbody');
+    for (const r of rows) {
+      const cells = FUNNEL_COLS.map((c) => {
+        const v = num(r[c.key]);
+        const text = c.key === 'conversion_rate' ? v.toFixed(1) + '%'
+          : c.key === 'dropoff' ? (r.step > 1 ? compact(v) + ' (' + num(r.dropoff_rate).toFixed(1) + '%)' : '—') : compact(v);
+        return el('td', { class: 'n', 'data-metric': c.key, 'data-value': v }, text);
+      });
+      const tr = el('tr', { 'data-step': r.step, 'data-goal': r.goal,
+        'aria-label': `Step ${r.step}, ${r.goal}: ${num(r.visitors)} visitors, ${num(r.conversion_rate).toFixed(1)}% of step 1` },
+      el('td', { class: 'n' }, String(r.step)),
+      el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, r.goal)), cells);
+      // A width through CSSOM, which the style-src policy allows.
+      tr.querySelector('.bar').style.width = Math.min(100, num(r.conversion_rate)).toFixed(1) + '%';
+      tbody.append(tr);
+    }
+    table.append(tbody);
+    box.append(table);
   }
 
   async function consent(s, live) {
