@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/footfall/footfall/config"
@@ -70,8 +71,15 @@ func WriteExport(dir string, r *Release, format string) (Manifest, error) {
 		SchemaVersion: SchemaVersion, GeneratedAt: r.GeneratedAt, Partner: r.Partner,
 		Window: ManifestRange{From: r.From, To: r.To}, Parameters: r.Params, Format: format,
 	}
+	funnels := 0
 	for _, t := range r.Tables {
 		name := t.Dimension + "." + format
+		if strings.HasPrefix(t.Dimension, store.DimFunnel+":") {
+			// A funnel's name is the operator's text, no file name: the
+			// manifest maps the file to its table.
+			funnels++
+			name = fmt.Sprintf("funnel-%d.%s", funnels, format)
+		}
 		sum, err := writeTable(filepath.Join(dir, name), t, r.Params.Metrics, format)
 		if err != nil {
 			return Manifest{}, fmt.Errorf("export %s: %w", name, err)
@@ -248,7 +256,8 @@ func ScheduledExports(ctx context.Context, o ScheduleOptions) ([]string, error) 
 		if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
 			continue
 		}
-		r, err := NewRelease(ctx, o.Source, ReleaseRequest{Partner: p, From: period.From, To: period.To, Zone: o.Config.SiteZone, Now: func() time.Time { return o.Now }})
+		r, err := NewRelease(ctx, o.Source, ReleaseRequest{Partner: p, From: period.From, To: period.To, Zone: o.Config.SiteZone, Now: func() time.Time { return o.Now },
+			Goals: o.Config.SiteGoals, Funnels: o.Config.SiteFunnels})
 		if err != nil {
 			errs = append(errs, err)
 			continue

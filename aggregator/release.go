@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,19 @@ type ReleaseRequest struct {
 	Noise Noise
 	// Now stamps the release; default time.Now.
 	Now func() time.Time
+	// Goals and Funnels give a site's goals and funnels of the config file
+	// (config.SiteGoals, SiteFunnels), for the partner's funnel tables;
+	// nil: none. The store's goals are merged in (store.MergeGoals).
+	Goals   func(domain string) []store.Goal
+	Funnels func(domain string) []store.Funnel
+}
+
+// FunnelSource is what funnel tables are computed from; both stores
+// satisfy it.
+type FunnelSource interface {
+	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
+	PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error)
+	Goals(ctx context.Context, siteID uint32) ([]store.SiteGoal, error)
 }
 
 // Release is a partner's anonymised aggregates for a range of days: what
@@ -80,8 +94,11 @@ type ReleaseParams struct {
 	EpsilonPerCount float64 `json:"epsilon_per_count,omitempty"`
 	// Bounds limit each visitor's contribution (with noise only).
 	Bounds *config.Bounds `json:"bounds,omitempty"`
-	// NoiseScale is the Laplace scale (the mean absolute error) per metric.
+	// NoiseScale is the Laplace scale (the mean absolute error) per metric,
+	// and per funnel table (funnel:NAME) of its visitors.
 	NoiseScale map[string]float64 `json:"noise_scale,omitempty"`
+	// Funnels are the funnels whose tables the release has.
+	Funnels []string `json:"funnels,omitempty"`
 }
 
 // Table is a release's counts by one dimension.
@@ -146,20 +163,27 @@ func NewRelease(ctx context.Context, src CellSource, req ReleaseRequest) (*Relea
 	if dp {
 		bounds = p.Bounds
 		r.Params.Noise, r.Params.Epsilon, r.Params.Bounds = "laplace", p.Epsilon, &bounds
-		r.Params.EpsilonPerCount = p.Epsilon / float64(len(p.Dimensions)*len(p.Metrics))
+		// Each funnel table is one more count: its visitors.
+		r.Params.EpsilonPerCount = p.Epsilon / float64(len(p.Dimensions)*len(p.Metrics)+len(p.Funnels))
 		r.Params.NoiseScale = map[string]float64{}
 		for _, m := range p.Metrics {
 			r.Params.NoiseScale[m] = float64(int64(bounds.MaxCells)*linf(m, bounds)) / r.Params.EpsilonPerCount
 		}
 	}
+	r.Params.Funnels = p.Funnels
 	dims := make([]string, len(p.Dimensions))
 	tables := map[string]*Table{}
 	for i, d := range p.Dimensions {
 		dims[i] = config.StoreDimension(d)
 		r.Tables = append(r.Tables, Table{Dimension: d})
 	}
+	for _, f := range p.Funnels {
+		r.Tables = append(r.Tables, Table{Dimension: FunnelTable(f)})
+	}
 	for i := range r.Tables {
-		tables[dims[i]] = &r.Tables[i]
+		if i < len(dims) {
+			tables[dims[i]] = &r.Tables[i]
+		}
 	}
 	for _, domain := range p.Sites {
 		site, err := src.SiteByDomain(ctx, domain)
@@ -221,6 +245,12 @@ func NewRelease(ctx context.Context, src CellSource, req ReleaseRequest) (*Relea
 			t := tables[c.Dimension]
 			t.Rows = append(t.Rows, row)
 		}
+		for i, name := range p.Funnels {
+			t := &r.Tables[len(dims)+i]
+			if err := funnelRows(ctx, src, req, r, site, loc, name, t); err != nil {
+				return nil, fmt.Errorf("release for %s: site %s: funnel %q: %w", p.Name, domain, name, err)
+			}
+		}
 	}
 	for i := range r.Tables {
 		slices.SortFunc(r.Tables[i].Rows, func(a, b Row) int {
@@ -228,6 +258,95 @@ func NewRelease(ctx context.Context, src CellSource, req ReleaseRequest) (*Relea
 		})
 	}
 	return r, nil
+}
+
+// FunnelTable names the release table of the funnel name.
+func FunnelTable(name string) string { return store.DimFunnel + ":" + name }
+
+// funnelRows adds to t the site's rows of the funnel name over the whole
+// window [r.From, r.To] (visits cut at its edges only): per step, the
+// distinct visitors that reached it in order, GPC visitors left out, its
+// value "N. GOAL" and its day the window's first. A step under k visitors
+// is suppressed (as every later one is then: none has more visitors); with
+// an epsilon its count gets Laplace noise of l0 = the steps (a visitor
+// counts once in each step it reached) and linf = 1, at the release's
+// epsilon per count. Funnel rows count visitors only: their other metrics
+// are 0. A site without the funnel has no rows.
+func funnelRows(ctx context.Context, src CellSource, req ReleaseRequest, r *Release, site store.Site, loc *time.Location, name string, t *Table) error {
+	var funnel *store.Funnel
+	if req.Funnels != nil {
+		for _, f := range req.Funnels(site.Domain) {
+			if f.Name == name {
+				funnel = &f
+			}
+		}
+	}
+	if funnel == nil {
+		return nil
+	}
+	fs, ok := src.(FunnelSource)
+	if !ok {
+		return errors.New("this store answers no funnels")
+	}
+	from, _ := time.ParseInLocation(time.DateOnly, r.From, loc)
+	to, _ := time.ParseInLocation(time.DateOnly, r.To, loc)
+	to = to.AddDate(0, 0, 1)
+	stored, err := fs.Goals(ctx, site.ID)
+	if err != nil {
+		return err
+	}
+	var configured []store.Goal
+	if req.Goals != nil {
+		configured = req.Goals(site.Domain)
+	}
+	goals := store.MergeGoals(configured, stored)
+	var paths []string
+	if store.NeedsPaths(goals) {
+		counts, err := fs.PageviewCounts(ctx, store.CountQuery{SiteID: site.ID, From: from.UTC(), To: to.UTC(), By: store.ByPath})
+		if err != nil {
+			return err
+		}
+		for _, c := range counts {
+			paths = append(paths, c.Key)
+		}
+	}
+	rows, err := fs.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+		SiteID: site.ID, Dimension: store.DimFunnel, Filters: []store.Filter{{Dim: store.DimFunnel, Op: "~", Value: ""}},
+		From: from.UTC(), To: to.UTC(), Goals: store.MatchGoals(goals, paths), Funnel: funnel.Steps, ExcludeGPC: true,
+	})
+	if err != nil {
+		return err
+	}
+	p := req.Partner
+	for _, row := range rows {
+		n, err := strconv.Atoi(row.Value)
+		if err != nil || n < 1 || n > len(funnel.Steps) {
+			return fmt.Errorf("the store answered step %q", row.Value)
+		}
+		if row.Visitors < uint64(p.K) {
+			continue
+		}
+		out := Row{Site: site.Domain, Day: r.From, Value: fmt.Sprintf("%d. %s", n, funnel.Steps[n-1])}
+		for _, m := range p.Metrics {
+			var v int64
+			if m == "visitors" {
+				v = int64(row.Visitors)
+				if p.Epsilon > 0 {
+					if v, err = req.Noise.AddNoise(v, int64(len(funnel.Steps)), 1, r.Params.EpsilonPerCount); err != nil {
+						return fmt.Errorf("noise: %w", err)
+					}
+					v = max(v, 0)
+				}
+			}
+			out.Metrics = append(out.Metrics, v)
+		}
+		t.Rows = append(t.Rows, out)
+	}
+	if p.Epsilon > 0 {
+		// The largest of the sites' (a funnel's steps may differ by site).
+		r.Params.NoiseScale[t.Dimension] = max(r.Params.NoiseScale[t.Dimension], float64(len(funnel.Steps))/r.Params.EpsilonPerCount)
+	}
+	return nil
 }
 
 // civilDate keeps only the calendar date of t.

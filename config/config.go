@@ -170,6 +170,7 @@ func (c *Config) validate() error {
 		errs = append(errs, s.Share.validate(where+".share")...)
 	}
 	errs = append(errs, c.validateAggregation()...)
+	errs = append(errs, c.validatePartnerFunnels()...) // after the partners' sites are normalized
 	errs = append(errs, c.Retention.validate()...)
 	errs = append(errs, c.validateExempt()...)
 	return errors.Join(errs...)

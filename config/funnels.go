@@ -37,3 +37,21 @@ func (c *Config) SiteFunnels(domain string) []store.Funnel {
 	}
 	return out
 }
+
+// validatePartnerFunnels checks that every funnel a partner lists is a
+// funnel of at least one of the partner's sites.
+func (c *Config) validatePartnerFunnels() []error {
+	var errs []error
+	for i, p := range c.Partners {
+		for _, name := range p.Funnels {
+			found := false
+			for _, d := range p.Sites {
+				found = found || slices.ContainsFunc(c.SiteByDomain(d).Funnels, func(f Funnel) bool { return f.Name == name })
+			}
+			if !found {
+				errs = append(errs, fmt.Errorf("config: partners[%d].funnels: %q is no funnel of the partner's sites", i, name))
+			}
+		}
+	}
+	return errs
+}

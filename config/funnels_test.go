@@ -54,3 +54,27 @@ func TestFunnelsReportEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestPartnerFunnels(t *testing.T) {
+	_, err := Parse([]byte(`sites:
+  - domain: a.example
+    goals: [{name: Signup, event: Signup}]
+    funnels: [{name: Buy, steps: [404, Signup]}]
+partners:
+  - {name: ok, sites: [a.example], funnels: [Buy]}
+  - {name: unknown, sites: [a.example], funnels: [Sell]}
+  - {name: novisitors, sites: [a.example], metrics: [pageviews], funnels: [Buy]}
+  - {name: twice, sites: [a.example], funnels: [Buy, Buy]}
+`))
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, want := range []string{"partners[1].funnels: \"Sell\" is no funnel", "partners[2].funnels: funnel tables count visitors", "partners[3].funnels: Buy is listed twice"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "partners[0]") {
+		t.Errorf("error %q names the valid partner", err)
+	}
+}

@@ -45,6 +45,11 @@ type Partner struct {
 	// are finer than the country every partner may have.
 	AllowRegion bool `yaml:"allow_region"`
 	AllowCity   bool `yaml:"allow_city"`
+	// Funnels are funnels of the partner's sites (sites[].funnels) whose
+	// steps the release gives as tables funnel:NAME: per site, the
+	// visitors that reached each step over the release's whole window,
+	// under K and the noise as every cell (needs metric visitors).
+	Funnels []string `yaml:"funnels"`
 	// Schedule makes footfall aggregate -export-dir write the partner's
 	// release of each finished period: daily, weekly (Monday to Sunday) or
 	// monthly. Empty: exports are only made by footfall export.
@@ -191,6 +196,12 @@ func (p *Partner) validate(where string) []error {
 	}
 	if dup := duplicate(p.Metrics); dup != "" {
 		errs = append(errs, fmt.Errorf("%s.metrics: %s is listed twice", where, dup))
+	}
+	if len(p.Funnels) > 0 && !slices.Contains(p.Metrics, "visitors") {
+		errs = append(errs, fmt.Errorf("%s.funnels: funnel tables count visitors: list metric visitors", where))
+	}
+	if dup := duplicate(p.Funnels); dup != "" {
+		errs = append(errs, fmt.Errorf("%s.funnels: %s is listed twice", where, dup))
 	}
 	if p.K == 0 {
 		p.K = DefaultK

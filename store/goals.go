@@ -182,3 +182,22 @@ type GoalMatch struct {
 	Event string   // an event goal: an event of this name with every prop
 	Props []Prop
 }
+
+// NeedsPaths reports whether a goal has a wildcard page, which MatchGoals
+// resolves against the paths of a period's pageviews.
+func NeedsPaths(goals []Goal) bool {
+	return slices.ContainsFunc(goals, func(g Goal) bool { return strings.Contains(g.Page, "*") })
+}
+
+// MatchGoals are goals as the stores' queries take them, page goals
+// resolved against paths, a period's pageview paths (GoalPaths).
+func MatchGoals(goals []Goal, paths []string) []GoalMatch {
+	out := make([]GoalMatch, len(goals))
+	for i, g := range goals {
+		out[i] = GoalMatch{Name: g.Name, Event: g.Event, Props: g.Props}
+		if g.Page != "" {
+			out[i].Paths = g.GoalPaths(paths)
+		}
+	}
+	return out
+}

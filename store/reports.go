@@ -107,6 +107,9 @@ type FilteredBreakdownQuery struct {
 	// Funnel is the steps of a funnel, each the name of one of Goals,
 	// when DimFunnel is the dimension (MinFunnelSteps to MaxFunnelSteps).
 	Funnel []string
+	// ExcludeGPC leaves out every visitor key that had Global Privacy
+	// Control on in the range, as partner releases must.
+	ExcludeGPC bool
 }
 
 // Validate checks the dimensions, operators and buckets.

@@ -38,25 +38,16 @@ func (pl *Planner) goalMatches(ctx context.Context, q Query) ([]store.GoalMatch,
 		}
 	}
 	var paths []string
-	out := make([]store.GoalMatch, len(q.Goals))
-	for i, g := range q.Goals {
-		out[i] = store.GoalMatch{Name: g.Name, Event: g.Event, Props: g.Props}
-		if g.Page == "" {
-			continue
+	if store.NeedsPaths(q.Goals) {
+		counts, err := pl.st.PageviewCounts(ctx, store.CountQuery{SiteID: q.Site.ID, From: q.Span.From, To: q.Span.To, By: store.ByPath})
+		if err != nil {
+			return nil, err
 		}
-		if strings.Contains(g.Page, "*") && paths == nil {
-			counts, err := pl.st.PageviewCounts(ctx, store.CountQuery{SiteID: q.Site.ID, From: q.Span.From, To: q.Span.To, By: store.ByPath})
-			if err != nil {
-				return nil, err
-			}
-			paths = []string{}
-			for _, c := range counts {
-				paths = append(paths, c.Key)
-			}
+		for _, c := range counts {
+			paths = append(paths, c.Key)
 		}
-		out[i].Paths = g.GoalPaths(paths)
 	}
-	return out, nil
+	return store.MatchGoals(q.Goals, paths), nil
 }
 
 // conversionRate is the share of visitors in percent, one decimal.

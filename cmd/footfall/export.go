@@ -76,7 +76,8 @@ func export(ctx context.Context, env *runEnv, e exportFlags) error {
 		return err
 	}
 	defer st.Close()
-	r, err := aggregator.NewRelease(ctx, st, aggregator.ReleaseRequest{Partner: p, From: from, To: to, Zone: cfg.SiteZone})
+	r, err := aggregator.NewRelease(ctx, st, aggregator.ReleaseRequest{Partner: p, From: from, To: to, Zone: cfg.SiteZone,
+		Goals: cfg.SiteGoals, Funnels: cfg.SiteFunnels})
 	if err != nil {
 		return err
 	}

@@ -210,7 +210,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		}
 	}
 	args := append(windowArgs(q.SiteID, g, "", q.From, q.To),
-		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", 0),
+		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", boolUInt8(q.ExcludeGPC)),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
 	args = append(args, goalArgs(q.Goals)...)

@@ -96,7 +96,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	args := append(rangeArgs(q.SiteID, store.Daily, q.From, q.To),
 		sql.Named("windows", windowsJSON(q.Windows())),
 		sql.Named("dims", jsonStrings(q.Dims())),
-		sql.Named("exclude_gpc", 0),
+		sql.Named("exclude_gpc", boolInt(q.ExcludeGPC)),
 		sql.Named("bdim", q.Dimension),
 		sql.Named("filters", string(fj)),
 		sql.Named("npos", npos),

@@ -216,6 +216,7 @@ func (h *Handler) HandlePartnerAggregates(w http.ResponseWriter, r *http.Request
 	}
 	rel, err := h.releases.Serve(r.Context(), aggregator.ReleaseRequest{
 		Partner: partner, From: from, To: to, Zone: h.cfg.SiteZone, Noise: h.noise, Now: h.now,
+		Goals: h.cfg.SiteGoals, Funnels: h.cfg.SiteFunnels,
 	})
 	var spent *aggregator.BudgetError
 	if errors.As(err, &spent) {
