@@ -3,16 +3,19 @@ package reports_test
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
@@ -25,6 +28,22 @@ var benchGenerate string
 // exactBase is where every exact pass reads: the period's raw events,
 // deduplicated, bots left out.
 const exactBase = " FROM events FINAL WHERE site_id = @site AND ts >= @from AND ts < @to AND bot = 0"
+
+// benchConfig gives the generated site a funnel of three goals.
+var benchConfig = &config.Config{Sites: []config.Site{{Domain: aggregator.DemoDomain,
+	Goals:   []config.Goal{{Name: "Home", Page: "/"}, {Name: "Pricing", Page: "/pricing"}, {Name: "Signup", Event: "signup"}},
+	Funnels: []config.Funnel{{Name: "Buy", Steps: []string{"Home", "Pricing", "Signup"}}},
+}}}
+
+// funnelExact is the exact pass of benchConfig's funnel: ClickHouse's own
+// windowFunnel per visit (the generated visits have session ids; a window
+// longer than the period), then per step the visits and visitors that
+// reached it.
+func funnelExact(filter string) string {
+	return "SELECT toUInt64(j), uniqExact(visitor_key), count() FROM (SELECT visitor_key, session_id, windowFunnel(4000000)(ts, type = 'pageview' AND path = '/', " +
+		"type = 'pageview' AND path = '/pricing', type IN ('click', 'event') AND name = 'signup') AS level" + exactBase + filter +
+		" GROUP BY visitor_key, session_id) ARRAY JOIN range(level) AS j GROUP BY j"
+}
 
 // BenchmarkReportsScale generates FOOTFALL_BENCH_EVENTS events inside
 // ClickHouse (testdata/bench_generate.sql, seconds, not minutes),
@@ -82,7 +101,7 @@ func BenchmarkReportsScale(b *testing.B) {
 
 	f := authtest.New(b, st, auth.Options{})
 	h := server.New(server.Options{Auth: f.Auth, Store: st,
-		Reports: reports.New(reports.Options{Store: st, Now: func() time.Time { return end.Add(-time.Hour) }, Budget: time.Hour})})
+		Reports: reports.New(reports.Options{Store: st, Config: benchConfig, Now: func() time.Time { return end.Add(-time.Hour) }, Budget: time.Hour})})
 	token := f.Token(auth.RoleAnalyst)
 	q := "?site=" + aggregator.DemoDomain + "&period=30d&metrics=visitors,visits,pageviews"
 	visits := "uniqExact(visitor_key), uniqExact(session_id), countIf(type = 'pageview')"
@@ -107,6 +126,8 @@ func BenchmarkReportsScale(b *testing.B) {
 			"SELECT " + visits + exactBase + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" + exactBase + " AND name = 'signup')"},
 		{"breakdown/page/two", "breakdown" + q + "&property=page&filters=country==DE%3Bdevice==mobile",
 			"SELECT path, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY path"},
+		{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy", funnelExact("")},
+		{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE", funnelExact(" AND country = 'DE'")},
 	}
 	b.ResetTimer()
 	for _, c := range cases {
@@ -122,10 +143,46 @@ func BenchmarkReportsScale(b *testing.B) {
 					b.Fatalf("%s: %d %s", c.path, rec.Code, rec.Body)
 				}
 				ex := exact(c.exact)
+				if strings.HasPrefix(c.path, "funnel") {
+					checkFunnel(b, conn, c.exact, args, rec.Body.Bytes())
+				}
 				b.ReportMetric(float64(took.Milliseconds()), "footfall_ms")
 				b.ReportMetric(float64(ex.Milliseconds()), "exact_ms")
 				b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
 			}
 		})
+	}
+}
+
+// checkFunnel fails b unless the funnel API's answer (body) has the
+// visitors and visits per step of the exact pass.
+func checkFunnel(b *testing.B, conn ch.Conn, exact string, args []any, body []byte) {
+	b.Helper()
+	var got struct {
+		Results []struct{ Step, Visitors, Visits uint64 }
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := conn.Query(context.Background(), exact, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[uint64][2]uint64{}
+	for rows.Next() {
+		var j, visitors, visits uint64
+		if err := rows.Scan(&j, &visitors, &visits); err != nil {
+			b.Fatal(err)
+		}
+		want[j+1] = [2]uint64{visitors, visits}
+	}
+	if len(got.Results) == 0 || len(want) == 0 {
+		b.Errorf("funnel: %d steps answered, the exact pass reached %d", len(got.Results), len(want))
+	}
+	for _, r := range got.Results {
+		if w := want[r.Step]; w != [2]uint64{r.Visitors, r.Visits} {
+			b.Errorf("funnel step %d: visitors, visits %d, %d; the exact pass %v", r.Step, r.Visitors, r.Visits, w)
+		}
 	}
 }
