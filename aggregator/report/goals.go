@@ -101,6 +101,11 @@ func (pl *Planner) goalRevenue(ctx context.Context, q Query, goals []store.GoalM
 	if !slices.ContainsFunc(goals, func(g store.GoalMatch) bool { return g.Event != "" }) {
 		return nil, nil // page goals have no revenue
 	}
+	// Most sites record no revenue: a cheap look first spares them a
+	// second raw pass over the period (as long as the goals' own).
+	if has, err := pl.st.HasRevenue(ctx, store.VisitorQuery{SiteID: q.Site.ID, From: q.Span.From, To: q.Span.To}); err != nil || !has {
+		return nil, err
+	}
 	rf := q.Filters
 	if len(rf) == 0 {
 		rf = []store.Filter{{Dim: store.DimGoalRevenue, Op: "~", Value: ""}} // the raw query wants a filter

@@ -22,6 +22,7 @@ type Store interface {
 	PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error)
 }
 
 // Planner answers queries from a Store.

@@ -13,6 +13,7 @@ import (
 // missing is VisitsMissing's answer.
 type calls struct {
 	missing bool
+	revenue bool // HasRevenue's answer
 	names   []string
 }
 
@@ -48,6 +49,11 @@ func (c *calls) VisitBreakdown(context.Context, store.VisitQuery) ([]store.Rollu
 
 func (c *calls) VisitsMissing(context.Context, store.RollupQuery) (bool, error) {
 	return c.missing, nil
+}
+
+func (c *calls) HasRevenue(context.Context, store.VisitorQuery) (bool, error) {
+	c.names = append(c.names, "HasRevenue")
+	return c.revenue, nil
 }
 
 func (c *calls) PageviewCounts(context.Context, store.CountQuery) ([]store.Count, error) {
@@ -99,6 +105,39 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("visit rows missing=%v: the store was asked %v, want %v", missing, st.names, want)
 				}
+			}
+		})
+	}
+}
+
+// TestGoalsReadRevenueOnlyWhereRecorded: a goals breakdown makes its second
+// raw pass, for the event goals' revenue, only when the period has an
+// event with revenue; page goals alone never ask.
+func TestGoalsReadRevenueOnlyWhereRecorded(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	q, err := ParseQuery(Breakdown, map[string]string{"period": "7d", "property": "goal", "metrics": "visitors"}, site, time.UTC, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		goals   []store.Goal
+		revenue bool
+		want    []string
+	}{
+		{"NoRevenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, false, []string{"FilteredBreakdown", "HasRevenue"}},
+		{"Revenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, true, []string{"FilteredBreakdown", "HasRevenue", "FilteredBreakdown"}},
+		{"PageGoals", []store.Goal{{Name: "Home", Page: "/"}}, true, []string{"FilteredBreakdown"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &calls{revenue: c.revenue}
+			q.Goals = c.goals
+			if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(st.names, c.want) {
+				t.Errorf("the store was asked %v, want %v", st.names, c.want)
 			}
 		})
 	}

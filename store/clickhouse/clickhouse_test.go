@@ -354,7 +354,7 @@ func TestPropsClickHouse(t *testing.T) {
 }
 
 func TestGoalRevenueClickHouse(t *testing.T) {
-	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.RevenueBackend { return open(t) })
 }
 
 func TestGoalsClickHouse(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 )
 
 var (
+	qReportsHasRevenue       = mustQuery("reports_has_revenue")
 	qReportsVisitors         = mustQuery("reports_visitors")
 	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
 	qReportsVisitorsEvents   = mustQuery("reports_visitors_events")
@@ -61,6 +62,22 @@ func withWindow(q, expr string) (string, error) {
 		return "", fmt.Errorf("the rollup fragments' window expression changed; update store/clickhouse/reports.go")
 	}
 	return strings.ReplaceAll(q, windowExpr, expr), nil
+}
+
+// HasRevenue reports whether the site has an event with revenue in the
+// query's range (bots included: it only spares the goals report a query).
+func (s *Store) HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error) {
+	rows, err := s.conn.Query(budgeted(ctx, nil), qReportsHasRevenue,
+		ch.Named("site", q.SiteID), ch.Named("from", uint32(q.From.Unix())), ch.Named("to", uint32(q.To.Unix())))
+	if err != nil {
+		return false, fmt.Errorf("has revenue: %w", budgetErr(ctx, err))
+	}
+	defer rows.Close()
+	found := rows.Next()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("has revenue: %w", budgetErr(ctx, err))
+	}
+	return found, nil
 }
 
 // DistinctVisitors answers a VisitorQuery from the raw events (uniqExact).

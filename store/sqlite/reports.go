@@ -21,6 +21,18 @@ func (s *Store) DistinctVisitors(ctx context.Context, q store.VisitorQuery) (uin
 	return uint64(n), nil
 }
 
+// HasRevenue reports whether the site has an event with revenue in the
+// query's range (bots included: it only spares the goals report a query).
+func (s *Store) HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error) {
+	var found bool
+	err := s.db.QueryRowContext(ctx, s.query("reports_has_revenue"),
+		sql.Named("site", q.SiteID), sql.Named("from", q.From.Unix()), sql.Named("to", q.To.Unix())).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("has revenue: %w", err)
+	}
+	return found, nil
+}
+
 // VisitorsByValue answers a ValueVisitorQuery from the raw events with the
 // rollups' rules over one window, the whole range.
 func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) (map[string]uint64, error) {

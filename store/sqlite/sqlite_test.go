@@ -167,7 +167,7 @@ func TestPropsSQLite(t *testing.T) {
 }
 
 func TestGoalRevenueSQLite(t *testing.T) {
-	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.RevenueBackend { return Open(t) })
 }
 
 func TestGoalsSQLite(t *testing.T) {

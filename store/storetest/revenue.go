@@ -64,16 +64,40 @@ var RevenueGoals = []store.GoalMatch{
 	{Name: "Shop", Paths: []string{"/shop"}},
 }
 
+// RevenueBackend answers the goals' revenue.
+type RevenueBackend interface {
+	PropsBackend
+	HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error)
+}
+
 // RunGoalRevenue checks the revenue of goals (store.DimGoalRevenue) in
 // FilteredBreakdown against answers worked out by hand over
 // RevenueEvents: per goal and currency, never across currencies, the
 // visitors and visits with revenue, the revenue events and the sum of
-// their amounts (in EngagedMS), under filters as any goal row.
-func RunGoalRevenue(t *testing.T, open func(t *testing.T) PropsBackend) {
+// their amounts (in EngagedMS), under filters as any goal row; and
+// HasRevenue, true for a range with an event with revenue only.
+func RunGoalRevenue(t *testing.T, open func(t *testing.T) RevenueBackend) {
 	b := open(t)
 	site := addSite(t, b).ID
 	if err := b.InsertEvents(context.Background(), RevenueEvents(site)); err != nil {
 		t.Fatalf("InsertEvents: %v", err)
+	}
+	for _, c := range []struct {
+		name     string
+		site     uint32
+		from, to time.Time
+		want     bool
+	}{
+		{"TheDay", site, PropsDay, PropsDay.Add(24 * time.Hour), true},
+		{"FromTheLastPurchase", site, PropsDay.Add(12 * time.Hour), PropsDay.Add(24 * time.Hour), true},
+		{"AfterIt", site, PropsDay.Add(12*time.Hour + time.Minute), PropsDay.Add(24 * time.Hour), false},
+		{"BeforeTheFirst", site, PropsDay, PropsDay.Add(10 * time.Hour), false},
+		{"AnotherSite", site + 1, PropsDay, PropsDay.Add(24 * time.Hour), false},
+	} {
+		has, err := b.HasRevenue(context.Background(), store.VisitorQuery{SiteID: c.site, From: c.from, To: c.to})
+		if err != nil || has != c.want {
+			t.Errorf("HasRevenue %s: %v, %v; want %v", c.name, has, err, c.want)
+		}
 	}
 	type row struct {
 		Value                    string

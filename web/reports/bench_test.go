@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
 	"github.com/footfall/footfall/store"
 	"github.com/footfall/footfall/store/clickhouse"
@@ -69,7 +70,7 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 	b.Logf("%d events over 30 days; aggregated in %s", total, time.Since(start).Round(time.Millisecond))
 	f := authtest.New(b, st, auth.Options{})
 	h := server.New(server.Options{Auth: f.Auth, Store: st,
-		Reports: reports.New(reports.Options{Store: st, Now: func() time.Time { return end }})})
+		Reports: reports.New(reports.Options{Store: st, Config: benchGoals, Now: func() time.Time { return end }})})
 	token := f.Token(auth.RoleAnalyst)
 	base := "/api/v1/stats/"
 	q := "?site=" + aggregator.DemoDomain + "&period=30d"
@@ -89,6 +90,10 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 		{"breakdown/page~blog", base + "breakdown" + q + "&property=page&metrics=visits,pageviews&filters=page~blog"},
 		{"breakdown/page==/pricing", base + "breakdown" + q + "&property=country&metrics=visitors,visits,pageviews&filters=page==/pricing"},
 		{"breakdown/two", base + "breakdown" + q + "&property=source&metrics=visitors,visits,pageviews" + two},
+		// The goals: one raw pass for the conversions, one more for the
+		// event goals' revenue; a goal filter alone is one raw pass.
+		{"breakdown/goals", base + "breakdown" + q + "&property=goal&metrics=visitors,visits"},
+		{"aggregate/goal==CTA", base + "aggregate" + q + "&metrics=visitors,visits&filters=goal==CTA"},
 	}
 	b.ResetTimer()
 	for _, c := range cases {
@@ -114,6 +119,12 @@ func BenchmarkReportsClickHouse(b *testing.B) {
 		})
 	}
 }
+
+// benchGoals are the demo site's goals in the benchmark: its key-element
+// clicks (an event goal) and a page.
+var benchGoals = &config.Config{Sites: []config.Site{{Domain: aggregator.DemoDomain, Goals: []config.Goal{
+	{Name: "CTA", Event: "cta"}, {Name: "Pricing", Page: "/pricing"},
+}}}}
 
 // benchStore is a fresh ClickHouse database for a benchmark, with long
 // read timeouts and the demo site; it closes with b.
