@@ -23,17 +23,45 @@ var (
 	qReportsFiltered = func() map[rowKinds]string {
 		m := map[rowKinds]string{}
 		for i := 1; i < 8; i++ {
-			k := rowKinds{sessions: i&1 != 0, events: i&2 != 0, funnel: i&4 != 0}
-			m[k] = filteredQuery(k)
+			k := rowKinds{sessions: i&1 != 0, events: i&2 != 0}
+			if i&4 == 0 {
+				m[k] = filteredQuery(k)
+				continue
+			}
+			for n := store.MinFunnelSteps; n <= store.MaxFunnelSteps; n++ {
+				k.funnel = n
+				m[k] = filteredQuery(k)
+			}
 		}
 		return m
 	}()
 )
 
 // rowKinds are the kinds of rows a filtered breakdown reads: session rows,
-// event rows, funnel rows. Each kind re-reads and re-sessionises the
-// events, so a query reads only those its dimensions need.
-type rowKinds struct{ sessions, events, funnel bool }
+// event rows, funnel rows of a funnel of that many steps. Each kind
+// re-reads and re-sessionises the events, so a query reads only those its
+// dimensions need.
+type rowKinds struct {
+	sessions, events bool
+	funnel           int
+}
+
+// funnelRows is reports_filtered_rows_funnel.sql for a funnel of n steps:
+// its placeholders expanded with n step expressions (the step numbers are
+// constants, never input).
+func funnelRows(n int) string {
+	step, stepTime := mustQuery("reports_funnel_step"), mustQuery("reports_funnel_step_time")
+	var masks, times, reached []string
+	for j := 1; j <= n; j++ {
+		// Index j+1: funnelArgs' arrays start with a blank step.
+		masks = append(masks, fmt.Sprintf("bitShiftLeft(toUInt64(%s), %d)", strings.ReplaceAll(step, "[J]", fmt.Sprintf("[%d]", j+1)), j-1))
+		t := strings.NewReplacer("tJ", fmt.Sprintf("t%d", j), "tP", fmt.Sprintf("t%d", j-1), "BIT", fmt.Sprint(1<<(j-1))).Replace(stepTime)
+		times = append(times, t+",")
+		reached = append(reached, fmt.Sprintf("(t%d > 0)", j))
+	}
+	return strings.NewReplacer("{{STEP_MASK}}", strings.Join(masks, "\n + "), "{{STEP_TIMES}}", strings.Join(times, "\n"),
+		"{{STEP_REACHED}}", "toUInt64("+strings.Join(reached, " + ")+")").Replace(mustQuery("reports_filtered_rows_funnel"))
+}
 
 // filteredQuery is reports_filtered_breakdown with the rows it reads.
 func filteredQuery(k rowKinds) string {
@@ -44,8 +72,8 @@ func filteredQuery(k rowKinds) string {
 	if k.events {
 		rows = append(rows, mustQuery("reports_filtered_rows_events"))
 	}
-	if k.funnel {
-		rows = append(rows, mustQuery("reports_filtered_rows_funnel"))
+	if k.funnel > 0 {
+		rows = append(rows, funnelRows(k.funnel))
 	}
 	q := strings.Replace(mustQuery("reports_filtered_breakdown"), "{{visit_rows}}", strings.Join(rows, "\nUNION ALL\n"), 1)
 	return expandFragments(q, 0)
@@ -193,7 +221,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	for _, d := range q.Dims() {
 		switch {
 		case d == store.DimFunnel:
-			kinds.funnel = true
+			kinds.funnel = len(q.Funnel)
 		case store.SessionDimension(d):
 			kinds.sessions = true
 		default:
@@ -230,8 +258,8 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", boolUInt8(q.ExcludeGPC)),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
 		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
-	args = append(args, goalArgs(q.Goals)...)
-	args = append(args, ch.Named("fsteps", funnelSteps(q.Goals, q.Funnel)))
+	args = append(args, goalArgs(q.Goals, "g")...)
+	args = append(args, funnelArgs(q.Goals, q.Funnel)...)
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
@@ -265,10 +293,11 @@ func (s *Store) breakdownRows(ctx context.Context, siteID uint32, dim, query str
 }
 
 // goalArgs are the event rows fragment's goal arrays (@gnames, @gpage,
-// @gpaths, @gevents, @gpkeys, @gpvals), the blank goal first: it gives
+// @gpaths, @gevents, @gpkeys, @gpvals; with prefix "f" the funnel steps'
+// @fnames, …), the blank goal first: it gives
 // every array its element type when there are no goals or no props, and
 // its rows have the empty value, which the fragment drops.
-func goalArgs(goals []store.GoalMatch) []any {
+func goalArgs(goals []store.GoalMatch, prefix string) []any {
 	names, page, events := []string{""}, []int{0}, []string{""} // not []uint8, which binds as a string
 	paths, pkeys, pvals := [][]string{{""}}, [][]string{{""}}, [][]string{{""}}
 	for _, g := range goals {
@@ -283,18 +312,19 @@ func goalArgs(goals []store.GoalMatch) []any {
 		names, page, events = append(names, g.Name), append(page, isPage), append(events, g.Event)
 		paths, pkeys, pvals = append(paths, append([]string{}, g.Paths...)), append(pkeys, append([]string{}, ks...)), append(pvals, append([]string{}, vs...))
 	}
-	return []any{ch.Named("gnames", names), ch.Named("gpage", page), ch.Named("gpaths", paths),
-		ch.Named("gevents", events), ch.Named("gpkeys", pkeys), ch.Named("gpvals", pvals)}
+	return []any{ch.Named(prefix+"names", names), ch.Named(prefix+"page", page), ch.Named(prefix+"paths", paths),
+		ch.Named(prefix+"events", events), ch.Named(prefix+"pkeys", pkeys), ch.Named(prefix+"pvals", pvals)}
 }
 
-// funnelSteps are the funnel rows' @fsteps: each step's goal as its index
-// into goalArgs' arrays (1-based, after the blank goal). Validate has
-// checked that every step names one of goals.
-func funnelSteps(goals []store.GoalMatch, steps []string) []uint64 {
-	out := make([]uint64, 0, len(steps))
+// funnelArgs are the funnel rows' step arrays (@fpage, @fpaths, @fevents,
+// @fpkeys, @fpvals): each step's goal as goalArgs gives goals, after the
+// blank one. Validate has checked that every step names one of goals.
+func funnelArgs(goals []store.GoalMatch, steps []string) []any {
+	var matches []store.GoalMatch
 	for _, s := range steps {
-		i := slices.IndexFunc(goals, func(g store.GoalMatch) bool { return g.Name == s })
-		out = append(out, uint64(i+2))
+		if i := slices.IndexFunc(goals, func(g store.GoalMatch) bool { return g.Name == s }); i >= 0 {
+			matches = append(matches, goals[i])
+		}
 	}
-	return out
+	return goalArgs(matches, "f")
 }

@@ -94,7 +94,7 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	if err := s.deleteRollups(ctx, args); err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
-	insertArgs := append(append(args, goalArgs(nil)...),
+	insertArgs := append(append(args, goalArgs(nil, "g")...),
 		ch.Named("dims", store.RollupDimensions),
 		ch.Named("exclude_gpc", 0),
 		ch.Named("partial", boolUInt8(spec.Partial)),
@@ -333,7 +333,7 @@ func (s *Store) PartnerCells(ctx context.Context, q store.CellQuery) ([]store.Ce
 	// dimension and "" no cell key.
 	dims := append([]string{"-"}, q.Dimensions...)
 	keep := append([]string{""}, q.Keep...)
-	args := append(append(windowArgs(q.SiteID, store.Daily, q.TimeZone, q.From, q.To), goalArgs(nil)...),
+	args := append(append(windowArgs(q.SiteID, store.Daily, q.TimeZone, q.From, q.To), goalArgs(nil, "g")...),
 		ch.Named("dims", dims),
 		ch.Named("exclude_gpc", 1),
 		ch.Named("fold", boolUInt8(q.Fold)),
