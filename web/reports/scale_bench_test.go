@@ -74,7 +74,10 @@ func BenchmarkReportsScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("%d events generated in %s", n, time.Since(t0).Round(time.Millisecond))
-	args := []any{ch.Named("site", site.ID), ch.Named("from", uint32(from.Unix())), ch.Named("to", uint32(end.Unix()))}
+	// compare=previous_period asks for the month's second half: its
+	// previous period is the first half, so both periods hold events.
+	mid := from.AddDate(0, 0, 15)
+	args := []any{ch.Named("site", site.ID), ch.Named("from", uint32(from.Unix())), ch.Named("to", uint32(end.Unix())), ch.Named("mid", uint32(mid.Unix()))}
 	exact := func(query string) time.Duration {
 		t0 := time.Now()
 		rows, err := conn.Query(ctx, query, args...)
@@ -106,7 +109,17 @@ func BenchmarkReportsScale(b *testing.B) {
 	q := "?site=" + aggregator.DemoDomain + "&period=30d&metrics=visitors,visits,pageviews"
 	visits := "uniqExact(visitor_key), uniqExact(session_id), countIf(type = 'pageview')"
 	pricing := " AND session_id IN (SELECT session_id" + exactBase + " AND path = '/pricing')"
+	half := "?site=" + aggregator.DemoDomain + "&period=custom&from=" + mid.Format(time.DateOnly) + "&to=" + end.AddDate(0, 0, -1).Format(time.DateOnly) +
+		"&metrics=visitors,visits,pageviews&compare=previous_period"
+	// One exact pass answers both halves: the events of the month, grouped
+	// by the half they fall in.
+	bothHalves := func(where string) string {
+		return "SELECT ts >= @mid AS second, " + visits + exactBase + where + " GROUP BY second"
+	}
 	cases := []struct{ name, path, exact string }{
+		{"compare", "aggregate" + half, bothHalves("")},
+		{"compare/country==DE", "aggregate" + half + "&filters=country==DE", bothHalves(" AND country = 'DE'")},
+		{"compare/two", "aggregate" + half + "&filters=country==DE%3Bdevice==mobile", bothHalves(" AND country = 'DE' AND device = 'mobile'")},
 		{"aggregate", "aggregate" + q, "SELECT " + visits + exactBase},
 		{"aggregate/country==DE", "aggregate" + q + "&filters=country==DE", "SELECT " + visits + exactBase + " AND country = 'DE'"},
 		{"aggregate/source!=direct", "aggregate" + q + "&filters=source!=direct", "SELECT " + visits + exactBase + " AND source != 'direct'"},
