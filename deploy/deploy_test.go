@@ -395,7 +395,7 @@ func TestUsersGrants(t *testing.T) {
 	notNamed := map[string]map[string]string{
 		"footfall_collector": { // reads every table (SELECT ON footfall.*)
 			"rollups": "the aggregator's", "consent_rollups": "the aggregator's", "rollup_runs": "the aggregator's",
-			"report_keys": "the aggregator's", "report_sends": "the aggregator's",
+			"report_keys": "the aggregator's", "report_sends": "the aggregator's", "visitor_sketches": "the aggregator's",
 		},
 		"footfall_aggregator": {
 			"consent_keys": "a secret", "salts": "a secret", "auth_users": "access control", "auth_tokens": "access control",

@@ -46,6 +46,10 @@ func TestSaltsClickHouse(t *testing.T) {
 	storetest.RunSalts(t, func(t *testing.T) storetest.SaltBackend { return open(t) })
 }
 
+func TestSketchesClickHouse(t *testing.T) {
+	storetest.RunSketches(t, func(t *testing.T) storetest.SketchBackend { return open(t) })
+}
+
 func TestRetentionClickHouse(t *testing.T) {
 	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return open(t) })
 }

@@ -105,6 +105,9 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 			return nil, fmt.Errorf("replace rollups: insert visits and rollups: %w", err)
 		}
 	}
+	if err := s.insertSketches(ctx, insertArgs); err != nil {
+		return nil, fmt.Errorf("replace rollups: %w", err)
+	}
 	if err := s.conn.Exec(ctx, qConsentRollupsInsert, insertArgs...); err != nil {
 		return nil, fmt.Errorf("replace rollups: insert consent rollups: %w", err)
 	}

@@ -14,7 +14,6 @@ import (
 var (
 	qVisitsSelect    = mustQuery("visits_select")
 	qVisitsBreakdown = visitsBreakdownQueries()
-	qVisitsMissing   = mustQuery("visits_missing")
 )
 
 // visitsBreakdownQueries are visits_breakdown with 0 to store.MaxFilters
@@ -100,11 +99,19 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 }
 
 // VisitsMissing reports whether a window of q has rollups but no visit
-// rows: it was aggregated before visit rows were kept.
+// rows: it was aggregated before visit rows were kept, or retention has
+// deleted them.
 func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	var n uint64
-	if err := s.conn.QueryRow(budgeted(ctx, nil), qVisitsMissing, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...).Scan(&n); err != nil {
-		return false, fmt.Errorf("windows without visits: %w", budgetErr(ctx, err))
+	visits, _, err := s.windowsMissing(ctx, q)
+	return visits, err
+}
+
+// windowsMissing reports whether a window of q that has rollups lacks
+// visit rows, and whether one lacks a visitor sketch.
+func (s *Store) windowsMissing(ctx context.Context, q store.RollupQuery) (visits, sketches bool, err error) {
+	var nv, ns uint64
+	if err := s.conn.QueryRow(budgeted(ctx, nil), qWindowsMissing, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...).Scan(&nv, &ns); err != nil {
+		return false, false, fmt.Errorf("windows without visits: %w", budgetErr(ctx, err))
 	}
-	return n > 0, nil
+	return nv > 0, ns > 0, nil
 }

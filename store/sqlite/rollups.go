@@ -85,12 +85,19 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
+	sketches, err := s.stagedSketches(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("replace rollups: %w", err)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, s.query("rollups_publish"), args...); err != nil {
+		return nil, fmt.Errorf("replace rollups: publish: %w", err)
+	}
+	if err := s.publishSketches(ctx, tx, args, sketches); err != nil {
 		return nil, fmt.Errorf("replace rollups: publish: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -55,6 +55,10 @@ func TestFiltersSQLite(t *testing.T) {
 	storetest.RunFilters(t, func(t *testing.T) storetest.FilterBackend { return Open(t) })
 }
 
+func TestSketchesSQLite(t *testing.T) {
+	storetest.RunSketches(t, func(t *testing.T) storetest.SketchBackend { return Open(t) })
+}
+
 func TestRetentionSQLite(t *testing.T) {
 	storetest.RunRetention(t, func(t *testing.T) storetest.RetentionBackend { return Open(t) })
 }

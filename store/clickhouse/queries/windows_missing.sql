@@ -1,0 +1,25 @@
+-- How many windows of one site and granularity in [@from, @to) have
+-- rollups (a totals row: the window had visits) but no visit rows
+-- (aggregated before visit rows were kept, or past retention, which
+-- deletes them), and how many have no visitor sketch (aggregated before
+-- sketches were kept). VisitsMissing reads the first, SketchesMissing the
+-- second.
+SELECT
+    countIf(window_start NOT IN
+    (
+        SELECT DISTINCT window_start FROM visits
+        WHERE site_id = @site AND granularity = @granularity
+          AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+    )),
+    countIf(window_start NOT IN
+    (
+        SELECT DISTINCT window_start FROM visitor_sketches
+        WHERE site_id = @site AND granularity = @granularity
+          AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+    ))
+FROM
+(
+    SELECT DISTINCT window_start FROM rollups
+    WHERE site_id = @site AND granularity = @granularity AND dimension = ''
+      AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+);
