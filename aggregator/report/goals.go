@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/footfall/footfall/store"
 )
@@ -72,11 +73,11 @@ func (pl *Planner) conversions(ctx context.Context, q Query, goals []store.GoalM
 	if !slices.Contains(q.Metrics, "conversion_rate") {
 		return values, nil
 	}
-	total, err := pl.total(ctx, q.Site.ID, q.Filters, goals, q.Span.From, q.Span.To, q.Span.Days, []string{"visitors"})
+	total, err := pl.totals(ctx, q.Site.ID, q.Filters, goals, []time.Time{q.Span.From, q.Span.To}, q.Span.Days, []string{"visitors"})
 	if err != nil {
 		return nil, err
 	}
-	of, _ := total.value("visitors").(uint64)
+	of, _ := total[0].value("visitors").(uint64)
 	for _, s := range byValue {
 		s.of = of
 	}

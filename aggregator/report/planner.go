@@ -23,12 +23,25 @@ type Store interface {
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 	HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error)
+	SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
+	SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
 
 // Planner answers queries from a Store.
 type Planner struct {
 	st  Store
 	now func() time.Time
+	// visits remembers, within one Run (each Run has its own copy of
+	// the Planner), which ranges the visit rows answer: a report asks
+	// for a range more than once (a comparison's periods, then their
+	// visitors), and each answer is a store query.
+	visits map[visitRange]bool
+}
+
+// visitRange is a range visitRows was asked about.
+type visitRange struct {
+	g        store.Granularity
+	from, to int64
 }
 
 // New returns a Planner reading st; now (nil: time.Now) tells which point
@@ -42,6 +55,7 @@ func New(st Store, now func() time.Time) *Planner {
 
 // Run answers q.
 func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
+	pl = &Planner{st: pl.st, now: pl.now, visits: map[visitRange]bool{}}
 	goals, err := pl.goalMatches(ctx, q)
 	if err != nil {
 		return nil, err
@@ -87,6 +101,8 @@ type sums struct {
 	visitors                                                 uint64
 	visits, pageviews, events, bounces, durationS, engagedMS uint64
 	partial                                                  bool
+	// estimate: visitors were estimated from sketches (store/sketches.go).
+	estimate bool
 	// of is the visitors conversion_rate is a share of (goals).
 	of uint64
 }
@@ -216,7 +232,7 @@ func (p point) value(m string) any {
 func (p point) partial() bool { return p.roll.partial || p.raw.partial }
 
 func (p point) row(key string, metrics []string) Row {
-	r := Row{Key: key, Partial: p.partial()}
+	r := Row{Key: key, Partial: p.partial(), Estimate: p.roll.estimate && slices.Contains(metrics, "visitors")}
 	for _, m := range metrics {
 		r.Values = append(r.Values, p.value(m))
 	}
@@ -236,7 +252,14 @@ func (pl *Planner) visitRows(ctx context.Context, siteID uint32, g store.Granula
 	if g == store.Hourly && (from.Unix()%3600 != 0 || to.Unix()%3600 != 0) {
 		return false, nil
 	}
+	key := visitRange{g, from.Unix(), to.Unix()}
+	if ok, known := pl.visits[key]; known {
+		return ok, nil
+	}
 	missing, err := pl.st.VisitsMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+	if err == nil && pl.visits != nil {
+		pl.visits[key] = !missing
+	}
 	return !missing, err
 }
 
@@ -302,60 +325,182 @@ func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granular
 	})
 }
 
-// total answers the metrics of [from, to) (daily windows): the selected
-// rollup rows added up, exact visitors from one window's row or from the
-// raw events, and what the rollups cannot answer from the raw events.
-func (pl *Planner) total(ctx context.Context, siteID uint32, filters []store.Filter, goals []store.GoalMatch, from, to time.Time, days int, metrics []string) (point, error) {
+// totals answers the metrics of each period [bounds[i], bounds[i+1])
+// (daily windows, days each; an aggregate and its previous period): the
+// selected rollup rows added up, exact visitors from one window's row or
+// from the visit rows (or the raw events), and what the rollups cannot
+// answer from the visit rows (or the raw events). Each source is read
+// once for all periods, its rows split by window start, so comparing
+// periods costs one query per source, not one per period.
+func (pl *Planner) totals(ctx context.Context, siteID uint32, filters []store.Filter, goals []store.GoalMatch, bounds []time.Time, days int, metrics []string) ([]point, error) {
+	if len(bounds) > 2 {
+		same, err := pl.sameSource(ctx, siteID, bounds)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			// One period has visit rows, another not: each is read
+			// alone, so a period's figures do not depend on whether it
+			// is compared.
+			var out []point
+			for i := range len(bounds) - 1 {
+				pt, err := pl.totals(ctx, siteID, filters, goals, bounds[i:i+2], days, metrics)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, pt[0])
+			}
+			return out, nil
+		}
+	}
 	p := planFor(filters, goals, metrics)
-	var out point
-	out.rawMetrics = p.rawMetrics
+	from, to, starts := bounds[0], bounds[len(bounds)-1], bounds[:len(bounds)-1]
+	out := make([]point, len(starts))
+	for i := range out {
+		out[i].rawMetrics = p.rawMetrics
+	}
 	if p.rollups {
 		rows, err := pl.rollups(ctx, siteID, store.Daily, from, to)
 		if err != nil {
-			return point{}, err
+			return nil, err
 		}
 		for _, r := range rows {
-			if p.sel.takes(r) {
-				out.roll.add(r)
+			if i := periodOf(starts, r.WindowStart); i >= 0 && p.sel.takes(r) {
+				out[i].roll.add(r)
 			}
 		}
 		if p.needsVisitors(metrics, days > 1) {
-			if out.roll.visitors, err = pl.rangeVisitors(ctx, siteID, p.sel, from, to); err != nil {
-				return point{}, err
+			visitors, estimate, err := pl.rangeVisitors(ctx, siteID, p.sel, bounds)
+			if err != nil {
+				return nil, err
+			}
+			for i, v := range visitors {
+				out[i].roll.visitors, out[i].roll.estimate = v, estimate[i]
 			}
 		}
 	}
-	raw, err := pl.rawPoints(ctx, siteID, p, store.Daily, from, to, nil)
-	if err != nil {
-		return point{}, err
+	var buckets []time.Time
+	if len(starts) > 1 {
+		buckets = starts
 	}
-	out.raw = raw[0]
+	raw, err := pl.rawPoints(ctx, siteID, p, store.Daily, from, to, buckets)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].raw = raw[i]
+	}
 	return out, nil
 }
 
-// rangeVisitors counts the distinct visitors of [from, to): all of them,
-// or those of the selection's filter; from the daily visit rows, or where
-// they cannot answer from the raw events.
-func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
+// sameSource reports whether the visit rows answer all of the periods
+// [bounds[i], bounds[i+1]) or none of them: one query when they answer
+// the whole range, the usual case.
+func (pl *Planner) sameSource(ctx context.Context, siteID uint32, bounds []time.Time) (bool, error) {
+	if all, err := pl.visitRows(ctx, siteID, store.Daily, bounds[0], bounds[len(bounds)-1]); err != nil || all {
+		return all, err
+	}
+	for i := 0; i+1 < len(bounds); i++ {
+		ok, err := pl.visitRows(ctx, siteID, store.Daily, bounds[i], bounds[i+1])
+		if err != nil || ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// periodOf is the index of the period (starts ascending, the last one
+// open-ended) that holds t, or -1 before the first.
+func periodOf(starts []time.Time, t time.Time) int {
+	return sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
+}
+
+// rangeVisitors counts the distinct visitors of each period [bounds[i],
+// bounds[i+1]): all of them, or those of the selection's filter; from the
+// daily visit rows in one query. Where those cannot answer: all visitors
+// of a range whose windows all have sketches (their visit rows were
+// deleted with the raw events by retention) are estimated from the
+// sketches (estimate[i] true); otherwise each period is read alone, from
+// its sketches or the raw events.
+func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selection, bounds []time.Time) ([]uint64, []bool, error) {
+	from, to := bounds[0], bounds[len(bounds)-1]
+	out := make([]uint64, len(bounds)-1)
+	q := store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: store.DimTotal, From: from, To: to}
+	if len(out) > 1 {
+		q.Buckets = bounds[:len(out)]
+	}
+	collect := func(rows []store.RollupRow) {
+		for _, r := range rows {
+			if i := periodOf(bounds[:len(out)], r.WindowStart); i >= 0 {
+				out[i] += r.Visitors
+			}
+		}
+	}
 	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	if ok {
-		q := store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: store.DimTotal, From: from, To: to}
 		if sel.f != nil {
 			q.Filters = []store.Filter{{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}}
 		}
 		rows, err := pl.st.VisitBreakdown(ctx, q)
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		var n uint64
-		for _, r := range rows {
-			n += r.Visitors
-		}
-		return n, nil
+		collect(rows)
+		return out, make([]bool, len(out)), nil
 	}
+	if sel.f == nil {
+		if ok, err = pl.sketches(ctx, siteID, from, to); err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			rows, err := pl.st.SketchVisitors(ctx, q)
+			if err != nil {
+				return nil, nil, err
+			}
+			collect(rows)
+			est := make([]bool, len(out))
+			for i := range est {
+				est[i] = true
+			}
+			return out, est, nil
+		}
+	}
+	if len(out) > 1 {
+		// Periods of different sources (one past retention, one
+		// aggregated before sketches were kept): each alone.
+		est := make([]bool, len(out))
+		for i := range out {
+			v, e, err := pl.rangeVisitors(ctx, siteID, sel, bounds[i:i+2])
+			if err != nil {
+				return nil, nil, err
+			}
+			out[i], est[i] = v[0], e[0]
+		}
+		return out, est, nil
+	}
+	if out[0], err = pl.rawVisitors(ctx, siteID, sel, from, to); err != nil {
+		return nil, nil, err
+	}
+	return out, make([]bool, 1), nil
+}
+
+// sketches reports whether every daily window of [from, to) that has
+// rollups has a visitor sketch. Sketches are written with the visit rows,
+// so where a range lacks visit rows but has every sketch, its visit rows
+// (and raw events) were deleted by retention, and the sketches are what is
+// left; a window without a sketch was aggregated before sketches were
+// kept, when its raw events may still be there.
+func (pl *Planner) sketches(ctx context.Context, siteID uint32, from, to time.Time) (bool, error) {
+	missing, err := pl.st.SketchesMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: store.Daily, From: from, To: to})
+	return !missing, err
+}
+
+// rawVisitors counts the distinct visitors of [from, to) from the raw
+// events: all of them, or those of the selection's filter.
+func (pl *Planner) rawVisitors(ctx context.Context, siteID uint32, sel selection, from, to time.Time) (uint64, error) {
 	if sel.f == nil {
 		return pl.st.DistinctVisitors(ctx, store.VisitorQuery{SiteID: siteID, From: from, To: to})
 	}
@@ -372,19 +517,22 @@ func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selecti
 
 func (pl *Planner) aggregate(ctx context.Context, q Query, goals []store.GoalMatch) (*Result, error) {
 	sp := q.Span
-	cur, err := pl.total(ctx, q.Site.ID, q.Filters, goals, sp.From, sp.To, sp.Days, q.Metrics)
+	bounds := []time.Time{sp.From, sp.To}
+	if q.Compare {
+		// The previous period of as many days in the site's zone, read
+		// with the current one.
+		local := sp.From.In(sp.Loc)
+		pf := time.Date(local.Year(), local.Month(), local.Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
+		bounds = []time.Time{pf, sp.From, sp.To}
+	}
+	points, err := pl.totals(ctx, q.Site.ID, q.Filters, goals, bounds, sp.Days, q.Metrics)
 	if err != nil {
 		return nil, err
 	}
+	cur := points[len(points)-1]
 	res := &Result{Query: q, Rows: []Row{cur.row("", q.Metrics)}}
 	if q.Compare {
-		local := sp.From.In(sp.Loc)
-		pf := time.Date(local.Year(), local.Month(), local.Day()-sp.Days, 0, 0, 0, 0, sp.Loc).UTC()
-		prev, err := pl.total(ctx, q.Site.ID, q.Filters, goals, pf, sp.From, sp.Days, q.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		p := prev.row("", q.Metrics)
+		p := points[0].row("", q.Metrics)
 		res.Previous = &p
 	}
 	return res, nil
@@ -513,9 +661,11 @@ func (pl *Planner) bucketVisitors(ctx context.Context, siteID uint32, sel select
 	}
 	if !ok {
 		for i, b := range bs {
-			if points[i].roll.visitors, err = pl.rangeVisitors(ctx, siteID, sel, b.start, b.end); err != nil {
+			v, estimate, err := pl.rangeVisitors(ctx, siteID, sel, []time.Time{b.start, b.end})
+			if err != nil {
 				return err
 			}
+			points[i].roll.visitors, points[i].roll.estimate = v[0], estimate[0]
 		}
 		return nil
 	}

@@ -10,11 +10,21 @@ import (
 )
 
 // calls is a Store that answers nothing and records what it was asked;
-// missing is VisitsMissing's answer.
+// missing is VisitsMissing's answer, sketched SketchesMissing's negation.
 type calls struct {
-	missing bool
-	revenue bool // HasRevenue's answer
-	names   []string
+	missing  bool
+	sketched bool
+	revenue  bool // HasRevenue's answer
+	names    []string
+}
+
+func (c *calls) SketchVisitors(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
+	c.names = append(c.names, "SketchVisitors")
+	return nil, nil
+}
+
+func (c *calls) SketchesMissing(context.Context, store.RollupQuery) (bool, error) {
+	return !c.sketched, nil
 }
 
 func (c *calls) Rollups(context.Context, store.RollupQuery) ([]store.RollupRow, error) {
@@ -73,24 +83,31 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 		params map[string]string
 		visits []string // the raw paths must not be called
 		raw    []string // with visit rows missing
+		// sketched: with visit rows missing and every window sketched
+		// (retention deleted the visit rows); nil: as raw.
+		sketched []string
 	}{
-		{"VisitorsOfSeveralDays", Aggregate, map[string]string{"period": "7d"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}},
-		{"VisitorsOfAValue", Aggregate, map[string]string{"period": "7d", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"VisitorsByValue"}},
-		{"VisitorsNotEqual", Aggregate, map[string]string{"period": "7d", "filters": "source!=direct"}, []string{"VisitBreakdown"}, []string{"VisitorsMatching"}},
-		{"TwoFilters", Aggregate, map[string]string{"period": "7d", "filters": "country==DE;page==/pricing"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
-		{"TimeseriesTwoFilters", Timeseries, map[string]string{"period": "7d", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
-		{"HourlyTwoFilters", Timeseries, map[string]string{"period": "day", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
-		{"Weeks", Timeseries, map[string]string{"period": "30d", "interval": "week"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}},
-		{"BreakdownFiltered", Breakdown, map[string]string{"period": "7d", "property": "source", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
-		{"BreakdownVisitors", Breakdown, map[string]string{"period": "7d", "property": "entry_page"}, []string{"Rollups", "VisitBreakdown"}, []string{"Rollups", "VisitorsByValue"}},
+		{"VisitorsOfSeveralDays", Aggregate, map[string]string{"period": "7d"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}, []string{"SketchVisitors"}},
+		// Both periods in one query per source.
+		{"Compare", Aggregate, map[string]string{"period": "7d", "compare": "previous_period"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}, []string{"SketchVisitors"}},
+		{"CompareTwoFilters", Aggregate, map[string]string{"period": "7d", "compare": "previous_period", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"VisitorsOfAValue", Aggregate, map[string]string{"period": "7d", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"VisitorsByValue"}, nil},
+		{"VisitorsNotEqual", Aggregate, map[string]string{"period": "7d", "filters": "source!=direct"}, []string{"VisitBreakdown"}, []string{"VisitorsMatching"}, nil},
+		{"TwoFilters", Aggregate, map[string]string{"period": "7d", "filters": "country==DE;page==/pricing"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"TimeseriesTwoFilters", Timeseries, map[string]string{"period": "7d", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"HourlyTwoFilters", Timeseries, map[string]string{"period": "day", "filters": "country==DE;device==mobile"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"Weeks", Timeseries, map[string]string{"period": "30d", "interval": "week"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}, []string{"SketchVisitors"}},
+		{"BreakdownFiltered", Breakdown, map[string]string{"period": "7d", "property": "source", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"BreakdownVisitors", Breakdown, map[string]string{"period": "7d", "property": "entry_page"}, []string{"Rollups", "VisitBreakdown"}, []string{"Rollups", "VisitorsByValue"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			q, err := ParseQuery(c.kind, c.params, site, time.UTC, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, missing := range []bool{false, true} {
-				st := &calls{missing: missing}
+			for _, v := range []struct{ missing, sketched bool }{{false, false}, {true, false}, {true, true}} {
+				missing := v.missing
+				st := &calls{missing: v.missing, sketched: v.sketched}
 				if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
 					t.Fatal(err)
 				}
@@ -98,12 +115,15 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 				if missing {
 					want = c.raw
 				}
+				if v.sketched && c.sketched != nil {
+					want = c.sketched
+				}
 				got := slices.DeleteFunc(slices.Clone(st.names), func(n string) bool {
 					return n == "Rollups" && !slices.Contains(want, "Rollups")
 				})
 				got = slices.Compact(got)
 				if !slices.Equal(got, want) {
-					t.Errorf("visit rows missing=%v: the store was asked %v, want %v", missing, st.names, want)
+					t.Errorf("visit rows missing=%v, sketched=%v: the store was asked %v, want %v", missing, v.sketched, st.names, want)
 				}
 			}
 		})

@@ -33,6 +33,10 @@ type Row struct {
 	// Revenue is a goal's revenue per currency, by currency (a goals
 	// breakdown; none without revenue).
 	Revenue []Revenue
+	// Estimate: the row's visitors are estimated from sketches
+	// (store/sketches.go, within store.SketchErrorBound), as they are over
+	// several days whose visit rows retention has deleted.
+	Estimate bool
 }
 
 // Name names the result as a file: aggregate, timeseries, breakdown-PROP,
@@ -135,6 +139,12 @@ func (r *Result) JSON() map[string]any {
 				pv := r.Previous.Values[i]
 				entry["previous"] = pv
 				entry["change"] = Change(Float(v), Float(pv))
+				if m == "visitors" && r.Previous.Estimate {
+					entry["previous_estimate"] = true
+				}
+			}
+			if m == "visitors" && r.Rows[0].Estimate {
+				entry["estimate"] = true
 			}
 			results[m] = entry
 		}
@@ -148,6 +158,9 @@ func (r *Result) JSON() map[string]any {
 			obj := row.object("date", q.Metrics)
 			if row.Partial {
 				obj["partial"] = true
+			}
+			if row.Estimate {
+				obj["estimate"] = true
 			}
 			results = append(results, obj)
 		}

@@ -43,6 +43,7 @@ type testStore interface {
 	server.Pinger
 	PutGoal(ctx context.Context, g store.SiteGoal) error
 	AddSite(ctx context.Context, domain string) (store.Site, error)
+	ApplyRetention(ctx context.Context, plan store.RetentionPlan, dryRun bool) (store.RetentionResult, error)
 }
 
 var (
@@ -337,6 +338,59 @@ func TestTimeseries(t *testing.T) {
 		wantCSV := [][]string{{"date", "pageviews"}, {"2026-03-14", u(d1.Pageviews)}, {"2026-03-15", u(d2.Pageviews)}}
 		if diff := cmp.Diff(wantCSV, recs); diff != "" {
 			t.Errorf("CSV (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestVisitorsAfterRetention: once retention has deleted the raw events
+// and visit rows, the visitors of several days come from the windows'
+// sketches, marked "estimate", within the documented bound of the exact
+// count read before; one day's visitors are still its rollup row's, exact.
+func TestVisitorsAfterRetention(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		type entry struct {
+			Value            float64 `json:"value"`
+			Previous         float64 `json:"previous"`
+			Estimate         bool    `json:"estimate"`
+			PreviousEstimate bool    `json:"previous_estimate"`
+		}
+		var agg struct {
+			Results map[string]entry `json:"results"`
+		}
+		var series struct {
+			Results []map[string]any `json:"results"`
+		}
+		two := "/api/v1/stats/aggregate?site=shop.example&period=custom&from=2026-03-14&to=2026-03-15&metrics=visitors,pageviews"
+		weeks := "/api/v1/stats/timeseries?site=shop.example&period=custom&from=2026-03-14&to=2026-03-16&metrics=visitors&interval=week"
+		oneDay := "/api/v1/stats/aggregate?site=shop.example&period=day&date=2026-03-15&metrics=visitors&compare=previous_period"
+		exact := float64(e.visitors(day1, day3))
+		e.getJSON(t, two, &agg)
+		if v := agg.Results["visitors"]; v.Value != exact || v.Estimate {
+			t.Fatalf("before retention: visitors %+v, want exactly %v", v, exact)
+		}
+		pageviews := agg.Results["pageviews"].Value
+		d1, d2 := e.daily(t, day1, "", ""), e.daily(t, day2, "", "")
+
+		if _, err := e.st.ApplyRetention(context.Background(), store.RetentionPlan{EventsBefore: day3.AddDate(0, 2, 0)}, false); err != nil {
+			t.Fatal(err)
+		}
+		agg.Results = nil
+		e.getJSON(t, two, &agg)
+		v := agg.Results["visitors"]
+		if !v.Estimate || math.Abs(v.Value-exact)/exact > store.SketchErrorBound {
+			t.Errorf("after retention: visitors %+v, want an estimate within %.0f%% of %v", v, store.SketchErrorBound*100, exact)
+		}
+		if p := agg.Results["pageviews"]; p.Value != pageviews || p.Estimate {
+			t.Errorf("after retention: pageviews %+v, want exactly %v (rollups)", p, pageviews)
+		}
+		e.getJSON(t, weeks, &series)
+		if len(series.Results) != 2 || series.Results[0]["estimate"] != true || math.Abs(series.Results[0]["visitors"].(float64)-exact)/exact > store.SketchErrorBound {
+			t.Errorf("weekly after retention: %v, want an estimate of about %v visitors in the first week", series.Results, exact)
+		}
+		agg.Results = nil
+		e.getJSON(t, oneDay, &agg)
+		if v := agg.Results["visitors"]; v.Value != float64(d2.Visitors) || v.Previous != float64(d1.Visitors) || v.Estimate || v.PreviousEstimate {
+			t.Errorf("one day after retention: %+v, want exactly %d after %d (rollup rows)", v, d2.Visitors, d1.Visitors)
 		}
 	})
 }

@@ -336,6 +336,8 @@
     }
   }
 
+  const ESTIMATE_TITLE = 'An estimate, within 3%: the visit rows of some of these days are past retention';
+
   async function totals(s, live) {
     const metrics = TOTALS.map((t) => t.key);
     const ask = (ms) => api('/api/v1/stats/aggregate', query(s, { metrics: ms.join(','), compare: s.compare ? 'previous_period' : null }));
@@ -362,14 +364,18 @@
         continue;
       }
       const value = num(m);
+      // An estimate (visitors of days whose visit rows retention deleted,
+      // from sketches; docs/reports.md) is marked ≈, with the bound.
+      const est = (e) => (e ? '≈ ' : '');
       const li = el('li', { class: 'number', 'data-metric': t.key },
         el('span', { class: 'label' }, t.label),
-        el('span', { class: 'value', 'data-value': value }, formatMetric(t.key, value)));
+        el('span', { class: 'value', 'data-value': value, 'data-estimate': m.estimate ? 'true' : null, title: m.estimate ? ESTIMATE_TITLE : null },
+          est(m.estimate) + formatMetric(t.key, value)));
       if (s.compare && m && typeof m.change === 'number') {
         const c = m.change;
         const good = t.lowerIsBetter ? c < 0 : c > 0;
         li.append(el('span', { class: 'change ' + (c === 0 ? 'flat' : good ? 'up' : 'down'), 'data-change': c,
-          title: 'Previous period: ' + formatMetric(t.key, m.previous) },
+          title: 'Previous period: ' + est(m.previous_estimate) + formatMetric(t.key, m.previous) },
         (c > 0 ? '↑ ' : c < 0 ? '↓ ' : '') + Math.abs(Math.round(c)) + '%'));
       }
       ul.append(li);
