@@ -147,7 +147,8 @@ func New(opts Options) http.Handler {
 			r.Handle("/api/v1/admin/links", h(admins(ad.HandleLinks))).Methods(http.MethodPost)
 			r.Handle("/api/v1/admin/audit", h(admins(ad.HandleAudit))).Methods(http.MethodGet)
 			r.Handle("/api/v1/admin/goals", h(admins(ad.HandleGoals))).Methods(http.MethodGet)
-			r.Handle("/api/v1/admin/goals", h(admins(ad.HandleGoalCreate))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/goals", h(admins(ad.HandleGoalWrite))).Methods(http.MethodPost)
+			r.Handle("/api/v1/admin/goals/{id}", h(admins(ad.HandleGoalWrite))).Methods(http.MethodPut)
 			r.Handle("/api/v1/admin/goals/{id}", h(admins(ad.HandleGoalDelete))).Methods(http.MethodDelete)
 		}
 		if sh := opts.Share; sh != nil {

@@ -60,7 +60,8 @@ func newRig(t *testing.T) *rig {
 	m.Handle("/api/v1/admin/links", h(api.HandleLinks)).Methods(http.MethodPost)
 	m.Handle("/api/v1/admin/audit", h(api.HandleAudit)).Methods(http.MethodGet)
 	m.Handle("/api/v1/admin/goals", h(api.HandleGoals)).Methods(http.MethodGet)
-	m.Handle("/api/v1/admin/goals", h(api.HandleGoalCreate)).Methods(http.MethodPost)
+	m.Handle("/api/v1/admin/goals", h(api.HandleGoalWrite)).Methods(http.MethodPost)
+	m.Handle("/api/v1/admin/goals/{id}", h(api.HandleGoalWrite)).Methods(http.MethodPut)
 	m.Handle("/api/v1/admin/goals/{id}", h(api.HandleGoalDelete)).Methods(http.MethodDelete)
 	r.h = m
 	return r
@@ -94,6 +95,7 @@ func TestOnlyAdminsReachTheAdminAPI(t *testing.T) {
 		{Method: http.MethodGet, Path: "/api/v1/admin/audit", Roles: admins, AllSites: true},
 		{Method: http.MethodGet, Path: "/api/v1/admin/goals?site=example.test", Roles: admins, Site: site},
 		{Method: http.MethodPost, Path: "/api/v1/admin/goals?site=example.test", Body: `{"name":"","event":"x"}`, ContentType: "application/json", Roles: admins, Site: site},
+		{Method: http.MethodPut, Path: "/api/v1/admin/goals/nope?site=example.test", Body: `{"name":"x","event":"x"}`, ContentType: "application/json", Roles: admins, Site: site},
 		{Method: http.MethodDelete, Path: "/api/v1/admin/goals/nope?site=example.test", Roles: admins, Site: site},
 	})
 }

@@ -119,10 +119,12 @@ func (a *API) HandleGoals(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// HandleGoalCreate is POST /api/v1/admin/goals?site=D: a new goal, checked
-// as the config file's are, its name not taken by any of the site's goals
-// (the built-in 404 aside, which a goal of that name replaces).
-func (a *API) HandleGoalCreate(w http.ResponseWriter, r *http.Request) error {
+// HandleGoalWrite is POST /api/v1/admin/goals?site=D (a new goal, 201)
+// and PUT /api/v1/admin/goals/{id}?site=D (a change of one added here,
+// 200; the config file's have no id). A goal is checked as the config
+// file's are, its name not taken by another of the site's goals (the
+// built-in 404 aside, which a goal of that name replaces).
+func (a *API) HandleGoalWrite(w http.ResponseWriter, r *http.Request) error {
 	site, err := a.goalSite(r)
 	if err != nil {
 		return err
@@ -139,22 +141,34 @@ func (a *API) HandleGoalCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	id := httpapi.RouteVar(r, "id")
 	named := func(x store.Goal) bool { return x.Name == g.Name }
-	if slices.ContainsFunc(configured, named) || slices.ContainsFunc(stored, func(s store.SiteGoal) bool { return named(s.Goal) }) {
+	if slices.ContainsFunc(configured, named) || slices.ContainsFunc(stored, func(s store.SiteGoal) bool { return s.ID != id && named(s.Goal) }) {
 		return httpapi.Errorf(http.StatusConflict, "the site has a goal named %q", g.Name)
 	}
-	if len(merged) >= store.MaxGoals && g.Name != store.NotFoundGoal.Name {
-		return httpapi.Errorf(http.StatusConflict, "a site has at most %d goals, the built-in %q included: delete one first", store.MaxGoals, store.NotFoundGoal.Name)
-	}
 	p, _ := auth.FromRequest(r)
-	sg := store.SiteGoal{ID: newGoalID(), SiteID: site.ID, Goal: g, Author: p.Name, CreatedAt: a.opts.Now().UTC().Truncate(time.Second)}
+	sg := store.SiteGoal{ID: id, SiteID: site.ID, Goal: g, Author: p.Name, CreatedAt: a.opts.Now().UTC().Truncate(time.Second)}
+	code, action := http.StatusOK, "goal_update"
+	if id == "" {
+		if len(merged) >= store.MaxGoals && g.Name != store.NotFoundGoal.Name {
+			return httpapi.Errorf(http.StatusConflict, "a site has at most %d goals, the built-in %q included: delete one first", store.MaxGoals, store.NotFoundGoal.Name)
+		}
+		sg.ID, code, action = newGoalID(), http.StatusCreated, "goal_create"
+	} else {
+		i := slices.IndexFunc(stored, func(x store.SiteGoal) bool { return x.ID == id })
+		if i < 0 {
+			return errNoGoal
+		}
+		sg.Author, sg.CreatedAt = stored[i].Author, stored[i].CreatedAt
+	}
 	if err := a.opts.Store.PutGoal(r.Context(), sg); err != nil {
 		return err
 	}
-	if err := a.audit(r, "goal_create", site.Domain, storedGoalOut(sg, true)); err != nil {
+	active := !slices.ContainsFunc(configured, named)
+	if err := a.audit(r, action, site.Domain, storedGoalOut(sg, active)); err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, storedGoalOut(sg, true))
+	httpapi.WriteJSON(w, code, storedGoalOut(sg, active))
 	return nil
 }
 

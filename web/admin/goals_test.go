@@ -24,15 +24,11 @@ func TestGoalsAPI(t *testing.T) {
 	r := newRig(t)
 	list := func() []listedGoal {
 		t.Helper()
-		w := r.call(t, http.MethodGet, "/api/v1/admin/goals?site=example.test", "")
-		var out struct{ Goals []listedGoal }
-		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &out) != nil {
-			t.Fatalf("list: %d %s", w.Code, w.Body)
+		goals := listRaw(t, r)
+		for i := range goals {
+			goals[i].ID = strings.Repeat("x", len(goals[i].ID)) // random
 		}
-		for i := range out.Goals {
-			out.Goals[i].ID = strings.Repeat("x", len(out.Goals[i].ID)) // random
-		}
-		return out.Goals
+		return goals
 	}
 	builtin := listedGoal{Name: "404", Event: "404", Source: "builtin", Active: true}
 	signup := listedGoal{Name: "Signup", Event: "Signup", Source: "config", Active: true}
@@ -79,6 +75,36 @@ func TestGoalsAPI(t *testing.T) {
 		t.Errorf("an unknown site: %d %s, want 404", w.Code, w.Body)
 	}
 
+	// A change keeps the id, the author and the creation time.
+	blogID := ""
+	for _, g := range listRaw(t, r) {
+		if g.Name == "Blog" {
+			blogID = g.ID
+		}
+	}
+	if w := r.call(t, http.MethodPut, "/api/v1/admin/goals/"+blogID+"?site=example.test", `{"name":"Blog posts","page":"/blog/*"}`); w.Code != http.StatusOK {
+		t.Fatalf("update: %d %s", w.Code, w.Body)
+	}
+	want[2] = listedGoal{ID: id, Name: "Blog posts", Page: "/blog/*", Source: "api", Active: true}
+	if diff := cmp.Diff(want, list()); diff != "" {
+		t.Errorf("goals after an update (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		name, id, body string
+		code           int
+	}{
+		{"a taken name", blogID, `{"name":"Pro","event":"x"}`, http.StatusConflict},
+		{"the config's name", blogID, `{"name":"Signup","event":"x"}`, http.StatusConflict},
+		{"its own name", blogID, `{"name":"Blog posts","page":"/blog/**"}`, http.StatusOK},
+		{"invalid", blogID, `{"name":"Blog posts"}`, http.StatusBadRequest},
+		{"an unknown id", "nope", `{"name":"x","event":"x"}`, http.StatusNotFound},
+	} {
+		if w := r.call(t, http.MethodPut, "/api/v1/admin/goals/"+tc.id+"?site=example.test", tc.body); w.Code != tc.code {
+			t.Errorf("update with %s: %d %s, want %d", tc.name, w.Code, w.Body, tc.code)
+		}
+	}
+	want[2].Page = "/blog/**"
+
 	if w := r.call(t, http.MethodDelete, "/api/v1/admin/goals/"+pro.ID+"?site=example.test", ""); w.Code != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", w.Code, w.Body)
 	}
@@ -100,9 +126,20 @@ func TestGoalsAPI(t *testing.T) {
 	}
 
 	w = r.call(t, http.MethodGet, "/api/v1/admin/audit", "")
-	for _, want := range []string{`"action":"goal_create"`, `"action":"goal_delete"`, `"target":"example.test"`, `"name":"Pro"`} {
+	for _, want := range []string{`"action":"goal_create"`, `"action":"goal_delete"`, `"action":"goal_update"`, `"target":"example.test"`, `"name":"Pro"`} {
 		if !strings.Contains(w.Body.String(), want) {
 			t.Errorf("audit log lacks %s: %s", want, w.Body)
 		}
 	}
+}
+
+// listRaw lists the goals of example.test with their ids.
+func listRaw(t *testing.T, r *rig) []listedGoal {
+	t.Helper()
+	w := r.call(t, http.MethodGet, "/api/v1/admin/goals?site=example.test", "")
+	var out struct{ Goals []listedGoal }
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &out) != nil {
+		t.Fatalf("list: %d %s", w.Code, w.Body)
+	}
+	return out.Goals
 }
