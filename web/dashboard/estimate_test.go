@@ -42,4 +42,20 @@ func TestBrowserEstimate(t *testing.T) {
 		t.Fatal("the API has no visitors after retention")
 	}
 	checkNumbers(t, ctx, map[string]float64{"visitors": api["visitors"]})
+
+	// Months: the chart's point of day 0's month is an estimate too.
+	do(t, ctx, chromedp.Navigate(s.URL+"/?site="+s.site+"&period=12mo"))
+	waitJS(t, ctx, "the dashboard", settled)
+	eval[bool](t, ctx, `(() => {
+		const svg = document.querySelector('#chart svg'), b = svg.getBoundingClientRect()
+		svg.dispatchEvent(new MouseEvent('mousemove', { clientX: b.right - 2, clientY: b.top + b.height / 2 }))
+		return true
+	})()`)
+	waitJS(t, ctx, "the chart's tip", `!document.querySelector('#chart .tip').hidden`)
+	if tip := eval[string](t, ctx, `document.querySelector('#chart .tip .k.visitors').textContent`); !strings.HasPrefix(tip, "≈ ") {
+		t.Errorf("the month's visitors in the chart's tip: %q, want ≈ before the figure", tip)
+	}
+	if label := eval[string](t, ctx, `document.querySelector('#chart svg').getAttribute('aria-label')`); !strings.Contains(label, "≈") {
+		t.Errorf("the chart's label %q marks no estimate", label)
+	}
 }

@@ -423,7 +423,7 @@
     const x = (i) => L + (rows.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (rows.length - 1));
     const y = (v) => T + (H - T - B) * (1 - v / top);
     const svg = el('svg:svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'plot', width: W, height: H,
-      'aria-label': `${firstName} and pageviews by ${iv}: ` + rows.map((r) => `${dateLabel(r.date, iv)} ${num(r[first])} ${first}, ${num(r.pageviews)} pageviews`).join('; ') });
+      'aria-label': `${firstName} and pageviews by ${iv}: ` + rows.map((r) => `${dateLabel(r.date, iv)} ${r.estimate ? '≈ ' : ''}${num(r[first])} ${first}, ${num(r.pageviews)} pageviews`).join('; ') });
     for (let v = 0; v <= top; v += step) {
       svg.append(el('svg:line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
       svg.append(el('svg:text', { x: L - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, compact(v)));
@@ -469,7 +469,7 @@
       cursor.setAttribute('x1', x(i)); cursor.setAttribute('x2', x(i)); cursor.setAttribute('visibility', 'visible');
       series.forEach((se, k) => { dots[k].setAttribute('cx', x(i)); dots[k].setAttribute('cy', y(num(r[se.key]))); dots[k].setAttribute('visibility', 'visible'); });
       clear(tip).append(el('strong', {}, dateLabel(r.date, iv)),
-        el('span', { class: 'k visitors' }, compact(num(r[first])) + ' ' + first),
+        el('span', { class: 'k visitors', title: r.estimate ? ESTIMATE_TITLE : null }, (r.estimate ? '≈ ' : '') + compact(num(r[first])) + ' ' + first),
         el('span', { class: 'k pageviews' }, compact(num(r.pageviews)) + ' pageviews'));
       tip.hidden = false;
       const frac = (x(i) - L) / (W - L - R);
