@@ -25,8 +25,9 @@ type lockout struct {
 }
 
 type failures struct {
-	n    int
-	last time.Time
+	n       int
+	last    time.Time
+	judging int // attempts counted by start whose password is still being checked
 }
 
 func newLockout(after int, base, maxLock, forget time.Duration, limit int) *lockout {
@@ -72,6 +73,26 @@ func (l *lockout) fail(key string, now time.Time) {
 	f.last = now
 }
 
+// start records a failure of key at now for an attempt about to be
+// judged; done must follow once it is.
+func (l *lockout) start(key string, now time.Time) {
+	l.fail(key, now)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.keys[key]; f != nil {
+		f.judging++
+	}
+}
+
+// done ends an attempt begun by start, however it was judged.
+func (l *lockout) done(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.keys[key]; f != nil && f.judging > 0 {
+		f.judging--
+	}
+}
+
 // undo takes back one failure of key: an attempt counted before it was
 // judged (see Auth.reserve) that turned out not to be one.
 func (l *lockout) undo(key string) {
@@ -82,10 +103,21 @@ func (l *lockout) undo(key string) {
 	}
 }
 
-// reset forgets key's failures.
+// reset forgets key's failures after a success judged between start and
+// done, but for the other attempts still being judged: each was counted
+// as a failure in advance and stands until it is judged. Forgetting those
+// too would let attempts sent beside a right guess go unlimited.
 func (l *lockout) reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	f := l.keys[key]
+	if f == nil {
+		return
+	}
+	if others := f.judging - 1; others > 0 {
+		f.n = others
+		return
+	}
 	delete(l.keys, key)
 }
 

@@ -233,3 +233,35 @@ func TestLockoutBehindTrustedProxy(t *testing.T) {
 		t.Errorf("cookie of a login through the trusted TLS proxy is not Secure")
 	}
 }
+
+// TestResetKeepsAttemptsInFlight: a success forgets the failures before
+// it, not the attempts counted in advance and still being judged, so
+// wrong guesses sent beside a right one stay counted.
+func TestResetKeepsAttemptsInFlight(t *testing.T) {
+	l := newLockout(5, time.Minute, time.Hour, time.Hour, 100)
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	for range 4 {
+		l.start("ana", now) // four attempts in flight
+	}
+	l.reset("ana") // one of them was right
+	l.done("ana")
+	if n := l.keys["ana"].n; n != 3 {
+		t.Fatalf("after a success beside 3 attempts in flight: %d failures, want 3", n)
+	}
+	for range 3 {
+		l.done("ana") // the three were wrong: their failures stand
+	}
+	l.start("ana", now)
+	l.start("ana", now)
+	l.done("ana")
+	l.done("ana")
+	if w := l.wait("ana", now); w != time.Minute {
+		t.Errorf("5 failures after the success: locked for %v, want 1m", w)
+	}
+	l.start("bob", now)
+	l.reset("bob")
+	l.done("bob")
+	if _, ok := l.keys["bob"]; ok {
+		t.Error("a success with nothing else in flight left bob's failures behind")
+	}
+}

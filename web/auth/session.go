@@ -178,6 +178,7 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 		a.audit(r.Context(), "", "login_locked", "")
 		return httpapi.Errorf(http.StatusTooManyRequests, "too many failed logins; try again later")
 	}
+	defer a.judged(acct, addr)
 	u, err := a.store.UserByEmail(r.Context(), email)
 	hash := u.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
@@ -240,16 +241,23 @@ func (a *Auth) HandleLogin(w http.ResponseWriter, r *http.Request) error {
 // of them is locked: then it counts nothing and returns how long the lock
 // lasts. Counting first is what makes N attempts sent at once count as N:
 // checked first and counted after the slow hash, they would all pass the
-// check. A success takes the reservation back.
+// check. A success takes the reservation back, and forgets the account's
+// earlier failures but not those of attempts still in flight (lockout.reset).
 func (a *Auth) reserve(acct, addr string, now time.Time) time.Duration {
 	a.lockMu.Lock()
 	defer a.lockMu.Unlock()
 	if wait := max(a.accounts.wait(acct, now), a.addrs.wait(addr, now)); wait > 0 {
 		return wait
 	}
-	a.accounts.fail(acct, now)
-	a.addrs.fail(addr, now)
+	a.accounts.start(acct, now)
+	a.addrs.start(addr, now)
 	return 0
+}
+
+// judged ends an attempt reserve let through.
+func (a *Auth) judged(acct, addr string) {
+	a.accounts.done(acct)
+	a.addrs.done(addr)
 }
 
 var errCrossOriginLogin = &httpapi.Error{Code: http.StatusForbidden, Msg: "login from another site refused"}
