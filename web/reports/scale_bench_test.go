@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
@@ -107,9 +105,10 @@ func BenchmarkReportsScale(b *testing.B) {
 	h := server.New(server.Options{Auth: f.Auth, Store: st,
 		Reports: reports.New(reports.Options{Store: st, Config: benchConfig, Now: func() time.Time { return end.Add(-time.Hour) }, Budget: time.Hour})})
 	token := f.Token(auth.RoleAnalyst)
-	q := "?site=" + aggregator.DemoDomain + "&period=30d&metrics=visitors,visits,pageviews"
 	visits := "uniqExact(visitor_key), uniqExact(session_id), countIf(type = 'pageview')"
-	pricing := " AND session_id IN (SELECT session_id" + exactBase + " AND path = '/pricing')"
+	sessions := func(where string) string {
+		return " AND session_id IN (SELECT session_id" + exactBase + where + ")"
+	}
 	half := "?site=" + aggregator.DemoDomain + "&period=custom&from=" + mid.Format(time.DateOnly) + "&to=" + end.AddDate(0, 0, -1).Format(time.DateOnly) +
 		"&metrics=visitors,visits,pageviews&compare=previous_period"
 	// One exact pass answers both halves: the events of the month, grouped
@@ -117,61 +116,32 @@ func BenchmarkReportsScale(b *testing.B) {
 	bothHalves := func(where string) string {
 		return "SELECT ts >= @mid AS second, " + visits + exactBase + where + " GROUP BY second"
 	}
-	cases := []struct{ name, path, exact string }{
+	cases := append([]scaleCase{
 		{"compare", "aggregate" + half, bothHalves("")},
 		{"compare/country==DE", "aggregate" + half + "&filters=country==DE", bothHalves(" AND country = 'DE'")},
 		{"compare/two", "aggregate" + half + "&filters=country==DE%3Bdevice==mobile", bothHalves(" AND country = 'DE' AND device = 'mobile'")},
-		{"aggregate", "aggregate" + q, "SELECT " + visits + exactBase},
-		{"aggregate/country==DE", "aggregate" + q + "&filters=country==DE", "SELECT " + visits + exactBase + " AND country = 'DE'"},
-		{"aggregate/source!=direct", "aggregate" + q + "&filters=source!=direct", "SELECT " + visits + exactBase + " AND source != 'direct'"},
-		{"aggregate/two", "aggregate" + q + "&filters=country==DE%3Bdevice==mobile",
-			"SELECT " + visits + exactBase + " AND country = 'DE' AND device = 'mobile'"},
-		{"aggregate/session+event", "aggregate" + q + "&filters=country==DE%3Bpage==/pricing",
-			"SELECT " + visits + exactBase + " AND country = 'DE'" + pricing},
-		{"timeseries/two", "timeseries" + q + "&interval=day&filters=country==DE%3Bdevice==mobile",
-			"SELECT toDate(ts) AS d, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY d"},
-		{"breakdown/source/two", "breakdown" + q + "&property=source&filters=country==DE%3Bdevice==mobile",
-			"SELECT source, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY source"},
-		{"breakdown/page/country==DE", "breakdown" + q + "&property=page&filters=country==DE",
-			"SELECT path, " + visits + exactBase + " AND country = 'DE' GROUP BY path"},
-		{"aggregate/page~+session", "aggregate" + q + "&filters=page~PRIC%3Bcountry==DE",
-			"SELECT " + visits + exactBase + " AND country = 'DE' AND session_id IN (SELECT session_id" + exactBase + " AND position(lower(path), 'pric') > 0)"},
-		{"aggregate/event!=+session", "aggregate" + q + "&filters=event_name!=signup%3Bdevice==mobile",
-			"SELECT " + visits + exactBase + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" + exactBase + " AND name = 'signup')"},
-		{"breakdown/page/two", "breakdown" + q + "&property=page&filters=country==DE%3Bdevice==mobile",
-			"SELECT path, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY path"},
-		{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy", funnelExact("")},
-		{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE", funnelExact(" AND country = 'DE'")},
-	}
-	b.ResetTimer()
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			// Each request and its exact pass run b.N times, one after
-			// the other; the medians are reported (-benchtime 5x: five
-			// readings each, so one disturbed reading on the shared
-			// machine does not make the figure).
-			var tooks, exacts []time.Duration
-			for range b.N {
-				req := httptest.NewRequest(http.MethodGet, "/api/v1/stats/"+c.path, nil)
-				req.Header.Set("Authorization", "Bearer "+token)
-				rec := httptest.NewRecorder()
-				t0 := time.Now()
-				h.ServeHTTP(rec, req)
-				tooks = append(tooks, time.Since(t0))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", c.path, rec.Code, rec.Body)
-				}
-				exacts = append(exacts, exact(c.exact))
-				if strings.HasPrefix(c.path, "funnel") {
-					checkFunnel(b, conn, c.exact, args, rec.Body.Bytes())
-				}
-			}
-			took, ex := median(tooks), median(exacts)
-			b.ReportMetric(float64(took.Milliseconds()), "footfall_ms")
-			b.ReportMetric(float64(ex.Milliseconds()), "exact_ms")
-			b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
-		})
-	}
+	}, scaleCases(b, map[string]string{
+		"aggregate":                  "SELECT " + visits + exactBase,
+		"aggregate/country==DE":      "SELECT " + visits + exactBase + " AND country = 'DE'",
+		"aggregate/source!=direct":   "SELECT " + visits + exactBase + " AND source != 'direct'",
+		"aggregate/two":              "SELECT " + visits + exactBase + " AND country = 'DE' AND device = 'mobile'",
+		"aggregate/session+event":    "SELECT " + visits + exactBase + " AND country = 'DE'" + sessions(" AND path = '/pricing'"),
+		"timeseries/two":             "SELECT toDate(ts) AS d, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY d",
+		"breakdown/source/two":       "SELECT source, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY source",
+		"breakdown/page/country==DE": "SELECT path, " + visits + exactBase + " AND country = 'DE' GROUP BY path",
+		"aggregate/page~+session":    "SELECT " + visits + exactBase + " AND country = 'DE'" + sessions(" AND position(lower(path), 'pric') > 0"),
+		"aggregate/event!=+session": "SELECT " + visits + exactBase + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" +
+			exactBase + " AND name = 'signup')",
+		"breakdown/page/two": "SELECT path, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY path",
+	})...)
+	cases = append(cases,
+		scaleCase{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy", funnelExact("")},
+		scaleCase{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE", funnelExact(" AND country = 'DE'")})
+	timeScaleCases(b, h, token, cases, exact, func(b *testing.B, c scaleCase, body []byte) {
+		if strings.HasPrefix(c.path, "funnel") {
+			checkFunnel(b, conn, c.exact, args, body)
+		}
+	})
 }
 
 // checkFunnel fails b unless the funnel API's answer (body) has the

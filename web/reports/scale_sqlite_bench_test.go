@@ -106,18 +106,5 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 			exactBaseSQLite + " AND name = 'signup')",
 		"breakdown/page/two": "SELECT path, " + visits + exactBaseSQLite + " AND country = 'DE' AND device = 'mobile' GROUP BY path",
 	})
-	b.ResetTimer()
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			var tooks, exacts []time.Duration
-			for range b.N {
-				tooks = append(tooks, serveView(b, h, token, c.path))
-				exacts = append(exacts, exact(c.exact))
-			}
-			took, ex := median(tooks), median(exacts)
-			b.ReportMetric(float64(took.Milliseconds()), "footfall_ms")
-			b.ReportMetric(float64(ex.Milliseconds()), "exact_ms")
-			b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
-		})
-	}
+	timeScaleCases(b, h, token, cases, exact, nil)
 }

@@ -49,18 +49,35 @@ func scaleCases(b *testing.B, exacts map[string]string) []scaleCase {
 	return cases
 }
 
-// serveView runs one stats request through the full router and returns
-// how long it took.
-func serveView(b *testing.B, h http.Handler, token, path string) time.Duration {
-	b.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/stats/"+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	t0 := time.Now()
-	h.ServeHTTP(rec, req)
-	took := time.Since(t0)
-	if rec.Code != http.StatusOK {
-		b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+// timeScaleCases times every case through the full router h and its
+// exact pass, b.N times each, one after the other, and reports the
+// medians and their ratio (-benchtime 5x: five readings each, so one
+// disturbed reading on the shared machine does not make the figure).
+// check, if not nil, sees each answer.
+func timeScaleCases(b *testing.B, h http.Handler, token string, cases []scaleCase, exact func(query string) time.Duration, check func(b *testing.B, c scaleCase, body []byte)) {
+	b.ResetTimer()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var tooks, exacts []time.Duration
+			for range b.N {
+				req := httptest.NewRequest(http.MethodGet, "/api/v1/stats/"+c.path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				rec := httptest.NewRecorder()
+				t0 := time.Now()
+				h.ServeHTTP(rec, req)
+				tooks = append(tooks, time.Since(t0))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", c.path, rec.Code, rec.Body)
+				}
+				exacts = append(exacts, exact(c.exact))
+				if check != nil {
+					check(b, c, rec.Body.Bytes())
+				}
+			}
+			took, ex := median(tooks), median(exacts)
+			b.ReportMetric(float64(took.Milliseconds()), "footfall_ms")
+			b.ReportMetric(float64(ex.Milliseconds()), "exact_ms")
+			b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
+		})
 	}
-	return took
 }
