@@ -89,9 +89,43 @@ func TestBrowserGoals(t *testing.T) {
 	if len(props) != 2 {
 		t.Errorf("property keys %v, want color and plan", props)
 	}
+	// A key's row shows the key's values (property=props:plan), as the API
+	// counts them; a value's row filters by it; back lists the keys again.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`table[data-property=props] tr[data-value=plan]`)))
-	waitJS(t, ctx, "the property filter", `location.search.includes('filters=props%3D%3Dplan') && document.querySelectorAll('#filters .chip').length == 1`)
-	waitJS(t, ctx, "the filtered view", `!document.querySelector('.table-body[aria-busy=true]') && !!document.querySelector('table[data-property=props] tr[data-value=plan]')`)
+	waitJS(t, ctx, "the values of plan", `!!document.querySelector('table[data-property="props:plan"] tbody tr') && !document.querySelector('.table-body[aria-busy=true]')`)
+	if pressed := eval[string](t, ctx, `document.querySelector('table[data-property="props:plan"]').closest('.card').querySelector('.tab[aria-pressed=true]').dataset.property`); pressed != "props" {
+		t.Errorf("the pressed tab while showing a key's values is %q, want props", pressed)
+	}
+	values := eval[[][]cell](t, ctx, `[...document.querySelectorAll('table[data-property="props:plan"] tbody tr')].map(tr =>
+		[...tr.querySelectorAll('[data-metric]')].map(td => ({value: tr.dataset.value, metric: td.dataset.metric, n: td.dataset.value, text: td.textContent})))`)
+	var planAPI struct{ Results []map[string]any }
+	s.getJSON(t, cookie, "/api/v1/stats/breakdown", url.Values{"site": {s.site}, "period": {"custom"}, "from": {day}, "to": {day},
+		"property": {"props:plan"}, "metrics": {"visitors,events"}, "limit": {"10"}}, &planAPI)
+	if len(values) != len(planAPI.Results) || len(values) < 2 {
+		t.Fatalf("plan's values %v, API %v: want the same rows, pro and free at least", values, planAPI.Results)
+	}
+	for i, r := range planAPI.Results {
+		for _, c := range values[i] {
+			if c.Value != r["props:plan"] || c.N != fmt.Sprint(r[c.Metric]) {
+				t.Errorf("props:plan row %d: %+v, API %v", i, c, r)
+			}
+		}
+	}
+	if !eval[bool](t, ctx, `/tab\.\d+=props%3Aplan/.test(location.search)`) {
+		t.Errorf("the URL %q does not keep the chosen key", eval[string](t, ctx, `location.search`))
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`table[data-property="props:plan"] tr[data-value=pro]`)))
+	waitJS(t, ctx, "the property filter", `location.search.includes('filters=props%3Aplan%3D%3Dpro') && document.querySelectorAll('#filters .chip').length == 1`)
+	if chip := eval[string](t, ctx, `document.querySelector('#filters .chip').textContent`); chip != "property plan is pro×" {
+		t.Errorf("the filter chip reads %q", chip)
+	}
+	waitJS(t, ctx, "the filtered view", `!document.querySelector('.table-body[aria-busy=true]') && !!document.querySelector('table[data-property="props:plan"] tr[data-value=pro]')`)
+	if free := eval[bool](t, ctx, `!!document.querySelector('table[data-property="props:plan"] tr[data-value=free]')`); free {
+		// The fixture's one visit with plan=free has no event with pro.
+		t.Errorf("under props:plan==pro the values still list free")
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#props-back`)))
+	waitJS(t, ctx, "the keys again", `!!document.querySelector('table[data-property=props] tbody tr') && !document.querySelector('.table-body[aria-busy=true]')`)
 }
 
 func mustFloat(t *testing.T, s string) float64 {

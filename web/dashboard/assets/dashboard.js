@@ -68,7 +68,8 @@
   }
 
   function parseFilter(s) {
-    const m = /^([a-z_]+)(==|!=|~)(.*)$/.exec(s);
+    // A dimension, or a custom property: props:KEY (keys hold no operator).
+    const m = /^([a-z_]+|props:[^=!~;]+)(==|!=|~)(.*)$/.exec(s);
     return m ? { dim: m[1], op: m[2], value: m[3] } : null;
   }
 
@@ -290,7 +291,7 @@
   function renderFilters(s) {
     const box = clear($('filters'));
     s.filters.forEach((f, i) => {
-      const name = f.dim.replace(/_/g, ' ');
+      const name = f.dim.startsWith('props:') ? 'property ' + f.dim.slice(6) : f.dim.replace(/_/g, ' ');
       const op = f.op === '==' ? 'is' : f.op === '!=' ? 'is not' : 'contains';
       if (i > 0) box.append(el('span', { class: 'chip-and', 'aria-hidden': 'true' }, 'and'));
       box.append(el('span', { class: 'chip', 'data-dim': f.dim, 'data-op': f.op, 'data-value': f.value },
@@ -539,20 +540,29 @@
     const grid = clear($('tables'));
     CARDS.forEach((card, ci) => {
       const key = String(ci);
-      const tab = card.tabs.find((t) => t.property === s.tabs[key]) || card.tabs[0];
+      const tab = drilled(card, s.tabs[key], key) || card.tabs.find((t) => t.property === s.tabs[key]) || card.tabs[0];
       const id = 'card-' + ci;
       // A table takes a moment (seconds on a large store): say so.
       const body = el('div', { class: 'table-body', 'aria-busy': 'true' }, el('p', { class: 'empty loading' }, 'Loading…'));
       const csv = el('a', { class: 'csv', download: '', 'data-property': tab.property,
         href: '/api/v1/stats/breakdown?' + query(s, { property: tab.property, metrics: tab.metrics.join(','), format: 'csv' }) }, 'CSV');
       tab.csv = csv;
+      tab.cardKey = key;
       const tabs = el('div', { class: 'tabs', role: 'group', 'aria-label': card.title },
-        card.tabs.map((t) => el('button', { type: 'button', class: 'tab', 'aria-pressed': t === tab ? 'true' : 'false', 'data-property': t.property,
+        card.tabs.map((t) => el('button', { type: 'button', class: 'tab', 'aria-pressed': t === tab || t.property === tab.parent ? 'true' : 'false', 'data-property': t.property,
           onclick: () => { const tabsState = Object.assign({}, s.tabs, { [key]: t.property }); setState({ tabs: tabsState }, true); } }, t.label)));
       grid.append(el('section', { class: 'card' + (card.wide ? ' wide' : ''), id, 'aria-labelledby': id + '-title', 'data-property': tab.property },
         el('div', { class: 'card-head' }, el('h2', { id: id + '-title' }, card.title), csv), tabs, body));
       breakdown(s, tab, body, live, 10);
     });
+  }
+
+  // drilled returns the tab of one custom property's values (the URL's
+  // tab.N=props:KEY), under the card's tab of property keys.
+  function drilled(card, property, key) {
+    const keys = card.tabs.find((t) => t.property === 'props');
+    if (!keys || !property || !property.startsWith('props:')) return null;
+    return Object.assign({}, keys, { property, parent: 'props', col: property.slice(6), cardKey: key });
   }
 
   // breakdown fills a table. When the API cannot count visitors for the
@@ -582,6 +592,10 @@
     tab = Object.assign({}, tab, { metrics });
     box.removeAttribute('aria-busy');
     clear(box);
+    if (tab.parent) {
+      box.append(el('button', { type: 'button', class: 'ghost small back', id: 'props-back',
+        onclick: () => setState({ tabs: Object.assign({}, state().tabs, { [tab.cardKey]: tab.parent }) }, true) }, '← All properties'));
+    }
     if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data yet.')); return; }
     const max = Math.max(1, ...rows.map((r) => num(r[metrics[0]])));
     // Goals with revenue: one more column, each currency apart.
@@ -599,6 +613,11 @@
       // nothing beside it.
       const filter = () => {
         const cur = state();
+        // A property key's row shows that key's values; a value's row filters.
+        if (tab.property === 'props') {
+          setState({ tabs: Object.assign({}, cur.tabs, { [tab.cardKey]: 'props:' + value }) }, true);
+          return;
+        }
         const others = cur.filters.filter((f) => f.dim !== tab.property);
         if (others.length >= MAX_FILTERS) {
           $('error').textContent = `At most ${MAX_FILTERS} filters: remove one first.`;
@@ -607,8 +626,9 @@
         setState({ filters: others.concat([{ dim: tab.property, op: '==', value }]) });
       };
       const pct = (num(r[metrics[0]]) / max) * 100;
-      const tr = el('tr', { tabindex: '0', class: 'row', 'data-value': value, title: 'Filter by ' + shown,
-        'aria-label': `${shown}: ${tab.metrics.map((m) => num(r[m]) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to filter.`,
+      const action = tab.property === 'props' ? 'show its values' : 'filter';
+      const tr = el('tr', { tabindex: '0', class: 'row', 'data-value': value, title: tab.property === 'props' ? 'Values of ' + shown : 'Filter by ' + shown,
+        'aria-label': `${shown}: ${tab.metrics.map((m) => num(r[m]) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to ${action}.`,
         onclick: filter, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); filter(); } } },
       el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, shown)),
       tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) },
