@@ -1,7 +1,7 @@
 package web_test
 
 // Browser tests of what the tracker counts at the edges (back/forward
-// cache, other tabs, middle clicks, download links), of the console
+// cache, other tabs, middle clicks, download links, a not-found page), of the console
 // warning when the policy cannot be read, and of the banner on a phone.
 
 import (
@@ -18,6 +18,8 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/footfall/footfall/store"
 )
 
 // consoleWarnings collects the page's console.warn messages that start
@@ -321,5 +323,62 @@ func TestBrowserEmitsGoogleConsentMode(t *testing.T) {
 	e.waitBeacons("pageview", 3)
 	if got := eval[string](t, tab, signals); got != "[]" {
 		t.Errorf("signals with google_consent_mode off: %s", got)
+	}
+}
+
+// TestBrowserNotFoundPage: a site's not-found page calls
+// footfall('event', '404') after the snippet (docs/reports.md, "Pages not
+// found"); the real tracker sends it as a custom event of the missing
+// path, and the reports list that path as a broken URL with the linking
+// site as its referrer.
+func TestBrowserNotFoundPage(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	// Every page of the test site is served; /old-page plays the missing one.
+	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`,
+		Body: `<script>if (location.pathname === '/old-page') footfall('event', '404')</script>`})
+	// A visitor who consented earlier follows a stale link from a blog.
+	open(t, ctx, origin+"/shop", "")
+	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
+	e.waitBeacons("pageview", 1)
+	// Later, in a new tab (a new tab session: a new visit).
+	eval[any](t, ctx, `sessionStorage.clear(); 1`)
+	open(t, ctx, origin+"/old-page", "https://blog.example/a-post-with-a-stale-link")
+	e.waitBeacons("pageview", 2)
+
+	var notFound []store.Event
+	waitFor(t, "the 404 event stored", func() bool {
+		notFound = notFound[:0]
+		for _, ev := range e.events() {
+			if ev.Name == "404" {
+				notFound = append(notFound, ev)
+			}
+		}
+		return len(notFound) > 0
+	})
+	time.Sleep(200 * time.Millisecond) // time for a second, if there were one
+	if notFound = slices.DeleteFunc(e.events(), func(ev store.Event) bool { return ev.Name != "404" }); len(notFound) != 1 || notFound[0].Path != "/old-page" || notFound[0].Type != store.Custom {
+		t.Fatalf("the 404 events %+v, want one custom event of /old-page", notFound)
+	}
+
+	ctx2, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	day := notFound[0].Time.UTC().Truncate(24 * time.Hour)
+	q := func(dim string, filter store.Filter) []store.RollupRow {
+		t.Helper()
+		rows, err := e.st.FilteredBreakdown(ctx2, store.FilteredBreakdownQuery{SiteID: e.site.ID, Dimension: dim,
+			Filters: []store.Filter{filter}, From: day, To: day.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatalf("%s under %v: %v", dim, filter, err)
+		}
+		return rows
+	}
+	broken := q(store.DimNotFound, store.Filter{Dim: store.DimNotFound, Op: "~", Value: ""})
+	if len(broken) != 1 || broken[0].Value != "/old-page" || broken[0].Visitors != 1 || broken[0].Events != 1 {
+		t.Errorf("broken URLs %+v, want /old-page once", broken)
+	}
+	referrers := q(store.DimReferrerHost, store.Filter{Dim: store.DimNotFound, Op: "==", Value: "/old-page"})
+	if len(referrers) != 1 || referrers[0].Value != "blog.example" {
+		t.Errorf("referrers of /old-page %+v, want blog.example", referrers)
 	}
 }
