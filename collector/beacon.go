@@ -33,6 +33,7 @@ const (
 	maxEngagedMS   = 24 * 60 * 60 * 1000
 	maxScreenWidth = 1<<16 - 1
 	maxLangLen     = 64
+	maxScroll      = 100
 )
 
 // Beacon is the event body the snippet sends. Unknown fields are ignored.
@@ -50,6 +51,9 @@ type Beacon struct {
 	W        int            `json:"w"`
 	MS       int64          `json:"ms"`
 	Lang     string         `json:"lang"` // navigator.language; only its primary subtag is stored
+	// Scroll is an engagement's deepest scroll of its page view so far,
+	// in % of the page's height (0 to 100).
+	Scroll int `json:"scroll"`
 	// Revenue of a custom event or click: {"amount": "19.90" (or a
 	// number), "currency": "EUR"}. The snippet sends it inside props
 	// (footfall('event', 'Purchase', {revenue: {…}})), which takes it out.
@@ -194,6 +198,12 @@ func validate(b *Beacon) (page, error) {
 	}
 	if b.MS < 0 || b.MS > maxEngagedMS {
 		return p, httpapi.Errorf(http.StatusBadRequest, "field \"ms\": want 0 to %d", maxEngagedMS)
+	}
+	if b.Scroll < 0 || b.Scroll > maxScroll {
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"scroll\": want 0 to %d", maxScroll)
+	}
+	if b.Scroll != 0 && p.typ != store.Engagement {
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"scroll\": only an engagement event has a scroll depth")
 	}
 	if p.amount, p.currency, err = revenue(b, p.typ); err != nil {
 		return p, err

@@ -63,7 +63,7 @@ func FuzzFastBeacons(f *testing.F) {
 		`{"props":{"a":{"b":1}}}`, `[]`, `{}`, `{"site":"\xff"}`, `{"site":"é"}`, `{"ms":01}`, `{"props":{"a":-}}`,
 		`{"x":1}`, `{"site":"a","site":"b"}`, `{"props":{"a":1e400}}`, ` {"sid" : "s" } `,
 		`{"url":"https://a/?x=1\u0026y=2","props":{"k\"":"v\n\ud83d\ude00"}}`, `{"name":"\ud800"}`, `{"name":"a\"}`,
-		`{"\u0073ite":"a"}`, `{"target":"\/x\/"}`,
+		`{"\u0073ite":"a"}`, `{"target":"\/x\/"}`, `{"type":"engagement","ms":1200,"scroll":73}`, `{"scroll":1e2}`, `{"scroll":-5}`,
 	} {
 		f.Add(s)
 	}
@@ -98,6 +98,10 @@ func TestFastBeaconsTakesWhatTheSnippetSends(t *testing.T) {
 	}
 	if _, ok := fastBeacons([]byte(`[{"site":"example.test","type":"pageview","url":"https://example.test/","user_id":"u1","name":"n","ms":5}]`)); !ok {
 		t.Error("fast decoder refused a batch")
+	}
+	// The engagement beacon, with its scroll depth.
+	if got, ok := fastBeacons([]byte(`{"site":"example.test","type":"engagement","url":"https://example.test/","token":"t","sid":"s","w":390,"ms":4200,"scroll":73}`)); !ok || got[0].Scroll != 73 || got[0].MS != 4200 {
+		t.Errorf("engagement: %v %+v", ok, got)
 	}
 	// Go's json.Marshal escapes & as \u0026; the fast path takes it.
 	got, ok := fastBeacons([]byte(`{"site":"example.test","type":"pageview","url":"https://example.test/?a=1\u0026b=2"}`))

@@ -87,6 +87,7 @@ const (
 	fW
 	fMS
 	fLang
+	fScroll
 )
 
 // object decodes one beacon object.
@@ -141,6 +142,8 @@ func (d *fastDecoder) object(b *Beacon) bool {
 			bit = fW
 		case "ms":
 			bit = fMS
+		case "scroll":
+			bit = fScroll
 		default:
 			return false // unknown, or another spelling: encoding/json decides
 		}
@@ -161,6 +164,12 @@ func (d *fastDecoder) object(b *Beacon) bool {
 				return false
 			}
 			b.W = int(n)
+		case bit == fScroll:
+			n, ok := d.integer(strconv.IntSize)
+			if !ok {
+				return false
+			}
+			b.Scroll = int(n)
 		case bit == fMS:
 			n, ok := d.integer(64)
 			if !ok {

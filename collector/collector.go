@@ -275,6 +275,7 @@ func (c *Collector) event(r *http.Request, b *Beacon) (e store.Event, keep bool,
 		ScreenWidth:     uint16(b.W),
 		Language:        p.lang,
 		EngagedMS:       uint32(b.MS),
+		ScrollDepth:     uint8(b.Scroll),
 		RevenueAmount:   p.amount,
 		RevenueCurrency: p.currency,
 	}

@@ -2,6 +2,7 @@ package collector_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -218,6 +219,10 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"revenue without amount", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"currency":"EUR"}}`, 400, `amount: want a decimal`},
 		{"revenue unknown field", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR","tax":"0.2"}}`, 400, `unknown field "tax"`},
 		{"revenue twice", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR"},"props":{"revenue":{"amount":"1","currency":"EUR"}}}`, 400, `give it once`},
+		{"scroll over 100", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":101}`, 400, `field "scroll": want 0 to 100`},
+		{"scroll negative", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":-1}`, 400, `field "scroll": want 0 to 100`},
+		{"scroll not an integer", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":50.5}`, 400, `scroll`},
+		{"scroll on a pageview", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","scroll":40}`, 400, `only an engagement event`},
 		{"empty batch", "application/json", `[]`, 400, "a batch holds"},
 		{"batch with one bad event", "application/json", `[` + valid + `,{"site":"example.test","type":"pageview"}]`, 400, `missing field "url"`},
 		{"batch too large", "application/json", `[` + strings.Repeat(valid+",", collector.MaxBatch) + valid + `]`, 400, "a batch holds"},
@@ -306,6 +311,27 @@ func TestRevenueStored(t *testing.T) {
 	}
 	if e := got["Buy"]; e.RevenueAmount != 1000 || e.RevenueCurrency != "USD" {
 		t.Errorf("Buy: revenue %d %q, want 1000 USD", e.RevenueAmount, e.RevenueCurrency)
+	}
+}
+
+// TestScrollStored: an engagement's scroll depth is kept as sent, 0 and
+// none alike as none, and other events have none.
+func TestScrollStored(t *testing.T) {
+	r := newRig(t, true)
+	w := r.post(t, "text/plain", `[{"site":"example.test","type":"pageview","token":"{{token}}","url":"https://example.test/a"},
+		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/a","ms":4000,"scroll":73},
+		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/b","ms":1000,"scroll":100},
+		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/c","ms":2000}]`)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+	}
+	got := map[string]uint8{}
+	for _, e := range r.stored(t) {
+		got[string(e.Type)+" "+e.Path] = e.ScrollDepth
+	}
+	want := map[string]uint8{"pageview /a": 0, "engagement /a": 73, "engagement /b": 100, "engagement /c": 0}
+	if !maps.Equal(got, want) {
+		t.Errorf("scroll depth by event = %v, want %v", got, want)
 	}
 }
 

@@ -118,6 +118,10 @@ type Event struct {
 	Props  []Prop `json:"props,omitempty"`
 
 	EngagedMS uint32 `json:"engaged_ms,omitempty"` // visible time on page
+	// ScrollDepth is what an engagement event reports of its page view:
+	// the deepest the visitor scrolled so far, as the % of the page's
+	// height seen (1 to 100); 0 is none reported.
+	ScrollDepth uint8 `json:"scroll_depth,omitempty"`
 
 	// Revenue of a custom event or click (a purchase): an amount in an
 	// ISO 4217 currency, both set or neither (revenue.go).

@@ -15,7 +15,7 @@ var exemptKeeps = map[string]bool{
 	"Browser": true, "BrowserVersion": true, "OS": true, "OSVersion": true, "Device": true, "ScreenWidth": true, "Language": true,
 	"Country": true, "Region": true, "City": true,
 	"Name": true, "Target": true, "Props": true, "EngagedMS": true, "Bot": true, "BotReason": true,
-	"RevenueAmount": true, "RevenueCurrency": true,
+	"ScrollDepth": true, "RevenueAmount": true, "RevenueCurrency": true,
 	"UTMSource": true, "UTMMedium": true, "UTMCampaign": true, "UTMTerm": true, "UTMContent": true,
 	"GPC": true,
 

@@ -26,7 +26,7 @@ var fieldNeeds = map[string]store.Categories{
 	"Device": store.ConsentAnalytics, "ScreenWidth": store.ConsentAnalytics, "Language": store.ConsentAnalytics,
 	"Country": store.ConsentAnalytics, "Region": store.ConsentAnalytics, "City": store.ConsentAnalytics, "ASN": store.ConsentAnalytics, "ISP": store.ConsentAnalytics,
 	"Name": store.ConsentAnalytics, "Target": store.ConsentAnalytics, "Props": store.ConsentAnalytics, "EngagedMS": store.ConsentAnalytics,
-	"RevenueAmount": store.ConsentAnalytics, "RevenueCurrency": store.ConsentAnalytics,
+	"ScrollDepth": store.ConsentAnalytics, "RevenueAmount": store.ConsentAnalytics, "RevenueCurrency": store.ConsentAnalytics,
 	"ConsentID": store.ConsentAnalytics, "PolicyVersion": store.ConsentAnalytics, "Bot": store.ConsentAnalytics, "BotReason": store.ConsentAnalytics,
 
 	"UserID": store.ConsentAnalytics | store.ConsentPersonalization,

@@ -11,32 +11,34 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// codecV3 is the first byte of every record payload. A change to the
+// codecV4 is the first byte of every record payload. A change to the
 // encoding (a new store.Event field included) gets a new version, and the
 // decoder keeps reading the old ones, so a spool written by the previous
 // release replays after an upgrade. Version 1 had no Language, version 2
-// no revenue.
+// no revenue, version 3 no scroll depth.
 const (
 	codecV1 = 1
 	codecV2 = 2
 	codecV3 = 3
+	codecV4 = 4
 )
 
 // eventFields is how many fields of store.Event encodeEvent writes. A test
 // compares it with the struct, so a field added to store.Event without a
 // codec change fails the build's tests instead of being dropped by replays.
-const eventFields = 47
+const eventFields = 48
 
 var errShort = errors.New("record ends early")
 
 // appendEvent appends the encoding of e to b: the version byte, then every
 // field in declaration order but Language, which version 2 added last,
-// and the revenue amount and currency, which version 3 added after it.
+// the revenue amount and currency, which version 3 added after it, and
+// the scroll depth, which version 4 added last.
 // Strings are a uvarint length and the bytes; times are a varint of Unix
 // seconds and a uvarint of nanoseconds (decoded in UTC); fixed-size ids are
 // raw bytes.
 func appendEvent(b []byte, e *store.Event) []byte {
-	b = append(b, codecV3)
+	b = append(b, codecV4)
 	b = append(b, e.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(e.SiteID))
 	b = appendString(b, string(e.Type))
@@ -99,6 +101,7 @@ func appendEvent(b []byte, e *store.Event) []byte {
 	b = appendString(b, e.Language)
 	b = binary.AppendUvarint(b, uint64(e.RevenueAmount))
 	b = appendString(b, e.RevenueCurrency)
+	b = binary.AppendUvarint(b, uint64(e.ScrollDepth))
 	return b
 }
 
@@ -126,7 +129,7 @@ func decodeEvent(payload []byte, e *store.Event) error {
 		return errShort
 	}
 	version := payload[0]
-	if version < codecV1 || version > codecV3 {
+	if version < codecV1 || version > codecV4 {
 		return fmt.Errorf("unknown event encoding version %d (written by a newer footfall?)", payload[0])
 	}
 	d := decoder{s: string(payload[1:])}
@@ -199,6 +202,9 @@ func decodeEvent(payload []byte, e *store.Event) error {
 	if version >= codecV3 {
 		e.RevenueAmount = store.Amount(d.uvarint(store.MaxAmount))
 		e.RevenueCurrency = d.string()
+	}
+	if version >= codecV4 {
+		e.ScrollDepth = uint8(d.uvarint(1<<8 - 1))
 	}
 	if d.err != nil {
 		return d.err

@@ -164,18 +164,20 @@ func sampleEvent() store.Event {
 	}
 }
 
-// TestCodecReadsOldVersions: a spool written before Language (version 1)
-// or revenue (version 2) existed replays, each event without them.
+// TestCodecReadsOldVersions: a spool written before Language (version 1),
+// revenue (version 2) or scroll depth (version 3) existed replays, each
+// event without them.
 func TestCodecReadsOldVersions(t *testing.T) {
 	e := randomEvent(t, rand.New(rand.NewPCG(5, 6)))
-	e.Language, e.RevenueAmount, e.RevenueCurrency = "", 0, ""
+	e.Language, e.RevenueAmount, e.RevenueCurrency, e.ScrollDepth = "", 0, "", 0
 	enc := appendEvent(nil, &e)
-	if enc[0] != codecV3 || string(enc[len(enc)-3:]) != "\x00\x00\x00" {
-		t.Fatalf("version %d, last bytes %v: want version 3 ending in an empty Language, amount and currency", enc[0], enc[len(enc)-3:])
+	if enc[0] != codecV4 || string(enc[len(enc)-4:]) != "\x00\x00\x00\x00" {
+		t.Fatalf("version %d, last bytes %v: want version 4 ending in an empty Language, amount, currency and scroll depth", enc[0], enc[len(enc)-4:])
 	}
 	for _, old := range [][]byte{
-		append([]byte{codecV2}, enc[1:len(enc)-2]...),
-		append([]byte{codecV1}, enc[1:len(enc)-3]...),
+		append([]byte{codecV3}, enc[1:len(enc)-1]...),
+		append([]byte{codecV2}, enc[1:len(enc)-3]...),
+		append([]byte{codecV1}, enc[1:len(enc)-4]...),
 	} {
 		var got store.Event
 		if err := decodeEvent(old, &got); err != nil {

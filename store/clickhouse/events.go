@@ -183,6 +183,7 @@ var eventColumns = []struct {
 	{"language", strs(func(e *store.Event) string { return e.Language })},
 	{"revenue_amount", u64s(func(e *store.Event) uint64 { return uint64(e.RevenueAmount) })},
 	{"revenue_currency", strs(func(e *store.Event) string { return e.RevenueCurrency })},
+	{"scroll_depth", u8s(func(e *store.Event) uint8 { return e.ScrollDepth })},
 	{"date", times(func(e *store.Event) time.Time { return utcDate(e.Time) })},
 }
 
@@ -288,7 +289,7 @@ func scanEvents(rows driver.Rows) ([]store.Event, error) {
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
 			&e.Name, &e.Target, &keys, &values, &e.EngagedMS, &bot, &e.BotReason, &e.Language,
-			&amount, &e.RevenueCurrency,
+			&amount, &e.RevenueCurrency, &e.ScrollDepth,
 		)
 		if err != nil {
 			return nil, fmt.Errorf("read events: %w", err)

@@ -49,7 +49,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 				e.Browser, e.BrowserVersion, e.OS, e.OSVersion, e.Device, e.ScreenWidth,
 				e.Country, e.Region, e.City, e.ASN, e.ISP,
 				e.Name, e.Target, props, e.EngagedMS, e.Bot, e.BotReason, e.Language,
-				int64(e.RevenueAmount), e.RevenueCurrency,
+				int64(e.RevenueAmount), e.RevenueCurrency, e.ScrollDepth,
 			)
 		}
 		if len(args) != len(chunk)*eventParams {
@@ -148,7 +148,7 @@ func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 			&e.Browser, &e.BrowserVersion, &e.OS, &e.OSVersion, &e.Device, &e.ScreenWidth,
 			&e.Country, &e.Region, &e.City, &e.ASN, &e.ISP,
 			&e.Name, &e.Target, &props, &e.EngagedMS, &e.Bot, &e.BotReason, &e.Language,
-			&amount, &e.RevenueCurrency,
+			&amount, &e.RevenueCurrency, &e.ScrollDepth,
 		); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}

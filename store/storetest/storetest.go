@@ -338,6 +338,6 @@ func fullEvent(siteID uint32, at time.Time) store.Event {
 		Name: "download", Target: "https://example.test/file.pdf",
 		Props:     []store.Prop{{Key: "plan", Value: "pro"}, {Key: "ab", Value: "b"}},
 		EngagedMS: 12345, Bot: true, BotReason: "crawlerdetect",
-		RevenueAmount: store.MaxAmount - 1, RevenueCurrency: "EUR",
+		RevenueAmount: store.MaxAmount - 1, RevenueCurrency: "EUR", ScrollDepth: 100,
 	}
 }

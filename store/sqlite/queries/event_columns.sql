@@ -10,4 +10,4 @@
     browser, browser_version, os, os_version, device, screen_width,
     country, region, city, asn, isp,
     name, target, props, engaged_ms, bot, bot_reason, language,
-    revenue_amount, revenue_currency
+    revenue_amount, revenue_currency, scroll_depth
