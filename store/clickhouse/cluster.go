@@ -33,6 +33,15 @@ import (
 //     created t says; any other ALTER (DELETE, UPDATE, partitions) runs on
 //     t_local only.
 //   - DROP TABLE t drops t and t_local ON CLUSTER.
+//   - RENAME TABLE a TO b[, c TO d …] renames the _local tables ON
+//     CLUSTER in one statement, drops the Distributed tables of every name
+//     involved (a Distributed table names its local table, so it would
+//     read the wrong one after the swap) and re-creates one ON CLUSTER for
+//     each new name, over its new local table and sharded as the renamed
+//     table was.
+//   - INSERT INTO t (…) SELECT … runs as it is: through the Distributed
+//     tables, with insert_distributed_sync, so rows copied between tables
+//     sharded alike stay on their shard.
 //
 // Anything else in a migration is refused, so a statement the rewrite does
 // not understand fails loudly instead of creating a table on one node only.
@@ -71,7 +80,28 @@ var (
 	reColumn = regexp.MustCompile(`(?is)^(ADD|DROP|MODIFY|COMMENT|RENAME|CLEAR)\s+COLUMN\b`)
 	reOrder  = regexp.MustCompile(`(?is)\bORDER\s+BY\s+\(?\s*([A-Za-z_][A-Za-z0-9_]*)`)
 	reVKey   = regexp.MustCompile(`(?i)\bvisitor_key\b`)
+	reRename = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLE\s+(.*?)\s*$`)
+	rePair   = regexp.MustCompile(`(?is)^\s*([A-Za-z_][A-Za-z0-9_]*)\s+TO\s+([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+	reInsert = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+[A-Za-z_][A-Za-z0-9_]*\s*\([^)]*\)\s*SELECT\b`)
 )
+
+// renamePairs parses the list of a RENAME TABLE statement: the (from, to)
+// pairs, or nil when the statement is not one.
+func renamePairs(stmt string) ([][2]string, error) {
+	m := reRename.FindStringSubmatch(stmt)
+	if m == nil {
+		return nil, nil
+	}
+	var pairs [][2]string
+	for _, part := range strings.Split(m[1], ",") {
+		p := rePair.FindStringSubmatch(part)
+		if p == nil {
+			return nil, fmt.Errorf("cluster mode cannot rewrite RENAME TABLE %q: want name TO name, …", part)
+		}
+		pairs = append(pairs, [2]string{p[1], p[2]})
+	}
+	return pairs, nil
+}
 
 // migration returns the statements that apply one migration statement in
 // cluster mode (stmt itself when not clustered).
@@ -116,8 +146,44 @@ func (c cluster) migration(stmt string) ([]string, error) {
 			fmt.Sprintf("DROP TABLE %s%s.%s ON CLUSTER %s", ifExists, c.database, table+localSuffix, c.name),
 		}, nil
 	}
+	pairs, err := renamePairs(stmt)
+	if err != nil {
+		return nil, err
+	}
+	if pairs != nil {
+		return c.rename(pairs)
+	}
+	if reInsert.MatchString(stmt) {
+		return []string{stmt}, nil
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(stmt), "\n")
-	return nil, fmt.Errorf("cluster mode cannot rewrite %q: only CREATE TABLE … ENGINE = *MergeTree, ALTER TABLE and DROP TABLE are supported", first)
+	return nil, fmt.Errorf("cluster mode cannot rewrite %q: only CREATE TABLE … ENGINE = *MergeTree, ALTER TABLE, DROP TABLE, RENAME TABLE and INSERT … SELECT are supported", first)
+}
+
+// rename rewrites RENAME TABLE for cluster mode (see the file comment).
+func (c cluster) rename(pairs [][2]string) ([]string, error) {
+	keys := shardingKeys()
+	var locals, drops, creates []string
+	dropped := map[string]bool{}
+	for _, p := range pairs {
+		from, to := p[0], p[1]
+		key, ok := keys[from]
+		if !ok {
+			return nil, fmt.Errorf("cluster mode cannot rename %s: no migration creates it", from)
+		}
+		locals = append(locals, fmt.Sprintf("%s.%s TO %s.%s", c.database, from+localSuffix, c.database, to+localSuffix))
+		for _, t := range []string{from, to} {
+			if !dropped[t] {
+				dropped[t] = true
+				drops = append(drops, fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", c.database, t, c.name))
+			}
+		}
+		creates = append(creates, fmt.Sprintf("CREATE TABLE %s.%s ON CLUSTER %s AS %s.%s ENGINE = Distributed('%s', '%s', '%s', %s)",
+			c.database, to, c.name, c.database, to+localSuffix, c.name, c.database, to+localSuffix, key))
+	}
+	out := []string{fmt.Sprintf("RENAME TABLE %s ON CLUSTER %s", strings.Join(locals, ", "), c.name)}
+	out = append(out, drops...)
+	return append(out, creates...), nil
 }
 
 // shardingKey is the Distributed sharding expression of a table with these
@@ -137,6 +203,18 @@ var shardingKeys = sync.OnceValue(func() map[string]string {
 		for _, stmt := range f.Statements {
 			if m := reCreate.FindStringSubmatch(stmt); m != nil {
 				keys[m[2]] = shardingKey(m[3], m[7])
+			}
+			// A renamed table keeps its sharding under its new name; the
+			// pairs of one statement are renamed at once.
+			pairs, _ := renamePairs(stmt)
+			renamed := map[string]string{}
+			for _, p := range pairs {
+				if key, ok := keys[p[0]]; ok {
+					renamed[p[1]] = key
+				}
+			}
+			for t, key := range renamed {
+				keys[t] = key
 			}
 		}
 	}

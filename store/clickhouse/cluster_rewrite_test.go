@@ -49,6 +49,23 @@ func TestClusterMigration(t *testing.T) {
 			[]string{"ALTER TABLE ff.events_local ON CLUSTER prod UPDATE x = 1 WHERE 1"},
 		},
 		{
+			"rename swaps the local tables and re-creates the Distributed ones",
+			"RENAME TABLE visits TO visits_unsampled, visits_sampled TO visits",
+			[]string{
+				"RENAME TABLE ff.visits_local TO ff.visits_unsampled_local, ff.visits_sampled_local TO ff.visits_local ON CLUSTER prod",
+				"DROP TABLE IF EXISTS ff.visits ON CLUSTER prod",
+				"DROP TABLE IF EXISTS ff.visits_unsampled ON CLUSTER prod",
+				"DROP TABLE IF EXISTS ff.visits_sampled ON CLUSTER prod",
+				"CREATE TABLE ff.visits_unsampled ON CLUSTER prod AS ff.visits_unsampled_local ENGINE = Distributed('prod', 'ff', 'visits_unsampled_local', cityHash64(visitor_key))",
+				"CREATE TABLE ff.visits ON CLUSTER prod AS ff.visits_local ENGINE = Distributed('prod', 'ff', 'visits_local', cityHash64(visitor_key))",
+			},
+		},
+		{
+			"insert select through the Distributed tables",
+			"INSERT INTO visits_sampled (a, b)\nSELECT a, b FROM visits",
+			[]string{"INSERT INTO visits_sampled (a, b)\nSELECT a, b FROM visits"},
+		},
+		{
 			"drop both",
 			"DROP TABLE IF EXISTS old",
 			[]string{"DROP TABLE IF EXISTS ff.old ON CLUSTER prod", "DROP TABLE IF EXISTS ff.old_local ON CLUSTER prod"},
@@ -69,8 +86,15 @@ func TestClusterMigration(t *testing.T) {
 			}
 		})
 	}
-	if _, err := c.migration("CREATE MATERIALIZED VIEW mv TO t AS SELECT 1"); err == nil || !strings.Contains(err.Error(), "cannot rewrite") {
-		t.Errorf("materialized view: got %v, want a refusal", err)
+	for _, stmt := range []string{
+		"CREATE MATERIALIZED VIEW mv TO t AS SELECT 1",
+		"RENAME TABLE visits TO other.visits",
+		"RENAME TABLE nosuchtable TO t",
+		"INSERT INTO t SELECT 1",
+	} {
+		if _, err := c.migration(stmt); err == nil || !strings.Contains(err.Error(), "cannot") {
+			t.Errorf("%q: got %v, want a refusal", stmt, err)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"time"
 
 	"github.com/footfall/footfall/store"
@@ -27,6 +28,12 @@ var (
 // error it also returns the migrations applied before the failure. In
 // cluster mode each statement is rewritten to run ON CLUSTER (cluster.go).
 func (s *Store) Migrate(ctx context.Context) ([]store.MigrationFile, error) {
+	return s.migrate(ctx, math.MaxInt)
+}
+
+// migrate applies the pending migrations up to version upTo (the tests
+// build an older schema with it).
+func (s *Store) migrate(ctx context.Context, upTo int) ([]store.MigrationFile, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -55,7 +62,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.MigrationFile, error) {
 	}
 	var out []store.MigrationFile
 	for _, f := range files {
-		if applied[f.Version] {
+		if applied[f.Version] || f.Version > upTo {
 			continue
 		}
 		for i, stmt := range f.Statements {
