@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/pace"
 )
 
 // InsertEvents stores events in one transaction. An event whose id is already
@@ -31,6 +31,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 	defer tx.Rollback()
 	var full *sql.Stmt // the statement for rowsPerInsert rows, prepared once
 	args := make([]any, 0, min(len(events), rowsPerInsert)*eventParams)
+	pacer := pace.New(writerShare)
+	defer pacer.Stop()
 	for start := 0; start < len(events); start += rowsPerInsert {
 		chunk := events[start:min(start+rowsPerInsert, len(events))]
 		args = args[:0]
@@ -70,8 +72,12 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 			return fmt.Errorf("insert events: %w", err)
 		}
 		// SQLite runs on this goroutine's core: let the request
-		// goroutines in between statements (a few milliseconds each).
-		runtime.Gosched()
+		// goroutines in between statements (a few milliseconds each),
+		// through a pause (runtime.Gosched would keep them waiting for
+		// the network poll: see pace).
+		if err := pacer.Yield(ctx); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("insert events: %w", err)
@@ -83,6 +89,10 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 // eventParams parameters a row it stays far below SQLite's limit of 32766
 // parameters a statement.
 const rowsPerInsert = 64
+
+// writerShare is about how much of its core InsertEvents takes while it
+// runs: it pauses between statements as long as the statement took.
+const writerShare = 0.5
 
 // insertEventsQuery is insert_event.sql for rows rows: its VALUES tuple
 // repeated. Nothing of the input goes into the text.
