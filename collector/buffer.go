@@ -438,11 +438,19 @@ func (b *Buffer) flushNow(ctx context.Context, batch []store.Event, req flushReq
 	return batch
 }
 
-// takeQueued moves up to n queued events into batch without waiting.
+// takeQueued moves up to n queued events into batch without waiting. The
+// batch grows by doubling up to len(batch)+n (FlushSize in Run), not
+// past it: append would take a batch of 20,000 events to a capacity of
+// 32,768, 8 MiB more for the garbage collector to scan at every cycle.
 func (b *Buffer) takeQueued(batch []store.Event, n int) []store.Event {
-	for range n {
+	for i := range n {
 		select {
 		case e := <-b.queue:
+			if len(batch) == cap(batch) {
+				grown := make([]store.Event, len(batch), len(batch)+min(max(cap(batch), 64), n-i))
+				copy(grown, batch)
+				batch = grown
+			}
 			batch = append(batch, *e)
 		default:
 			return batch

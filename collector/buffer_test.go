@@ -771,3 +771,54 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+// capRecorder keeps the length and capacity of each batch it is given.
+type capRecorder struct {
+	mu         sync.Mutex
+	lens, caps []int
+}
+
+func (c *capRecorder) InsertEvents(ctx context.Context, events []store.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lens = append(c.lens, len(events))
+	c.caps = append(c.caps, cap(events))
+	return ctx.Err()
+}
+
+// The writer's batch is live heap the collector scans at every cycle: it
+// must not grow past FlushSize, as append's doubling would (a batch of
+// 5,000 from the initial 4,096 to 5,312 or more).
+func TestBatchGrowsToFlushSizeOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const flushSize = 5000
+		rec := &capRecorder{}
+		b := NewBuffer(rec, BufferOptions{QueueSize: 4 * flushSize, FlushSize: flushSize, FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- b.Run(ctx) }()
+		for range 3 {
+			enqueue(t, b, flushSize)
+			synctest.Wait()
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		total, full := 0, 0
+		for i := range rec.lens {
+			total += rec.lens[i]
+			if rec.lens[i] == flushSize {
+				full++
+			}
+			if rec.caps[i] > flushSize {
+				t.Errorf("batch %d: len %d cap %d, want a capacity of at most %d", i, rec.lens[i], rec.caps[i], flushSize)
+			}
+		}
+		if total != 3*flushSize || full < 2 {
+			t.Errorf("batches %v, want %d events in all, at least two full batches", rec.lens, 3*flushSize)
+		}
+	})
+}
