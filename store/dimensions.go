@@ -166,13 +166,22 @@ func PropDimension(dim string) (key string, ok bool) {
 	return key, ok && key != "" && len(key) <= MaxPropKey
 }
 
+// DimScrollDepth is the scroll depth of the pages, for the report planner
+// only (no API names it; the metric scroll_depth of a pages breakdown
+// reads it): an event dimension whose values are page paths. Its rows of
+// FilteredBreakdown count, per value, the visits' page views with a
+// scroll depth in Events (a page once per visit: the visit and page's
+// engagement events reported one) and the sum of their deepest depths
+// (store.Event.ScrollDepth, in %) in EngagedMS.
+const DimScrollDepth = "scroll_depth"
+
 // RawOnlyDimension reports whether dim is a custom property, the goals,
-// the broken URLs or a funnel's steps:
+// the broken URLs, a funnel's steps or the scroll depth:
 // event dimensions that no rollup or visit row keeps, which only the raw
 // events answer.
 func RawOnlyDimension(dim string) bool {
 	_, prop := PropDimension(dim)
-	return prop || dim == DimGoal || dim == DimGoalRevenue || dim == DimNotFound || dim == DimFunnel
+	return prop || dim == DimGoal || dim == DimGoalRevenue || dim == DimNotFound || dim == DimFunnel || dim == DimScrollDepth
 }
 
 // SessionDimension reports whether dim describes visits (their first or last

@@ -105,6 +105,9 @@ type sums struct {
 	estimate bool
 	// of is the visitors conversion_rate is a share of (goals).
 	of uint64
+	// scrollSum and scrolled: the deepest scroll depths (in %) of the page
+	// views with one, and their number (scroll.go).
+	scrollSum, scrolled uint64
 }
 
 func (s *sums) add(r store.RollupRow) {
@@ -142,6 +145,8 @@ func (s sums) value(m string) any {
 		return per(s.durationS)
 	case "conversion_rate":
 		return conversionRate(s.visitors, s.of)
+	case "scroll_depth":
+		return scrollDepth(s.scrollSum, s.scrolled)
 	default: // engaged_time
 		if s.visits == 0 {
 			return 0.0
@@ -745,6 +750,11 @@ func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMat
 			return nil, err
 		}
 		if revenue, err = pl.goalRevenue(ctx, q, goals); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(metrics, "scroll_depth") {
+		if err := pl.scrollDepths(ctx, q, goals, byValue); err != nil {
 			return nil, err
 		}
 	}

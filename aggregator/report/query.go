@@ -22,7 +22,7 @@ const (
 )
 
 // Metrics are the metric names, in their canonical order.
-var Metrics = []string{"visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "engaged_time", "conversion_rate"}
+var Metrics = []string{"visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "engaged_time", "conversion_rate", "scroll_depth"}
 
 // Periods are the period names.
 var Periods = []string{"day", "7d", "30d", "month", "12mo", "custom"}
@@ -102,6 +102,9 @@ func ParseQuery(kind Kind, p map[string]string, site store.Site, loc *time.Locat
 	}
 	if slices.Contains(metrics, "conversion_rate") && !goalBreakdown {
 		return Query{}, inputErrorf("conversion_rate goes only with property=goal")
+	}
+	if slices.Contains(metrics, "scroll_depth") && (kind != Breakdown || p["property"] != store.DimPage) {
+		return Query{}, inputErrorf("scroll_depth goes only with property=page")
 	}
 	filters, err := ParseFilters(p["filters"])
 	if err != nil {
@@ -316,8 +319,8 @@ func dimensions() []string {
 
 func validDimension(d string) bool {
 	switch d {
-	case store.DimFunnel, store.DimGoalRevenue:
-		return false // only the funnel report, the goals' revenue (goals.go) read them
+	case store.DimFunnel, store.DimGoalRevenue, store.DimScrollDepth:
+		return false // only the funnel report, the goals' revenue (goals.go), the pages' scroll depth (scroll.go) read them
 	}
 	if store.RawOnlyDimension(d) {
 		return true

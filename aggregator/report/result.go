@@ -121,6 +121,10 @@ func (r *Result) currencies() []string {
 func (row Row) record() []string {
 	rec := []string{row.Key}
 	for _, v := range row.Values {
+		if v == nil {
+			rec = append(rec, "") // a metric without a value (scroll_depth)
+			continue
+		}
 		rec = append(rec, fmt.Sprint(v))
 	}
 	return rec

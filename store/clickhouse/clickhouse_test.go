@@ -361,6 +361,10 @@ func TestGoalRevenueClickHouse(t *testing.T) {
 	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.RevenueBackend { return open(t) })
 }
 
+func TestScrollDepthClickHouse(t *testing.T) {
+	storetest.RunScrollDepth(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
+}
+
 func TestGoalsClickHouse(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }

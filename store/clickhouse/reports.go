@@ -22,8 +22,8 @@ var (
 	// row kinds they read (rowKinds).
 	qReportsFiltered = func() map[rowKinds]string {
 		m := map[rowKinds]string{}
-		for i := 1; i < 8; i++ {
-			k := rowKinds{sessions: i&1 != 0, events: i&2 != 0}
+		for i := 1; i < 16; i++ {
+			k := rowKinds{sessions: i&1 != 0, events: i&2 != 0, scroll: i&8 != 0}
 			if i&4 == 0 {
 				m[k] = filteredQuery(k)
 				continue
@@ -38,12 +38,12 @@ var (
 )
 
 // rowKinds are the kinds of rows a filtered breakdown reads: session rows,
-// event rows, funnel rows of a funnel of that many steps. Each kind
-// re-reads and re-sessionises the events, so a query reads only those its
-// dimensions need.
+// event rows, funnel rows of a funnel of that many steps, scroll rows
+// (store.DimScrollDepth). Each kind re-reads and re-sessionises the
+// events, so a query reads only those its dimensions need.
 type rowKinds struct {
-	sessions, events bool
-	funnel           int
+	sessions, events, scroll bool
+	funnel                   int
 }
 
 // funnelRows is reports_filtered_rows_funnel.sql for a funnel of n steps:
@@ -74,6 +74,9 @@ func filteredQuery(k rowKinds) string {
 	}
 	if k.funnel > 0 {
 		rows = append(rows, funnelRows(k.funnel))
+	}
+	if k.scroll {
+		rows = append(rows, mustQuery("reports_filtered_rows_scroll"))
 	}
 	q := strings.Replace(mustQuery("reports_filtered_breakdown"), "{{visit_rows}}", strings.Join(rows, "\nUNION ALL\n"), 1)
 	return expandFragments(q, 0)
@@ -222,6 +225,8 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		switch {
 		case d == store.DimFunnel:
 			kinds.funnel = len(q.Funnel)
+		case d == store.DimScrollDepth:
+			kinds.scroll = true
 		case store.SessionDimension(d):
 			kinds.sessions = true
 		default:

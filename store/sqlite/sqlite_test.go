@@ -174,6 +174,10 @@ func TestGoalRevenueSQLite(t *testing.T) {
 	storetest.RunGoalRevenue(t, func(t *testing.T) storetest.RevenueBackend { return Open(t) })
 }
 
+func TestScrollDepthSQLite(t *testing.T) {
+	storetest.RunScrollDepth(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
+}
+
 func TestGoalsSQLite(t *testing.T) {
 	storetest.RunGoals(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }

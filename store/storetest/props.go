@@ -21,6 +21,16 @@ type PropsBackend interface {
 // PropsDay is the day of the props fixture (PropsEvents).
 var PropsDay = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
+// propsDayAt is the time hm ("15:04") of PropsDay, for the fixtures of
+// that day.
+func propsDayAt(hm string) time.Time {
+	at, err := time.Parse("15:04", hm)
+	if err != nil {
+		panic(err)
+	}
+	return PropsDay.Add(time.Duration(at.Hour())*time.Hour + time.Duration(at.Minute())*time.Minute)
+}
+
 // PropsEvents are four visits of one day, with answers worked out by hand
 // in RunProps:
 //
@@ -32,12 +42,8 @@ var PropsDay = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 //	   and a bot's pageview {plan=pro}, in no visit.
 func PropsEvents(site uint32) []store.Event {
 	ev := func(visitor, session uint64, country string, typ store.EventType, path, name string, hm string, props ...string) store.Event {
-		at, err := time.Parse("15:04", hm)
-		if err != nil {
-			panic(err)
-		}
 		e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Host: "props.test", Path: path, Name: name,
-			Time:       PropsDay.Add(time.Duration(at.Hour())*time.Hour + time.Duration(at.Minute())*time.Minute),
+			Time:       propsDayAt(hm),
 			VisitorKey: visitor, KeyVersion: 1, SessionID: session, Country: country, Consent: store.ConsentAnalytics}
 		e.ReceivedAt = e.Time
 		for i := 0; i+1 < len(props); i += 2 {

@@ -18,12 +18,8 @@ import (
 // Visitor 1's engaged time and a bot's purchase must not count.
 func RevenueEvents(site uint32) []store.Event {
 	ev := func(visitor, session uint64, country string, typ store.EventType, name, hm, amount, currency string, props ...string) store.Event {
-		at, err := time.Parse("15:04", hm)
-		if err != nil {
-			panic(err)
-		}
 		e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Host: "shop.test", Path: "/shop", Name: name,
-			Time:       PropsDay.Add(time.Duration(at.Hour())*time.Hour + time.Duration(at.Minute())*time.Minute),
+			Time:       propsDayAt(hm),
 			VisitorKey: visitor, KeyVersion: 1, SessionID: session, Country: country, Consent: store.ConsentAnalytics}
 		e.ReceivedAt = e.Time
 		if amount != "" {

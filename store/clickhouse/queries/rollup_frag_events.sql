@@ -14,17 +14,17 @@
 -- visit starts are read without FINAL: a replayed event repeats a time and
 -- starts no visit. c_<column> is each column a session dimension reads, as a
 -- String (the lists are expanded from store.Dimensions at start-up).
-SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency,
+SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency, scroll_depth,
        if(session_id = 0, arrayCount((b, x) -> b <= x, starts, arrayResize(emptyArrayUInt32(), length(starts), t)), 0) AS sess
 FROM
 (
-    SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency, starts
+    SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency, scroll_depth, starts
     FROM
     (
         SELECT if(@hourly = 1, toUInt32(toStartOfHour(ts)), toUInt32(toStartOfDay(ts, @tz))) AS win,
                visitor_key, session_id, toUInt32(ts) AS t, toUInt64(t) * 8 + toUInt64(toUInt8(type)) AS k,
                toString(type) AS etype, path,[[range .Columns]] toString([[.]]) AS c_[[.]],[[end]]
-               name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency
+               name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency, scroll_depth
         FROM events FINAL
         WHERE site_id = @site
           AND date >= toDate(toDateTime(@from, 'UTC')) AND date <= toDate(toDateTime(@to, 'UTC'))

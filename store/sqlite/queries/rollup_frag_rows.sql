@@ -24,6 +24,10 @@
 -- (dimension 'goal_revenue', store.DimGoalRevenue) is a row per goal and
 -- event that reached it with revenue: value "GOAL;CURRENCY", one event,
 -- and the amount in eng, which a click or custom event has no other use for.
+-- Scroll depth (dimension 'scroll_depth', store.DimScrollDepth) is a row
+-- per visit and page whose engagement events reported a depth: one event
+-- and the deepest depth in eng (each engagement event carries its page
+-- view's deepest so far; a page viewed twice in one visit counts once).
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -38,7 +42,7 @@ ev AS (
     SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
            e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
-           e.revenue_amount, e.revenue_currency
+           e.revenue_amount, e.revenue_currency, e.scroll_depth
     FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
     WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
@@ -118,4 +122,10 @@ rollup_rows AS (
            revenue_amount AS eng, 'goal_revenue' AS dim, goal || ';' || revenue_currency AS val
     FROM goal_hits
     WHERE EXISTS (SELECT 1 FROM dims WHERE dim = 'goal_revenue') AND revenue_currency != ''
+    UNION ALL
+    SELECT win, visitor_key, session_id, sess, 0 AS pv, 1 AS ev, 0 AS bounce, 0 AS dur,
+           MAX(scroll_depth) AS eng, 'scroll_depth' AS dim, path AS val
+    FROM numbered
+    WHERE EXISTS (SELECT 1 FROM dims WHERE dim = 'scroll_depth') AND etype = 'engagement' AND scroll_depth > 0
+    GROUP BY win, visitor_key, session_id, sess, path
 )
