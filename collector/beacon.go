@@ -196,12 +196,17 @@ func validate(b *Beacon) (page, error) {
 	if b.W < 0 || b.W > maxScreenWidth {
 		return p, httpapi.Errorf(http.StatusBadRequest, "field \"w\": want 0 to %d", maxScreenWidth)
 	}
-	if b.MS < 0 || b.MS > maxEngagedMS {
-		return p, httpapi.Errorf(http.StatusBadRequest, "field \"ms\": want 0 to %d", maxEngagedMS)
+	// Engaged time over a day (a tab left visible) counts as a day, and a
+	// viewport whose bottom passed the page's end (an elastic overscroll,
+	// a page that shrank) as 100 %: the tracker leaves the caps to us.
+	if b.MS < 0 {
+		return p, httpapi.Errorf(http.StatusBadRequest, "field \"ms\": want 0 or more milliseconds")
 	}
-	if b.Scroll < 0 || b.Scroll > maxScroll {
+	b.MS = min(b.MS, maxEngagedMS)
+	if b.Scroll < 0 {
 		return p, httpapi.Errorf(http.StatusBadRequest, "field \"scroll\": want 0 to %d", maxScroll)
 	}
+	b.Scroll = min(b.Scroll, maxScroll)
 	if b.Scroll != 0 && p.typ != store.Engagement {
 		return p, httpapi.Errorf(http.StatusBadRequest, "field \"scroll\": only an engagement event has a scroll depth")
 	}

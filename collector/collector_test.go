@@ -219,7 +219,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"revenue without amount", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"currency":"EUR"}}`, 400, `amount: want a decimal`},
 		{"revenue unknown field", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR","tax":"0.2"}}`, 400, `unknown field "tax"`},
 		{"revenue twice", "application/json", `{"site":"example.test","type":"event","name":"Purchase","url":"https://example.test/a","revenue":{"amount":"1","currency":"EUR"},"props":{"revenue":{"amount":"1","currency":"EUR"}}}`, 400, `give it once`},
-		{"scroll over 100", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":101}`, 400, `field "scroll": want 0 to 100`},
+		{"ms negative", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":-1}`, 400, `field "ms"`},
 		{"scroll negative", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":-1}`, 400, `field "scroll": want 0 to 100`},
 		{"scroll not an integer", "application/json", `{"site":"example.test","type":"engagement","url":"https://example.test/a","ms":2000,"scroll":50.5}`, 400, `scroll`},
 		{"scroll on a pageview", "application/json", `{"site":"example.test","type":"pageview","url":"https://example.test/a","scroll":40}`, 400, `only an engagement event`},
@@ -315,21 +315,27 @@ func TestRevenueStored(t *testing.T) {
 }
 
 // TestScrollStored: an engagement's scroll depth is kept as sent, 0 and
-// none alike as none, and other events have none.
+// none alike as none, over 100 as 100, and other events have none;
+// engaged time over a day is a day.
 func TestScrollStored(t *testing.T) {
 	r := newRig(t, true)
 	w := r.post(t, "text/plain", `[{"site":"example.test","type":"pageview","token":"{{token}}","url":"https://example.test/a"},
 		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/a","ms":4000,"scroll":73},
 		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/b","ms":1000,"scroll":100},
-		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/c","ms":2000}]`)
+		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/c","ms":2000},
+		{"site":"example.test","type":"engagement","token":"{{token}}","url":"https://example.test/d","ms":90000000,"scroll":104}]`)
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
 	}
 	got := map[string]uint8{}
 	for _, e := range r.stored(t) {
 		got[string(e.Type)+" "+e.Path] = e.ScrollDepth
+		if e.Path == "/d" && e.EngagedMS != 24*60*60*1000 {
+			t.Errorf("engaged time of 25 h kept as %d ms, want a day's", e.EngagedMS)
+		}
 	}
-	want := map[string]uint8{"pageview /a": 0, "engagement /a": 73, "engagement /b": 100, "engagement /c": 0}
+	// Past the page's end (an overscroll) is 100 %.
+	want := map[string]uint8{"pageview /a": 0, "engagement /a": 73, "engagement /b": 100, "engagement /c": 0, "engagement /d": 100}
 	if !maps.Equal(got, want) {
 		t.Errorf("scroll depth by event = %v, want %v", got, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"html/template"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -380,5 +381,116 @@ func TestBrowserNotFoundPage(t *testing.T) {
 	referrers := q(store.DimReferrerHost, store.Filter{Dim: store.DimNotFound, Op: "==", Value: "/old-page"})
 	if len(referrers) != 1 || referrers[0].Value != "blog.example" {
 		t.Errorf("referrers of /old-page %+v, want blog.example", referrers)
+	}
+}
+
+// TestBrowserScrollDepth: the real tracker reports each page view's
+// deepest scroll with its engagement beacon, no request of its own: a
+// visitor scrolls down a long page and back up, then follows a link within
+// the single-page app (the first page view's engagement, at its deepest,
+// not where it ends), reads the next page without scrolling and leaves it
+// (the part the screen showed). The reports' scroll rows hold both.
+func TestBrowserScrollDepth(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`, Body: `<div style="height: 4000px">A long article.</div>`})
+	open(t, ctx, origin+"/article", "")
+	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
+	e.waitBeacons("pageview", 1)
+	notEvents := func(r request) bool { return r.Path != "/api/event" }
+	others := len(e.asked(notEvents))
+
+	// The bottom of the viewport at its deepest, in % of the page's height.
+	deepest := eval[float64](t, ctx, `scrollTo(0, 1500); Math.floor((scrollY + innerHeight) * 100 / document.body.scrollHeight)`)
+	waitFor(t, "the page scrolled", func() bool { return eval[float64](t, ctx, `scrollY`) == 1500 })
+	eval[any](t, ctx, `new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(1))))`) // the scroll event
+	eval[any](t, ctx, `scrollTo(0, 200); 1`)
+	time.Sleep(1100 * time.Millisecond) // engaged for more than the beacon's second
+	eval[any](t, ctx, `history.pushState({}, '', '/article/comments'); 1`)
+	e.waitBeacons("engagement", 1)
+
+	// The next page view starts from nothing: the part shown unscrolled.
+	eval[any](t, ctx, `scrollTo(0, 0); 1`)
+	shown := eval[float64](t, ctx, `Math.floor(innerHeight * 100 / document.body.scrollHeight)`)
+	time.Sleep(1100 * time.Millisecond)
+	click(t, ctx, chromedp.CSS(`#out`)) // leaving: the page hides
+	e.waitBeacons("engagement", 2)
+	if deepest <= shown || shown <= 0 {
+		t.Fatalf("deepest %v %%, shown unscrolled %v %%: the page is not long enough to tell them apart", deepest, shown)
+	}
+
+	// Only events went out: no request of the tracker's own for scrolling.
+	if got := e.asked(notEvents); len(got) != others {
+		t.Errorf("requests other than events after the first page view: %v", got[others:])
+	}
+	depth := map[string]uint8{}
+	waitFor(t, "both engagement events stored", func() bool {
+		for _, ev := range e.events() {
+			if ev.Type == store.Engagement {
+				depth[ev.Path] = ev.ScrollDepth
+			}
+		}
+		return len(depth) == 2
+	})
+	want := map[string]uint8{"/article": uint8(deepest), "/article/comments": uint8(shown)}
+	if !maps.Equal(depth, want) {
+		t.Errorf("stored scroll depths %v, want %v", depth, want)
+	}
+
+	ctx2, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var day time.Time
+	for _, ev := range e.events() {
+		day = ev.Time.UTC().Truncate(24 * time.Hour)
+	}
+	rows, err := e.st.FilteredBreakdown(ctx2, store.FilteredBreakdownQuery{SiteID: e.site.ID, Dimension: store.DimScrollDepth,
+		Filters: []store.Filter{{Dim: store.DimScrollDepth, Op: "~", Value: ""}}, From: day, To: day.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint8{}
+	for _, r := range rows {
+		if r.Events != 1 {
+			t.Errorf("%s: %d page views with a depth, want 1", r.Value, r.Events)
+		}
+		got[r.Value] = uint8(r.EngagedMS)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("scroll rows %v, want %v", got, want)
+	}
+}
+
+// TestBrowserScrollDepthAfterAReload: a reload is no new page view, and
+// the page view's scroll depth still counts from the reloaded page.
+func TestBrowserScrollDepthAfterAReload(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`, Body: `<div style="height: 4000px">A long article.</div>`})
+	open(t, ctx, origin+"/article", "")
+	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
+	e.waitBeacons("pageview", 1)
+	open(t, ctx, origin+"/article", "") // the reload
+	deepest := eval[float64](t, ctx, `scrollTo(0, 1000); Math.floor((scrollY + innerHeight) * 100 / document.body.scrollHeight)`)
+	waitFor(t, "the page scrolled", func() bool { return eval[float64](t, ctx, `scrollY`) == 1000 })
+	eval[any](t, ctx, `new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(1))))`) // the scroll event
+	eval[any](t, ctx, `scrollTo(0, 0); 1`)
+	time.Sleep(1100 * time.Millisecond) // engaged for more than the beacon's second
+	click(t, ctx, chromedp.CSS(`#out`))
+	e.waitBeacons("engagement", 1)
+	if n := e.beacons("pageview"); n != 1 {
+		t.Errorf("%d page views, want 1: a reload is none", n)
+	}
+	var got []uint8
+	waitFor(t, "the engagement stored", func() bool {
+		got = got[:0]
+		for _, ev := range e.events() {
+			if ev.Type == store.Engagement {
+				got = append(got, ev.ScrollDepth)
+			}
+		}
+		return len(got) > 0
+	})
+	if len(got) != 1 || got[0] != uint8(deepest) || deepest == 0 {
+		t.Errorf("scroll depths %v, want [%v]", got, deepest)
 	}
 }

@@ -14,26 +14,28 @@
 //   - the decision is the first-party cookie footfall_consent, which the
 //     consent script writes: the signed token, or after a withdrawal an
 //     unsigned "r..<payload>." without categories;
-//   - the tab session id lives in sessionStorage only while analytics is
-//     granted.
+//   - the tab session id and the last page view's URL (a reload is not a
+//     new page view) live in sessionStorage, as "<sid> <url>" under
+//     footfall_sid, only while analytics is granted.
 
-const w = window
+const w = self
 const d = document
 const l = location
 const me = d.currentScript
 const cfg = me.dataset // the data- attributes of this script's tag
-const listen = (t, e, f) => t.addEventListener(e, f, true)
+// Every listener is on the window, in the capture phase: events at the
+// document reach it first, so a page's stopPropagation hides nothing.
+const listen = (e, f) => addEventListener(e, f, true)
 
 const site = cfg.site || l.hostname
 const api = cfg.api || new URL(me.src).origin
 const hashRouting = 'hashRouting' in cfg
 // Excluded paths: comma-separated globs over the whole path, where *
 // stands for any characters, slashes included.
-const exclude = cfg.exclude && RegExp('^(' + cfg.exclude.replace(/[^\w\s,*]/g, '\\$&').replace(/\*/g, '.*').replace(/\s*,\s*/g, '|') + ')$')
+const exclude = RegExp('^(' + (cfg.exclude || '').replace(/[^\w\s,*]/g, '\\$&').replace(/\*/g, '.*').replace(/\s*,\s*/g, '|') + ')$')
 const downloads = RegExp('\\.(' + (cfg.downloadExt || 'pdf,zip,dmg,exe,csv,docx?,xlsx?,mp4').replace(/\s*,\s*/g, '|') + ')$', 'i')
 
 const SID = 'footfall_sid'
-const LAST = 'footfall_last' // the last page view's URL: a reload is not a new page view
 
 let policy = {} // GET /api/consent/policy: policy_version, max_age_days, texts, banner_hashes
 let state // the token of the decision in force
@@ -41,7 +43,8 @@ let on // analytics granted: tracking
 let sid
 let last // URL of the current page view
 let ref = d.referrer // referrer of the next page view
-let since // when the page last became visible (ms), undefined while hidden
+let since // when the page last became visible (ms), NaN or undefined while hidden
+let depth = 0 // the deepest the page view's viewport bottom reached (px, from the top)
 
 // Nothing is stored while counted without a decision (exempt sites).
 const storage = (f) => {
@@ -50,35 +53,40 @@ const storage = (f) => {
   } catch (e) {}
 }
 
-const page = () => (hashRouting ? l.href : l.href.split('#')[0])
-
 // send delivers one event: sendBeacon, else (it refused the event) fetch
 // with keepalive, else (fetch failed, say a CSP blocked it) the pixel,
 // which takes the same JSON as its parameter e. Nothing leaves without
 // analytics consent.
 const send = (type, x) => {
   apply() // the decision may have changed in another tab
-  if (!on || exclude?.test(l.pathname)) return
-  const s = JSON.stringify({ site, type, url: page(), token: state, sid, w: screen.width, ...x })
+  if (!on || exclude.test(l.pathname)) return
+  // Every event carries the URL of its page view (last); a page view
+  // brings its own (x.url).
+  const s = JSON.stringify({ site, type, url: last, token: state, sid, w: screen.width, ...x })
   const u = api + '/api/event'
   navigator.sendBeacon(u, s) || fetch(u, { method: 'POST', body: s, keepalive: true }).catch(() => (new Image().src = api + '/p.gif?e=' + encodeURIComponent(s)))
 }
 
 // Engaged time: each visible span of a second or more, sent when the page
-// hides or changes.
+// hides or changes (visibilitychange fires on leaving a page too), with
+// the page view's scroll depth: the deepest its viewport's bottom reached,
+// measured on scrolling and now, in % of the page's (body's) height now (whole
+// numbers; past the end, as on an overscroll, is over 100). The collector
+// caps both: ms at a day, scroll at 100.
 const flush = () => {
   const t = Date.now()
-  if (t - since > 999) send('engagement', { url: last, ms: Math.min(t - since, 864e5) })
-  since = on && !d.hidden ? t : undefined
+  if (t - since > 999) send('engagement', { ms: t - since, scroll: (Math.max(depth, scrollY + innerHeight) * 100) / d.body.scrollHeight | 0 })
+  since = on && !d.hidden ? t : NaN
 }
 
 const pageview = () => {
-  const u = page()
+  const u = hashRouting ? l.href : l.href.split('#')[0]
   if (!on || u == last) return
   flush()
-  send('pageview', { referrer: ref, lang: navigator.language })
+  send('pageview', { url: u, referrer: ref, lang: navigator.language })
   ref = last = u
-  storage((s) => s.setItem(LAST, u))
+  depth = 0
+  storage((s) => s.setItem(SID, sid + ' ' + u))
 }
 
 // apply reads the cookie and starts or stops tracking to match. The cookie
@@ -97,16 +105,13 @@ const apply = () => {
     // current policy version (a token expires max_age_days after it was
     // issued; a lowered max_age_days needs a policy version bump to ask
     // again). Without one, an exempt site counts without a token.
-    if (u(30) > Date.now() / 1000 && !(policy.policy_version > u(22))) (state = t), (on = b.charCodeAt(21) & 1)
+    if (u(30) > Date.now() / 1000 && !(policy.policy_version > u(22))) (state = t), (on = u(18) & 1)
   } catch (e) {}
   if (!on) {
     sid = last = since = undefined
-    storage((s) => (s.removeItem(SID), s.removeItem(LAST)))
+    storage((s) => s.removeItem(SID))
   } else if (!was) {
-    storage((s) => {
-      s.setItem(SID, (sid = s.getItem(SID) || '' + Math.random()))
-      last = s.getItem(LAST)
-    })
+    storage((s) => ([sid, last] = (s.getItem(SID) || Math.random() + ' ').split(' ')))
     flush()
     pageview()
   }
@@ -118,18 +123,11 @@ for (const k of ['pushState', 'replaceState']) {
   const o = history[k]
   history[k] = (...a) => (o.apply(history, a), pageview())
 }
-listen(w, 'popstate', pageview)
-listen(d, 'visibilitychange', flush)
-listen(w, 'pagehide', flush)
+listen('popstate', pageview)
+listen('visibilitychange', flush)
+listen('scroll', () => (depth = Math.max(depth, scrollY + innerHeight)))
 // A page restored from the back/forward cache is viewed again.
-listen(w, 'pageshow', (e) => e.persisted && pageview((last = 0)))
-
-// consent hands a command to the consent script, imported on first use:
-// ["consent", decision or "withdraw", meta], ["start"] or ["settings",
-// the clicked element or "opt-out"].
-// That script writes the cookie, then calls u() to make the tracker follow.
-// The browser's module map fetches and runs it once, however often imported.
-const consent = (x) => import(api + '/' + __CONSENT__).then((m) => m.default({ a: cfg, p: policy, u: apply }, x))
+listen('pageshow', (e) => e.persisted && pageview((last = 0)))
 
 // Commands run one after another, after the policy has been read, so that
 // a queued event sees the decision the commands before it made. An event
@@ -138,8 +136,13 @@ let chain = fetch(api + '/api/consent/policy?site=' + site)
   .then((r) => r.json())
   .then((p) => (policy = p), () => 0)
   .then(apply)
+// Other commands go to the consent script, imported on first use:
+// ["consent", decision or "withdraw", meta], ["start"] or ["settings",
+// the clicked element or "opt-out"]. That script writes the cookie, then
+// calls u() to make the tracker follow. The browser's module map fetches
+// and runs it once, however often imported.
 const run = (a) => {
-  chain = chain.then(() => (a[0] == 'event' ? send('event', { name: a[1], props: a[2] }) : consent(a))).catch(() => 0)
+  chain = chain.then(() => (a[0] == 'event' ? send('event', { name: a[1], props: a[2] }) : import(api + '/' + __CONSENT__).then((m) => m.default({ a: cfg, p: policy, u: apply }, a)))).catch(() => 0)
 }
 // The stub's queue first: run only chains, so the order holds.
 w.footfall?.q?.map(run)
@@ -157,8 +160,8 @@ const click = (e, t = e.target) => {
   for (const at of a?.attributes || []) if (at.name.startsWith('data-footfall-prop-')) props[at.name.slice(19)] = at.value
   if (name) send('click', { name, target: a.href, props })
 }
-listen(d, 'click', click)
-listen(d, 'auxclick', click) // the middle button: a link opened in a new tab
+listen('click', click)
+listen('auxclick', click) // the middle button: a link opened in a new tab
 
 // The consent script starts when a decision is needed (the banner asks,
 // unless data-banner="off") or the page has its own consent platform
