@@ -62,10 +62,12 @@ type DimSpec struct {
 }
 
 var (
-	visitMetrics    = []string{"visitors", "visits"}
-	visitorMetrics  = []string{"visitors"}
-	pageviewMetrics = []string{"visitors", "pageviews"}
-	eventMetrics    = []string{"visitors", "events"}
+	visitMetrics   = []string{"visitors", "visits"}
+	visitorMetrics = []string{"visitors"}
+	// The top pages have their average scroll depth too (from the raw
+	// events: docs/reports.md, Scroll depth).
+	pageMetrics  = []string{"visitors", "pageviews", "scroll_depth"}
+	eventMetrics = []string{"visitors", "events"}
 )
 
 // Dimensions is every dimension, totals first, in the order the rollups,
@@ -75,7 +77,7 @@ var (
 var Dimensions = []DimSpec{
 	{Name: DimTotal, Value: func(*Event) string { return "" }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true},
 	{Name: DimPage, Column: "path", Value: func(e *Event) string { return e.Path }, Consent: ConsentAnalytics, Partner: true, Rollup: true,
-		Card: "Pages", Label: "Top pages", Heading: "Page", Metrics: pageviewMetrics},
+		Card: "Pages", Label: "Top pages", Heading: "Page", Metrics: pageMetrics},
 	{Name: DimEntryPage, Column: "path", Value: func(e *Event) string { return e.Path }, Session: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,
 		Card: "Pages", Label: "Entry pages", Heading: "Entry page", Metrics: visitMetrics},
 	{Name: DimExitPage, Column: "path", Value: func(e *Event) string { return e.Path }, Session: true, Last: true, Consent: ConsentAnalytics, Partner: true, Rollup: true,

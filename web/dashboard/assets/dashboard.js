@@ -38,7 +38,7 @@
     { key: 'engaged_time', label: 'Engaged time' },
   ];
 
-  const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events', conversion_rate: 'Conversion rate' };
+  const METRIC_NAMES = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', events: 'Events', conversion_rate: 'Conversion rate', scroll_depth: 'Scroll' };
   const PERIODS = ['day', '7d', '30d', 'month', '12mo', 'custom'];
   // MAX_FILTERS is the API's cap on filters (store.MaxFilters).
   const MAX_FILTERS = 10;
@@ -130,6 +130,9 @@
 
   const list = (b) => (Array.isArray(b) ? b : (b && (Array.isArray(b.results) ? b.results : b.sites || b.data)) || []);
   const num = (v) => (typeof v === 'number' ? v : v && typeof v.value === 'number' ? v.value : Number(v) || 0);
+  // cell is a breakdown metric as its table shows it: rates in %, the
+  // scroll depth in whole % (a dash for a page without any), counts compact.
+  const cell = (m, v) => m === 'conversion_rate' ? num(v).toFixed(1) + '%' : m === 'scroll_depth' ? (v == null ? '–' : Math.round(v) + '%') : compact(num(v));
 
   // --- formatting ----------------------------------------------------------
 
@@ -628,11 +631,11 @@
       const pct = (num(r[metrics[0]]) / max) * 100;
       const action = tab.property === 'props' ? 'show its values' : 'filter';
       const tr = el('tr', { tabindex: '0', class: 'row', 'data-value': value, title: tab.property === 'props' ? 'Values of ' + shown : 'Filter by ' + shown,
-        'aria-label': `${shown}: ${tab.metrics.map((m) => num(r[m]) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to ${action}.`,
+        'aria-label': `${shown}: ${tab.metrics.map((m) => (m === 'scroll_depth' ? cell(m, r[m]) : num(r[m])) + ' ' + (METRIC_NAMES[m] || m).toLowerCase()).join(', ')}. Press Enter to ${action}.`,
         onclick: filter, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); filter(); } } },
       el('td', { class: 'label' }, el('span', { class: 'bar' }), el('span', { class: 'text' }, shown)),
-      tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': num(r[m]) },
-        m === 'conversion_rate' ? num(r[m]).toFixed(1) + '%' : compact(num(r[m])))),
+      tab.metrics.map((m) => el('td', { class: 'n', 'data-metric': m, 'data-value': m === 'scroll_depth' ? r[m] ?? '' : num(r[m]) },
+        cell(m, r[m]))),
       revenue ? el('td', { class: 'n revenue' }, (r.revenue || []).map((x) => el('span', {
         class: 'money', 'data-currency': x.currency, 'data-total': x.total, 'data-average': x.average,
         title: `${x.events} purchases, on average ${x.average} ${x.currency}` }, `${x.total} ${x.currency}`))) : '');
