@@ -3,7 +3,9 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +52,12 @@ type rowKinds struct {
 // its placeholders expanded with n step expressions (the step numbers are
 // constants, never input).
 func funnelRows(n int) string {
+	return funnelSteps(n).Replace(mustQuery("reports_filtered_rows_funnel"))
+}
+
+// funnelSteps replaces the step placeholders of reports_filtered_rows_funnel
+// and reports_funnel with n step expressions.
+func funnelSteps(n int) *strings.Replacer {
 	step, stepTime := mustQuery("reports_funnel_step"), mustQuery("reports_funnel_step_time")
 	var masks, times, reached []string
 	for j := 1; j <= n; j++ {
@@ -60,8 +68,91 @@ func funnelRows(n int) string {
 		reached = append(reached, fmt.Sprintf("(t%d > 0)", j))
 	}
 	return strings.NewReplacer("{{STEP_MASK}}", strings.Join(masks, "\n + "), "{{STEP_TIMES}}", strings.Join(times, "\n"),
-		"{{STEP_REACHED}}", "toUInt64("+strings.Join(reached, " + ")+")").Replace(mustQuery("reports_filtered_rows_funnel"))
+		"{{STEP_REACHED}}", "toUInt64("+strings.Join(reached, " + ")+")")
 }
+
+// qReportsFunnel is reports_funnel.sql per number of steps, its step
+// placeholders expanded; the filters' are left for funnelQuery.
+var qReportsFunnel = func() map[int]string {
+	m := map[int]string{}
+	for n := store.MinFunnelSteps; n <= store.MaxFunnelSteps; n++ {
+		m[n] = funnelSteps(n).Replace(rollupQuery("reports_funnel"))
+	}
+	return m
+}()
+
+// funnelEventMatch is, per event dimension, whether an event of the events
+// fragment has a value of it that MATCH(…) accepts (MATCH(x) stands for
+// reports_funnel_match.sql over x): the values the event rows fragment
+// (rollup_frag_event_rows.sql) gives it, where only page may be empty.
+// A custom property's key (props:KEY) is in the filter's dimension
+// (FILTER_N: the filter's number).
+var funnelEventMatch = map[string]string{
+	store.DimPage:        "MATCH(path)",
+	store.DimEventName:   "(name != '' AND MATCH(name))",
+	store.DimEventTarget: "(target != '' AND MATCH(target))",
+	store.DimNotFound:    "(name = '404' AND etype IN ('click', 'event') AND path != '' AND MATCH(path))",
+	store.DimProps:       "arrayExists((x, y) -> y != '' AND MATCH(x), prop_keys, prop_values)",
+	store.PropPrefix:     "arrayExists((x, y) -> concat('props:', x) = arrayElement(@fdims, FILTER_N) AND y != '' AND MATCH(y), prop_keys, prop_values)",
+	store.DimGoal:        "arrayExists(g -> @gnames[g] != '' AND MATCH(@gnames[g]), {{goal_hits}})",
+	store.DimGoalRevenue: "arrayExists((g, c) -> c != '' AND MATCH(concat(@gnames[g], ';', c)), {{goal_hits}}, " +
+		"arrayResize([revenue_currency], length({{goal_hits}}), revenue_currency))",
+}
+
+// funnelQuery is reports_funnel.sql for q (store.DimFunnel): its step
+// placeholders and one test per filter, each the filter's number (FILTER_N) into
+// @fdims, @fops and @fvals and an expression chosen by the filter's
+// dimension (the dimension's events column, from store.Dimensions, or
+// funnelEventMatch), never its value, which is a parameter.
+func funnelQuery(q store.FilteredBreakdownQuery) (string, error) {
+	match := mustQuery("reports_funnel_match")
+	var matches, hits, pass, funnelPass strings.Builder
+	for i, f := range q.Filters {
+		n := strconv.Itoa(i + 1)
+		matchOf := func(expr string) string {
+			return matchCall.ReplaceAllStringFunc(expr, func(call string) string {
+				v := matchCall.FindStringSubmatch(call)[1]
+				return "(" + strings.ReplaceAll(match, "VALUE", v) + ")"
+			})
+		}
+		not := "(arrayElement(@fops, " + n + ") = '!=') != "
+		if f.Dim == store.DimFunnel {
+			// The steps the visit reached, '1', '2', …
+			fmt.Fprintf(&funnelPass, "\n  AND %s%s", not, strings.ReplaceAll(matchOf("arrayExists(x -> MATCH(toString(x + 1)), range(reached))"), "FILTER_N", n))
+			continue
+		}
+		agg := "max"
+		expr, ok := funnelEventMatch[f.Dim]
+		if _, prop := store.PropDimension(f.Dim); prop && f.Dim != store.DimProps {
+			expr, ok = funnelEventMatch[store.PropPrefix], true
+		}
+		if d, known := store.DimensionByName(f.Dim); known && d.Session && d.Column != "" {
+			// A session dimension: the visit's first event's value (the
+			// exit page: its last event's), as the visits fragment takes it.
+			expr, ok, agg = "MATCH(c_"+d.Column+")", true, "argMin"
+			if d.Last {
+				agg = "argMax"
+			}
+		}
+		if !ok {
+			return "", fmt.Errorf("funnel: no filter on %q", f.Dim)
+		}
+		fmt.Fprintf(&matches, ",\n       toUInt8(%s) AS f%s", strings.ReplaceAll(matchOf(expr), "FILTER_N", n), n)
+		if agg == "max" {
+			fmt.Fprintf(&hits, ", max(f%s) AS h%s", n, n)
+		} else {
+			fmt.Fprintf(&hits, ", %s(f%s, k) AS h%s", agg, n, n)
+		}
+		fmt.Fprintf(&pass, "\n           AND %s(h%s = 1)", not, n)
+	}
+	query := strings.NewReplacer("{{FILTER_MATCHES}}", matches.String(), "{{FILTER_HITS}}", hits.String(),
+		"{{FILTER_PASS}}", pass.String(), "{{FUNNEL_PASS}}", funnelPass.String()).Replace(qReportsFunnel[len(q.Funnel)])
+	return expandFragments(query, 0), nil
+}
+
+// matchCall is MATCH(x) in funnelEventMatch's expressions, x without
+// parentheses of its own or one call deep.
+var matchCall = regexp.MustCompile(`MATCH\(((?:[^()]|\([^()]*\))*)\)`)
 
 // filteredQuery is reports_filtered_breakdown with the rows it reads.
 func filteredQuery(k rowKinds) string {
@@ -234,8 +325,14 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		}
 	}
 	query := qReportsFiltered[kinds]
-	g := store.Daily
 	var err error
+	if q.Dimension == store.DimFunnel {
+		// The filters tested in the funnel's own pass over the events.
+		if query, err = funnelQuery(q); err != nil {
+			return nil, err
+		}
+	}
+	g := store.Daily
 	switch {
 	case hourly(q):
 		g = store.Hourly // the fragments' own windows

@@ -13,7 +13,7 @@ import (
 // FunnelEvents are seven visits of PropsDay, with the funnels' answers
 // worked out by hand in RunFunnels (goals funnelGoals):
 //
-//	V1  visitor 1, DE: pageview / 10:00, pageview /pricing 10:01, event Signup 10:02
+//	V1  visitor 1, DE: pageview / 10:00, pageview /pricing 10:01, event Signup 10:02 {plan=pro}
 //	V2  visitor 2, DE: pageview / 10:00, event Signup 10:01, pageview /pricing 10:02
 //	V3  visitor 3, FR: pageview /pricing 10:00, pageview / 10:01, event Signup 10:02
 //	V4  visitor 3, FR: pageview / 11:00, pageview /pricing 11:01, pageview / 11:02
@@ -50,6 +50,7 @@ func FunnelEvents(site uint32) []store.Event {
 		pv(5, 6, "DE", "/", "10:00:00"), signup(5, 6, "DE", "10:05:00"),
 		pv(6, 7, "DE", "/", "10:00:30"), pv(6, 7, "DE", "/pricing", "10:00:30"), signup(6, 7, "DE", "10:01:00"),
 	}
+	out[2].Props = []store.Prop{{Key: "plan", Value: "pro"}}
 	for _, e := range []store.Event{pv(9, 9, "DE", "/", "10:00:00"), pv(9, 9, "DE", "/pricing", "10:01:00"), signup(9, 9, "DE", "10:02:00")} {
 		e.Bot, e.BotReason = true, "test"
 		out = append(out, e)
@@ -80,6 +81,7 @@ func RunFunnels(t *testing.T, open func(t *testing.T) PropsBackend) {
 		steps[name] = funnel
 		return handCase{name: name, dim: store.DimFunnel, filters: filters, want: want}
 	}
+	inOrder := []string{"Home", "Pricing", "Signup"}
 	step := func(n string, visitors, visits uint64) handRow {
 		return handRow{value: n, visitors: visitors, visits: visits}
 	}
@@ -101,6 +103,30 @@ func RunFunnels(t *testing.T, open func(t *testing.T) PropsBackend) {
 		c("FilteredByGoal", []string{"Home", "Pricing", "Signup"}, []store.Filter{f(store.DimGoal, "==", "Signup")},
 			step("1", 5, 5), step("2", 2, 2), step("3", 1, 1)),
 		c("NoVisitReachesStep1", []string{"Never", "Home"}, any),
+		// Every operator on session and event dimensions (store.Filter's
+		// rules), each filter on the visit as a whole. The FR visits: V3,
+		// V4, V5.
+		c("SessionNotEqual", inOrder, []store.Filter{f(store.DimCountry, "!=", "DE")}, step("1", 1, 2), step("2", 1, 1)),
+		c("SessionContains", inOrder, []store.Filter{f(store.DimCountry, "~", "d")}, step("1", 4, 4), step("2", 2, 2), step("3", 1, 1)),
+		// Exit page /: V4 (its last event).
+		c("ExitPage", inOrder, []store.Filter{f(store.DimExitPage, "==", "/")}, step("1", 1, 1), step("2", 1, 1)),
+		// A pageview of /pricing anywhere in the visit: V1, V2, V3, V4, V7.
+		c("EventDimension", inOrder, []store.Filter{f(store.DimPage, "==", "/pricing")}, step("1", 4, 5), step("2", 3, 3), step("3", 1, 1)),
+		// V5 and V6.
+		c("EventNotEqual", inOrder, []store.Filter{f(store.DimPage, "!=", "/pricing")}, step("1", 1, 1)),
+		c("SessionAndEvent", inOrder, []store.Filter{f(store.DimCountry, "==", "DE"), f(store.DimPage, "==", "/pricing")},
+			step("1", 3, 3), step("2", 2, 2), step("3", 1, 1)),
+		// V4 alone has no Signup.
+		c("EventNameNotEqual", inOrder, []store.Filter{f(store.DimEventName, "!=", "Signup")}, step("1", 1, 1), step("2", 1, 1)),
+		c("GoalNotEqual", inOrder, []store.Filter{f(store.DimGoal, "!=", "Signup")}, step("1", 1, 1), step("2", 1, 1)),
+		// V1's Signup carries plan=pro.
+		c("Property", inOrder, []store.Filter{f("props:plan", "==", "pro")}, step("1", 1, 1), step("2", 1, 1), step("3", 1, 1)),
+		c("PropertyNotEqual", inOrder, []store.Filter{f("props:plan", "!=", "pro")}, step("1", 4, 5), step("2", 2, 2)),
+		c("PropertyKeys", inOrder, []store.Filter{f(store.DimProps, "~", "PLA")}, step("1", 1, 1), step("2", 1, 1), step("3", 1, 1)),
+		// The funnel's own steps: the visits that reached step 2 (V1, V2,
+		// V4), and those that did not reach step 3.
+		c("ReachedStep2", inOrder, []store.Filter{f(store.DimFunnel, "==", "2")}, step("1", 3, 3), step("2", 3, 3), step("3", 1, 1)),
+		c("NotStep3", inOrder, []store.Filter{f(store.DimFunnel, "!=", "3")}, step("1", 4, 5), step("2", 2, 2)),
 	})
 	t.Run("UnknownStep", func(t *testing.T) {
 		q := store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimFunnel, Filters: any,
