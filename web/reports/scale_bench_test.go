@@ -109,6 +109,7 @@ func BenchmarkReportsScale(b *testing.B) {
 	sessions := func(where string) string {
 		return " AND session_id IN (SELECT session_id" + exactBase + where + ")"
 	}
+	const planValue, planVisits = "prop_values[indexOf(prop_keys, 'plan')] AS plan", "uniqExact(visitor_key), uniqExact(session_id), count()"
 	half := "?site=" + aggregator.DemoDomain + "&period=custom&from=" + mid.Format(time.DateOnly) + "&to=" + end.AddDate(0, 0, -1).Format(time.DateOnly) +
 		"&metrics=visitors,visits,pageviews&compare=previous_period"
 	// One exact pass answers both halves: the events of the month, grouped
@@ -133,6 +134,9 @@ func BenchmarkReportsScale(b *testing.B) {
 		"aggregate/event!=+session": "SELECT " + visits + exactBase + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" +
 			exactBase + " AND name = 'signup')",
 		"breakdown/page/two": "SELECT path, " + visits + exactBase + " AND country = 'DE' AND device = 'mobile' GROUP BY path",
+		// The events carrying plan: their visitors, visits and count.
+		"breakdown/props:plan":             "SELECT " + planValue + ", " + planVisits + exactBase + " AND has(prop_keys, 'plan') GROUP BY plan",
+		"breakdown/props:plan/country==DE": "SELECT " + planValue + ", " + planVisits + exactBase + " AND has(prop_keys, 'plan') AND country = 'DE' GROUP BY plan",
 	})...)
 	cases = append(cases,
 		scaleCase{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy", funnelExact("")},

@@ -92,6 +92,9 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 	sessions := func(where string) string {
 		return " AND session_id IN (SELECT session_id" + exactBaseSQLite + where + ")"
 	}
+	const planExact = "SELECT json_extract(p.value, '$[1]') AS plan, COUNT(DISTINCT visitor_key), COUNT(DISTINCT session_id), COUNT(*)" +
+		" FROM events, json_each(events.props) p WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND bot = 0 AND props != '[]'" +
+		" AND json_extract(p.value, '$[0]') = 'plan'"
 	cases := scaleCases(b, map[string]string{
 		"aggregate":                  "SELECT " + visits + exactBaseSQLite,
 		"aggregate/country==DE":      "SELECT " + visits + exactBaseSQLite + " AND country = 'DE'",
@@ -105,6 +108,9 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 		"aggregate/event!=+session": "SELECT " + visits + exactBaseSQLite + " AND device = 'mobile' AND session_id NOT IN (SELECT session_id" +
 			exactBaseSQLite + " AND name = 'signup')",
 		"breakdown/page/two": "SELECT path, " + visits + exactBaseSQLite + " AND country = 'DE' AND device = 'mobile' GROUP BY path",
+		// The events carrying plan: their visitors, visits and count.
+		"breakdown/props:plan":             planExact + " GROUP BY plan",
+		"breakdown/props:plan/country==DE": planExact + " AND country = 'DE' GROUP BY plan",
 	})
 	timeScaleCases(b, h, token, cases, exact, nil)
 }

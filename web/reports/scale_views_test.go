@@ -25,6 +25,8 @@ var scaleViews = []struct{ name, path string }{
 	{"aggregate/page~+session", "aggregate" + scaleQuery + "&filters=page~PRIC%3Bcountry==DE"},
 	{"aggregate/event!=+session", "aggregate" + scaleQuery + "&filters=event_name!=signup%3Bdevice==mobile"},
 	{"breakdown/page/two", "breakdown" + scaleQuery + "&property=page&filters=country==DE%3Bdevice==mobile"},
+	{"breakdown/props:plan", "breakdown" + scaleQuery + "&property=props:plan"},
+	{"breakdown/props:plan/country==DE", "breakdown" + scaleQuery + "&property=props:plan&filters=country==DE"},
 }
 
 const scaleQuery = "?site=" + aggregator.DemoDomain + "&period=30d&metrics=visitors,visits,pageviews"
