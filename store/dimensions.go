@@ -145,8 +145,8 @@ func dimensionNames(keep func(DimSpec) bool) []string {
 	return names
 }
 
-// Custom property dimensions, read from the raw events only (no rollup or
-// visit row keeps props): DimProps has the property keys as values (a
+// Custom property dimensions, read from the visit rows (TouchedDimensions)
+// or the raw events, never the rollups: DimProps has the property keys as values (a
 // breakdown lists a site's keys); PropPrefix+KEY has the values of the
 // key KEY ("props:plan"). Both are event dimensions: an event counts under
 // each of its keys and under its value of each key.
@@ -178,9 +178,9 @@ func PropDimension(dim string) (key string, ok bool) {
 const DimScrollDepth = "scroll_depth"
 
 // RawOnlyDimension reports whether dim is a custom property, the goals,
-// the broken URLs, a funnel's steps or the scroll depth:
-// event dimensions that no rollup or visit row keeps, which only the raw
-// events answer.
+// the broken URLs, a funnel's steps or the scroll depth: event
+// dimensions that no rollup keeps (of them, visit rows keep the custom
+// properties: VisitDimension).
 func RawOnlyDimension(dim string) bool {
 	_, prop := PropDimension(dim)
 	return prop || dim == DimGoal || dim == DimGoalRevenue || dim == DimNotFound || dim == DimFunnel || dim == DimScrollDepth

@@ -186,9 +186,3 @@ func (q FilteredBreakdownQuery) Dims() []string {
 func rawDimension(dim string) bool {
 	return RawOnlyDimension(dim) || KnownDimension(dim)
 }
-
-// RawOnly reports whether q reads a custom property or the goals, which
-// only the raw events answer.
-func (q FilteredBreakdownQuery) RawOnly() bool {
-	return slices.ContainsFunc(q.Dims(), RawOnlyDimension)
-}

@@ -30,16 +30,50 @@ type Visit struct {
 	// totals (store.SessionDimensions), by name.
 	Session map[string]string
 	// Values are the event-dimension values the visit's events had (page,
-	// event_name, event_target; names and targets only when set), each
-	// once, with the pageviews, events and engaged time of those events;
-	// sorted by dimension and value.
+	// event_name, event_target; names and targets only when set; the
+	// custom properties as DimProps with each key and props:KEY with its
+	// value, only when the value is set), each once, with the pageviews,
+	// events and engaged time of those events; sorted by dimension and
+	// value.
 	Values  []VisitValue
 	Partial bool
 }
 
 // TouchedDimensions are the event dimensions whose values a visit row
-// keeps (Visit.Values): those with an events column.
-var TouchedDimensions = dimensionNames(func(d DimSpec) bool { return !d.Session && d.Column != "" })
+// keeps (Visit.Values): those with an events column, and the custom
+// properties: DimProps, and PropPrefix alone for every key's values
+// (props:KEY), as the stores' row fragments read it.
+var TouchedDimensions = append(dimensionNames(func(d DimSpec) bool { return !d.Session && d.Column != "" }), DimProps, PropPrefix)
+
+// TouchedVersion is what the touched values of a visit row written now
+// hold: 0 (rows written before migration 042) pages, event names and
+// targets; 1 the custom properties too. A report on a custom property
+// reads the visit rows of a range only where every window's rows are of
+// this version (VisitValuesMissing), else the raw events.
+const TouchedVersion = 1
+
+// MissingWindows says what a range of windows that have rollups lacks,
+// as the stores' VisitsMissing, SketchesMissing and VisitValuesMissing
+// report it.
+type MissingWindows struct {
+	// Visits: a window has no visit rows (aggregated before they were
+	// kept, or retention has deleted them).
+	Visits bool
+	// Sketches: a window has no visitor sketch (aggregated before
+	// sketches were kept).
+	Sketches bool
+	// Values: a window has no visit rows whose touched values are of
+	// TouchedVersion (none, or written before they kept custom properties).
+	Values bool
+}
+
+// VisitDimension reports whether the visit rows answer dim: a known
+// dimension or a custom property (not the goals, the broken URLs, a
+// goal's revenue or a funnel, which only the raw events answer).
+func VisitDimension(dim string) bool {
+	_, prop := PropDimension(dim)
+	return prop || KnownDimension(dim)
+}
 
 // VisitValue is one event-dimension value a visit touched.
 type VisitValue struct {
@@ -112,8 +146,10 @@ func (q VisitQuery) Validate() error {
 	if err := fq.Validate(); err != nil {
 		return fmt.Errorf("visit query: %w", err)
 	}
-	if fq.RawOnly() {
-		return fmt.Errorf("visit query: visit rows keep no custom properties or goals")
+	for _, d := range fq.Dims() {
+		if !VisitDimension(d) {
+			return fmt.Errorf("visit query: visit rows keep no %s", d)
+		}
 	}
 	return nil
 }

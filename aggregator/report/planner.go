@@ -22,6 +22,7 @@ type Store interface {
 	PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 	HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error)
 	SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
@@ -42,6 +43,7 @@ type Planner struct {
 type visitRange struct {
 	g        store.Granularity
 	from, to int64
+	props    bool
 }
 
 // New returns a Planner reading st; now (nil: time.Now) tells which point
@@ -252,16 +254,21 @@ func (pl *Planner) rollups(ctx context.Context, siteID uint32, g store.Granulari
 // [from, to): the range is whole windows and every window of it that has
 // rollups has visit rows too (windows aggregated before visit rows were
 // kept have none until they are aggregated again; those ranges read the
-// raw events).
-func (pl *Planner) visitRows(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) (bool, error) {
+// raw events), with props rows that keep the custom properties
+// (store.TouchedVersion).
+func (pl *Planner) visitRows(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time, props bool) (bool, error) {
 	if g == store.Hourly && (from.Unix()%3600 != 0 || to.Unix()%3600 != 0) {
 		return false, nil
 	}
-	key := visitRange{g, from.Unix(), to.Unix()}
+	key := visitRange{g, from.Unix(), to.Unix(), props}
 	if ok, known := pl.visits[key]; known {
 		return ok, nil
 	}
-	missing, err := pl.st.VisitsMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+	missingQuery := pl.st.VisitsMissing
+	if props {
+		missingQuery = pl.st.VisitValuesMissing
+	}
+	missing, err := missingQuery(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
 	if err == nil && pl.visits != nil {
 		pl.visits[key] = !missing
 	}
@@ -313,10 +320,10 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store
 // granularity g where they answer the range, else from the raw events
 // (FilteredBreakdown, which takes each bucket as one window).
 func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, goals []store.GoalMatch, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
-	ok := !rawOnly(filters, dim) // visit rows keep no custom properties or goals
+	ok := visitOnly(filters, dim) // visit rows keep no goals or funnels
 	if ok {
 		var err error
-		if ok, err = pl.visitRows(ctx, siteID, g, from, to); err != nil {
+		if ok, err = pl.visitRows(ctx, siteID, g, from, to, props(filters, dim)); err != nil {
 			return nil, err
 		}
 	}
@@ -339,7 +346,7 @@ func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granular
 // periods costs one query per source, not one per period.
 func (pl *Planner) totals(ctx context.Context, siteID uint32, filters []store.Filter, goals []store.GoalMatch, bounds []time.Time, days int, metrics []string) ([]point, error) {
 	if len(bounds) > 2 {
-		same, err := pl.sameSource(ctx, siteID, bounds)
+		same, err := pl.sameSource(ctx, siteID, bounds, props(filters))
 		if err != nil {
 			return nil, err
 		}
@@ -401,12 +408,12 @@ func (pl *Planner) totals(ctx context.Context, siteID uint32, filters []store.Fi
 // sameSource reports whether the visit rows answer all of the periods
 // [bounds[i], bounds[i+1]) or none of them: one query when they answer
 // the whole range, the usual case.
-func (pl *Planner) sameSource(ctx context.Context, siteID uint32, bounds []time.Time) (bool, error) {
-	if all, err := pl.visitRows(ctx, siteID, store.Daily, bounds[0], bounds[len(bounds)-1]); err != nil || all {
+func (pl *Planner) sameSource(ctx context.Context, siteID uint32, bounds []time.Time, props bool) (bool, error) {
+	if all, err := pl.visitRows(ctx, siteID, store.Daily, bounds[0], bounds[len(bounds)-1], props); err != nil || all {
 		return all, err
 	}
 	for i := 0; i+1 < len(bounds); i++ {
-		ok, err := pl.visitRows(ctx, siteID, store.Daily, bounds[i], bounds[i+1])
+		ok, err := pl.visitRows(ctx, siteID, store.Daily, bounds[i], bounds[i+1], props)
 		if err != nil || ok {
 			return false, err
 		}
@@ -441,7 +448,7 @@ func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selecti
 			}
 		}
 	}
-	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -660,7 +667,7 @@ func (pl *Planner) timeseries(ctx context.Context, q Query, goals []store.GoalMa
 // cannot answer from the raw events, a query per bucket.
 func (pl *Planner) bucketVisitors(ctx context.Context, siteID uint32, sel selection, bs []bucket, points []point) error {
 	from, to := bs[0].start, bs[len(bs)-1].end
-	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to, false)
 	if err != nil {
 		return err
 	}
@@ -783,7 +790,7 @@ func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMat
 // (and for the e-mail dimensions, which have no visitors) from the raw
 // events.
 func (pl *Planner) valueVisitors(ctx context.Context, siteID uint32, dim string, from, to time.Time) (map[string]uint64, error) {
-	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to)
+	ok, err := pl.visitRows(ctx, siteID, store.Daily, from, to, false)
 	if err != nil {
 		return nil, err
 	}

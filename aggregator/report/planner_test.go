@@ -10,12 +10,15 @@ import (
 )
 
 // calls is a Store that answers nothing and records what it was asked;
-// missing is VisitsMissing's answer, sketched SketchesMissing's negation.
+// missing is VisitsMissing's answer, sketched SketchesMissing's negation;
+// VisitValuesMissing answers missing or oldValues (visit rows written
+// before they kept custom properties).
 type calls struct {
-	missing  bool
-	sketched bool
-	revenue  bool // HasRevenue's answer
-	names    []string
+	missing   bool
+	oldValues bool
+	sketched  bool
+	revenue   bool // HasRevenue's answer
+	names     []string
 }
 
 func (c *calls) SketchVisitors(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
@@ -61,6 +64,10 @@ func (c *calls) VisitsMissing(context.Context, store.RollupQuery) (bool, error) 
 	return c.missing, nil
 }
 
+func (c *calls) VisitValuesMissing(context.Context, store.RollupQuery) (bool, error) {
+	return c.missing || c.oldValues, nil
+}
+
 func (c *calls) HasRevenue(context.Context, store.VisitorQuery) (bool, error) {
 	c.names = append(c.names, "HasRevenue")
 	return c.revenue, nil
@@ -99,6 +106,9 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 		{"Weeks", Timeseries, map[string]string{"period": "30d", "interval": "week"}, []string{"VisitBreakdown"}, []string{"DistinctVisitors"}, []string{"SketchVisitors"}},
 		{"BreakdownFiltered", Breakdown, map[string]string{"period": "7d", "property": "source", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
 		{"BreakdownVisitors", Breakdown, map[string]string{"period": "7d", "property": "entry_page"}, []string{"Rollups", "VisitBreakdown"}, []string{"Rollups", "VisitorsByValue"}, nil},
+		{"PropertyBreakdown", Breakdown, map[string]string{"period": "7d", "property": "props:plan"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"PropertyBreakdownFiltered", Breakdown, map[string]string{"period": "7d", "property": "props:plan", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
+		{"PropertyFilter", Aggregate, map[string]string{"period": "7d", "filters": "props:plan==pro"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			q, err := ParseQuery(c.kind, c.params, site, time.UTC, now)
@@ -107,10 +117,7 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 			}
 			for _, v := range []struct{ missing, sketched bool }{{false, false}, {true, false}, {true, true}} {
 				missing := v.missing
-				st := &calls{missing: v.missing, sketched: v.sketched}
-				if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
-					t.Fatal(err)
-				}
+				st := runOn(t, &calls{missing: v.missing, sketched: v.sketched}, q, now)
 				want := c.visits
 				if missing {
 					want = c.raw
@@ -124,6 +131,53 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 				got = slices.Compact(got)
 				if !slices.Equal(got, want) {
 					t.Errorf("visit rows missing=%v, sketched=%v: the store was asked %v, want %v", missing, v.sketched, st.names, want)
+				}
+			}
+		})
+	}
+}
+
+// runOn runs q on st, a planner's store, and returns st.
+func runOn(t *testing.T, st *calls, q Query, now time.Time) *calls {
+	t.Helper()
+	if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestPropertiesNeedVisitRowsThatKeepThem: where a window's visit rows were
+// written before they kept custom properties (store.TouchedVersion), a
+// report on a property reads the raw events; other filtered reports still
+// read the visit rows.
+func TestPropertiesNeedVisitRowsThatKeepThem(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	for _, c := range []struct {
+		name    string
+		kind    Kind
+		params  map[string]string
+		current []string // visit rows of the current version
+		old     []string // visit rows of every window, without properties
+	}{
+		{"PropertyBreakdown", Breakdown, map[string]string{"period": "7d", "property": "props:plan"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"PropertyKeys", Breakdown, map[string]string{"period": "7d", "property": "props", "filters": "country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"PropertyFilter", Aggregate, map[string]string{"period": "7d", "filters": "props:plan==pro;country==DE"}, []string{"VisitBreakdown"}, []string{"FilteredBreakdown"}},
+		{"OtherFilters", Aggregate, map[string]string{"period": "7d", "filters": "page==/pricing;country==DE"}, []string{"VisitBreakdown"}, []string{"VisitBreakdown"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q, err := ParseQuery(c.kind, c.params, site, time.UTC, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, old := range []bool{false, true} {
+				st := runOn(t, &calls{oldValues: old}, q, now)
+				want := c.current
+				if old {
+					want = c.old
+				}
+				if got := slices.DeleteFunc(slices.Clone(st.names), func(n string) bool { return n == "Rollups" }); !slices.Equal(got, want) {
+					t.Errorf("visit rows without properties=%v: the store was asked %v, want %v", old, st.names, want)
 				}
 			}
 		})

@@ -329,10 +329,29 @@ func validDimension(d string) bool {
 }
 
 // rawOnly reports whether the filters or dims name a custom property or
-// the goals: only the raw events answer those.
+// the goals: no rollup answers those.
 func rawOnly(filters []store.Filter, dims ...string) bool {
+	return slices.ContainsFunc(allDims(filters, dims), store.RawOnlyDimension)
+}
+
+// visitOnly reports whether the visit rows answer every one of the
+// filters' dimensions and dims (store.VisitDimension): no goals or funnels.
+func visitOnly(filters []store.Filter, dims ...string) bool {
+	return !slices.ContainsFunc(allDims(filters, dims), func(d string) bool { return !store.VisitDimension(d) })
+}
+
+// props reports whether the filters or dims name a custom property, which
+// visit rows keep since store.TouchedVersion 1.
+func props(filters []store.Filter, dims ...string) bool {
+	return slices.ContainsFunc(allDims(filters, dims), func(d string) bool {
+		_, ok := store.PropDimension(d)
+		return ok
+	})
+}
+
+func allDims(filters []store.Filter, dims []string) []string {
 	for _, f := range filters {
 		dims = append(dims, f.Dim)
 	}
-	return slices.ContainsFunc(dims, store.RawOnlyDimension)
+	return dims
 }

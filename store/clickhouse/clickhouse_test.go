@@ -372,3 +372,7 @@ func TestGoalsClickHouse(t *testing.T) {
 func TestFunnelsClickHouse(t *testing.T) {
 	storetest.RunFunnels(t, func(t *testing.T) storetest.PropsBackend { return open(t) })
 }
+
+func TestVisitPropsClickHouse(t *testing.T) {
+	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
+}

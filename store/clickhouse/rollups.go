@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/footfall/footfall/store"
 )
@@ -100,8 +102,17 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 		ch.Named("partial", boolUInt8(spec.Partial)),
 		ch.Named("version", spec.Version),
 	)
-	for _, q := range qRollupsInsert {
-		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, insertArgs...); err != nil {
+	for i, q := range qRollupsInsert {
+		qargs := insertArgs
+		if i == 0 {
+			// The visit rows keep the touched values of more dimensions
+			// than the rollups have (the custom properties).
+			qargs = append(slices.DeleteFunc(slices.Clone(insertArgs), func(a any) bool {
+				n, ok := a.(driver.NamedValue)
+				return ok && n.Name == "dims"
+			}), ch.Named("dims", store.TouchedDimensions), ch.Named("touched_version", store.TouchedVersion))
+		}
+		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, qargs...); err != nil {
 			return nil, fmt.Errorf("replace rollups: insert visits and rollups: %w", err)
 		}
 	}

@@ -62,6 +62,6 @@ func (s *Store) SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store
 // SketchesMissing reports whether a window of q has rollups but no
 // visitor sketch: it was aggregated before sketches were kept.
 func (s *Store) SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	_, sketches, err := s.windowsMissing(ctx, q)
-	return sketches, err
+	m, err := s.windowsMissing(ctx, q)
+	return m.Sketches, err
 }

@@ -132,7 +132,8 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 	}{
 		// The one pass over the events: the rows fragment yields only
 		// event-dimension rows for these dims, besides the visits.
-		{"insert visits", s.rollupQuery("visits_insert"), append(withArg(args, "dims", jsonStrings(store.TouchedDimensions)), noGoals)},
+		{"insert visits", s.rollupQuery("visits_insert"), append(withArg(args, "dims", jsonStrings(store.TouchedDimensions)), noGoals,
+			sql.Named("touched_version", store.TouchedVersion))},
 		{"insert visit values", s.query("visit_values_insert"), args},
 		{"insert rollups", s.query("rollups_insert"), args},
 		{"insert e-mail rollups", s.query("rollups_insert_email"), args},

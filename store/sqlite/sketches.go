@@ -129,6 +129,6 @@ func bucketOf(starts []time.Time, t time.Time) int {
 // SketchesMissing reports whether a window of q has rollups but no
 // visitor sketch: it was aggregated before sketches were kept.
 func (s *Store) SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	_, sketches, err := s.windowsMissing(ctx, q)
-	return sketches, err
+	m, err := s.windowsMissing(ctx, q)
+	return m.Sketches, err
 }

@@ -185,3 +185,7 @@ func TestGoalsSQLite(t *testing.T) {
 func TestFunnelsSQLite(t *testing.T) {
 	storetest.RunFunnels(t, func(t *testing.T) storetest.PropsBackend { return Open(t) })
 }
+
+func TestVisitPropsSQLite(t *testing.T) {
+	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
+}

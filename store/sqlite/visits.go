@@ -98,20 +98,23 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	return out, nil
 }
 
-// VisitsMissing reports whether a window of q has rollups but no visit
-// rows: it was aggregated before visit rows were kept, or retention has
-// deleted them.
+// VisitsMissing: see store.MissingWindows.Visits.
 func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	visits, _, err := s.windowsMissing(ctx, q)
-	return visits, err
+	m, err := s.windowsMissing(ctx, q)
+	return m.Visits, err
 }
 
-// windowsMissing reports whether a window of q that has rollups lacks
-// visit rows, and whether one lacks a visitor sketch.
-func (s *Store) windowsMissing(ctx context.Context, q store.RollupQuery) (visits, sketches bool, err error) {
-	var nv, ns int64
-	if err := s.db.QueryRowContext(ctx, s.query("windows_missing"), rangeArgs(q.SiteID, q.Granularity, q.From, q.To)...).Scan(&nv, &ns); err != nil {
-		return false, false, fmt.Errorf("windows without visits: %w", err)
+// VisitValuesMissing: see store.MissingWindows.Values.
+func (s *Store) VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
+	m, err := s.windowsMissing(ctx, q)
+	return m.Values, err
+}
+
+func (s *Store) windowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error) {
+	var nv, ns, nt int64
+	args := append(rangeArgs(q.SiteID, q.Granularity, q.From, q.To), sql.Named("touched_version", store.TouchedVersion))
+	if err := s.db.QueryRowContext(ctx, s.query("windows_missing"), args...).Scan(&nv, &ns, &nt); err != nil {
+		return store.MissingWindows{}, fmt.Errorf("windows without visits: %w", err)
 	}
-	return nv > 0, ns > 0, nil
+	return store.MissingWindows{Visits: nv > 0, Sketches: ns > 0, Values: nt > 0}, nil
 }

@@ -71,8 +71,45 @@ func PropsEvents(site uint32) []store.Event {
 // several events of one value counts once in visits and visitors; its
 // events each count.
 func RunProps(t *testing.T, open func(t *testing.T) PropsBackend) {
+	runHandCases(t, open(t), nil, nil, propsCases())
+}
+
+// RunVisitProps checks that the visit rows keep the custom properties
+// (store.TouchedDimensions, store.TouchedVersion): RunProps' cases,
+// answered by VisitBreakdown over the daily visit rows of PropsDay that
+// ReplaceRollups wrote, equal the hand-worked answers (no visit of
+// PropsEvents crosses a window edge, so cutting visits there changes
+// nothing), and VisitValuesMissing says the day's rows keep them.
+func RunVisitProps(t *testing.T, open func(t *testing.T) VisitBackend) {
+	ctx := context.Background()
+	b := open(t)
+	site := addSite(t, b).ID
+	if err := b.InsertEvents(ctx, PropsEvents(site)); err != nil {
+		t.Fatalf("InsertEvents: %v", err)
+	}
+	day := store.RollupQuery{SiteID: site, Granularity: store.Daily, From: PropsDay, To: PropsDay.Add(24 * time.Hour)}
+	if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: day.From, To: day.To, Version: 1}); err != nil {
+		t.Fatalf("ReplaceRollups: %v", err)
+	}
+	if missing, err := b.VisitValuesMissing(ctx, day); err != nil || missing {
+		t.Fatalf("VisitValuesMissing after ReplaceRollups = %v, %v; want false", missing, err)
+	}
+	for _, c := range propsCases() {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := b.VisitBreakdown(ctx, store.VisitQuery{SiteID: site, Granularity: store.Daily, Dimension: c.dim,
+				Filters: c.filters, From: day.From, To: day.To})
+			if err != nil {
+				t.Fatalf("VisitBreakdown: %v", err)
+			}
+			checkHandRows(t, c, rows, nil)
+		})
+	}
+}
+
+// propsCases are RunProps' questions over PropsEvents, answered by hand.
+func propsCases() []handCase {
 	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
-	runHandCases(t, open(t), nil, nil, []handCase{
+	return []handCase{
 		// plan=pro: visits A (1 pageview, 2 events with it) and C (1 event).
 		{"ValuesOfKey", "props:plan", []store.Filter{f("props:plan", "~", "")}, []handRow{
 			{"free", 1, 1, 0, 1, 0, 0}, {"pro", 2, 2, 1, 3, 0, 0}}},
@@ -92,7 +129,7 @@ func RunProps(t *testing.T, open func(t *testing.T) PropsBackend) {
 		{"ValuesFilteredByKey", "props:plan", []store.Filter{f(store.DimProps, "==", "color")}, []handRow{
 			{"pro", 2, 2, 1, 3, 0, 0}}},
 		{"UnknownKey", store.DimTotal, []store.Filter{f("props:none", "==", "x")}, nil},
-	})
+	}
 }
 
 // handRow is one row of a hand-worked answer.
@@ -135,18 +172,25 @@ func checkHandCases(t *testing.T, b PropsBackend, site uint32, events []store.Ev
 			if err != nil {
 				t.Fatalf("FilteredBreakdown: %v", err)
 			}
-			sortRollups(rows)
-			var got []handRow
-			for _, r := range rows {
-				if r.Dimension != c.dim || !r.WindowStart.Equal(PropsDay) {
-					t.Errorf("row of %q at %v, want %q at %v", r.Dimension, r.WindowStart, c.dim, PropsDay)
-				}
-				got = append(got, handRow{r.Value, r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec})
-			}
-			if diff := gocmp.Diff(c.want, got, gocmp.AllowUnexported(handRow{}), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("FilteredBreakdown(%v by %q %v) (-want +got):\n%s", c.filters, c.dim, funnels[c.name], diff)
-			}
+			checkHandRows(t, c, rows, funnels[c.name])
 		})
+	}
+}
+
+// checkHandRows checks a breakdown's rows (of PropsDay) against the case's
+// hand-worked answer.
+func checkHandRows(t *testing.T, c handCase, rows []store.RollupRow, funnel []string) {
+	t.Helper()
+	sortRollups(rows)
+	var got []handRow
+	for _, r := range rows {
+		if r.Dimension != c.dim || !r.WindowStart.Equal(PropsDay) {
+			t.Errorf("row of %q at %v, want %q at %v", r.Dimension, r.WindowStart, c.dim, PropsDay)
+		}
+		got = append(got, handRow{r.Value, r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec})
+	}
+	if diff := gocmp.Diff(c.want, got, gocmp.AllowUnexported(handRow{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("breakdown(%v by %q %v) (-want +got):\n%s", c.filters, c.dim, funnel, diff)
 	}
 }
 

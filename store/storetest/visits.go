@@ -20,6 +20,7 @@ type VisitBackend interface {
 	Visits(ctx context.Context, q store.RollupQuery) ([]store.Visit, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
 	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 }
@@ -60,6 +61,23 @@ func ExpectVisits(events []store.Event, siteID uint32, g store.Granularity, loc 
 				byValue[k].Pageviews += es.pv
 				byValue[k].Events += es.ev
 				byValue[k].EngagedMS += es.eng
+			}
+		}
+		for _, e := range p.events {
+			// The custom properties (store.TouchedDimensions).
+			for _, pr := range e.Props {
+				if pr.Value == "" {
+					continue
+				}
+				es := statsOf([]store.Event{e})
+				for _, k := range [][2]string{{store.DimProps, pr.Key}, {store.PropPrefix + pr.Key, pr.Value}} {
+					if byValue[k] == nil {
+						byValue[k] = &store.VisitValue{Dimension: k[0], Value: k[1]}
+					}
+					byValue[k].Pageviews += es.pv
+					byValue[k].Events += es.ev
+					byValue[k].EngagedMS += es.eng
+				}
 			}
 		}
 		for _, vv := range byValue {

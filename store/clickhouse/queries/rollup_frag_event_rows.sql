@@ -1,7 +1,8 @@
 -- Fragment: one row per event and event dimension in @dims: its page, and
 -- its name and target when it has them, and its custom properties
 -- (store.PropDimension): dimension 'props' with each key, 'props:KEY' with
--- the key's value; a key whose value is empty is no property.
+-- the key's value (every key's when @dims holds "props:", as the visit
+-- rows take them); a key whose value is empty is no property.
 -- Broken URLs (store.DimNotFound): dimension 'not_found' with the path of
 -- each click or custom event named 404.
 -- Goals (store.DimGoal): dimension 'goal' with the name of each goal the
@@ -29,4 +30,4 @@ ARRAY JOIN arrayConcat([('page', path), ('event_name', name), ('event_target', t
                        arrayMap((i, c) -> ('goal_revenue', if(c = '', '', concat(@gnames[i], ';', c))), {{goal_hits}},
                                 arrayResize([revenue_currency], length({{goal_hits}}), revenue_currency))
                        ) AS d
-WHERE has(@dims, d.1) AND (d.1 = 'page' OR d.2 != '')
+WHERE (has(@dims, d.1) OR has(@dims, 'props:') AND d.1 LIKE 'props:%') AND (d.1 = 'page' OR d.2 != '')

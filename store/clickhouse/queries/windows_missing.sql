@@ -2,8 +2,10 @@
 -- rollups (a totals row: the window had visits) but no visit rows
 -- (aggregated before visit rows were kept, or past retention, which
 -- deletes them), and how many have no visitor sketch (aggregated before
--- sketches were kept). VisitsMissing reads the first, SketchesMissing the
--- second.
+-- sketches were kept), and how many have no visit rows whose touched
+-- values are of @touched_version (store.TouchedVersion: written before
+-- they kept custom properties). VisitsMissing reads the first,
+-- SketchesMissing the second, VisitValuesMissing the third.
 SELECT
     countIf(window_start NOT IN
     (
@@ -16,6 +18,13 @@ SELECT
         SELECT DISTINCT window_start FROM visitor_sketches
         WHERE site_id = @site AND granularity = @granularity
           AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+    )),
+    countIf(window_start NOT IN
+    (
+        SELECT DISTINCT window_start FROM visits
+        WHERE site_id = @site AND granularity = @granularity
+          AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
+          AND touched_version >= @touched_version
     ))
 FROM
 (

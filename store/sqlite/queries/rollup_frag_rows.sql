@@ -12,7 +12,8 @@
 -- from store.Dimensions (store.ExpandDimensions): one column per session
 -- dimension. Custom properties (store.PropDimension) are event rows too:
 -- dimension 'props' with each key an event has, 'props:KEY' with its value
--- of KEY (events whose value is empty have none).
+-- of KEY (every key's when :dims holds "props:", as the visit rows take
+-- them; events whose value is empty have none).
 -- Broken URLs (dimension 'not_found', store.DimNotFound) are the paths of
 -- the clicks and custom events named 404.
 -- Goals (dimension 'goal', store.DimGoal) are event rows with the name of
@@ -106,11 +107,12 @@ rollup_rows AS (
       AND (d.dim != 'not_found' OR n.name = '404' AND n.etype IN ('click', 'event'))
     UNION ALL
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.etype = 'pageview' AS pv,
-           n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng, d.dim,
+           n.etype IN ('click', 'event') AS ev, 0 AS bounce, 0 AS dur, n.engaged_ms AS eng,
+           CASE d.dim WHEN 'props' THEN 'props' ELSE 'props:' || json_extract(p.value, '$[0]') END AS dim,
            CASE d.dim WHEN 'props' THEN json_extract(p.value, '$[0]') ELSE json_extract(p.value, '$[1]') END AS val
     FROM numbered n
     JOIN json_each(n.props) p
-    JOIN dims d ON d.dim = 'props' OR d.dim = 'props:' || json_extract(p.value, '$[0]')
+    JOIN dims d ON d.dim IN ('props', 'props:', 'props:' || json_extract(p.value, '$[0]'))
     WHERE n.props != '[]' AND json_extract(p.value, '$[1]') != ''
     UNION ALL
     SELECT win, visitor_key, session_id, sess, etype = 'pageview' AS pv,

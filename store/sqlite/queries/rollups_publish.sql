@@ -17,9 +17,9 @@ INSERT INTO visit_values (visit_id, dimension, value, pageviews, events, engaged
 SELECT s.visit_id + b.base, s.dimension, s.value, s.pageviews, s.events, s.engaged_ms
 FROM temp.visit_values_stage s, (SELECT COALESCE(MAX(id), 0) AS base FROM main.visits) b;
 INSERT INTO visits (id, site_id, granularity, window_start, visitor_key, session_id, visit, visit_start,
-                    pageviews, events, bounce, duration_s, engaged_ms, session, partial, run_version)
+                    pageviews, events, bounce, duration_s, engaged_ms, session, touched_version, partial, run_version)
 SELECT s.id + b.base, s.site_id, s.granularity, s.window_start, s.visitor_key, s.session_id, s.visit, s.visit_start,
-       s.pageviews, s.events, s.bounce, s.duration_s, s.engaged_ms, s.session, s.partial, s.run_version
+       s.pageviews, s.events, s.bounce, s.duration_s, s.engaged_ms, s.session, s.touched_version, s.partial, s.run_version
 FROM temp.visits_stage s, (SELECT COALESCE(MAX(id), 0) AS base FROM main.visits) b;
 DELETE FROM temp.rollups_stage;
 DELETE FROM temp.consent_rollups_stage;
