@@ -92,6 +92,11 @@ func TestMigrateVisitsSampleKey(t *testing.T) {
 		}
 	}
 	check("after the migration")
+	// The rows keep what their touched values hold (migration 042).
+	var minVersion uint8
+	if err := conn.QueryRow(ctx, "SELECT min(touched_version) FROM visits").Scan(&minVersion); err != nil || minVersion != store.TouchedVersion {
+		t.Errorf("touched_version after the migration: %d, %v; want %d", minVersion, err, store.TouchedVersion)
+	}
 	var all uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM visits").Scan(&all); err != nil {
 		t.Fatalf("count: %v", err)

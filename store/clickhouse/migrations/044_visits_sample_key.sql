@@ -2,7 +2,7 @@
 -- sites: docs/reports.md). ClickHouse samples only a table whose SAMPLE BY
 -- expression is in its primary key, and 18.16 can neither add SAMPLE BY to
 -- a table nor put a new expression into its sorting key, so the table is
--- made anew: visits_sampled, the columns of 012 with intHash32(visitor_key)
+-- made anew: visits_sampled, the columns of 012 and 042 with intHash32(visitor_key)
 -- after the window in the sorting key (a window's rows stay together, the
 -- deletes of a window and its range reads keep their index) and as the
 -- SAMPLE BY expression, so SAMPLE 1/N keeps or drops a visitor whole, the
@@ -39,6 +39,7 @@ CREATE TABLE visits_sampled
     touched_pageviews  Array(UInt64),
     touched_events     Array(UInt64),
     touched_engaged_ms Array(UInt64),
+    touched_version    UInt8 DEFAULT 0,
     partial            UInt8,
     run_version        UInt64
 )
@@ -49,10 +50,10 @@ SAMPLE BY intHash32(visitor_key)
 SETTINGS index_granularity = 8192;
 INSERT INTO visits_sampled (site_id, granularity, window_start, visitor_key, session_id, visit, visit_start,
     pageviews, events, bounce, duration_s, engaged_ms, session_dims, session_values, touched_dims, touched_values,
-    touched_pageviews, touched_events, touched_engaged_ms, partial, run_version)
+    touched_pageviews, touched_events, touched_engaged_ms, touched_version, partial, run_version)
 SELECT site_id, granularity, window_start, visitor_key, session_id, visit, visit_start,
     pageviews, events, bounce, duration_s, engaged_ms, session_dims, session_values, touched_dims, touched_values,
-    touched_pageviews, touched_events, touched_engaged_ms, partial, run_version
+    touched_pageviews, touched_events, touched_engaged_ms, touched_version, partial, run_version
 FROM visits;
 RENAME TABLE visits TO visits_unsampled, visits_sampled TO visits;
 DROP TABLE visits_unsampled;
