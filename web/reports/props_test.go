@@ -25,6 +25,8 @@ func TestProps(t *testing.T) {
 		if err := e.st.InsertEvents(context.Background(), storetest.PropsEvents(e.site.ID)); err != nil {
 			t.Fatal(err)
 		}
+		// The day's visit rows, which keep the properties.
+		aggregatePropsDay(t, e)
 		const q = "/api/v1/stats/breakdown?site=shop.example&period=day&date=2026-03-02&metrics=visitors,visits,events"
 		type answer struct {
 			Total   int              `json:"total"`
@@ -208,7 +210,7 @@ func TestGoalRevenue(t *testing.T) {
 
 // aggregatePropsDay aggregates storetest.PropsDay: the conversion rates'
 // base, the visitors of the day, come from its rollups; the goals from
-// the raw events.
+// the raw events; the custom properties from its visit rows.
 func aggregatePropsDay(t *testing.T, e *env) {
 	t.Helper()
 	ag := aggregator.New(aggregator.Options{Store: e.st, Now: func() time.Time { return day3.Add(30 * time.Minute) }})
