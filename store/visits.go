@@ -131,6 +131,13 @@ type VisitQuery struct {
 	From        time.Time
 	To          time.Time
 	Buckets     []time.Time
+	// Sample, over 1, reads the visit rows of about one visitor key in
+	// Sample (ClickHouse SAMPLE 1/Sample by intHash32(visitor_key): a
+	// visitor is kept or dropped whole, the same in every window) and
+	// returns the sample's counts as they are; the caller scales them.
+	// 0 or 1 reads every row. Only stores that implement
+	// report.Sampler sample; SQLite refuses a Sample over 1.
+	Sample uint32
 }
 
 // Validate checks the dimensions, operators and buckets.

@@ -20,8 +20,10 @@ import (
 // loopback): it migrates ON CLUSTER, inserts the rollup fixture through the
 // Distributed tables, aggregates it, erases a consent's events and deletes
 // salts (mutations ON CLUSTER on the local tables), and checks that every
-// answer equals a single-node store's on the same data, that both shards hold
-// events and that each shard's replicas hold the same rows.
+// answer (rollups, visit rows, filtered and sampled visit breakdowns,
+// visitor sketches) equals a single-node store's on the same data, that
+// both shards hold events and that each shard's replicas hold the same
+// rows.
 func TestClusterMatchesSingleNode(t *testing.T) {
 	ctx := context.Background()
 	c := chtest.NewCluster(t, 2, 2)
@@ -135,28 +137,32 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 		for _, vq := range []store.VisitQuery{
 			{Dimension: store.DimPage, Filters: []store.Filter{{Dim: "country", Op: "==", Value: "DE"}}},
 			{Dimension: "source", Filters: []store.Filter{{Dim: store.DimPage, Op: "!=", Value: "/pricing"}}},
+			// Sampled: each shard keeps the same visitors by
+			// intHash32(visitor_key), so the sample is a single node's.
+			{Dimension: "source", Sample: 2},
 		} {
 			vq.Granularity, vq.From, vq.To = q.Granularity, q.From, q.To
-			vq.SiteID = siteOf[single]
-			want, err := single.VisitBreakdown(ctx, vq)
-			if err != nil {
-				t.Fatalf("%s: single VisitBreakdown: %v", rc.Name, err)
-			}
-			vq.SiteID = siteOf[clustered]
-			got, err := clustered.VisitBreakdown(ctx, vq)
-			if err != nil {
-				t.Fatalf("%s: cluster VisitBreakdown: %v", rc.Name, err)
-			}
-			for i := range want {
-				want[i].SiteID = siteOf[clustered]
-			}
-			breakdownRows += len(want)
-			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("%s: cluster VisitBreakdown by %s (-single +cluster):\n%s", rc.Name, vq.Dimension, diff)
-			}
+			breakdownRows += sameRows(t, rc.Name+": VisitBreakdown by "+vq.Dimension, single, clustered, siteOf,
+				func(s *clickhouse.Store, site uint32) ([]store.RollupRow, error) {
+					vq.SiteID = site
+					return s.VisitBreakdown(ctx, vq)
+				})
 		}
 	}
 
+	// The visitor sketches, made from the visit rows on each shard and
+	// merged through the Distributed table, count what one node's do.
+	var sketchRows int
+	for _, rc := range f.Cases {
+		q := rc.Query(siteOf[single])
+		sketchRows += sameRows(t, rc.Name+": SketchVisitors", single, clustered, siteOf,
+			func(s *clickhouse.Store, site uint32) ([]store.RollupRow, error) {
+				return s.SketchVisitors(ctx, store.VisitQuery{SiteID: site, Granularity: q.Granularity, Dimension: store.DimTotal, From: q.From, To: q.To})
+			})
+	}
+	if sketchRows == 0 {
+		t.Error("no sketch rows compared")
+	}
 	if visitRows == 0 || breakdownRows == 0 {
 		t.Errorf("compared %d visit rows and %d breakdown rows: the fixture's cases make none", visitRows, breakdownRows)
 	}
@@ -185,6 +191,29 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 	if err := clustered.DeleteSessionsBefore(ctx, time.Now()); err != nil {
 		t.Fatalf("DeleteSessionsBefore: %v", err)
 	}
+}
+
+// sameRows asks the single node and the cluster the same question, each of
+// its own site, reports any difference between the answers and returns
+// how many rows were compared.
+func sameRows(t *testing.T, what string, single, clustered *clickhouse.Store, siteOf map[*clickhouse.Store]uint32,
+	ask func(s *clickhouse.Store, site uint32) ([]store.RollupRow, error)) int {
+	t.Helper()
+	want, err := ask(single, siteOf[single])
+	if err != nil {
+		t.Fatalf("%s on one node: %v", what, err)
+	}
+	got, err := ask(clustered, siteOf[clustered])
+	if err != nil {
+		t.Fatalf("%s on the cluster: %v", what, err)
+	}
+	for i := range want {
+		want[i].SiteID = siteOf[clustered]
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("%s (-single +cluster):\n%s", what, diff)
+	}
+	return len(want)
 }
 
 // countLocal counts a table's rows on one server only.

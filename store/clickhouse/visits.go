@@ -12,22 +12,28 @@ import (
 )
 
 var (
-	qVisitsSelect    = mustQuery("visits_select")
-	qVisitsBreakdown = visitsBreakdownQueries()
+	qVisitsSelect     = mustQuery("visits_select")
+	qRollupsRawEvents = mustQuery("rollups_raw_events")
+	qVisitsBreakdown  = visitsBreakdownQueries()
 )
 
 // visitsBreakdownQueries are visits_breakdown with 0 to store.MaxFilters
-// filter conditions (visits_filter.sql for the first, second … filter):
-// a query tests only the filters it is given.
-func visitsBreakdownQueries() []string {
+// filter conditions (visits_filter.sql for the first, second … filter),
+// reading every row ([0]) or a sample ([1], SAMPLE 1/@sample): a query
+// tests only the filters it is given.
+func visitsBreakdownQueries() [2][]string {
 	filter := mustQuery("visits_filter")
-	out := make([]string, store.MaxFilters+1)
-	for n := range out {
-		conds := make([]string, n)
-		for i := range conds {
-			conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
+	var out [2][]string
+	for sampled, clause := range []string{"", "SAMPLE 1/@sample"} {
+		out[sampled] = make([]string, store.MaxFilters+1)
+		for n := range out[sampled] {
+			conds := make([]string, n)
+			for i := range conds {
+				conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
+			}
+			q := strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
+			out[sampled][n] = strings.Replace(q, "{{sample}}", clause, 1)
 		}
-		out[n] = strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
 	}
 	return out
 }
@@ -91,11 +97,28 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	}
 	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To),
 		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[len(q.Filters)], args)
+	sampled := 0
+	if q.Sample > 1 {
+		sampled = 1
+		args = append(args, ch.Named("sample", q.Sample))
+	}
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[sampled][len(q.Filters)], args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}
 	return out, nil
+}
+
+// RawEvents is the pageviews and events that the totals rows of q's
+// rollups count: what a report of q's period would read from the raw
+// events, which the planner compares with its sampling threshold
+// (report.Sampler).
+func (s *Store) RawEvents(ctx context.Context, q store.RollupQuery) (uint64, error) {
+	var n uint64
+	if err := s.conn.QueryRow(budgeted(ctx, nil), qRollupsRawEvents, windowArgs(q.SiteID, q.Granularity, "", q.From, q.To)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("raw events of the rollups: %w", budgetErr(ctx, err))
+	}
+	return n, nil
 }
 
 // VisitsMissing: see store.MissingWindows.Visits.

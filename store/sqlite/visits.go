@@ -67,6 +67,9 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
+	if q.Sample > 1 {
+		return nil, fmt.Errorf("visit breakdown: the SQLite store does not sample (asked for 1/%d)", q.Sample)
+	}
 	filters := make([][4]any, len(q.Filters))
 	for i, f := range q.Filters {
 		session := 0
