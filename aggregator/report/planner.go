@@ -28,10 +28,30 @@ type Store interface {
 	SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
 
+// Sampler is a Store that can read a sample of the visit rows
+// (store.VisitQuery.Sample) and count a period's raw events from its
+// rollups: the ClickHouse store. The planner samples only such a store,
+// and only with WithSampling; SQLite never samples.
+type Sampler interface {
+	// RawEvents is the pageviews and events the rollups of q count.
+	RawEvents(ctx context.Context, q store.RollupQuery) (uint64, error)
+}
+
+// MaxSample bounds the sampling rate: a period is never read from fewer
+// than one visitor in MaxSample.
+const MaxSample = 100
+
 // Planner answers queries from a Store.
 type Planner struct {
 	st  Store
 	now func() time.Time
+	// sampleAbove (WithSampling) is the number of raw events in a
+	// period above which its visit rows are read from a sample; 0 never.
+	sampleAbove uint64
+	// rates remembers, within one Run, the sampling rate of each range,
+	// and sampled the highest rate a figure of the answer was read at.
+	rates   map[visitRange]uint32
+	sampled uint32
 	// visits remembers, within one Run (each Run has its own copy of
 	// the Planner), which ranges the visit rows answer: a report asks
 	// for a range more than once (a comparison's periods, then their
@@ -55,9 +75,32 @@ func New(st Store, now func() time.Time) *Planner {
 	return &Planner{st: st, now: now}
 }
 
+// WithSampling returns a copy of pl that reads the visit rows of a
+// period from a sample when the period has more than above raw events
+// (counted by the rollups; 0: never), on a store that samples (Sampler).
+// The rate is 1/N with N = ⌈events / above⌉ (at most MaxSample), so a
+// sampled read covers about above events; the figures read from visit
+// rows are scaled by N and the Result says so (Result.Sampled).
+func (pl *Planner) WithSampling(above uint64) *Planner {
+	c := *pl
+	c.sampleAbove = above
+	return &c
+}
+
 // Run answers q.
 func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
-	pl = &Planner{st: pl.st, now: pl.now, visits: map[visitRange]bool{}}
+	pl = &Planner{st: pl.st, now: pl.now, visits: map[visitRange]bool{}, sampleAbove: pl.sampleAbove, rates: map[visitRange]uint32{}}
+	res, err := pl.run(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if pl.sampled > 1 {
+		res.Sampled = pl.sampled
+	}
+	return res, nil
+}
+
+func (pl *Planner) run(ctx context.Context, q Query) (*Result, error) {
 	goals, err := pl.goalMatches(ctx, q)
 	if err != nil {
 		return nil, err
@@ -73,6 +116,58 @@ func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
 		return pl.funnel(ctx, q, goals)
 	}
 	return nil, fmt.Errorf("unknown report kind %q", q.Kind)
+}
+
+// sampleRate is N of the sample [from, to)'s visit rows are read from
+// (1: all of them): see WithSampling.
+func (pl *Planner) sampleRate(ctx context.Context, siteID uint32, from, to time.Time) (uint32, error) {
+	sm, ok := pl.st.(Sampler)
+	if pl.sampleAbove == 0 || !ok {
+		return 1, nil
+	}
+	key := visitRange{g: store.Daily, from: from.Unix(), to: to.Unix()}
+	if n, known := pl.rates[key]; known {
+		return n, nil
+	}
+	events, err := sm.RawEvents(ctx, store.RollupQuery{SiteID: siteID, Granularity: store.Daily, From: from, To: to})
+	if err != nil {
+		return 0, err
+	}
+	n := uint32(1)
+	if events > pl.sampleAbove {
+		n = uint32(min((events+pl.sampleAbove-1)/pl.sampleAbove, MaxSample))
+	}
+	if pl.rates != nil {
+		pl.rates[key] = n
+	}
+	return n, nil
+}
+
+// visitBreakdown is the store's VisitBreakdown of q, read from a sample
+// where the period is over the sampling threshold (sampleRate) and then
+// scaled: every count and sum times N, so rates and averages are the
+// sample's. A visitor is in the sample or not as a whole (by visitor key),
+// so distinct visitors scale like the rest.
+func (pl *Planner) visitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error) {
+	n, err := pl.sampleRate(ctx, q.SiteID, q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1 {
+		q.Sample = n
+	}
+	rows, err := pl.st.VisitBreakdown(ctx, q)
+	if err != nil || n <= 1 {
+		return rows, err
+	}
+	pl.sampled = max(pl.sampled, n)
+	f := uint64(n)
+	for i := range rows {
+		r := &rows[i]
+		r.Visitors, r.Visits, r.Pageviews, r.Events = r.Visitors*f, r.Visits*f, r.Pageviews*f, r.Events*f
+		r.Bounces, r.DurationSec, r.EngagedMS = r.Bounces*f, r.DurationSec*f, r.EngagedMS*f
+	}
+	return rows, nil
 }
 
 func match(f store.Filter, v string) bool {
@@ -328,7 +423,7 @@ func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granular
 		}
 	}
 	if ok {
-		return pl.st.VisitBreakdown(ctx, store.VisitQuery{
+		return pl.visitBreakdown(ctx, store.VisitQuery{
 			SiteID: siteID, Granularity: g, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets,
 		})
 	}
@@ -456,7 +551,7 @@ func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selecti
 		if sel.f != nil {
 			q.Filters = []store.Filter{{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}}
 		}
-		rows, err := pl.st.VisitBreakdown(ctx, q)
+		rows, err := pl.visitBreakdown(ctx, q)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -688,7 +783,7 @@ func (pl *Planner) bucketVisitors(ctx context.Context, siteID uint32, sel select
 	if sel.f != nil {
 		q.Filters = []store.Filter{{Dim: sel.dim, Op: sel.f.Op, Value: sel.f.Value}}
 	}
-	rows, err := pl.st.VisitBreakdown(ctx, q)
+	rows, err := pl.visitBreakdown(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -797,7 +892,7 @@ func (pl *Planner) valueVisitors(ctx context.Context, siteID uint32, dim string,
 	if !ok || store.EmailDimension(dim) {
 		return pl.st.VisitorsByValue(ctx, store.ValueVisitorQuery{SiteID: siteID, Dimension: dim, From: from, To: to})
 	}
-	rows, err := pl.st.VisitBreakdown(ctx, store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: dim, From: from, To: to})
+	rows, err := pl.visitBreakdown(ctx, store.VisitQuery{SiteID: siteID, Granularity: store.Daily, Dimension: dim, From: from, To: to})
 	if err != nil {
 		return nil, err
 	}

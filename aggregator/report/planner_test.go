@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -214,5 +215,83 @@ func TestGoalsReadRevenueOnlyWhereRecorded(t *testing.T) {
 				t.Errorf("the store was asked %v, want %v", st.names, c.want)
 			}
 		})
+	}
+}
+
+// sampler is a calls store that samples, as the ClickHouse store does: its
+// rollups count events raw events, and its VisitBreakdown answers one row
+// of the sample, recording the rate it was asked for.
+type sampler struct {
+	calls
+	events uint64
+	asked  []uint32
+}
+
+func (s *sampler) RawEvents(context.Context, store.RollupQuery) (uint64, error) { return s.events, nil }
+
+func (s *sampler) VisitBreakdown(_ context.Context, q store.VisitQuery) ([]store.RollupRow, error) {
+	s.asked = append(s.asked, q.Sample)
+	return []store.RollupRow{{WindowStart: q.From, Visitors: 3, Visits: 5, Pageviews: 7, Events: 2, Bounces: 1, DurationSec: 60}}, nil
+}
+
+// TestPlannerSamples: over the threshold the visit rows are read from a
+// sample of 1/⌈events/threshold⌉ (at most MaxSample), every count scaled
+// back and the result marked; at or under it, without a threshold, or on
+// a store that cannot sample, every row is read and nothing is marked.
+func TestPlannerSamples(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	q, err := ParseQuery(Aggregate, map[string]string{"period": "7d", "filters": "country==DE;device==mobile",
+		"metrics": "visitors,visits,pageviews,events,bounce_rate,visit_duration"}, site, time.UTC, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name          string
+		events, above uint64
+		want          uint32 // the rate; 1 for none
+	}{
+		{"Off", 1_000_000, 0, 1},
+		{"AtThreshold", 1000, 1000, 1},
+		{"JustOver", 1001, 1000, 2},
+		{"Tenfold", 10_000, 1000, 10},
+		{"Capped", 1_000_000_000, 1000, MaxSample},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &sampler{events: c.events}
+			res, err := New(st, func() time.Time { return now }).WithSampling(c.above).Run(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.asked) == 0 {
+				t.Fatal("the visit rows were not read")
+			}
+			for _, n := range st.asked {
+				if max(n, 1) != c.want {
+					t.Errorf("VisitBreakdown asked for a sample of 1/%d, want 1/%d", n, c.want)
+				}
+			}
+			f := uint64(c.want)
+			want := []any{3 * f, 5 * f, 7 * f, 2 * f, 20.0, 12.0}
+			if !slices.Equal(res.Rows[0].Values, want) {
+				t.Errorf("values %v, want %v", res.Rows[0].Values, want)
+			}
+			wantMark := uint32(0)
+			if c.want > 1 {
+				wantMark = c.want
+			}
+			if res.Sampled != wantMark {
+				t.Errorf("Sampled = %d, want %d", res.Sampled, wantMark)
+			}
+			if got, ok := res.JSON()["sampled"]; (wantMark > 1) != ok || ok && got != fmt.Sprintf("1/%d", wantMark) {
+				t.Errorf("JSON sampled = %v (present %v), want 1/%d", got, ok, wantMark)
+			}
+		})
+	}
+	// A store without RawEvents (SQLite) is never asked for a sample.
+	st := &calls{}
+	res, err := New(st, func() time.Time { return now }).WithSampling(1).Run(context.Background(), q)
+	if err != nil || res.Sampled != 0 {
+		t.Errorf("a store that cannot sample: Sampled %d, %v; want 0", res.Sampled, err)
 	}
 }

@@ -21,6 +21,11 @@ type Result struct {
 	Previous *Row
 	// Total is the breakdown's number of values before paging.
 	Total int
+	// Sampled is N when figures were read from the visit rows of one
+	// visitor in N and scaled by N (Planner.WithSampling): estimates,
+	// within the error docs/reports.md gives; 0 when every figure is
+	// exact or from sketches.
+	Sampled uint32
 }
 
 // Row is one line of a result: its key (a timeseries point's label, a
@@ -130,8 +135,17 @@ func (row Row) record() []string {
 	return rec
 }
 
-// JSON is the result in the stats API's JSON shape (docs/openapi.yaml).
+// JSON is the result in the stats API's JSON shape (docs/openapi.yaml):
+// with "sampled": "1/N" when Sampled is set.
 func (r *Result) JSON() map[string]any {
+	out := r.json()
+	if r.Sampled > 1 {
+		out["sampled"] = fmt.Sprintf("1/%d", r.Sampled)
+	}
+	return out
+}
+
+func (r *Result) json() map[string]any {
 	q := r.Query
 	switch q.Kind {
 	case Aggregate:

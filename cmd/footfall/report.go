@@ -21,6 +21,9 @@ type reportFlags struct {
 	site   string
 	format string
 	params map[string]*string
+	// sampleAbove is serve's -sample-above, so a report here answers as
+	// the API does.
+	sampleAbove uint64
 }
 
 func reportCommand() *command {
@@ -36,6 +39,7 @@ func reportCommand() *command {
 	r.config.register(c.flags, " (site time zones; default: UTC)")
 	c.flags.StringVar(&r.site, "site", "", "`domain` of the site (required)")
 	c.flags.StringVar(&r.format, "format", "csv", "output `format`: csv or json")
+	c.flags.Uint64Var(&r.sampleAbove, "sample-above", 0, "as footfall serve -sample-above: read the visit rows from a sample when the period holds more than this many raw `events` (ClickHouse only; the JSON says \"sampled\"); 0, the default, never samples")
 	usage := map[string]string{
 		"period":   "`period`: day, 7d, 30d, month, 12mo or custom (default 30d)",
 		"date":     "anchor `date` of the period, YYYY-MM-DD (default today)",
@@ -124,7 +128,7 @@ func runReport(ctx context.Context, env *runEnv, r reportFlags, kind report.Kind
 	}
 	q.Goals = store.MergeGoals(cfg.SiteGoals(domain), stored)
 	q.Funnels = cfg.SiteFunnels(domain)
-	res, err := report.New(planner, nil).Run(ctx, q)
+	res, err := report.New(planner, nil).WithSampling(r.sampleAbove).Run(ctx, q)
 	if err != nil {
 		return err
 	}

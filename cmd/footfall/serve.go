@@ -39,6 +39,7 @@ type serveFlags struct {
 	shutdown       time.Duration
 	consentRefresh time.Duration
 	consentRate    int
+	sampleAbove    uint64
 	aggregateEvery aggregateSchedule
 	enrich         enrichFlags
 	ingest         ingestFlags
@@ -75,6 +76,7 @@ func serveCommand() *command {
 	s.enrich.register(c.flags)
 	s.checkpoints.register(c.flags, true)
 	s.mail.register(c.flags)
+	c.flags.Uint64Var(&s.sampleAbove, "sample-above", 0, "read a report's visit rows from a sample when its period holds more than this many raw `events` (pageviews and events; ClickHouse only, SQLite never samples): the rate is 1/N with N = events / this, rounded up, at most 100; visitors, visits, pageviews and events read from visit rows are scaled by N and the answer is marked \"sampled\": \"1/N\" (docs/reports.md gives the error); 0, the default, never samples")
 	c.flags.IntVar(&s.consentRate, "consent-rate", 30, "consent decisions a minute one client (an IPv4 address or IPv6 /64) may post, in bursts of 10; beyond it 429; 0 turns the limit off")
 	c.flags.DurationVar(&s.consentRefresh, "consent-refresh", 2*time.Second, "how often to read withdrawals and key changes made by other collectors (bounds how long a withdrawal takes to reach every replica)")
 	c.check = func(args []string) []error {
@@ -218,6 +220,7 @@ func serve(ctx context.Context, env *runEnv, s serveFlags) error {
 		Checkpoints:    checkpoints, CheckpointEvery: s.checkpoints.every,
 		TrustedProxies: proxies,
 		PublicURL:      s.publicBase(),
+		SampleAbove:    s.sampleAbove,
 		Registry:       reg,
 		Background:     background,
 		Log:            log,

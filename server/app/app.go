@@ -109,6 +109,10 @@ type Options struct {
 	PublicURL string
 	// ReportBudget is each report's time limit. Default ReportBudget.
 	ReportBudget time.Duration
+	// SampleAbove is the raw events of a report's period above which its
+	// visit rows are read from a sample (reports.Options.SampleAbove);
+	// 0 never samples.
+	SampleAbove uint64
 	// Registry receives every metric; nil: a new one (App.Registry).
 	Registry *prometheus.Registry
 	// Background runs beside the server (serve's in-process aggregation)
@@ -252,7 +256,7 @@ func (a *App) routes() (http.Handler, error) {
 		Web:       scripts,
 		Dashboard: board,
 		Share:     shares,
-		Reports:   reports.New(reports.Options{Store: o.Store, Config: o.Config, Budget: o.ReportBudget, Metrics: o.Registry}),
+		Reports:   reports.New(reports.Options{Store: o.Store, Config: o.Config, Budget: o.ReportBudget, Metrics: o.Registry, SampleAbove: o.SampleAbove}),
 		Store:     o.Store,
 		Ready:     a.ready,
 		// Ready decides; the store's state is its own signal.

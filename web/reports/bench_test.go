@@ -128,7 +128,7 @@ var benchGoals = &config.Config{Sites: []config.Site{{Domain: aggregator.DemoDom
 
 // benchStore is a fresh ClickHouse database for a benchmark, with long
 // read timeouts and the demo site; it closes with b.
-func benchStore(b *testing.B) (*clickhouse.Store, clickhouse.Options, store.Site) {
+func benchStore(b testing.TB) (*clickhouse.Store, clickhouse.Options, store.Site) {
 	b.Helper()
 	opts := chtest.NewDatabase(b)
 	opts.ReadTimeout = time.Hour

@@ -63,6 +63,10 @@ type Options struct {
 	Budget time.Duration
 	// Metrics registers the reports' counters; nil keeps them unregistered.
 	Metrics prometheus.Registerer
+	// SampleAbove: a report over a period of more raw events than this
+	// reads its visit rows from a sample (report.Planner.WithSampling,
+	// ClickHouse only); 0, the default, never samples.
+	SampleAbove uint64
 }
 
 // Handler serves the reports. Its methods are httpapi handlers meant to sit
@@ -92,7 +96,7 @@ func New(opts Options) *Handler {
 		opts.Budget = DefaultBudget
 	}
 	return &Handler{st: opts.Store, cfg: opts.Config, noise: opts.Noise, now: opts.Now, releases: aggregator.NewReleaser(opts.Store),
-		planner: report.New(opts.Store, opts.Now),
+		planner: report.New(opts.Store, opts.Now).WithSampling(opts.SampleAbove),
 		budget:  opts.Budget, overBudget: newOverBudget(opts.Metrics)}
 }
 

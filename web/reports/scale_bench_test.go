@@ -16,6 +16,8 @@ import (
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/clickhouse"
 	"github.com/footfall/footfall/web/auth"
 	"github.com/footfall/footfall/web/auth/authtest"
 	"github.com/footfall/footfall/web/reports"
@@ -44,6 +46,24 @@ func funnelExact(filter string) string {
 		" GROUP BY visitor_key, session_id) ARRAY JOIN range(level) AS j GROUP BY j"
 }
 
+// generateMonth is a fresh store with n events of the month before the
+// returned end generated inside ClickHouse (testdata/bench_generate.sql)
+// for the site, and a connection of its own to the same database.
+func generateMonth(tb testing.TB, n int) (*clickhouse.Store, ch.Conn, store.Site, time.Time) {
+	tb.Helper()
+	st, opts, site := benchStore(tb)
+	conn, err := ch.Open(&ch.Options{Addr: opts.Addr, Auth: ch.Auth{Database: opts.Database}, ReadTimeout: time.Hour})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	if err := conn.Exec(context.Background(), benchGenerate, ch.Named("site", site.ID), ch.Named("end", uint32(end.Unix())), ch.Named("n", n)); err != nil {
+		tb.Fatal(err)
+	}
+	return st, conn, site, end
+}
+
 // BenchmarkReportsScale generates FOOTFALL_BENCH_EVENTS events inside
 // ClickHouse (testdata/bench_generate.sql, seconds, not minutes),
 // aggregates them, and reports per query Footfall's time, the time of
@@ -60,18 +80,9 @@ func BenchmarkReportsScale(b *testing.B) {
 		b.Skip("set FOOTFALL_BENCH_EVENTS (raw events to generate, e.g. 10000000) to run")
 	}
 	ctx := context.Background()
-	st, opts, site := benchStore(b)
-	conn, err := ch.Open(&ch.Options{Addr: opts.Addr, Auth: ch.Auth{Database: opts.Database}, ReadTimeout: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
-	from := end.AddDate(0, 0, -30)
 	t0 := time.Now()
-	if err := conn.Exec(ctx, benchGenerate, ch.Named("site", site.ID), ch.Named("end", uint32(end.Unix())), ch.Named("n", n)); err != nil {
-		b.Fatal(err)
-	}
+	st, conn, site, end := generateMonth(b, n)
+	from := end.AddDate(0, 0, -30)
 	b.Logf("%d events generated in %s", n, time.Since(t0).Round(time.Millisecond))
 	// compare=previous_period asks for the month's second half: its
 	// previous period is the first half, so both periods hold events.
