@@ -24,8 +24,8 @@ import (
 	"github.com/footfall/footfall/aggregator"
 	"github.com/footfall/footfall/config"
 	"github.com/footfall/footfall/server"
+	"github.com/footfall/footfall/server/app"
 	"github.com/footfall/footfall/store"
-	"github.com/footfall/footfall/store/sqlite"
 	"github.com/footfall/footfall/store/sqlite/sqlitetest"
 	"github.com/footfall/footfall/store/storetest"
 	"github.com/footfall/footfall/web/admin"
@@ -42,13 +42,26 @@ import (
 var day0 = time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
 
 // testServer is the dashboard and the reports API, served the way footfall
-// serve serves them, with real sign-in, on a seeded and aggregated SQLite
-// store.
+// serve serves them, with real sign-in, on a seeded and aggregated store
+// (SQLite; ClickHouse for the sampled mode).
 type testServer struct {
 	URL     string
 	site    string
 	fixture *authtest.Fixture
-	st      *sqlite.Store
+	st      testStore
+}
+
+// testStore is what the tests ask of either backend.
+type testStore interface {
+	app.Store
+	aggregator.Store
+	authtest.Store
+	ApplyRetention(ctx context.Context, plan store.RetentionPlan, dryRun bool) (store.RetentionResult, error)
+	AddSite(ctx context.Context, domain string) (store.Site, error)
+	RecordPolicyVersion(ctx context.Context, siteID, version uint32, since time.Time) error
+	SetTOTP(ctx context.Context, t store.TOTP) error
+	Annotations(ctx context.Context, siteID uint32) ([]store.Annotation, error)
+	Segments(ctx context.Context, siteID uint32) ([]store.Segment, error)
 }
 
 func newServer(t *testing.T) *testServer {
@@ -61,8 +74,14 @@ func newServer(t *testing.T) *testServer {
 // fixture's before aggregation.
 func newServerWith(t *testing.T, cfg *config.Config, extra func(site uint32) []store.Event) *testServer {
 	t.Helper()
+	return newServerOn(t, sqlitetest.Open(t), cfg, extra, 0)
+}
+
+// newServerOn is newServerWith on the store st, its reports sampling above
+// sampleAbove raw events (0: never).
+func newServerOn(t *testing.T, st testStore, cfg *config.Config, extra func(site uint32) []store.Event, sampleAbove uint64) *testServer {
+	t.Helper()
 	ctx := context.Background()
-	st := sqlitetest.Open(t)
 	site, err := st.AddSite(ctx, "shop.example")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +136,7 @@ func newServerWith(t *testing.T, cfg *config.Config, extra func(site uint32) []s
 	// The reports' clock is a minute after the last visit of day 0 starts
 	// (as in web/reports' tests): that visitor is current.
 	now := day0.Add(22*time.Hour + 32*time.Minute)
-	rp := reports.New(reports.Options{Store: st, Config: cfg, Now: func() time.Time { return now }})
+	rp := reports.New(reports.Options{Store: st, Config: cfg, Now: func() time.Time { return now }, SampleAbove: sampleAbove})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)

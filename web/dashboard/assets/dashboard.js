@@ -342,21 +342,45 @@
 
   const ESTIMATE_TITLE = 'An estimate, within 3%: the visit rows of some of these days are past retention';
 
+  // sampledMark marks an answer read from a sample of the visitors (the
+  // sampled mode for large periods, docs/reports.md): "sampled": "1/N".
+  // Null for an exact answer.
+  function sampledMark(body) {
+    const rate = body && body.sampled;
+    if (!rate) return null;
+    const n = String(rate).replace(/^1\//, '');
+    return el('p', { class: 'sampled', 'data-sampled': rate,
+      title: `This period holds many events: figures read from visit rows come from 1 visitor in ${n}, multiplied by ${n}. ` +
+        'Estimates: for V visitors, visitors are within about 3·√(' + (n - 1) + '/V) of the exact count (docs/reports.md).' },
+    `≈ Sampled: 1 visitor in ${n}`);
+  }
+
   async function totals(s, live) {
     const metrics = TOTALS.map((t) => t.key);
     const ask = (ms) => api('/api/v1/stats/aggregate', query(s, { metrics: ms.join(','), compare: s.compare ? 'previous_period' : null }));
     let r = {};
+    let body = null;
     const missing = {};
     try {
-      r = ((await ask(metrics)) || {}).results || {};
+      body = await ask(metrics);
+      r = (body || {}).results || {};
     } catch (e) {
       if (e.status !== 400) throw e;
       // Some metrics cannot be had for this query (such as visitors over
       // several days under a filter): ask for each alone and show the rest.
-      const each = await Promise.all(metrics.map((m) => ask([m]).then((b) => (b && b.results) || {}, (err) => { missing[m] = err.message; return {}; })));
+      const each = await Promise.all(metrics.map((m) => ask([m]).then((b) => { body = body || (b && b.sampled ? b : null); return (b && b.results) || {}; },
+        (err) => { missing[m] = err.message; return {}; })));
       r = Object.assign({}, ...each);
     }
     if (!live()) return;
+    // The mark of a sampled answer, under the totals (the chart and the
+    // cards carry their own).
+    const mark = $('sampled'), sm = sampledMark(body);
+    mark.hidden = !sm;
+    mark.title = sm ? sm.title : '';
+    mark.textContent = sm ? sm.textContent : '';
+    if (sm) mark.dataset.sampled = sm.dataset.sampled;
+    else delete mark.dataset.sampled;
     const ul = clear($('numbers'));
     for (const t of TOTALS) {
       const m = r[t.key];
@@ -418,6 +442,8 @@
     const firstName = METRIC_NAMES[first];
     const box = clear($('chart'));
     if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data for this period.')); return; }
+    const sm = sampledMark(body);
+    if (sm) box.append(sm);
     // Drawn at the container's own width, so that text is never stretched.
     const W = Math.max(280, Math.round(box.clientWidth || 800)), H = W < 560 ? 180 : 240, L = 40, R = 12, T = 12, B = 28;
     const series = [{ key: first, cls: 'visitors' }, { key: 'pageviews', cls: 'pageviews' }];
@@ -571,17 +597,18 @@
   // breakdown fills a table. When the API cannot count visitors for the
   // query (several days), it asks for visits instead and says so.
   async function breakdown(s, tab, box, live, limit) {
-    let rows;
+    let rows, body;
     let metrics = tab.metrics;
     const ask = () => api('/api/v1/stats/breakdown', query(s, { property: tab.property, metrics: metrics.join(','), limit, page: 1 }));
     try {
       try {
-        rows = list(await ask());
+        body = await ask();
       } catch (e) {
         if (e.status !== 400 || !/visitors/.test(e.message) || !metrics.includes('visitors')) throw e;
         metrics = ['visits'].concat(metrics.filter((m) => m !== 'visitors' && m !== 'visits'));
-        rows = list(await ask());
+        body = await ask();
       }
+      rows = list(body);
     } catch (e) {
       if (!live() || e.status === 401) return;
       box.removeAttribute('aria-busy');
@@ -600,6 +627,8 @@
         onclick: () => setState({ tabs: Object.assign({}, state().tabs, { [tab.cardKey]: tab.parent }) }, true) }, '← All properties'));
     }
     if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No data yet.')); return; }
+    const sm = sampledMark(body);
+    if (sm) box.append(sm);
     const max = Math.max(1, ...rows.map((r) => num(r[metrics[0]])));
     // Goals with revenue: one more column, each currency apart.
     const revenue = rows.some((r) => r.revenue);
