@@ -229,12 +229,16 @@ func ensureRunning() error {
 // dropDatabase drops a test database. name is made by NewDatabase, so it is
 // a safe identifier.
 func dropDatabase(addr, name string) error {
-	conn, err := ch.Open(&ch.Options{Addr: []string{addr}, DialTimeout: 3 * time.Second})
+	conn, err := ch.Open(&ch.Options{Addr: []string{addr}, DialTimeout: 3 * time.Second, ReadTimeout: 3 * time.Minute})
 	if err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// 18.16 drops each table after stopping its merges: a freshly
+	// aggregated database took over 30 s at load 40 (web/dashboard's
+	// TestBrowserSampled), so the drop gets longer, and its own read
+	// timeout, which is otherwise shorter than the context.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
