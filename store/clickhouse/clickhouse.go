@@ -180,8 +180,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // createDatabase creates opts.Database over a connection to the server's
-// default database. The name is validated, so writing it into the statement
-// is safe; identifiers cannot be bound.
+// default database, unless the server has it. Every administrative command
+// opens the store so, and in cluster mode the statement is a distributed
+// DDL that waits for every replica's DDL queue: behind a slow DROP of a
+// replicated table it outlasted the read timeout (deploy's
+// TestComposeCluster, `footfall token create`). The name is validated, so
+// writing it into the statement is safe; identifiers cannot be bound.
 func createDatabase(ctx context.Context, opts Options) error {
 	if err := validDatabase(opts.Database); err != nil {
 		return err
@@ -191,6 +195,13 @@ func createDatabase(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer conn.Close()
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", opts.Database).Scan(&n); err != nil {
+		return fmt.Errorf("look up database %s: %w", opts.Database, err)
+	}
+	if n > 0 {
+		return nil
+	}
 	c := cluster{name: opts.Cluster, database: opts.Database}
 	if err := conn.Exec(ctx, c.createDatabase()); err != nil {
 		return fmt.Errorf("create database %s: %w", opts.Database, err)

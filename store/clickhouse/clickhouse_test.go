@@ -90,6 +90,21 @@ func TestConsentClickHouse(t *testing.T) {
 	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentBackend { return open(t) })
 }
 
+// TestOpenDoesNotCreateAnExistingDatabase: opening an existing database
+// with CreateDatabase sends no CREATE DATABASE, which in cluster mode
+// would wait for every replica's DDL queue. An unknown cluster name
+// would fail that statement.
+func TestOpenDoesNotCreateAnExistingDatabase(t *testing.T) {
+	opts := chtest.NewEmptyDatabase(t)
+	opts.CreateDatabase = true
+	opts.Cluster = "no_such_cluster"
+	s, err := clickhouse.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open of an existing database: %v", err)
+	}
+	s.Close()
+}
+
 // TestMigrateFresh checks the first Migrate on an empty database: it applies
 // every migration (on 18.16 that needs the LowCardinality setting, which must
 // not be sent to 19+), records them, and a second run applies none.
