@@ -391,12 +391,7 @@ func TestBrowserNotFoundPage(t *testing.T) {
 // not where it ends), reads the next page without scrolling and leaves it
 // (the part the screen showed). The reports' scroll rows hold both.
 func TestBrowserScrollDepth(t *testing.T) {
-	ctx := newBrowser(t)
-	e := newEnv(t)
-	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`, Body: `<div style="height: 4000px">A long article.</div>`})
-	open(t, ctx, origin+"/article", "")
-	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
-	e.waitBeacons("pageview", 1)
+	ctx, e, _ := longArticle(t)
 	notEvents := func(r request) bool { return r.Path != "/api/event" }
 	others := len(e.asked(notEvents))
 
@@ -460,15 +455,22 @@ func TestBrowserScrollDepth(t *testing.T) {
 	}
 }
 
-// TestBrowserScrollDepthAfterAReload: a reload is no new page view, and
-// the page view's scroll depth still counts from the reloaded page.
-func TestBrowserScrollDepthAfterAReload(t *testing.T) {
+// longArticle opens a page four screens long, /article, for a visitor who
+// consents to analytics, once its page view is in.
+func longArticle(t *testing.T) (context.Context, *env, string) {
 	ctx := newBrowser(t)
 	e := newEnv(t)
 	origin := pages(t, e, pageOpts{Attrs: `data-banner="off"`, Body: `<div style="height: 4000px">A long article.</div>`})
 	open(t, ctx, origin+"/article", "")
 	eval[any](t, ctx, `footfall('consent', {analytics: true}); 1`)
 	e.waitBeacons("pageview", 1)
+	return ctx, e, origin
+}
+
+// TestBrowserScrollDepthAfterAReload: a reload is no new page view, and
+// the page view's scroll depth still counts from the reloaded page.
+func TestBrowserScrollDepthAfterAReload(t *testing.T) {
+	ctx, e, origin := longArticle(t)
 	open(t, ctx, origin+"/article", "") // the reload
 	deepest := eval[float64](t, ctx, `scrollTo(0, 1000); Math.floor((scrollY + innerHeight) * 100 / document.body.scrollHeight)`)
 	waitFor(t, "the page scrolled", func() bool { return eval[float64](t, ctx, `scrollY`) == 1000 })
