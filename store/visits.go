@@ -49,12 +49,11 @@ var TouchedDimensions = append(dimensionNames(func(d DimSpec) bool { return !d.S
 // hold: 0 (rows written before migration 042) pages, event names and
 // targets; 1 the custom properties too. A report on a custom property
 // reads the visit rows of a range only where every window's rows are of
-// this version (VisitValuesMissing), else the raw events.
+// this version (MissingWindows.Values), else the raw events.
 const TouchedVersion = 1
 
 // MissingWindows says what a range of windows that have rollups lacks,
-// as the stores' VisitsMissing, SketchesMissing and VisitValuesMissing
-// report it.
+// as the stores' WindowsMissing reports it.
 type MissingWindows struct {
 	// Visits: a window has no visit rows (aggregated before they were
 	// kept, or retention has deleted them).

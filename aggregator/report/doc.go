@@ -33,7 +33,7 @@
 //     in one query. A breakdown of a filtered property lists only the
 //     values the filters on it allow.
 //   - Where visit rows cannot answer — a range with windows aggregated
-//     before visit rows were kept (VisitsMissing), an hourly timeseries
+//     before visit rows were kept (WindowsMissing), an hourly timeseries
 //     not on whole UTC hours — the raw events are read within their
 //     retention (DistinctVisitors, VisitorsByValue, VisitorsMatching,
 //     FilteredBreakdown), the period as one window: a visit across

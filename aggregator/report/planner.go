@@ -21,11 +21,9 @@ type Store interface {
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	PageviewCounts(ctx context.Context, q store.CountQuery) ([]store.Count, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
-	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
-	VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	WindowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error)
 	HasRevenue(ctx context.Context, q store.VisitorQuery) (bool, error)
 	SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
-	SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
 
 // Sampler is a Store that can read a sample of the visit rows
@@ -50,20 +48,19 @@ type Planner struct {
 	sampleAbove uint64
 	// rates remembers, within one Run, the sampling rate of each range,
 	// and sampled the highest rate a figure of the answer was read at.
-	rates   map[visitRange]uint32
+	rates   map[windowRange]uint32
 	sampled uint32
-	// visits remembers, within one Run (each Run has its own copy of
-	// the Planner), which ranges the visit rows answer: a report asks
-	// for a range more than once (a comparison's periods, then their
-	// visitors), and each answer is a store query.
-	visits map[visitRange]bool
+	// missing remembers, within one Run (each Run has its own copy of
+	// the Planner), what each range's windows lack: a report asks about
+	// a range more than once (visit rows and sketches, a comparison's
+	// periods, then their visitors), and each answer is a store query.
+	missing map[windowRange]store.MissingWindows
 }
 
-// visitRange is a range visitRows was asked about.
-type visitRange struct {
+// windowRange is a range of windows of one granularity.
+type windowRange struct {
 	g        store.Granularity
 	from, to int64
-	props    bool
 }
 
 // New returns a Planner reading st; now (nil: time.Now) tells which point
@@ -89,7 +86,7 @@ func (pl *Planner) WithSampling(above uint64) *Planner {
 
 // Run answers q.
 func (pl *Planner) Run(ctx context.Context, q Query) (*Result, error) {
-	pl = &Planner{st: pl.st, now: pl.now, visits: map[visitRange]bool{}, sampleAbove: pl.sampleAbove, rates: map[visitRange]uint32{}}
+	pl = &Planner{st: pl.st, now: pl.now, missing: map[windowRange]store.MissingWindows{}, sampleAbove: pl.sampleAbove, rates: map[windowRange]uint32{}}
 	res, err := pl.run(ctx, q)
 	if err != nil {
 		return nil, err
@@ -125,7 +122,7 @@ func (pl *Planner) sampleRate(ctx context.Context, siteID uint32, from, to time.
 	if pl.sampleAbove == 0 || !ok {
 		return 1, nil
 	}
-	key := visitRange{g: store.Daily, from: from.Unix(), to: to.Unix()}
+	key := windowRange{g: store.Daily, from: from.Unix(), to: to.Unix()}
 	if n, known := pl.rates[key]; known {
 		return n, nil
 	}
@@ -355,19 +352,25 @@ func (pl *Planner) visitRows(ctx context.Context, siteID uint32, g store.Granula
 	if g == store.Hourly && (from.Unix()%3600 != 0 || to.Unix()%3600 != 0) {
 		return false, nil
 	}
-	key := visitRange{g, from.Unix(), to.Unix(), props}
-	if ok, known := pl.visits[key]; known {
-		return ok, nil
-	}
-	missingQuery := pl.st.VisitsMissing
+	m, err := pl.windowsMissing(ctx, siteID, g, from, to)
 	if props {
-		missingQuery = pl.st.VisitValuesMissing
+		return !m.Values, err
 	}
-	missing, err := missingQuery(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
-	if err == nil && pl.visits != nil {
-		pl.visits[key] = !missing
+	return !m.Visits, err
+}
+
+// windowsMissing is what the windows of [from, to) lack, asked of the
+// store once per range and Run.
+func (pl *Planner) windowsMissing(ctx context.Context, siteID uint32, g store.Granularity, from, to time.Time) (store.MissingWindows, error) {
+	key := windowRange{g, from.Unix(), to.Unix()}
+	if m, known := pl.missing[key]; known {
+		return m, nil
 	}
-	return !missing, err
+	m, err := pl.st.WindowsMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: g, From: from, To: to})
+	if err == nil && pl.missing != nil {
+		pl.missing[key] = m
+	}
+	return m, err
 }
 
 // rawPoints answers the plan's remaining metrics for [from, to), one
@@ -601,8 +604,8 @@ func (pl *Planner) rangeVisitors(ctx context.Context, siteID uint32, sel selecti
 // left; a window without a sketch was aggregated before sketches were
 // kept, when its raw events may still be there.
 func (pl *Planner) sketches(ctx context.Context, siteID uint32, from, to time.Time) (bool, error) {
-	missing, err := pl.st.SketchesMissing(ctx, store.RollupQuery{SiteID: siteID, Granularity: store.Daily, From: from, To: to})
-	return !missing, err
+	m, err := pl.windowsMissing(ctx, siteID, store.Daily, from, to)
+	return !m.Sketches, err
 }
 
 // rawVisitors counts the distinct visitors of [from, to) from the raw

@@ -11,15 +11,16 @@ import (
 )
 
 // calls is a Store that answers nothing and records what it was asked;
-// missing is VisitsMissing's answer, sketched SketchesMissing's negation;
-// VisitValuesMissing answers missing or oldValues (visit rows written
-// before they kept custom properties).
+// WindowsMissing answers missing visit rows, missing values where missing
+// or oldValues (visit rows written before they kept custom properties),
+// and missing sketches unless sketched, and counts its calls in windows.
 type calls struct {
 	missing   bool
 	oldValues bool
 	sketched  bool
 	revenue   bool // HasRevenue's answer
 	names     []string
+	windows   int
 }
 
 func (c *calls) SketchVisitors(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
@@ -27,8 +28,9 @@ func (c *calls) SketchVisitors(context.Context, store.VisitQuery) ([]store.Rollu
 	return nil, nil
 }
 
-func (c *calls) SketchesMissing(context.Context, store.RollupQuery) (bool, error) {
-	return !c.sketched, nil
+func (c *calls) WindowsMissing(context.Context, store.RollupQuery) (store.MissingWindows, error) {
+	c.windows++
+	return store.MissingWindows{Visits: c.missing, Values: c.missing || c.oldValues, Sketches: !c.sketched}, nil
 }
 
 func (c *calls) Rollups(context.Context, store.RollupQuery) ([]store.RollupRow, error) {
@@ -59,14 +61,6 @@ func (c *calls) FilteredBreakdown(context.Context, store.FilteredBreakdownQuery)
 func (c *calls) VisitBreakdown(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
 	c.names = append(c.names, "VisitBreakdown")
 	return nil, nil
-}
-
-func (c *calls) VisitsMissing(context.Context, store.RollupQuery) (bool, error) {
-	return c.missing, nil
-}
-
-func (c *calls) VisitValuesMissing(context.Context, store.RollupQuery) (bool, error) {
-	return c.missing || c.oldValues, nil
 }
 
 func (c *calls) HasRevenue(context.Context, store.VisitorQuery) (bool, error) {
@@ -135,6 +129,34 @@ func TestPlannerReadsVisitRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlannerAsksOncePerRange: whether a range has visit rows, values and
+// sketches is one store query per range and Run, however often the plan
+// needs to know (visit rows missing, then sketches; each period's visitors).
+func TestPlannerAsksOncePerRange(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	for _, c := range []struct {
+		params map[string]string
+		ranges int
+	}{
+		{map[string]string{"period": "7d"}, 1},
+		// Both periods as one range, then each alone where they lack visit rows.
+		{map[string]string{"period": "7d", "compare": "previous_period"}, 3},
+	} {
+		q, err := ParseQuery(Aggregate, c.params, site, time.UTC, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []*calls{{}, {missing: true}, {missing: true, sketched: true}} {
+			runOn(t, st, q, now)
+			if st.windows == 0 || st.windows > c.ranges {
+				t.Errorf("%v, visit rows missing=%v, sketched=%v: WindowsMissing asked %d times, want 1 to %d",
+					c.params, st.missing, st.sketched, st.windows, c.ranges)
+			}
+		}
 	}
 }
 

@@ -116,8 +116,8 @@ func TestMigrateVisitsSampleKey(t *testing.T) {
 		t.Fatalf("truncate: %v", err)
 	}
 	rc := f.Cases[0]
-	if missing, err := s.VisitsMissing(ctx, rc.Query(site.ID)); err != nil || !missing {
-		t.Fatalf("VisitsMissing with no visit rows: %v, %v; want true", missing, err)
+	if m, err := s.WindowsMissing(ctx, rc.Query(site.ID)); err != nil || !m.Visits {
+		t.Fatalf("WindowsMissing with no visit rows: %+v, %v; want the visit rows missing", m, err)
 	}
 	for _, rc := range f.Cases {
 		if _, err := s.ReplaceRollups(ctx, rc.Spec(site.ID, 2)); err != nil {

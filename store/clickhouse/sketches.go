@@ -58,10 +58,3 @@ func (s *Store) SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store
 	}
 	return out, nil
 }
-
-// SketchesMissing reports whether a window of q has rollups but no
-// visitor sketch: it was aggregated before sketches were kept.
-func (s *Store) SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Sketches, err
-}

@@ -121,19 +121,9 @@ func (s *Store) RawEvents(ctx context.Context, q store.RollupQuery) (uint64, err
 	return n, nil
 }
 
-// VisitsMissing: see store.MissingWindows.Visits.
-func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Visits, err
-}
-
-// VisitValuesMissing: see store.MissingWindows.Values.
-func (s *Store) VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Values, err
-}
-
-func (s *Store) windowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error) {
+// WindowsMissing says what the windows of q that have rollups lack
+// (store.MissingWindows), in one query.
+func (s *Store) WindowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error) {
 	var nv, ns, nt uint64
 	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To), ch.Named("touched_version", store.TouchedVersion))
 	if err := s.conn.QueryRow(budgeted(ctx, nil), qWindowsMissing, args...).Scan(&nv, &ns, &nt); err != nil {

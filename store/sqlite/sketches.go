@@ -125,10 +125,3 @@ func bucketOf(starts []time.Time, t time.Time) int {
 	}
 	return i
 }
-
-// SketchesMissing reports whether a window of q has rollups but no
-// visitor sketch: it was aggregated before sketches were kept.
-func (s *Store) SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Sketches, err
-}

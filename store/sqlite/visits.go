@@ -101,19 +101,9 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	return out, nil
 }
 
-// VisitsMissing: see store.MissingWindows.Visits.
-func (s *Store) VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Visits, err
-}
-
-// VisitValuesMissing: see store.MissingWindows.Values.
-func (s *Store) VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error) {
-	m, err := s.windowsMissing(ctx, q)
-	return m.Values, err
-}
-
-func (s *Store) windowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error) {
+// WindowsMissing says what the windows of q that have rollups lack
+// (store.MissingWindows), in one query.
+func (s *Store) WindowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error) {
 	var nv, ns, nt int64
 	args := append(rangeArgs(q.SiteID, q.Granularity, q.From, q.To), sql.Named("touched_version", store.TouchedVersion))
 	if err := s.db.QueryRowContext(ctx, s.query("windows_missing"), args...).Scan(&nv, &ns, &nt); err != nil {

@@ -79,7 +79,7 @@ func RunProps(t *testing.T, open func(t *testing.T) PropsBackend) {
 // answered by VisitBreakdown over the daily visit rows of PropsDay that
 // ReplaceRollups wrote, equal the hand-worked answers (no visit of
 // PropsEvents crosses a window edge, so cutting visits there changes
-// nothing), and VisitValuesMissing says the day's rows keep them.
+// nothing), and WindowsMissing says the day's rows keep them.
 func RunVisitProps(t *testing.T, open func(t *testing.T) VisitBackend) {
 	ctx := context.Background()
 	b := open(t)
@@ -91,8 +91,8 @@ func RunVisitProps(t *testing.T, open func(t *testing.T) VisitBackend) {
 	if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: day.From, To: day.To, Version: 1}); err != nil {
 		t.Fatalf("ReplaceRollups: %v", err)
 	}
-	if missing, err := b.VisitValuesMissing(ctx, day); err != nil || missing {
-		t.Fatalf("VisitValuesMissing after ReplaceRollups = %v, %v; want false", missing, err)
+	if m, err := b.WindowsMissing(ctx, day); err != nil || m.Values {
+		t.Fatalf("WindowsMissing after ReplaceRollups = %+v, %v; want the values kept", m, err)
 	}
 	for _, c := range propsCases() {
 		t.Run(c.name, func(t *testing.T) {

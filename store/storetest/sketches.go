@@ -17,9 +17,8 @@ type SketchBackend interface {
 	ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]store.WindowCount, error)
 	ApplyRetention(ctx context.Context, plan store.RetentionPlan, dryRun bool) (store.RetentionResult, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
-	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	WindowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error)
 	SketchVisitors(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
-	SketchesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
 }
 
 // sketchVisitors is how many visitors the sketch fixture has: enough that
@@ -118,8 +117,8 @@ func RunSketches(t *testing.T, open func(t *testing.T) SketchBackend) {
 	beforeHalves := within("before retention, two buckets", halves, []int{len(exact[0]), len(exact[1])})
 	t.Logf("estimates: %v of %d, %v of %d and %d", before, len(all), beforeHalves, len(exact[0]), len(exact[1]))
 	rq := store.RollupQuery{SiteID: site, Granularity: store.Daily, From: day0, To: end}
-	if missing, err := b.SketchesMissing(ctx, rq); err != nil || missing {
-		t.Fatalf("SketchesMissing after aggregation: %v, %v; want false", missing, err)
+	if m, err := b.WindowsMissing(ctx, rq); err != nil || m != (store.MissingWindows{}) {
+		t.Fatalf("WindowsMissing after aggregation: %+v, %v; want nothing missing", m, err)
 	}
 	// Aggregating a window again replaces its sketch: the estimate stays.
 	if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: day0, To: day0.AddDate(0, 0, 1), Version: 2}); err != nil {
@@ -133,15 +132,16 @@ func RunSketches(t *testing.T, open func(t *testing.T) SketchBackend) {
 	if _, err := b.ApplyRetention(ctx, store.RetentionPlan{EventsBefore: end.AddDate(0, 1, 0)}, false); err != nil {
 		t.Fatal(err)
 	}
-	if missing, err := b.VisitsMissing(ctx, rq); err != nil || !missing {
-		t.Fatalf("VisitsMissing after retention: %v, %v; want true", missing, err)
+	m, err := b.WindowsMissing(ctx, rq)
+	if err != nil || !m.Visits {
+		t.Fatalf("WindowsMissing after retention: %+v, %v; want the visit rows missing", m, err)
 	}
 	after := within("after retention", q, []int{len(all)})
 	if after[0] != before[0] {
 		t.Errorf("after retention the estimate is %d, was %d", after[0], before[0])
 	}
-	if missing, err := b.SketchesMissing(ctx, rq); err != nil || missing {
-		t.Errorf("SketchesMissing after retention: %v, %v; want false", missing, err)
+	if m.Sketches {
+		t.Errorf("WindowsMissing after retention: %+v; want the sketches kept", m)
 	}
 	if _, err := b.SketchVisitors(ctx, store.VisitQuery{SiteID: site, Granularity: store.Daily, Dimension: store.DimCountry, From: day0, To: end}); err == nil {
 		t.Error("SketchVisitors of a dimension's values: no error; sketches keep only the totals")

@@ -19,8 +19,7 @@ type VisitBackend interface {
 	ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]store.WindowCount, error)
 	Visits(ctx context.Context, q store.RollupQuery) ([]store.Visit, error)
 	VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store.RollupRow, error)
-	VisitsMissing(ctx context.Context, q store.RollupQuery) (bool, error)
-	VisitValuesMissing(ctx context.Context, q store.RollupQuery) (bool, error)
+	WindowsMissing(ctx context.Context, q store.RollupQuery) (store.MissingWindows, error)
 	FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error)
 	EraseSubject(ctx context.Context, sub store.Subject) (int64, error)
 }
@@ -167,9 +166,9 @@ func RunVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
 					t.Fatalf("Visits (-want +got):\n%s", diff)
 				}
 			}
-			missing, err := b.VisitsMissing(ctx, store.RollupQuery{SiteID: site, Granularity: sp.g, From: sp.from, To: sp.to})
-			if err != nil || missing {
-				t.Errorf("VisitsMissing after aggregation = %v, %v; want false", missing, err)
+			m, err := b.WindowsMissing(ctx, store.RollupQuery{SiteID: site, Granularity: sp.g, From: sp.from, To: sp.to})
+			if err != nil || m.Visits {
+				t.Errorf("WindowsMissing after aggregation = %+v, %v; want visit rows", m, err)
 			}
 		})
 	}

@@ -4,8 +4,8 @@
 -- deletes them), and how many have no visitor sketch (aggregated before
 -- sketches were kept), and how many have no visit rows whose touched
 -- values are of :touched_version (store.TouchedVersion: written before
--- they kept custom properties). VisitsMissing reads the first,
--- SketchesMissing the second, VisitValuesMissing the third.
+-- they kept custom properties): store.MissingWindows's Visits,
+-- Sketches and Values.
 SELECT
     COALESCE(SUM(window_start NOT IN (
         SELECT window_start FROM visits
