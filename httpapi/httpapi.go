@@ -48,6 +48,16 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Log lines carry the method and route template, never the client's
 // address, the path's values or the body.
 func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	return handle(log, "", h)
+}
+
+// HandleRoute is Handle for a handler served without the router (the
+// beacon's own path, server.New): its log lines name the route name.
+func HandleRoute(log *slog.Logger, name string, h HandlerFunc) http.Handler {
+	return handle(log, name, h)
+}
+
+func handle(log *slog.Logger, name string, h HandlerFunc) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -60,12 +70,16 @@ func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 		if !errors.As(err, &he) {
 			he = &Error{Code: http.StatusInternalServerError, Msg: "internal error", Err: err}
 		}
+		routeName := name
+		if routeName == "" {
+			routeName = route(r)
+		}
 		switch {
 		case he.Reported:
 		case he.Code >= 500:
-			log.Error("request failed", "method", r.Method, "route", route(r), "status", he.Code, "err", err)
+			log.Error("request failed", "method", r.Method, "route", routeName, "status", he.Code, "err", err)
 		case he.Err != nil:
-			log.Debug("request rejected", "method", r.Method, "route", route(r), "status", he.Code, "err", he.Err)
+			log.Debug("request rejected", "method", r.Method, "route", routeName, "status", he.Code, "err", he.Err)
 		}
 		WriteJSON(w, he.Code, map[string]string{"error": he.Msg})
 	})

@@ -35,6 +35,8 @@ func TestOperationalRoutes(t *testing.T) {
 		{"unknown route", "GET", "/nope", pinger{}, 404, `"error"`},
 		{"wrong method", "GET", "/api/event", pinger{}, 405, `"error"`},
 		{"preflight", "OPTIONS", "/api/event", pinger{}, 204, ``},
+		{"beacon without a body", "POST", "/api/event", pinger{}, 400, `"empty body`},
+		{"beacon path, other case", "POST", "/api/Event", pinger{}, 404, `"error"`},
 		// The metrics have a listener of their own (NewMetrics): the
 		// routes a proxy publishes do not serve them.
 		{"no metrics", "GET", "/metrics", pinger{}, 404, `"error"`},
