@@ -11,6 +11,7 @@ import (
 
 	"github.com/footfall/footfall/collector/spool"
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/pace"
 )
 
 // EventWriter stores a batch of raw events.
@@ -487,7 +488,9 @@ func (b *Buffer) write(ctx context.Context, events []store.Event) error {
 		return nil
 	}
 	if _, ok := ctx.Deadline(); !ok {
-		ctx = b.hard
+		// While the collector serves, the write shares the core with
+		// the requests and paces itself; the drain's does not.
+		ctx = pace.Share(b.hard)
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.opts.WriteTimeout)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/footfall/footfall/collector/spool"
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/pace"
 )
 
 // recorder is an EventWriter that keeps batches and, like a real store,
@@ -27,6 +29,7 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	batches [][]store.Event
+	paced   []bool // per batch: written under a context marked by pace.Share
 	fail    int
 	calls   int
 }
@@ -43,6 +46,7 @@ func (r *recorder) InsertEvents(ctx context.Context, events []store.Event) error
 		return errors.New("store down")
 	}
 	r.batches = append(r.batches, append([]store.Event(nil), events...))
+	r.paced = append(r.paced, pace.New(ctx, 1) != nil)
 	return nil
 }
 
@@ -158,6 +162,31 @@ func TestDrainUsesLiveContext(t *testing.T) {
 		}
 		if got := rec.sizes(); !equal(got, []int{7}) {
 			t.Fatalf("drained batches %v, want [7]", got)
+		}
+	})
+}
+
+// While the collector serves, its writes share the core with requests and
+// pace themselves; the final flush at shutdown runs at full speed.
+func TestOnlyWritesWhileServingArePaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- b.Run(ctx) }()
+		enqueue(t, b, 50)
+		synctest.Wait()
+		enqueue(t, b, 7)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		sizes := rec.sizes()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if got, want := rec.paced, []bool{true, false}; !slices.Equal(got, want) || !equal(sizes, []int{50, 7}) {
+			t.Errorf("batches %v paced %v, want [50 7] paced %v (the batch while serving, not the drain)", sizes, got, want)
 		}
 	})
 }

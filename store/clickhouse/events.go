@@ -32,9 +32,10 @@ var (
 // The batch is filled a column at a time (batch.Column(i).Append with a
 // typed slice), insertChunk rows per call: a row-wise batch.Append boxes
 // every value into an interface and converts it by reflection. A block is
-// sent every insertBlock rows, and between chunks the writer pauses
-// (pace.Pacer: three times as long as the chunk took), so that on a busy
-// core the request goroutines are not held up for the whole batch.
+// sent every insertBlock rows. Under a context marked by pace.Share (the
+// collector's writer) it pauses between chunks, three times as long as the
+// chunk took, so that on a busy core the request goroutines are not held
+// up for the whole batch.
 func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -63,7 +64,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 		lowCard[i] = strings.HasPrefix(string(c.Type()), "LowCardinality(")
 	}
 	var sc columnScratch
-	pacer := pace.New(writerShare)
+	pacer := pace.New(ctx, writerShare)
 	defer pacer.Stop()
 	for start := 0; start < len(events); start += insertChunk {
 		end := min(start+insertChunk, len(events))

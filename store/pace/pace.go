@@ -22,18 +22,32 @@ import (
 const maxPause = 5 * time.Millisecond
 
 // A Pacer spaces the slices of a job so that the job takes at most its
-// share of the wall time while it runs. The zero value is not usable;
-// a Pacer is for one goroutine.
+// share of the wall time while it runs. A nil Pacer never pauses; a
+// Pacer is for one goroutine.
 type Pacer struct {
 	ratio float64 // pause per unit of work: (1-share)/share
 	since time.Time
 	timer *time.Timer
 }
 
-// New returns a Pacer whose job takes about share (0 < share <= 1) of
-// the time: after a slice of work of d, Yield pauses d*(1-share)/share.
-// The first slice is counted from New.
-func New(share float64) *Pacer {
+type sharedKey struct{}
+
+// Share marks ctx as the context of a job that shares its core with
+// request goroutines (the collector's writer): the store writes under it
+// pace themselves. Unmarked jobs (the shutdown's final flush, seeding,
+// imports) run at full speed.
+func Share(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedKey{}, true)
+}
+
+// New returns a Pacer for a job under ctx whose work takes about share
+// (0 < share <= 1) of the time: after a slice of work of d, Yield pauses
+// d*(1-share)/share. The first slice is counted from New. It returns
+// nil, which never pauses, unless ctx is marked by Share.
+func New(ctx context.Context, share float64) *Pacer {
+	if shared, _ := ctx.Value(sharedKey{}).(bool); !shared {
+		return nil
+	}
 	share = min(max(share, 0.01), 1)
 	return &Pacer{ratio: (1 - share) / share, since: time.Now()}
 }
@@ -42,6 +56,9 @@ func New(share float64) *Pacer {
 // the previous Yield (or New), at most maxPause, and returns ctx's error
 // if ctx ends first.
 func (p *Pacer) Yield(ctx context.Context) error {
+	if p == nil {
+		return ctx.Err()
+	}
 	d := min(time.Duration(float64(time.Since(p.since))*p.ratio), maxPause)
 	if d > 0 {
 		if p.timer == nil {
@@ -62,7 +79,7 @@ func (p *Pacer) Yield(ctx context.Context) error {
 
 // Stop releases the Pacer's timer.
 func (p *Pacer) Stop() {
-	if p.timer != nil {
+	if p != nil && p.timer != nil {
 		p.timer.Stop()
 	}
 }

@@ -24,7 +24,7 @@ func TestYieldPausesInProportion(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				p := New(tc.share)
+				p := New(Share(context.Background()), tc.share)
 				defer p.Stop()
 				for i := range 3 {
 					time.Sleep(tc.work)
@@ -45,7 +45,7 @@ func TestYieldReturnsWhenContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Microsecond)
 		defer cancel()
-		p := New(0.5)
+		p := New(Share(ctx), 0.5)
 		defer p.Stop()
 		time.Sleep(time.Millisecond)
 		start := time.Now()
@@ -56,6 +56,30 @@ func TestYieldReturnsWhenContextEnds(t *testing.T) {
 		// 1ms of work asks for a 1ms pause; the context ends halfway.
 		if got, want := time.Since(start), 500*time.Microsecond; got != want {
 			t.Errorf("Yield returned after %v, want %v (when the context ended)", got, want)
+		}
+	})
+}
+
+// A job whose context is not marked by Share runs at full speed: no
+// pause, whatever its slices took.
+func TestUnsharedJobsDoNotPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(context.Background(), 0.25)
+		defer p.Stop()
+		for i := range 3 {
+			time.Sleep(time.Millisecond)
+			start := time.Now()
+			if err := p.Yield(context.Background()); err != nil {
+				t.Fatalf("slice %d: Yield: %v", i, err)
+			}
+			if got := time.Since(start); got != 0 {
+				t.Errorf("slice %d: an unshared job paused %v", i, got)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := p.Yield(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("Yield under a cancelled context: got %v, want %v", err, context.Canceled)
 		}
 	})
 }

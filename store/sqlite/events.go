@@ -31,7 +31,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 	defer tx.Rollback()
 	var full *sql.Stmt // the statement for rowsPerInsert rows, prepared once
 	args := make([]any, 0, min(len(events), rowsPerInsert)*eventParams)
-	pacer := pace.New(writerShare)
+	pacer := pace.New(ctx, writerShare)
 	defer pacer.Stop()
 	for start := 0; start < len(events); start += rowsPerInsert {
 		chunk := events[start:min(start+rowsPerInsert, len(events))]
@@ -91,7 +91,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.Event) error {
 const rowsPerInsert = 64
 
 // writerShare is about how much of its core InsertEvents takes while it
-// runs: it pauses between statements as long as the statement took.
+// runs under a context marked by pace.Share (the collector's writer): it
+// pauses between statements as long as the statement took.
 const writerShare = 0.5
 
 // insertEventsQuery is insert_event.sql for rows rows: its VALUES tuple
