@@ -110,6 +110,33 @@ type FilteredBreakdownQuery struct {
 	// ExcludeGPC leaves out every visitor key that had Global Privacy
 	// Control on in the range, as partner releases must.
 	ExcludeGPC bool
+	// FromVisits lets a store read only the events of the visitor keys
+	// that may have a matching visit: those with, for each filter on a
+	// dimension the visit rows keep (VisitDimension), a daily visit row
+	// of [From, To) that matches that filter, and those with an event at
+	// or after Fresh (the windows the aggregator has not yet seen whole).
+	// A visit of the range that matches every filter matches each one in
+	// a daily row of its own (its first event's session values, the
+	// values its events touched), so the answer is the same; a store may
+	// ignore it (SQLite does). The planner sets it only where the daily
+	// visit rows answer the range (docs/reports.md, Funnels).
+	FromVisits bool
+	Fresh      time.Time
+}
+
+// NarrowingFilters are the indices of the filters of q that FromVisits
+// narrows by: those on a dimension the visit rows keep.
+func (q FilteredBreakdownQuery) NarrowingFilters() []int {
+	if !q.FromVisits {
+		return nil
+	}
+	var out []int
+	for i, f := range q.Filters {
+		if VisitDimension(f.Dim) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // Validate checks the dimensions, operators and buckets.
@@ -144,6 +171,9 @@ func (q FilteredBreakdownQuery) Validate() error {
 	}
 	if !q.From.Before(q.To) {
 		return fmt.Errorf("filtered breakdown: empty range")
+	}
+	if q.FromVisits && (q.Fresh.Before(q.From) || q.Fresh.After(q.To)) {
+		return fmt.Errorf("filtered breakdown: Fresh out of the range")
 	}
 	for i, b := range q.Buckets {
 		if i == 0 && !b.Equal(q.From) || i > 0 && !b.After(q.Buckets[i-1]) || !b.Before(q.To) {

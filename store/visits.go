@@ -67,8 +67,9 @@ type MissingWindows struct {
 }
 
 // VisitDimension reports whether the visit rows answer dim: a known
-// dimension or a custom property (not the goals, the broken URLs, a
-// goal's revenue or a funnel, which only the raw events answer).
+// dimension or a custom property (not the broken URLs, a goal's revenue
+// or a funnel, which only the raw events answer; the goals only with
+// VisitQuery.Goals, VisitGoals).
 func VisitDimension(dim string) bool {
 	_, prop := PropDimension(dim)
 	return prop || KnownDimension(dim)
@@ -137,6 +138,25 @@ type VisitQuery struct {
 	// 0 or 1 reads every row. Only stores that implement
 	// report.Sampler sample; SQLite refuses a Sample over 1.
 	Sample uint32
+	// Goals are the site's goals, for DimGoal as the dimension or a
+	// filter's: a visit row reached a page goal when it touched one of
+	// its paths with a pageview, an event goal when it touched its name
+	// with a click or custom event, and counts the pageviews or events of
+	// those (no engaged time). Only goals without props (VisitGoals): a
+	// visit row keeps an event's name and its props apart, not which
+	// props which event had.
+	Goals []GoalMatch
+}
+
+// VisitGoals reports whether the visit rows answer the goals: none has
+// props.
+func VisitGoals(goals []GoalMatch) bool {
+	return !slices.ContainsFunc(goals, func(g GoalMatch) bool { return len(g.Props) > 0 })
+}
+
+// UsesGoals reports whether the query names DimGoal.
+func (q VisitQuery) UsesGoals() bool {
+	return q.Dimension == DimGoal || slices.ContainsFunc(q.Filters, func(f Filter) bool { return f.Dim == DimGoal })
 }
 
 // Validate checks the dimensions, operators and buckets.
@@ -144,7 +164,7 @@ func (q VisitQuery) Validate() error {
 	if !q.Granularity.Valid() {
 		return fmt.Errorf("visit query: unknown granularity %q", q.Granularity)
 	}
-	fq := FilteredBreakdownQuery{SiteID: q.SiteID, Dimension: q.Dimension, Filters: q.Filters, From: q.From, To: q.To, Buckets: q.Buckets}
+	fq := FilteredBreakdownQuery{SiteID: q.SiteID, Dimension: q.Dimension, Filters: q.Filters, From: q.From, To: q.To, Buckets: q.Buckets, Goals: q.Goals}
 	if len(fq.Filters) == 0 {
 		// FilteredBreakdownQuery wants a filter; visit queries need none.
 		fq.Filters = []Filter{{Dim: DimPage, Op: "!=", Value: ""}}
@@ -153,7 +173,7 @@ func (q VisitQuery) Validate() error {
 		return fmt.Errorf("visit query: %w", err)
 	}
 	for _, d := range fq.Dims() {
-		if !VisitDimension(d) {
+		if !VisitDimension(d) && (d != DimGoal || !VisitGoals(q.Goals)) {
 			return fmt.Errorf("visit query: visit rows keep no %s", d)
 		}
 	}

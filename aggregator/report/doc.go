@@ -40,15 +40,22 @@
 //     midnight counts once there, where visit rows and summed daily
 //     rollups count it once per day.
 //   - Custom properties (store.PropDimension: props:KEY, and props for
-//     the keys) are event dimensions no rollup or visit row keeps: a
-//     breakdown by one, or any filter on one, reads the raw events
-//     (FilteredBreakdown); unfiltered, a breakdown of props:KEY asks for
-//     the visits with any value of KEY (props:KEY~"").
+//     the keys) are event dimensions no rollup keeps: a breakdown by
+//     one, or any filter on one, reads the visit rows (which keep them
+//     since store.TouchedVersion 1; a range with older rows reads the
+//     raw events, FilteredBreakdown); unfiltered, a breakdown of
+//     props:KEY asks for the visits with any value of KEY (props:KEY~"").
 //   - Goals (store.DimGoal, Query.Goals from the config) are an event
 //     dimension of the same kind: an event's values are the goals it
 //     reached (goals.go resolves wildcard pages to the period's paths). A
 //     breakdown by goal lists every goal, with conversion_rate: its
-//     visitors in % of the period's visitors under the same filters.
+//     visitors in % of the period's visitors under the same filters. The
+//     visit rows answer them (store.VisitQuery.Goals: a page goal's
+//     touched paths with pageviews, an event goal's touched name with
+//     events) unless a goal has props (store.VisitGoals), or a goals
+//     breakdown asks engaged_time: those read the raw events. A funnel
+//     reads the raw events, of the visitors whose daily visit rows allow
+//     its filters where they can (FromVisits, narrowing in funnels.go).
 //     The broken URLs (store.DimNotFound: the paths of the events named
 //     404, which not-found pages send) are one more such dimension.
 //   - The e-mail dimensions count events that belong to no visit: a filter

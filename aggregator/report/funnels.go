@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/footfall/footfall/store"
 )
@@ -36,7 +37,8 @@ func (pl *Planner) funnel(ctx context.Context, q Query, goals []store.GoalMatch)
 	for j, g := range goals {
 		names[j] = g.Name
 	}
-	if err := q.Funnels[i].CheckSteps(names); err != nil {
+	var err error
+	if err = q.Funnels[i].CheckSteps(names); err != nil {
 		// A goal removed from the config file or the admin API.
 		return nil, inputErrorf("%v (config: sites[].goals, or /api/v1/admin/goals)", err)
 	}
@@ -45,10 +47,14 @@ func (pl *Planner) funnel(ctx context.Context, q Query, goals []store.GoalMatch)
 		// Every visit that reached step 1, as the raw query wants a filter.
 		filters = []store.Filter{{Dim: store.DimFunnel, Op: "~", Value: ""}}
 	}
-	rows, err := pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
+	fq := store.FilteredBreakdownQuery{
 		SiteID: q.Site.ID, Dimension: store.DimFunnel, Filters: filters, From: q.Span.From, To: q.Span.To,
 		Goals: goals, Funnel: steps,
-	})
+	}
+	if fq.FromVisits, fq.Fresh, err = pl.narrowing(ctx, fq, q.Span.Loc); err != nil {
+		return nil, err
+	}
+	rows, err := pl.st.FilteredBreakdown(ctx, fq)
 	if err != nil {
 		return nil, err
 	}
@@ -75,4 +81,42 @@ func (pl *Planner) funnel(ctx context.Context, q Query, goals []store.GoalMatch)
 			Values: []any{v, reached[j].Visits, drop, dropRate, conversionRate(v, reached[0].Visitors)}})
 	}
 	return res, nil
+}
+
+// narrowing says whether a raw read of fq may read only the events of
+// the visitors its filters allow by their daily visit rows
+// (store.FilteredBreakdownQuery.FromVisits), and from when it must read
+// every visitor's events: the start of the first day (in loc) of the
+// range that has no complete rollups, which the aggregator has not seen
+// whole (visit rows are written with the rollups; a day still partial,
+// or not yet aggregated). It may where a filter is on a dimension the
+// visit rows keep, the range's daily visit rows answer it (visitRows)
+// and its first day is complete.
+func (pl *Planner) narrowing(ctx context.Context, fq store.FilteredBreakdownQuery, loc *time.Location) (bool, time.Time, error) {
+	fq.FromVisits = true
+	if len(fq.NarrowingFilters()) == 0 {
+		return false, time.Time{}, nil
+	}
+	ok, err := pl.visitRows(ctx, fq.SiteID, store.Daily, fq.From, fq.To, props(fq.Filters))
+	if err != nil || !ok {
+		return false, time.Time{}, err
+	}
+	rows, err := pl.rollups(ctx, fq.SiteID, store.Daily, fq.From, fq.To)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	complete := map[int64]bool{}
+	for _, r := range rows {
+		if r.Dimension == store.DimTotal && !r.Partial {
+			complete[r.WindowStart.Unix()] = true
+		}
+	}
+	fresh := fq.To
+	for _, w := range store.Windows(store.Daily, loc, fq.From, fq.To) {
+		if !complete[w.Start.Unix()] {
+			fresh = w.Start
+			break
+		}
+	}
+	return fresh.After(fq.From), fresh, nil
 }

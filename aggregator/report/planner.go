@@ -418,7 +418,7 @@ func (pl *Planner) rawPoints(ctx context.Context, siteID uint32, p plan, g store
 // granularity g where they answer the range, else from the raw events
 // (FilteredBreakdown, which takes each bucket as one window).
 func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granularity, dim string, filters []store.Filter, goals []store.GoalMatch, from, to time.Time, buckets []time.Time) ([]store.RollupRow, error) {
-	ok := visitOnly(filters, dim) // visit rows keep no goals or funnels
+	ok := visitOnly(filters, goals, dim)
 	if ok {
 		var err error
 		if ok, err = pl.visitRows(ctx, siteID, g, from, to, props(filters, dim)); err != nil {
@@ -426,9 +426,11 @@ func (pl *Planner) filtered(ctx context.Context, siteID uint32, g store.Granular
 		}
 	}
 	if ok {
-		return pl.visitBreakdown(ctx, store.VisitQuery{
-			SiteID: siteID, Granularity: g, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets,
-		})
+		q := store.VisitQuery{SiteID: siteID, Granularity: g, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets}
+		if q.UsesGoals() {
+			q.Goals = goals
+		}
+		return pl.visitBreakdown(ctx, q)
 	}
 	return pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
 		SiteID: siteID, Dimension: dim, Filters: filters, From: from, To: to, Buckets: buckets, Goals: goals,
@@ -817,7 +819,13 @@ func (pl *Planner) breakdown(ctx context.Context, q Query, goals []store.GoalMat
 			// filter.
 			rf = []store.Filter{{Dim: prop, Op: "~", Value: ""}}
 		}
-		rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, rf, goals, sp.From, sp.To, nil)
+		if prop == store.DimGoal && slices.Contains(metrics, "engaged_time") {
+			// The visit rows keep no engaged time of a goal's own events.
+			rows, err = pl.st.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{SiteID: q.Site.ID, Dimension: prop,
+				Filters: rf, From: sp.From, To: sp.To, Goals: goals})
+		} else {
+			rows, err = pl.filtered(ctx, q.Site.ID, store.Daily, prop, rf, goals, sp.From, sp.To, nil)
+		}
 	} else {
 		rows, err = pl.rollups(ctx, q.Site.ID, store.Daily, sp.From, sp.To)
 	}

@@ -21,6 +21,11 @@ type calls struct {
 	revenue   bool // HasRevenue's answer
 	names     []string
 	windows   int
+	// narrowed records each FilteredBreakdown's FromVisits and Fresh.
+	narrowed []string
+	// partialFrom, if set, makes Rollups answer a totals row for every
+	// day of the range, partial from partialFrom on.
+	partialFrom time.Time
 }
 
 func (c *calls) SketchVisitors(context.Context, store.VisitQuery) ([]store.RollupRow, error) {
@@ -33,9 +38,16 @@ func (c *calls) WindowsMissing(context.Context, store.RollupQuery) (store.Missin
 	return store.MissingWindows{Visits: c.missing, Values: c.missing || c.oldValues, Sketches: !c.sketched}, nil
 }
 
-func (c *calls) Rollups(context.Context, store.RollupQuery) ([]store.RollupRow, error) {
+func (c *calls) Rollups(_ context.Context, q store.RollupQuery) ([]store.RollupRow, error) {
 	c.names = append(c.names, "Rollups")
-	return nil, nil
+	if c.partialFrom.IsZero() {
+		return nil, nil
+	}
+	var out []store.RollupRow
+	for d := q.From; d.Before(q.To); d = d.AddDate(0, 0, 1) {
+		out = append(out, store.RollupRow{SiteID: q.SiteID, WindowStart: d, Partial: !d.Before(c.partialFrom)})
+	}
+	return out, nil
 }
 
 func (c *calls) DistinctVisitors(context.Context, store.VisitorQuery) (uint64, error) {
@@ -53,8 +65,13 @@ func (c *calls) VisitorsMatching(context.Context, store.MatchVisitorQuery) (uint
 	return 0, nil
 }
 
-func (c *calls) FilteredBreakdown(context.Context, store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
+func (c *calls) FilteredBreakdown(_ context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
 	c.names = append(c.names, "FilteredBreakdown")
+	if q.FromVisits {
+		c.narrowed = append(c.narrowed, "fresh from "+q.Fresh.Format(time.DateOnly))
+	} else {
+		c.narrowed = append(c.narrowed, "every event")
+	}
 	return nil, nil
 }
 
@@ -223,9 +240,9 @@ func TestGoalsReadRevenueOnlyWhereRecorded(t *testing.T) {
 		revenue bool
 		want    []string
 	}{
-		{"NoRevenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, false, []string{"FilteredBreakdown", "HasRevenue"}},
-		{"Revenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, true, []string{"FilteredBreakdown", "HasRevenue", "FilteredBreakdown"}},
-		{"PageGoals", []store.Goal{{Name: "Home", Page: "/"}}, true, []string{"FilteredBreakdown"}},
+		{"NoRevenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, false, []string{"VisitBreakdown", "HasRevenue"}},
+		{"Revenue", []store.Goal{{Name: "Buy", Event: "Buy"}}, true, []string{"VisitBreakdown", "HasRevenue", "FilteredBreakdown"}},
+		{"PageGoals", []store.Goal{{Name: "Home", Page: "/"}}, true, []string{"VisitBreakdown"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := &calls{revenue: c.revenue}
@@ -235,6 +252,68 @@ func TestGoalsReadRevenueOnlyWhereRecorded(t *testing.T) {
 			}
 			if !slices.Equal(st.names, c.want) {
 				t.Errorf("the store was asked %v, want %v", st.names, c.want)
+			}
+		})
+	}
+}
+
+// TestGoalsReadVisitRows: goals and goal filters read the visit rows
+// where they answer (goals without props, visit rows for every window, no
+// engaged time of the goals' events asked), else the raw events; a
+// funnel under a filter the visit rows keep reads the events of the
+// visitors they allow, and every visitor's from the first day without
+// complete rollups (here the day before now, aggregated while partial).
+func TestGoalsReadVisitRows(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	site := store.Site{ID: 1, Domain: "shop.example"}
+	page, event := store.Goal{Name: "Home", Page: "/"}, store.Goal{Name: "Buy", Event: "Buy"}
+	pro := store.Goal{Name: "Pro", Event: "Buy", Props: []store.Prop{{Key: "plan", Value: "pro"}}}
+	for _, c := range []struct {
+		name     string
+		kind     Kind
+		params   map[string]string
+		goals    []store.Goal
+		missing  bool
+		want     []string
+		narrowed []string
+	}{
+		{"Breakdown", Breakdown, map[string]string{"property": "goal", "metrics": "visitors,conversion_rate"}, []store.Goal{page, event}, false,
+			[]string{"VisitBreakdown", "VisitBreakdown", "HasRevenue"}, nil},
+		{"BreakdownPropsGoal", Breakdown, map[string]string{"property": "goal", "metrics": "visitors"}, []store.Goal{page, pro}, false,
+			[]string{"FilteredBreakdown", "HasRevenue"}, []string{"every event"}},
+		{"BreakdownEngagedTime", Breakdown, map[string]string{"property": "goal", "metrics": "engaged_time"}, []store.Goal{page}, false,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+		{"BreakdownWithoutVisitRows", Breakdown, map[string]string{"property": "goal", "metrics": "visitors"}, []store.Goal{page}, true,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+		{"Filter", Aggregate, map[string]string{"filters": "goal==Home;country==DE"}, []store.Goal{page, event}, false,
+			[]string{"VisitBreakdown"}, nil},
+		{"FilterPropsGoal", Timeseries, map[string]string{"filters": "goal==Home"}, []store.Goal{page, pro}, false,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+		{"Funnel", Funnel, map[string]string{"funnel": "F"}, []store.Goal{page, event}, false,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+		{"FunnelFiltered", Funnel, map[string]string{"funnel": "F", "filters": "country==DE;goal==Buy"}, []store.Goal{page, event}, false,
+			[]string{"FilteredBreakdown"}, []string{"fresh from 2026-03-19"}},
+		{"FunnelGoalFilter", Funnel, map[string]string{"funnel": "F", "filters": "goal==Buy"}, []store.Goal{page, event}, false,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+		{"FunnelWithoutVisitRows", Funnel, map[string]string{"funnel": "F", "filters": "country==DE"}, []store.Goal{page, event}, true,
+			[]string{"FilteredBreakdown"}, []string{"every event"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.params["period"] = "7d"
+			q, err := ParseQuery(c.kind, c.params, site, time.UTC, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Goals, q.Funnels = c.goals, []store.Funnel{{Name: "F", Steps: []string{"Home", "Buy"}}}
+			st := &calls{missing: c.missing, partialFrom: time.Date(2026, 3, 19, 0, 0, 0, 0, time.UTC)}
+			if _, err := New(st, func() time.Time { return now }).Run(context.Background(), q); err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.DeleteFunc(slices.Clone(st.names), func(n string) bool { return n == "Rollups" || n == "SketchVisitors" }); !slices.Equal(got, c.want) {
+				t.Errorf("the store was asked %v, want %v", st.names, c.want)
+			}
+			if !slices.Equal(st.narrowed, c.narrowed) {
+				t.Errorf("raw reads %v, want %v", st.narrowed, c.narrowed)
 			}
 		})
 	}

@@ -335,9 +335,13 @@ func rawOnly(filters []store.Filter, dims ...string) bool {
 }
 
 // visitOnly reports whether the visit rows answer every one of the
-// filters' dimensions and dims (store.VisitDimension): no goals or funnels.
-func visitOnly(filters []store.Filter, dims ...string) bool {
-	return !slices.ContainsFunc(allDims(filters, dims), func(d string) bool { return !store.VisitDimension(d) })
+// filters' dimensions and dims (store.VisitDimension): no funnels, broken
+// URLs or revenue, and the goals only when none has props
+// (store.VisitGoals).
+func visitOnly(filters []store.Filter, goals []store.GoalMatch, dims ...string) bool {
+	return !slices.ContainsFunc(allDims(filters, dims), func(d string) bool {
+		return !store.VisitDimension(d) && (d != store.DimGoal || !store.VisitGoals(goals))
+	})
 }
 
 // props reports whether the filters or dims name a custom property, which

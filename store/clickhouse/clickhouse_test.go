@@ -391,3 +391,7 @@ func TestFunnelsClickHouse(t *testing.T) {
 func TestVisitPropsClickHouse(t *testing.T) {
 	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
 }
+
+func TestVisitGoalsClickHouse(t *testing.T) {
+	storetest.RunVisitGoals(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
+}

@@ -20,6 +20,9 @@ var (
 	qReportsVisitorsSessions = rollupQuery("reports_visitors_sessions")
 	qReportsVisitorsEvents   = mustQuery("reports_visitors_events")
 	qReportsVisitorsMatching = rollupQuery("reports_visitors_matching")
+	qReportsNarrow           = mustQuery("reports_narrow")
+	qReportsNarrowFilter     = mustQuery("reports_narrow_filter")
+	qVisitsFilter            = mustQuery("visits_filter")
 	// qReportsFiltered are reports_filtered_breakdown's variants by the
 	// row kinds they read (rowKinds).
 	qReportsFiltered = func() map[rowKinds]string {
@@ -148,6 +151,54 @@ func funnelQuery(q store.FilteredBreakdownQuery) (string, error) {
 	query := strings.NewReplacer("{{FILTER_MATCHES}}", matches.String(), "{{FILTER_HITS}}", hits.String(),
 		"{{FILTER_PASS}}", pass.String(), "{{FUNNEL_PASS}}", funnelPass.String()).Replace(qReportsFunnel[len(q.Funnel)])
 	return expandFragments(query, 0), nil
+}
+
+// finalRead and startsRead are how the events fragment
+// (rollup_frag_events.sql) begins the conditions of its two reads: the
+// events (FINAL) and the visit starts of the events without a session
+// id. narrowed adds its own to each.
+var (
+	finalRead  = regexp.MustCompile(`FROM events FINAL\s+WHERE`)
+	startsRead = "AND bot = 0 AND type NOT IN ('email_open', 'email_click') AND session_id = 0"
+)
+
+// visitsFilterArrays are the pairs visits_filter.sql looks for a filter's
+// hit in: the session and the touched values.
+const visitsFilterArrays = "arrayConcat(session_dims, touched_dims), arrayConcat(session_values, touched_values)"
+
+// narrowed is query made to read only the events of the visits
+// FromVisits allows (reports_narrow.sql), or query as it is when q does
+// not narrow: a PREWHERE of the events read (the visitor key and session
+// id are the same in every version of an event, so FINAL keeps its
+// meaning), and a condition of the visit starts read. It fails (in the
+// reports tests too) if the events fragment no longer reads as
+// finalRead and startsRead say.
+func narrowed(query string, q store.FilteredBreakdownQuery) (string, error) {
+	idx := q.NarrowingFilters()
+	if len(idx) == 0 {
+		return query, nil
+	}
+	if n := len(finalRead.FindAllStringIndex(query, -1)); n == 0 || n != strings.Count(query, startsRead) {
+		return "", fmt.Errorf("the events fragment's reads changed; update store/clickhouse/reports.go")
+	}
+	var conds strings.Builder
+	for _, i := range idx {
+		// A session dimension's value is among the row's session values,
+		// an event dimension's among its touched values: testing only
+		// those costs a third of testing both.
+		arrays := "touched_dims, touched_values"
+		if store.SessionDimension(q.Filters[i].Dim) {
+			arrays = "session_dims, session_values"
+		}
+		cond := strings.ReplaceAll(qVisitsFilter, "N)", strconv.Itoa(i+1)+")")
+		if cond = strings.Replace(cond, visitsFilterArrays, arrays, 1); !strings.Contains(cond, arrays) {
+			return "", fmt.Errorf("visits_filter.sql no longer tests %s; update store/clickhouse/reports.go", visitsFilterArrays)
+		}
+		conds.WriteString("\n" + strings.Replace(qReportsNarrowFilter, "COND", cond, 1))
+	}
+	narrow := strings.TrimPrefix(strings.Replace(qReportsNarrow, "{{narrow_filters}}", conds.String(), 1), "AND ")
+	query = finalRead.ReplaceAllLiteralString(query, "FROM events FINAL\nPREWHERE "+narrow+"\nWHERE")
+	return strings.ReplaceAll(query, startsRead, startsRead+"\nAND "+narrow), nil
 }
 
 // matchCall is MATCH(x) in funnelEventMatch's expressions, x without
@@ -332,6 +383,9 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 			return nil, err
 		}
 	}
+	if query, err = narrowed(query, q); err != nil {
+		return nil, fmt.Errorf("filtered breakdown: %w", err)
+	}
 	g := store.Daily
 	switch {
 	case hourly(q):
@@ -359,7 +413,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	args := append(windowArgs(q.SiteID, g, "", q.From, q.To),
 		ch.Named("dims", q.Dims()), ch.Named("exclude_gpc", boolUInt8(q.ExcludeGPC)),
 		ch.Named("bdim", q.Dimension), ch.Named("fdims", fdims), ch.Named("fops", fops),
-		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets))
+		ch.Named("fvals", fvals), ch.Named("npos", npos), ch.Named("buckets", buckets), ch.Named("fresh", uint32(q.Fresh.Unix())))
 	args = append(args, goalArgs(q.Goals, "g")...)
 	args = append(args, funnelArgs(q.Goals, q.Funnel)...)
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)

@@ -19,23 +19,58 @@ var (
 
 // visitsBreakdownQueries are visits_breakdown with 0 to store.MaxFilters
 // filter conditions (visits_filter.sql for the first, second … filter),
-// reading every row ([0]) or a sample ([1], SAMPLE 1/@sample): a query
-// tests only the filters it is given.
-func visitsBreakdownQueries() [2][]string {
+// indexed by sampled, goals and the number of filters: reading every row
+// or a sample (SAMPLE 1/@sample), of the visits table or of the visit
+// rows with the goals they reached (visits_goals.sql). A query tests only
+// the filters it is given, and reckons goals only when asked.
+func visitsBreakdownQueries() [2][2][]string {
 	filter := mustQuery("visits_filter")
-	var out [2][]string
+	var out [2][2][]string
 	for sampled, clause := range []string{"", "SAMPLE 1/@sample"} {
-		out[sampled] = make([]string, store.MaxFilters+1)
-		for n := range out[sampled] {
-			conds := make([]string, n)
-			for i := range conds {
-				conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
+		for goals, source := range []string{"visits {{sample}}", mustQuery("visits_goals")} {
+			source = strings.Replace(source, "{{sample}}", clause, 1)
+			out[sampled][goals] = make([]string, store.MaxFilters+1)
+			for n := range out[sampled][goals] {
+				conds := make([]string, n)
+				for i := range conds {
+					conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
+				}
+				q := strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
+				out[sampled][goals][n] = strings.Replace(q, "{{visits}}", source, 1)
 			}
-			q := strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
-			out[sampled][n] = strings.Replace(q, "{{sample}}", clause, 1)
 		}
 	}
 	return out
+}
+
+// goalKeyArgs are visits_goals.sql's goal keys (@gkey, @gkpage, @gkstart,
+// @gklen) of goals, in the order of goalArgs' @gnames: the blank goal
+// first, then each goal's touched values "page|PATH" of its paths or
+// "event_name|NAME" of its event; a goal without any has the key "|",
+// which matches nothing.
+func goalKeyArgs(goals []store.GoalMatch) []any {
+	keys, page, start, n := []string{"|"}, []int{0}, []int{1}, []int{1}
+	for _, g := range goals {
+		start = append(start, len(keys)+1)
+		var ks []string
+		isPage := 0
+		if g.Event == "" {
+			isPage = 1
+			for _, p := range g.Paths {
+				ks = append(ks, store.DimPage+"|"+p)
+			}
+		} else {
+			ks = append(ks, store.DimEventName+"|"+g.Event)
+		}
+		if len(ks) == 0 {
+			ks = []string{"|"}
+		}
+		for _, k := range ks {
+			keys, page = append(keys, k), append(page, isPage)
+		}
+		n = append(n, len(ks))
+	}
+	return []any{ch.Named("gkey", keys), ch.Named("gkpage", page), ch.Named("gkstart", start), ch.Named("gklen", n)}
 }
 
 // Visits returns the visit rows of q, by window, visitor key, session id
@@ -97,12 +132,16 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	}
 	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To),
 		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
-	sampled := 0
+	sampled, goals := 0, 0
 	if q.Sample > 1 {
 		sampled = 1
 		args = append(args, ch.Named("sample", q.Sample))
 	}
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[sampled][len(q.Filters)], args)
+	if q.UsesGoals() {
+		goals = 1
+		args = append(append(args, goalArgs(q.Goals, "g")...), goalKeyArgs(q.Goals)...)
+	}
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[sampled][goals][len(q.Filters)], args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}

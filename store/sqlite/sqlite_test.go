@@ -189,3 +189,7 @@ func TestFunnelsSQLite(t *testing.T) {
 func TestVisitPropsSQLite(t *testing.T) {
 	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
 }
+
+func TestVisitGoalsSQLite(t *testing.T) {
+	storetest.RunVisitGoals(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
+}

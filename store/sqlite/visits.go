@@ -73,7 +73,10 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	filters := make([][4]any, len(q.Filters))
 	for i, f := range q.Filters {
 		session := 0
-		if store.SessionDimension(f.Dim) {
+		switch {
+		case f.Dim == store.DimGoal:
+			session = 2
+		case store.SessionDimension(f.Dim):
 			session = 1
 		}
 		filters[i] = [4]any{f.Dim, f.Op, f.Value, session}
@@ -91,9 +94,31 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}
+	// The goals' keys (visits_breakdown.sql): a page goal's paths, an
+	// event goal's name.
+	keys := [][3]string{}
+	for _, g := range q.Goals {
+		switch {
+		case !q.UsesGoals():
+		case g.Event != "":
+			keys = append(keys, [3]string{g.Name, store.DimEventName, g.Event})
+		default:
+			for _, p := range g.Paths {
+				keys = append(keys, [3]string{g.Name, store.DimPage, p})
+			}
+		}
+	}
+	kj, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("visit breakdown: %w", err)
+	}
+	kind := q.DimensionKind()
+	if q.Dimension == store.DimGoal {
+		kind = 3
+	}
 	args := append(rangeArgs(q.SiteID, q.Granularity, q.From, q.To),
-		sql.Named("filters", string(fj)), sql.Named("buckets", string(bj)),
-		sql.Named("bdim", q.Dimension), sql.Named("bkind", q.DimensionKind()))
+		sql.Named("filters", string(fj)), sql.Named("buckets", string(bj)), sql.Named("goal_keys", string(kj)),
+		sql.Named("bdim", q.Dimension), sql.Named("bkind", kind))
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.query("visits_breakdown"), args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)

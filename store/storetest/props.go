@@ -229,12 +229,7 @@ func RunGoals(t *testing.T, open func(t *testing.T) PropsBackend) {
 		{"Breakdown", store.DimGoal, []store.Filter{f(store.DimGoal, "~", "")}, []handRow{
 			{"Docs or pricing", 2, 2, 2, 0, 0, 0}, {"Home", 2, 2, 2, 0, 0, 0}, {"Pro signup", 1, 1, 0, 1, 0, 0},
 			{"Red click", 1, 1, 0, 1, 0, 0}, {"Signup", 1, 2, 0, 2, 0, 0}}},
-		// Whole visits A and B: 2 pageviews, 3 events, 120 s + 60 s.
-		{"FilterReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Signup")}, []handRow{
-			{"", 1, 2, 2, 3, 0, 180}}},
-		// Visits B and D (D's 404 a second after its pageview).
-		{"FilterNotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "!=", "Home")}, []handRow{
-			{"", 2, 2, 2, 2, 0, 61}}},
+		goalFilterCases[0], goalFilterCases[1],
 		// The 404 event's path; not the pageview's, nor other events'.
 		{"BrokenURLs", store.DimNotFound, []store.Filter{f(store.DimNotFound, "~", "")}, []handRow{
 			{"/docs", 1, 1, 0, 1, 0, 0}}},
@@ -243,5 +238,129 @@ func RunGoals(t *testing.T, open func(t *testing.T) PropsBackend) {
 		{"GoalsOfVisitsWithProp", store.DimGoal, []store.Filter{f("props:color", "==", "blue")}, []handRow{
 			{"Home", 1, 1, 1, 0, 0, 0}}},
 		{"NotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Blue buy")}, nil},
+	})
+}
+
+// goalFilterCases are goal filters over PropsEvents and visit D's 404 that
+// RunGoals (raw) and RunVisitGoals (visit rows) both answer.
+var goalFilterCases = []handCase{
+	// Whole visits A and B: 2 pageviews, 3 events, 120 s + 60 s.
+	{"FilterReached", store.DimTotal, []store.Filter{{Dim: store.DimGoal, Op: "==", Value: "Signup"}}, []handRow{
+		{"", 1, 2, 2, 3, 0, 180}}},
+	// Visits B and D (D's 404 a second after its pageview).
+	{"FilterNotReached", store.DimTotal, []store.Filter{{Dim: store.DimGoal, Op: "!=", Value: "Home"}}, []handRow{
+		{"", 2, 2, 2, 2, 0, 61}}},
+}
+
+// visitGoals are the goals of propsGoals that the visit rows answer
+// (store.VisitGoals: no props), and the built-in 404 goal.
+var visitGoals = []store.GoalMatch{
+	{Name: "Signup", Event: "Signup"},
+	{Name: "Home", Paths: []string{"/"}},
+	{Name: "Docs or pricing", Paths: []string{"/docs", "/pricing"}},
+	{Name: "Click", Event: "Click"},
+	{Name: store.NotFoundGoal.Name, Event: store.NotFoundGoal.Event},
+	{Name: "Nowhere", Paths: nil},
+}
+
+// RunVisitGoals checks goals (store.DimGoal) answered from the visit rows
+// (store.VisitQuery.Goals) that ReplaceRollups wrote for PropsEvents and
+// visit D's 404: as a breakdown and as filters, each equal to the
+// hand-worked answer and to the raw events' (FilteredBreakdown) on the
+// same day (no visit crosses a window edge). A page goal is reached by a
+// pageview of its paths only (A's events on / are no pageviews of it),
+// an event goal by a click or custom event of its name. Goals with props
+// are refused: the visit rows do not keep which event had which props.
+func RunVisitGoals(t *testing.T, open func(t *testing.T) VisitBackend) {
+	ctx := context.Background()
+	b := open(t)
+	site := addSite(t, b).ID
+	events := PropsEvents(site)
+	if err := b.InsertEvents(ctx, append(events, NotFoundEvent(events)...)); err != nil {
+		t.Fatalf("InsertEvents: %v", err)
+	}
+	from, to := PropsDay, PropsDay.Add(24*time.Hour)
+	if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: from, To: to, Version: 1}); err != nil {
+		t.Fatalf("ReplaceRollups: %v", err)
+	}
+	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
+	for _, c := range []handCase{
+		{"Breakdown", store.DimGoal, []store.Filter{f(store.DimGoal, "~", "")}, []handRow{
+			{"404", 1, 1, 0, 1, 0, 0}, {"Click", 1, 1, 0, 1, 0, 0}, {"Docs or pricing", 2, 2, 2, 0, 0, 0},
+			{"Home", 2, 2, 2, 0, 0, 0}, {"Signup", 1, 2, 0, 2, 0, 0}}},
+		goalFilterCases[0], goalFilterCases[1],
+		{"FilterContainsByPage", store.DimPage, []store.Filter{f(store.DimGoal, "~", "SIGN")}, []handRow{
+			{"/", 1, 1, 1, 2, 0, 0}, {"/pricing", 1, 1, 1, 1, 0, 0}}},
+		{"FilterWithSessionDimension", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Home"), f(store.DimCountry, "==", "FR")}, []handRow{
+			{"", 1, 1, 1, 1, 0, 300}}},
+		{"GoalsOfVisitsWithProp", store.DimGoal, []store.Filter{f("props:color", "==", "blue")}, []handRow{
+			{"Home", 1, 1, 1, 0, 0, 0}}},
+		{"NotReached", store.DimTotal, []store.Filter{f(store.DimGoal, "==", "Nowhere")}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := b.VisitBreakdown(ctx, store.VisitQuery{SiteID: site, Granularity: store.Daily, Dimension: c.dim,
+				Filters: c.filters, From: from, To: to, Goals: visitGoals})
+			if err != nil {
+				t.Fatalf("VisitBreakdown: %v", err)
+			}
+			checkHandRows(t, c, rows, nil)
+			raw, err := b.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{SiteID: site, Dimension: c.dim,
+				Filters: c.filters, From: from, To: to, Goals: visitGoals})
+			if err != nil {
+				t.Fatalf("FilteredBreakdown: %v", err)
+			}
+			sortRollups(rows)
+			sortRollups(raw)
+			if diff := gocmp.Diff(raw, rows, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("visit rows' answer differs from the raw events' (-raw +visits):\n%s", diff)
+			}
+		})
+	}
+	_, err := b.VisitBreakdown(ctx, store.VisitQuery{SiteID: site, Granularity: store.Daily, Dimension: store.DimGoal,
+		Filters: []store.Filter{f(store.DimGoal, "~", "")}, From: from, To: to, Goals: propsGoals})
+	if err == nil {
+		t.Errorf("VisitBreakdown of goals with props: no error, want one")
+	}
+	t.Run("FunnelFromVisits", func(t *testing.T) {
+		check := func(fresh time.Time) {
+			t.Helper()
+			for _, filters := range [][]store.Filter{
+				{f(store.DimCountry, "==", "DE")},
+				{f(store.DimCountry, "!=", "DE")},
+				{f(store.DimCountry, "~", "f"), f(store.DimPage, "==", "/")},
+				{f("props:plan", "==", "pro")},
+				{f(store.DimEventName, "!=", "Buy"), f(store.DimGoal, "==", "Home")},
+			} {
+				q := store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimFunnel, Filters: filters, From: from, To: to,
+					Goals: visitGoals, Funnel: []string{"Home", "Signup"}}
+				want, err := b.FilteredBreakdown(ctx, q)
+				if err != nil {
+					t.Fatalf("FilteredBreakdown: %v", err)
+				}
+				q.FromVisits, q.Fresh = true, fresh
+				got, err := b.FilteredBreakdown(ctx, q)
+				if err != nil {
+					t.Fatalf("FilteredBreakdown from visits: %v", err)
+				}
+				sortRollups(want)
+				sortRollups(got)
+				if diff := gocmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("funnel %v, fresh from %v, from the visit rows' visitors (-every event +narrowed):\n%s", filters, fresh, diff)
+				}
+				if len(want) == 0 && filters[0].Op == "==" {
+					t.Errorf("funnel %v: no rows; the fixture has visits of it", filters)
+				}
+			}
+		}
+		check(to) // every event aggregated
+		// A visit the aggregator has not seen: read as fresh only.
+		late, signup := events[0], events[1]
+		late.ID, late.VisitorKey, late.SessionID, late.Time = uuid.New(), 7, 7, propsDayAt("20:00")
+		signup.ID, signup.VisitorKey, signup.SessionID, signup.Time = uuid.New(), 7, 7, propsDayAt("20:01")
+		late.ReceivedAt, signup.ReceivedAt = late.Time, signup.Time
+		if err := b.InsertEvents(ctx, []store.Event{late, signup}); err != nil {
+			t.Fatalf("InsertEvents: %v", err)
+		}
+		check(from)
 	})
 }

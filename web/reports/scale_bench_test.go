@@ -46,6 +46,15 @@ func funnelExact(filter string) string {
 		" GROUP BY visitor_key, session_id) ARRAY JOIN range(level) AS j GROUP BY j"
 }
 
+// goalsExact is the exact pass of benchConfig's goals breakdown: per
+// goal the visitors and visits with an event that reached it, and under
+// "*" the period's visitors (the conversion rates' base), in one pass.
+func goalsExact(filter string) string {
+	return "SELECT g, uniqExact(visitor_key), uniqExact(session_id) FROM (SELECT visitor_key, session_id, arrayJoin(arrayConcat(['*'], arrayFilter(x -> x != '', [" +
+		"if(type = 'pageview' AND path = '/', 'Home', ''), if(type = 'pageview' AND path = '/pricing', 'Pricing', ''), " +
+		"if(type IN ('click', 'event') AND name = 'signup', 'Signup', '')]))) AS g" + exactBase + filter + ") GROUP BY g"
+}
+
 // generateMonth is a fresh store with n events of the month before the
 // returned end generated inside ClickHouse (testdata/bench_generate.sql)
 // for the site, and a connection of its own to the same database.
@@ -151,7 +160,11 @@ func BenchmarkReportsScale(b *testing.B) {
 	})...)
 	cases = append(cases,
 		scaleCase{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy", funnelExact("")},
-		scaleCase{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE", funnelExact(" AND country = 'DE'")})
+		scaleCase{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE", funnelExact(" AND country = 'DE'")},
+		scaleCase{"goals", "breakdown?site=" + aggregator.DemoDomain + "&period=30d&property=goal", goalsExact("")},
+		scaleCase{"goals/country==DE", "breakdown?site=" + aggregator.DemoDomain + "&period=30d&property=goal&filters=country==DE", goalsExact(" AND country = 'DE'")},
+		scaleCase{"aggregate/goal+session", "aggregate" + scaleQuery + "&filters=goal==Signup%3Bcountry==DE",
+			"SELECT " + visits + exactBase + " AND country = 'DE'" + sessions(" AND type IN ('click', 'event') AND name = 'signup'")})
 	timeScaleCases(b, h, token, cases, exact, func(b *testing.B, c scaleCase, body []byte) {
 		if strings.HasPrefix(c.path, "funnel") {
 			checkFunnel(b, conn, c.exact, args, body)

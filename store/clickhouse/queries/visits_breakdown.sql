@@ -16,9 +16,11 @@
 -- and engaged time; bounces and duration zero, as in the rollups). A
 -- window belongs to the last of @buckets (Unix seconds, ascending) at or
 -- before it; the arrayResize hands the window to the lambda as an
--- argument, as the rollup fragments do. visits.go puts SAMPLE 1/@sample
--- where {{sample}} is for a sampled read (store.VisitQuery.Sample), and
--- nothing otherwise.
+-- argument, as the rollup fragments do. visits.go puts the visits table
+-- where {{visits}} is, and SAMPLE 1/@sample after it for a sampled read
+-- (store.VisitQuery.Sample); with goals (store.VisitQuery.Goals),
+-- visits_goals.sql in its place, the same rows with the goals each
+-- visit reached among its touched values (dimension goal).
 SELECT bucket, b.1 AS value, uniqExact(visitor_key), count(), sum(b.2), sum(b.3), sum(b.4), sum(b.5), sum(b.6)
 FROM
 (
@@ -26,7 +28,7 @@ FROM
                arrayResize(emptyArrayUInt32(), length(@buckets), toUInt32(window_start)))))) AS bucket,
            visitor_key, session_dims, session_values, touched_dims, touched_values,
            touched_pageviews, touched_events, touched_engaged_ms, pageviews, events, bounce, duration_s, engaged_ms
-    FROM visits {{sample}}
+    FROM {{visits}}
     WHERE site_id = @site AND granularity = @granularity
       AND window_start >= toDateTime(@from, 'UTC') AND window_start < toDateTime(@to, 'UTC')
       {{filters}}
