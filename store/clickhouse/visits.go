@@ -12,35 +12,60 @@ import (
 )
 
 var (
-	qVisitsSelect     = mustQuery("visits_select")
-	qRollupsRawEvents = mustQuery("rollups_raw_events")
-	qVisitsBreakdown  = visitsBreakdownQueries()
+	qVisitsSelect            = mustQuery("visits_select")
+	qRollupsRawEvents        = mustQuery("rollups_raw_events")
+	qVisitsBreakdownTemplate = mustQuery("visits_breakdown")
+	qVisitsGoals             = mustQuery("visits_goals")
+	qVisitsBreakdown         = visitsBreakdownQueries()
 )
 
 // visitsBreakdownQueries are visits_breakdown with 0 to store.MaxFilters
 // filter conditions (visits_filter.sql for the first, second … filter),
-// indexed by sampled, goals and the number of filters: reading every row
-// or a sample (SAMPLE 1/@sample), of the visits table or of the visit
-// rows with the goals they reached (visits_goals.sql). A query tests only
-// the filters it is given, and reckons goals only when asked.
-func visitsBreakdownQueries() [2][2][]string {
-	filter := mustQuery("visits_filter")
-	var out [2][2][]string
-	for sampled, clause := range []string{"", "SAMPLE 1/@sample"} {
-		for goals, source := range []string{"visits {{sample}}", mustQuery("visits_goals")} {
-			source = strings.Replace(source, "{{sample}}", clause, 1)
-			out[sampled][goals] = make([]string, store.MaxFilters+1)
-			for n := range out[sampled][goals] {
-				conds := make([]string, n)
-				for i := range conds {
-					conds[i] = strings.ReplaceAll(filter, "N)", strconv.Itoa(i+1)+")")
-				}
-				q := strings.Replace(mustQuery("visits_breakdown"), "{{filters}}", strings.Join(conds, "\n      "), 1)
-				out[sampled][goals][n] = strings.Replace(q, "{{visits}}", source, 1)
-			}
+// reading every row ([0]) or a sample ([1], SAMPLE 1/@sample): a query
+// tests only the filters it is given. With goals, goalsBreakdownQuery
+// builds the query.
+func visitsBreakdownQueries() [2][]string {
+	var out [2][]string
+	for sampled := range out {
+		out[sampled] = make([]string, store.MaxFilters+1)
+		for n := range out[sampled] {
+			out[sampled][n] = visitsQuery(sampled == 1, "visits {{sample}}", filterConds(n, nil), "")
 		}
 	}
 	return out
+}
+
+// filterConds are visits_filter.sql's conditions of the first n filters
+// whose number keep takes (nil: all of them).
+func filterConds(n int, keep func(i int) bool) string {
+	var conds []string
+	for i := range n {
+		if keep == nil || keep(i) {
+			conds = append(conds, strings.ReplaceAll(qVisitsFilter, "N)", strconv.Itoa(i+1)+")"))
+		}
+	}
+	return strings.Join(conds, "\n      ")
+}
+
+// visitsQuery is visits_breakdown.sql reading source (the visits table, or
+// visits_goals.sql with its filters on other dimensions than the goals,
+// inner) with the filter conditions outer.
+func visitsQuery(sampled bool, source, outer, inner string) string {
+	clause := ""
+	if sampled {
+		clause = "SAMPLE 1/@sample"
+	}
+	source = strings.Replace(strings.Replace(source, "{{sample}}", clause, 1), "{{inner_filters}}", inner, 1)
+	return strings.Replace(strings.Replace(qVisitsBreakdownTemplate, "{{filters}}", outer, 1), "{{visits}}", source, 1)
+}
+
+// goalsBreakdownQuery is visits_breakdown.sql over visits_goals.sql for
+// q: the conditions of its goal filters after the goals are reckoned, the
+// others before, on the visit rows themselves.
+func goalsBreakdownQuery(q store.VisitQuery) string {
+	goal := func(i int) bool { return q.Filters[i].Dim == store.DimGoal }
+	other := func(i int) bool { return !goal(i) }
+	return visitsQuery(q.Sample > 1, qVisitsGoals, filterConds(len(q.Filters), goal), filterConds(len(q.Filters), other))
 }
 
 // goalKeyArgs are visits_goals.sql's goal keys (@gkey, @gkpage, @gkstart,
@@ -132,16 +157,17 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	}
 	args := append(windowArgs(q.SiteID, q.Granularity, "", q.From, q.To),
 		ch.Named("fdims", fdims), ch.Named("fops", fops), ch.Named("fvals", fvals), ch.Named("bdim", q.Dimension), ch.Named("bkind", q.DimensionKind()), ch.Named("buckets", buckets))
-	sampled, goals := 0, 0
+	sampled := 0
 	if q.Sample > 1 {
 		sampled = 1
 		args = append(args, ch.Named("sample", q.Sample))
 	}
+	query := qVisitsBreakdown[sampled][len(q.Filters)]
 	if q.UsesGoals() {
-		goals = 1
+		query = goalsBreakdownQuery(q)
 		args = append(append(args, goalArgs(q.Goals, "g")...), goalKeyArgs(q.Goals)...)
 	}
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, qVisitsBreakdown[sampled][goals][len(q.Filters)], args)
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}
