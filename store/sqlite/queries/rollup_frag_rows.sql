@@ -6,7 +6,10 @@
 -- are those of the ClickHouse fragments of the same names: visits by session
 -- id, else by 1800 s of inactivity per visitor key, cut at window edges;
 -- events ordered by time, type (pageview first) and id; a visit described
--- by its first event and, for exit_page, its last. E-mail events
+-- by its first event and, for exit_page, its last (is_first: the event
+-- that opens a visit; is_last: the one before the next break or the end,
+-- found in the one window pass that numbers the visits, so describing a
+-- visit takes no sort of its own). E-mail events
 -- (email_open, email_click) are no part of any visit: they have their own
 -- rows (rollups_insert_email.sql). The per-dimension lists are expanded at start-up
 -- from store.Dimensions (store.ExpandDimensions): one column per session
@@ -56,15 +59,11 @@ gaps AS (
     FROM ev
 ),
 numbered AS (
-    SELECT *, SUM(brk) OVER (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING) AS sess
+    SELECT *, SUM(brk) OVER w AS sess,
+           brk = 1 OR ROW_NUMBER() OVER w = 1 AS is_first,
+           LEAD(brk, 1, 1) OVER w = 1 AS is_last
     FROM gaps
-),
-described AS (
-    SELECT *[[range .Session]],
-           [[if .Last]]LAST_VALUE[[else]]FIRST_VALUE[[end]]([[.Column]]) OVER w AS s_[[.Name]][[end]]
-    FROM numbered
-    WINDOW w AS (PARTITION BY win, visitor_key, session_id, sess ORDER BY k, event_id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING)
 ),
 goal_hits AS (
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
@@ -86,8 +85,8 @@ sessions AS (
            SUM(etype IN ('click', 'event')) AS ev,
            CASE WHEN SUM(etype = 'pageview') = 1 AND SUM(etype IN ('click', 'event')) = 0 THEN 1 ELSE 0 END AS bounce,
            MIN(ts) AS t0, MAX(ts) - MIN(ts) AS dur, SUM(engaged_ms) AS eng[[range .Session]],
-           MIN(s_[[.Name]]) AS s_[[.Name]][[end]]
-    FROM described
+           MIN(CASE WHEN [[if .Last]]is_last[[else]]is_first[[end]] THEN [[.Column]] END) AS s_[[.Name]][[end]]
+    FROM numbered
     GROUP BY win, visitor_key, session_id, sess
 ),
 rollup_rows AS (
