@@ -205,6 +205,10 @@ func (b beaconFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.rest.ServeHTTP(w, r)
 }
 
+// Unwrap returns the router, which holds every route (/api/event too),
+// for route listings.
+func (b beaconFirst) Unwrap() http.Handler { return b.rest }
+
 // NewMetrics returns the handler of serve's metrics listener
 // (-metrics-addr): GET /metrics and nothing else. The metrics are kept off
 // New's routes, which a reverse proxy publishes.

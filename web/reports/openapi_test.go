@@ -80,6 +80,9 @@ func TestOpenAPIInStep(t *testing.T) {
 	}
 	h := server.New(server.Options{Auth: auth.New(auth.Options{}), Reports: reports.New(reports.Options{}), Unsubscribe: unsubscribe.New(nil, nil),
 		Admin: admin.New(admin.Options{}), Share: sh})
+	if u, ok := h.(interface{ Unwrap() http.Handler }); ok {
+		h = u.Unwrap()
+	}
 	router, ok := h.(*mux.Router)
 	if !ok {
 		t.Fatalf("server.New returned %T, want *mux.Router", h)
