@@ -172,14 +172,11 @@ func TestOnlyWritesWhileServingArePaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{}
 		b := NewBuffer(rec, BufferOptions{QueueSize: 100, FlushSize: 50, FlushInterval: time.Hour})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error)
-		go func() { done <- b.Run(ctx) }()
+		stop := startRun(t, b)
 		enqueue(t, b, 50)
 		synctest.Wait()
 		enqueue(t, b, 7)
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 		sizes := rec.sizes()
@@ -251,6 +248,14 @@ func TestDiscardDropsEventsAtWriteTime(t *testing.T) {
 
 // runBuffer runs b until the test ends (also when a check fails: a
 // synctest bubble waits for its goroutines) and checks Run's result.
+// startRun runs b until stop, which cancels Run and returns its error.
+func startRun(t *testing.T, b *Buffer) (stop func() error) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	return func() error { cancel(); return <-done }
+}
+
 func runBuffer(t *testing.T, b *Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
