@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +51,7 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
-	from := end.AddDate(0, 0, -30)
+	end, from := scaleEnd, scaleFrom
 	t0 := time.Now()
 	if _, err := db.ExecContext(ctx, benchGenerateSQLite, site.ID, end.Unix(), n); err != nil {
 		b.Fatal(err)
@@ -86,7 +86,7 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 
 	f := authtest.New(b, st, auth.Options{})
 	h := server.New(server.Options{Auth: f.Auth, Store: st,
-		Reports: reports.New(reports.Options{Store: st, Now: func() time.Time { return end.Add(-time.Hour) }, Budget: time.Hour})})
+		Reports: reports.New(reports.Options{Store: st, Config: benchConfig, Now: func() time.Time { return end.Add(-time.Hour) }, Budget: time.Hour})})
 	token := f.Token(auth.RoleAnalyst)
 	visits := "COUNT(DISTINCT visitor_key), COUNT(DISTINCT session_id), SUM(type = 'pageview')"
 	sessions := func(where string) string {
@@ -95,7 +95,13 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 	const planExact = "SELECT json_extract(p.value, '$[1]') AS plan, COUNT(DISTINCT visitor_key), COUNT(DISTINCT session_id), COUNT(*)" +
 		" FROM events, json_each(events.props) p WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND bot = 0 AND props != '[]'" +
 		" AND json_extract(p.value, '$[0]') = 'plan'"
+	bothHalves := func(where string) string {
+		return "SELECT ts >= " + strconv.FormatInt(scaleMid.Unix(), 10) + " AS second, " + visits + exactBaseSQLite + where + " GROUP BY second"
+	}
 	cases := scaleCases(b, map[string]string{
+		"compare":                    bothHalves(""),
+		"compare/country==DE":        bothHalves(" AND country = 'DE'"),
+		"compare/two":                bothHalves(" AND country = 'DE' AND device = 'mobile'"),
 		"aggregate":                  "SELECT " + visits + exactBaseSQLite,
 		"aggregate/country==DE":      "SELECT " + visits + exactBaseSQLite + " AND country = 'DE'",
 		"aggregate/source!=direct":   "SELECT " + visits + exactBaseSQLite + " AND source != 'direct'",
@@ -111,6 +117,49 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 		// The events carrying plan: their visitors, visits and count.
 		"breakdown/props:plan":             planExact + " GROUP BY plan",
 		"breakdown/props:plan/country==DE": planExact + " AND country = 'DE' GROUP BY plan",
+		"funnel":                           funnelExactSQLite(""),
+		"funnel/country==DE":               funnelExactSQLite(" AND country = 'DE'"),
+		"goals":                            goalsExactSQLite(""),
+		"goals/country==DE":                goalsExactSQLite(" AND country = 'DE'"),
+		"aggregate/goal+session":           "SELECT " + visits + exactBaseSQLite + " AND country = 'DE'" + sessions(" AND type IN ('click', 'event') AND name = 'signup'"),
 	})
-	timeScaleCases(b, h, token, cases, exact, nil)
+	timeScaleCases(b, h, token, cases, exact, func(b *testing.B, c scaleCase, body []byte) {
+		if strings.HasPrefix(c.path, "funnel") {
+			checkFunnel(b, body, funnelStepsSQLite(b, db, c.exact, site.ID, from, end))
+		}
+	})
+}
+
+// funnelExactSQLite is the exact pass of benchConfig's funnel on SQLite:
+// per visit the sequence of the steps its events reached, in time order
+// (group_concat … ORDER BY ts), then per step the visitors and visits
+// whose sequence holds steps 1 to j in order (GLOB '*1*2*').
+func funnelExactSQLite(filter string) string {
+	return "SELECT j, COUNT(DISTINCT visitor_key), COUNT(*) FROM (SELECT visitor_key, session_id, group_concat(s, '' ORDER BY ts) AS seq FROM (" +
+		"SELECT visitor_key, session_id, ts, CASE WHEN type = 'pageview' AND path = '/' THEN '1' WHEN type = 'pageview' AND path = '/pricing' THEN '2' " +
+		"WHEN type IN ('click', 'event') AND name = 'signup' THEN '3' END AS s" + exactBaseSQLite + filter + ") WHERE s IS NOT NULL GROUP BY visitor_key, session_id) " +
+		"JOIN (SELECT 1 AS j, '*1*' AS pat UNION ALL SELECT 2, '*1*2*' UNION ALL SELECT 3, '*1*2*3*') ON seq GLOB pat GROUP BY j"
+}
+
+// goalsExactSQLite is the exact pass of benchConfig's goals breakdown on
+// SQLite: one scan of the events (CROSS JOIN keeps them the outer loop),
+// each event counted for the goals it reached and for "*", the period's
+// visitors (the conversion rates' base).
+func goalsExactSQLite(filter string) string {
+	return "SELECT g, COUNT(DISTINCT visitor_key), COUNT(DISTINCT session_id) FROM events CROSS JOIN " +
+		"(SELECT '*' AS g UNION ALL SELECT 'Home' UNION ALL SELECT 'Pricing' UNION ALL SELECT 'Signup') " +
+		"WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND bot = 0" + filter + " AND (g = '*' OR g = 'Home' AND type = 'pageview' AND path = '/' " +
+		"OR g = 'Pricing' AND type = 'pageview' AND path = '/pricing' OR g = 'Signup' AND type IN ('click', 'event') AND name = 'signup') GROUP BY g"
+}
+
+// funnelStepsSQLite runs a funnel's exact pass (funnelExactSQLite) and
+// returns per step its visitors and visits.
+func funnelStepsSQLite(b *testing.B, db *sql.DB, exact string, site uint32, from, to time.Time) map[uint64][2]uint64 {
+	b.Helper()
+	rows, err := db.Query(exact, site, from.Unix(), to.Unix())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	return scanSteps(b, rows, 0)
 }

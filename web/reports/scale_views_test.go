@@ -1,19 +1,43 @@
 package reports_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/footfall/footfall/aggregator"
+	"github.com/footfall/footfall/config"
 )
 
-// scaleViews are the dashboard views a scale benchmark times (those of
-// BenchmarkReportsScale without compare and funnels, which need a funnel
-// definition and period halves); the benchmark supplies, per name, the one
-// exact SQL pass that answers the same question.
+// scaleEnd is the end of the generated month (exclusive); scaleMid splits
+// it in halves: compare=previous_period asks for the second half, so its
+// previous period, the first half, holds events too.
+var (
+	scaleEnd  = time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	scaleFrom = scaleEnd.AddDate(0, 0, -30)
+	scaleMid  = scaleFrom.AddDate(0, 0, 15)
+)
+
+// scaleHalf is the query of the month's second half with its previous
+// period.
+var scaleHalf = "?site=" + aggregator.DemoDomain + "&period=custom&from=" + scaleMid.Format(time.DateOnly) +
+	"&to=" + scaleEnd.AddDate(0, 0, -1).Format(time.DateOnly) + "&metrics=visitors,visits,pageviews&compare=previous_period"
+
+// benchConfig gives the generated site a funnel of three goals.
+var benchConfig = &config.Config{Sites: []config.Site{{Domain: aggregator.DemoDomain,
+	Goals:   []config.Goal{{Name: "Home", Page: "/"}, {Name: "Pricing", Page: "/pricing"}, {Name: "Signup", Event: "signup"}},
+	Funnels: []config.Funnel{{Name: "Buy", Steps: []string{"Home", "Pricing", "Signup"}}},
+}}}
+
+// scaleViews are the dashboard views a scale benchmark times, on either
+// backend (the site configured as benchConfig); the benchmark supplies,
+// per name, the one exact SQL pass that answers the same question.
 var scaleViews = []struct{ name, path string }{
+	{"compare", "aggregate" + scaleHalf},
+	{"compare/country==DE", "aggregate" + scaleHalf + "&filters=country==DE"},
+	{"compare/two", "aggregate" + scaleHalf + "&filters=country==DE%3Bdevice==mobile"},
 	{"aggregate", "aggregate" + scaleQuery},
 	{"aggregate/country==DE", "aggregate" + scaleQuery + "&filters=country==DE"},
 	{"aggregate/source!=direct", "aggregate" + scaleQuery + "&filters=source!=direct"},
@@ -27,6 +51,11 @@ var scaleViews = []struct{ name, path string }{
 	{"breakdown/page/two", "breakdown" + scaleQuery + "&property=page&filters=country==DE%3Bdevice==mobile"},
 	{"breakdown/props:plan", "breakdown" + scaleQuery + "&property=props:plan"},
 	{"breakdown/props:plan/country==DE", "breakdown" + scaleQuery + "&property=props:plan&filters=country==DE"},
+	{"funnel", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy"},
+	{"funnel/country==DE", "funnel?site=" + aggregator.DemoDomain + "&period=30d&funnel=Buy&filters=country==DE"},
+	{"goals", "breakdown?site=" + aggregator.DemoDomain + "&period=30d&property=goal"},
+	{"goals/country==DE", "breakdown?site=" + aggregator.DemoDomain + "&period=30d&property=goal&filters=country==DE"},
+	{"aggregate/goal+session", "aggregate" + scaleQuery + "&filters=goal==Signup%3Bcountry==DE"},
 }
 
 const scaleQuery = "?site=" + aggregator.DemoDomain + "&period=30d&metrics=visitors,visits,pageviews"
@@ -82,4 +111,46 @@ func timeScaleCases(b *testing.B, h http.Handler, token string, cases []scaleCas
 			b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
 		})
 	}
+}
+
+// checkFunnel fails b unless the funnel API's answer (body) has per step
+// the visitors and visits of want (the exact pass's, by step from 1).
+func checkFunnel(b *testing.B, body []byte, want map[uint64][2]uint64) {
+	b.Helper()
+	var got struct {
+		Results []struct{ Step, Visitors, Visits uint64 }
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		b.Fatal(err)
+	}
+	if len(got.Results) == 0 || len(want) == 0 {
+		b.Errorf("funnel: %d steps answered, the exact pass reached %d", len(got.Results), len(want))
+	}
+	for _, r := range got.Results {
+		if w := want[r.Step]; w != [2]uint64{r.Visitors, r.Visits} {
+			b.Errorf("funnel step %d: visitors, visits %d, %d; the exact pass %v", r.Step, r.Visitors, r.Visits, w)
+		}
+	}
+}
+
+// scanSteps reads an exact funnel pass's rows (step, visitors, visits)
+// into the steps from 1; offset is added to each row's step.
+func scanSteps(b *testing.B, rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}, offset uint64) map[uint64][2]uint64 {
+	b.Helper()
+	want := map[uint64][2]uint64{}
+	for rows.Next() {
+		var j, visitors, visits uint64
+		if err := rows.Scan(&j, &visitors, &visits); err != nil {
+			b.Fatal(err)
+		}
+		want[j+offset] = [2]uint64{visitors, visits}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return want
 }
