@@ -65,19 +65,27 @@ numbered AS (
     FROM gaps
     WINDOW w AS (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING)
 ),
+goal_defs AS (
+    SELECT json_extract(value, '$[0]') AS goal, json_extract(value, '$[1]') AS kind,
+           json_extract(value, '$[3]') AS ename, json_extract(value, '$[4]') AS gprops, value AS def
+    FROM json_each(:goals)
+    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel', 'goal_revenue'))
+),
+goal_paths AS (
+    SELECT d.goal, p.value AS path FROM goal_defs d JOIN json_each(d.def, '$[2]') p WHERE d.kind = 'page'
+),
 goal_hits AS (
     SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
-           n.revenue_amount, n.revenue_currency, json_extract(g.value, '$[0]') AS goal
-    FROM numbered n
-    JOIN json_each(:goals) g
-    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel', 'goal_revenue'))
-      AND CASE json_extract(g.value, '$[1]')
-          WHEN 'page' THEN n.etype = 'pageview'
-                       AND n.path IN (SELECT value FROM json_each(g.value, '$[2]'))
-          ELSE n.etype IN ('click', 'event') AND n.name = json_extract(g.value, '$[3]')
-               AND NOT EXISTS (SELECT 1 FROM json_each(g.value, '$[4]') gp
-                               WHERE gp.value NOT IN (SELECT np.value FROM json_each(n.props) np))
-          END
+           n.revenue_amount, n.revenue_currency, g.goal
+    FROM numbered n JOIN goal_paths g ON n.path = g.path
+    WHERE n.etype = 'pageview'
+    UNION ALL
+    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
+           n.revenue_amount, n.revenue_currency, g.goal
+    FROM numbered n JOIN goal_defs g ON g.kind != 'page' AND n.name = g.ename
+    WHERE n.etype IN ('click', 'event')
+      AND NOT EXISTS (SELECT 1 FROM json_each(g.gprops) gp
+                      WHERE gp.value NOT IN (SELECT np.value FROM json_each(n.props) np))
 ),
 sessions AS (
     SELECT win, visitor_key, session_id, sess,
