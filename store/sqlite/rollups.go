@@ -20,9 +20,15 @@ var fragmentRef = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
 // the rollups and the partner cells share. Fragments are files of this
 // package, never input.
 func (s *Store) rollupQuery(name string) string {
-	return fragmentRef.ReplaceAllStringFunc(s.query(name), func(ref string) string {
-		return s.query("rollup_frag_" + fragmentRef.FindStringSubmatch(ref)[1])
-	})
+	q := s.query(name)
+	// A fragment may name others (the rows fragment: goal_hits); the
+	// fragments are few and name no cycle.
+	for fragmentRef.MatchString(q) {
+		q = fragmentRef.ReplaceAllStringFunc(q, func(ref string) string {
+			return s.query("rollup_frag_" + fragmentRef.FindStringSubmatch(ref)[1])
+		})
+	}
+	return q
 }
 
 // windowsJSON encodes windows as the [[start, end], …] array the queries

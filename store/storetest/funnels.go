@@ -24,22 +24,11 @@ import (
 //
 // and a bot's visit that reaches every step, counted nowhere.
 func FunnelEvents(site uint32) []store.Event {
-	ev := func(visitor, session uint64, country string, typ store.EventType, path, name string, hms string) store.Event {
-		at, err := time.Parse("15:04:05", hms)
-		if err != nil {
-			panic(err)
-		}
-		e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Host: "funnels.test", Path: path, Name: name,
-			Time:       PropsDay.Add(time.Duration(at.Hour())*time.Hour + time.Duration(at.Minute())*time.Minute + time.Duration(at.Second())*time.Second),
-			VisitorKey: visitor, KeyVersion: 1, SessionID: session, Country: country, Consent: store.ConsentAnalytics}
-		e.ReceivedAt = e.Time
-		return e
-	}
 	pv := func(visitor, session uint64, country, path, hms string) store.Event {
-		return ev(visitor, session, country, store.Pageview, path, "", hms)
+		return funnelEvent(site, visitor, session, country, store.Pageview, path, "", hms)
 	}
 	signup := func(visitor, session uint64, country, hms string) store.Event {
-		return ev(visitor, session, country, store.Custom, "/signup", "Signup", hms)
+		return funnelEvent(site, visitor, session, country, store.Custom, "/signup", "Signup", hms)
 	}
 	out := []store.Event{
 		pv(1, 1, "DE", "/", "10:00:00"), pv(1, 1, "DE", "/pricing", "10:01:00"), signup(1, 1, "DE", "10:02:00"),
@@ -56,6 +45,19 @@ func FunnelEvents(site uint32) []store.Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// funnelEvent is an event of a funnel case at hms (15:04:05) on PropsDay.
+func funnelEvent(site uint32, visitor, session uint64, country string, typ store.EventType, path, name string, hms string) store.Event {
+	at, err := time.Parse("15:04:05", hms)
+	if err != nil {
+		panic(err)
+	}
+	e := store.Event{ID: uuid.New(), SiteID: site, Type: typ, Host: "funnels.test", Path: path, Name: name,
+		Time:       PropsDay.Add(time.Duration(at.Hour())*time.Hour + time.Duration(at.Minute())*time.Minute + time.Duration(at.Second())*time.Second),
+		VisitorKey: visitor, KeyVersion: 1, SessionID: session, Country: country, Consent: store.ConsentAnalytics}
+	e.ReceivedAt = e.Time
+	return e
 }
 
 // funnelGoals are the goals FunnelEvents' funnels step through.
@@ -134,5 +136,35 @@ func RunFunnels(t *testing.T, open func(t *testing.T) PropsBackend) {
 		if _, err := b.FilteredBreakdown(context.Background(), q); err == nil {
 			t.Errorf("FilteredBreakdown with a step that is no goal: no error")
 		}
+	})
+	// Visits without a session id are split by 30 minutes of inactivity
+	// (store.SessionTimeout), in a funnel as everywhere:
+	//
+	//	W1  visitor 7, DE: pageview / 12:00, pageview /pricing 12:01
+	//	W2  visitor 7, DE: event Signup 13:00 (59 minutes later)
+	//	W3  visitor 7, DE: pageview / 15:00
+	//	W4  visitor 8, FR: pageview / 12:00, pageview /pricing 12:10, event Signup 12:20
+	t.Run("WithoutSessionIDs", func(t *testing.T) {
+		site := addSite(t, b).ID
+		ev := func(visitor uint64, country string, typ store.EventType, path, name, hms string) store.Event {
+			return funnelEvent(site, visitor, 0, country, typ, path, name, hms)
+		}
+		events := []store.Event{
+			ev(7, "DE", store.Pageview, "/", "", "12:00:00"), ev(7, "DE", store.Pageview, "/pricing", "", "12:01:00"),
+			ev(7, "DE", store.Custom, "/signup", "Signup", "13:00:00"), ev(7, "DE", store.Pageview, "/", "", "15:00:00"),
+			ev(8, "FR", store.Pageview, "/", "", "12:00:00"), ev(8, "FR", store.Pageview, "/pricing", "", "12:10:00"),
+			ev(8, "FR", store.Custom, "/signup", "Signup", "12:20:00"),
+		}
+		steps := map[string][]string{}
+		c := func(name string, filters []store.Filter, want ...handRow) handCase {
+			steps[name] = inOrder
+			return handCase{name: name, dim: store.DimFunnel, filters: filters, want: want}
+		}
+		checkHandCases(t, b, site, events, funnelGoals, steps, []handCase{
+			// Step 1: W1, W3, W4; step 2: W1, W4; step 3: W4 (W2's
+			// Signup is a visit of its own).
+			c("InOrder", any, step("1", 2, 3), step("2", 2, 2), step("3", 1, 1)),
+			c("Filtered", []store.Filter{f(store.DimCountry, "==", "DE")}, step("1", 1, 2), step("2", 1, 1)),
+		})
 	})
 }

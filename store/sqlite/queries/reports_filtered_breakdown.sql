@@ -8,28 +8,11 @@
 -- (:npos of them) and no "!=" filter. Every visit also gets a sentinel row
 -- (filter -1), so visits without hits are seen.
 -- Funnels (store.DimFunnel; :funnel, a JSON array of the steps' goal
--- names): freach walks each visit's steps, step j reached (k not null) at
--- the first event after step j-1's (by the order key k) that reached step
--- j's goal; the earliest match leaves the most events for later steps, so
--- a visit gets a 'funnel' row for each step up to the furthest it reached
--- in order. Events of one second and type share k and are not in order
--- (as on ClickHouse, reports_filtered_rows_funnel.sql).
+-- names): a visit gets a 'funnel' row for each step up to the furthest it
+-- reached in order (freach, the funnel_steps fragment). A funnel without
+-- filters reads less: reports_funnel.sql.
 WITH {{rows}},
-fhits AS (
-    SELECT h.win, h.visitor_key, h.session_id, h.sess, h.k, CAST(s.key AS INTEGER) AS j
-    FROM goal_hits h JOIN json_each(:funnel) s ON s.value = h.goal
-),
-freach(win, visitor_key, session_id, sess, j, k) AS (
-    SELECT win, visitor_key, session_id, sess, 0, MIN(k) FROM fhits WHERE j = 0
-    GROUP BY win, visitor_key, session_id, sess
-    UNION ALL
-    SELECT r.win, r.visitor_key, r.session_id, r.sess, r.j + 1,
-           (SELECT MIN(h.k) FROM fhits h
-            WHERE h.win = r.win AND h.visitor_key = r.visitor_key AND h.session_id = r.session_id
-              AND h.sess = r.sess AND h.j = r.j + 1 AND h.k > r.k)
-    FROM freach r
-    WHERE r.k IS NOT NULL AND r.j + 1 < json_array_length(:funnel)
-),
+{{funnel_steps}},
 visit_rows AS (
     SELECT win, visitor_key, session_id, sess, pv, ev, bounce, dur, eng, dim, val FROM rollup_rows
     UNION ALL

@@ -32,25 +32,9 @@
 -- per visit and page whose engagement events reported a depth: one event
 -- and the deepest depth in eng (each engagement event carries its page
 -- view's deepest so far; a page viewed twice in one visit counts once).
-wins AS (
-    SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
-),
+{{period_events}},
 dims AS (
     SELECT value AS dim FROM json_each(:dims)
-),
-gpc_keys AS (
-    SELECT DISTINCT visitor_key FROM events
-    WHERE :exclude_gpc = 1 AND site_id = :site AND ts >= :from AND ts < :to AND gpc = 1
-),
-ev AS (
-    SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
-           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
-           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
-           e.revenue_amount, e.revenue_currency, e.scroll_depth
-    FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
-    WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
-      AND e.type NOT IN ('email_open', 'email_click')
-      AND e.visitor_key NOT IN (SELECT visitor_key FROM gpc_keys)
 ),
 gaps AS (
     SELECT *, CASE WHEN session_id != 0 THEN 0
@@ -65,28 +49,7 @@ numbered AS (
     FROM gaps
     WINDOW w AS (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING)
 ),
-goal_defs AS (
-    SELECT json_extract(value, '$[0]') AS goal, json_extract(value, '$[1]') AS kind,
-           json_extract(value, '$[3]') AS ename, json_extract(value, '$[4]') AS gprops, value AS def
-    FROM json_each(:goals)
-    WHERE EXISTS (SELECT 1 FROM dims WHERE dim IN ('goal', 'funnel', 'goal_revenue'))
-),
-goal_paths AS (
-    SELECT d.goal, p.value AS path FROM goal_defs d JOIN json_each(d.def, '$[2]') p WHERE d.kind = 'page'
-),
-goal_hits AS (
-    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
-           n.revenue_amount, n.revenue_currency, g.goal
-    FROM numbered n JOIN goal_paths g ON n.path = g.path
-    WHERE n.etype = 'pageview'
-    UNION ALL
-    SELECT n.win, n.visitor_key, n.session_id, n.sess, n.k, n.etype, n.engaged_ms,
-           n.revenue_amount, n.revenue_currency, g.goal
-    FROM numbered n JOIN goal_defs g ON g.kind != 'page' AND n.name = g.ename
-    WHERE n.etype IN ('click', 'event')
-      AND NOT EXISTS (SELECT 1 FROM json_each(g.gprops) gp
-                      WHERE gp.value NOT IN (SELECT np.value FROM json_each(n.props) np))
-),
+{{goal_hits}},
 sessions AS (
     SELECT win, visitor_key, session_id, sess,
            SUM(etype = 'pageview') AS pv,

@@ -1,0 +1,23 @@
+-- Fragment: common table expressions ending in "ev", the events of :site
+-- in :windows (a JSON array of [start, end) pairs in Unix seconds) within
+-- [:from, :to), bots and e-mail events left out, and with :exclude_gpc = 1
+-- every visitor key that had GPC on in the range: each with its window
+-- (win) and order key k (time, then type: pageview first), and every
+-- column a visit's or event's value reads (see rollup_frag_rows.sql).
+wins AS (
+    SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
+),
+gpc_keys AS (
+    SELECT DISTINCT visitor_key FROM events
+    WHERE :exclude_gpc = 1 AND site_id = :site AND ts >= :from AND ts < :to AND gpc = 1
+),
+ev AS (
+    SELECT w.ws AS win, e.visitor_key, e.session_id, e.ts, e.event_id,
+           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
+           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
+           e.revenue_amount, e.revenue_currency, e.scroll_depth
+    FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
+    WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
+      AND e.type NOT IN ('email_open', 'email_click')
+      AND e.visitor_key NOT IN (SELECT visitor_key FROM gpc_keys)
+)
