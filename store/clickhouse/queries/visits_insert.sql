@@ -2,11 +2,18 @@
 -- rollup fragments' visits (the visits fragment: metrics and session
 -- values), each with the event-dimension values its events had
 -- (event_rows of @dims, store.TouchedDimensions: "props:" stands for every
--- key's values; summed per visit and value, then gathered per visit), and
--- what those hold, @touched_version (store.TouchedVersion). Every
--- visit has a page row, so the inner join keeps every visit. The session
--- dimension lists are expanded from store.Dimensions at start-up. The
--- caller has deleted the windows' earlier rows.
+-- key's values), and what those hold, @touched_version
+-- (store.TouchedVersion). The event rows are gathered per visit in one
+-- GROUP BY and summed per distinct (dimension, value) inside the visit's
+-- arrays: arrayEnumerateDense numbers the pairs in order of first
+-- appearance, sumMap sums by that number (its keys ascend, as the first
+-- occurrences arrayFilter keeps do), and the constant 1 column keeps every
+-- key (current ClickHouse leaves out a key whose sums are all zero). A
+-- GROUP BY of (visit, dimension, value) first made nearly as many groups as
+-- rows and cost twice as much (1M events: 1.6M rows, 1.38M groups).
+-- Every visit has a page row, so the inner join keeps every visit. The
+-- session dimension lists are expanded from store.Dimensions at start-up.
+-- The caller has deleted the windows' earlier rows.
 INSERT INTO visits
 (
     site_id, granularity, window_start, visitor_key, session_id, visit, visit_start,
@@ -21,13 +28,17 @@ SELECT toUInt32(@site), CAST(@granularity AS Enum8('hour' = 1, 'day' = 2)), toDa
 FROM ({{visits}})
 ANY INNER JOIN
 (
-    SELECT win, visitor_key, session_id, sess, groupArray(dim) AS t_dims, groupArray(value) AS t_values,
-           groupArray(v_pv) AS t_pv, groupArray(v_ev) AS t_ev, groupArray(v_eng) AS t_eng
+    SELECT win, visitor_key, session_id, sess,
+           arrayFilter((x, u) -> u = 1, dims, arrayEnumerateUniq(dims, vals)) AS t_dims,
+           arrayFilter((x, u) -> u = 1, vals, arrayEnumerateUniq(dims, vals)) AS t_values,
+           arrayReduce('sumMap', [arrayEnumerateDense(dims, vals)], [arrayResize(emptyArrayUInt64(), length(dims), toUInt64(1))],
+                       [pvs], [evs], [engs]) AS sums,
+           sums.3 AS t_pv, sums.4 AS t_ev, sums.5 AS t_eng
     FROM
     (
-        SELECT win, visitor_key, session_id, sess, dim, value, sum(pv) AS v_pv, sum(ev) AS v_ev, sum(eng) AS v_eng
+        SELECT win, visitor_key, session_id, sess, groupArray(dim) AS dims, groupArray(value) AS vals,
+               groupArray(pv) AS pvs, groupArray(ev) AS evs, groupArray(eng) AS engs
         FROM ({{event_rows}})
-        GROUP BY win, visitor_key, session_id, sess, dim, value
+        GROUP BY win, visitor_key, session_id, sess
     )
-    GROUP BY win, visitor_key, session_id, sess
 ) USING (win, visitor_key, session_id, sess);
