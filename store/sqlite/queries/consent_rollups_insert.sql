@@ -6,8 +6,9 @@ WITH wins AS (
 cats(name, bit) AS (VALUES ('analytics', 1), ('personalization', 2), ('marketing', 4)),
 recs AS (
     SELECT w.ws AS win, l.action, l.granted, l.gpc, l.action NOT IN ('withdraw', 'expire') AS decision
-    FROM consent_ledger l JOIN wins w ON l.ts >= w.ws AND l.ts < w.we
-    WHERE l.site_id = :site AND l.ts >= :from AND l.ts < :to
+    -- The windows bound ts, not :from and :to (rollup_frag_period_events.sql says why).
+    FROM wins w JOIN consent_ledger l ON l.ts >= w.ws AND l.ts < w.we
+    WHERE l.site_id = :site
 )
 INSERT INTO temp.consent_rollups_stage (
     site_id, granularity, window_start, category, decisions, granted, denied, withdrawn, gpc, partial, run_version

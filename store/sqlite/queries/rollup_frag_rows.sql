@@ -36,18 +36,29 @@
 dims AS (
     SELECT value AS dim FROM json_each(:dims)
 ),
+-- The two window passes sort only the keys of the events (gaps,
+-- numbered_keys); numbered reads the rest of each event by its rowid after
+-- them, once: MATERIALIZED, or SQLite (3.54) flattens it into each of its
+-- uses below and reads the events again for each.
 gaps AS (
-    SELECT *, CASE WHEN session_id != 0 THEN 0
-                   WHEN ts - LAG(ts) OVER (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id) <= 1800 THEN 0
-                   ELSE 1 END AS brk
+    SELECT win, rid, visitor_key, session_id, ts, event_id, k,
+           CASE WHEN session_id != 0 THEN 0
+                WHEN ts - LAG(ts) OVER (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id) <= 1800 THEN 0
+                ELSE 1 END AS brk
     FROM ev
 ),
-numbered AS (
+numbered_keys AS (
     SELECT *, SUM(brk) OVER w AS sess,
            brk = 1 OR ROW_NUMBER() OVER w = 1 AS is_first,
            LEAD(brk, 1, 1) OVER w = 1 AS is_last
     FROM gaps
     WINDOW w AS (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING)
+),
+numbered AS MATERIALIZED (
+    SELECT n.win, n.visitor_key, n.session_id, n.ts, n.event_id, n.k, n.brk, n.sess, n.is_first, n.is_last,
+           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
+           e.revenue_amount, e.revenue_currency, e.scroll_depth
+    FROM numbered_keys n JOIN events e ON e.rowid = n.rid
 ),
 {{goal_hits}},
 sessions AS (

@@ -13,8 +13,9 @@ INSERT INTO temp.rollups_stage (
 SELECT :site, :granularity, w.ws, e.type,
        replace(replace(e.utm_campaign, '%', '%25'), '/', '%2F') || '/' || e.utm_content AS val,
        0, 0, 0, COUNT(*), 0, 0, 0, :partial, :version
-FROM events e JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
-WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
+-- The windows bound ts, not :from and :to (rollup_frag_period_events.sql says why).
+FROM wins w JOIN events e ON e.ts >= w.ws AND e.ts < w.we
+WHERE e.site_id = :site AND e.bot = 0
   AND e.type IN ('email_open', 'email_click') AND (e.consent & 4) != 0
   AND e.type IN (SELECT value FROM json_each(:dims))
 GROUP BY w.ws, e.type, val
