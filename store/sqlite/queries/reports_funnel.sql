@@ -12,15 +12,20 @@ WITH {{period_events}},
 dims AS (
     SELECT 'funnel' AS dim
 ),
+evc AS (
+    SELECT v.win, v.visitor_key, v.session_id, v.ts, v.event_id, v.k, e.type AS etype, e.path, e.name, e.props,
+           e.engaged_ms, e.revenue_amount, e.revenue_currency
+    FROM ev v JOIN events e ON e.rowid = v.rid
+),
 numbered AS (
     SELECT win, visitor_key, session_id, 0 AS sess, k, etype, path, name, props, engaged_ms, revenue_amount, revenue_currency
-    FROM ev WHERE session_id != 0
+    FROM evc WHERE session_id != 0
     UNION ALL
     SELECT win, visitor_key, session_id, SUM(brk) OVER w AS sess, k, etype, path, name, props, engaged_ms, revenue_amount, revenue_currency
     FROM (
         SELECT *, CASE WHEN ts - LAG(ts) OVER (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id) <= 1800 THEN 0
                        ELSE 1 END AS brk
-        FROM ev WHERE session_id = 0
+        FROM evc WHERE session_id = 0
     )
     WINDOW w AS (PARTITION BY win, visitor_key, session_id ORDER BY k, event_id ROWS UNBOUNDED PRECEDING)
 ),

@@ -1,9 +1,10 @@
--- Fragment: common table expressions ending in "ev", the events of :site
--- in :windows (a JSON array of [start, end) pairs in Unix seconds) within
--- [:from, :to), bots and e-mail events left out, and with :exclude_gpc = 1
--- every visitor key that had GPC on in the range: each with its window
--- (win), rowid (rid) and order key k (time, then type: pageview first), and every
--- column a visit's or event's value reads (see rollup_frag_rows.sql).
+-- Fragment: common table expressions ending in "ev", the keys of the
+-- events of :site in :windows (a JSON array of [start, end) pairs in Unix
+-- seconds) within [:from, :to), bots and e-mail events left out, and with
+-- :exclude_gpc = 1 every visitor key that had GPC on in the range: each
+-- with its window (win), its rowid (rid) and order key k (time, then type:
+-- pageview first). Only keys: the window passes sort these, and the
+-- queries read the other columns they need by rowid once, after them.
 wins AS (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -13,9 +14,7 @@ gpc_keys AS (
 ),
 ev AS (
     SELECT w.ws AS win, e.rowid AS rid, e.visitor_key, e.session_id, e.ts, e.event_id,
-           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k,
-           e.type AS etype,[[range .Columns]] e.[[.]],[[end]] e.name, e.target, e.props, e.engaged_ms,
-           e.revenue_amount, e.revenue_currency, e.scroll_depth
+           e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k
     -- The windows bound ts (they lie within [:from, :to)): with a bound of
     -- :from and :to here too, SQLite 3.40's planner takes those for the
     -- index range and reads the whole range once per window (24 times for
