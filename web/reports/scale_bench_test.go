@@ -82,7 +82,7 @@ func BenchmarkReportsScale(b *testing.B) {
 	ctx := context.Background()
 	t0 := time.Now()
 	st, conn, site, end := generateMonth(b, n)
-	from := end.AddDate(0, 0, -30)
+	from := scaleFrom
 	b.Logf("%d events generated in %s", n, time.Since(t0).Round(time.Millisecond))
 	args := []any{ch.Named("site", site.ID), ch.Named("from", uint32(from.Unix())), ch.Named("to", uint32(end.Unix())), ch.Named("mid", uint32(scaleMid.Unix()))}
 	exact := func(query string) time.Duration {
