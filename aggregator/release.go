@@ -311,7 +311,7 @@ func funnelRows(ctx context.Context, src CellSource, req ReleaseRequest, r *Rele
 		}
 	}
 	rows, err := fs.FilteredBreakdown(ctx, store.FilteredBreakdownQuery{
-		SiteID: site.ID, Dimension: store.DimFunnel, Filters: []store.Filter{{Dim: store.DimFunnel, Op: "~", Value: ""}},
+		SiteID: site.ID, Dimension: store.DimFunnel, Filters: []store.Filter{store.EveryFunnelVisit},
 		From: from.UTC(), To: to.UTC(), Goals: store.MatchGoals(goals, paths), Funnel: funnel.Steps, ExcludeGPC: true,
 	})
 	if err != nil {

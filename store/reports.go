@@ -124,6 +124,11 @@ type FilteredBreakdownQuery struct {
 	Fresh      time.Time
 }
 
+// EveryFunnelVisit is the filter of a funnel without filters
+// (FilteredBreakdownQuery wants at least one): the visits that reached
+// step 1, all a funnel counts anyway. A store may read less for it.
+var EveryFunnelVisit = Filter{Dim: DimFunnel, Op: "~", Value: ""}
+
 // NarrowingFilters are the indices of the filters of q that FromVisits
 // narrows by: those on a dimension the visit rows keep.
 func (q FilteredBreakdownQuery) NarrowingFilters() []int {

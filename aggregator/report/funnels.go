@@ -45,7 +45,7 @@ func (pl *Planner) funnel(ctx context.Context, q Query, goals []store.GoalMatch)
 	filters := q.Filters
 	if len(filters) == 0 {
 		// Every visit that reached step 1, as the raw query wants a filter.
-		filters = []store.Filter{{Dim: store.DimFunnel, Op: "~", Value: ""}}
+		filters = []store.Filter{store.EveryFunnelVisit}
 	}
 	fq := store.FilteredBreakdownQuery{
 		SiteID: q.Site.ID, Dimension: store.DimFunnel, Filters: filters, From: q.Span.From, To: q.Span.To,

@@ -88,10 +88,6 @@ func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery)
 	return uint64(n), nil
 }
 
-// everyFunnelVisit is the filter of a funnel without filters: the visits
-// that reached step 1, all a funnel counts anyway.
-var everyFunnelVisit = store.Filter{Dim: store.DimFunnel, Op: "~", Value: ""}
-
 // FilteredBreakdown answers a FilteredBreakdownQuery from the raw events
 // in one query: every bucket is a window of the rows fragment. A funnel
 // without filters needs no visit's other values, so it reads less
@@ -123,7 +119,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("funnel", jsonStrings(q.Funnel)),
 	)
 	query := "reports_filtered_breakdown"
-	if q.Dimension == store.DimFunnel && !slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f != everyFunnelVisit }) {
+	if q.Dimension == store.DimFunnel && !slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f != store.EveryFunnelVisit }) {
 		query = "reports_funnel"
 	}
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery(query), args)
