@@ -148,7 +148,7 @@ func BenchmarkReportsScale(b *testing.B) {
 		"goals/country==DE":                goalsExact(" AND country = 'DE'"),
 		"aggregate/goal+session":           "SELECT " + visits + exactBase + " AND country = 'DE'" + sessions(" AND type IN ('click', 'event') AND name = 'signup'"),
 	})
-	timeScaleCases(b, h, token, cases, exact, func(b *testing.B, c scaleCase, body []byte) {
+	timeScaleCases(b, h, token, cases, exact, false, func(b *testing.B, c scaleCase, body []byte) {
 		if strings.HasPrefix(c.path, "funnel") {
 			checkFunnel(b, body, funnelSteps(b, conn, c.exact, args))
 		}

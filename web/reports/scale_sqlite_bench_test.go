@@ -123,7 +123,7 @@ func BenchmarkReportsScaleSQLite(b *testing.B) {
 		"goals/country==DE":                goalsExactSQLite(" AND country = 'DE'"),
 		"aggregate/goal+session":           "SELECT " + visits + exactBaseSQLite + " AND country = 'DE'" + sessions(" AND type IN ('click', 'event') AND name = 'signup'"),
 	})
-	timeScaleCases(b, h, token, cases, exact, func(b *testing.B, c scaleCase, body []byte) {
+	timeScaleCases(b, h, token, cases, exact, true, func(b *testing.B, c scaleCase, body []byte) {
 		if strings.HasPrefix(c.path, "funnel") {
 			checkFunnel(b, body, funnelStepsSQLite(b, db, c.exact, site.ID, from, end))
 		}

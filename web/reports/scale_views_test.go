@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,23 +85,27 @@ func scaleCases(b *testing.B, exacts map[string]string) []scaleCase {
 // exact pass, b.N times each, one after the other, and reports the
 // medians and their ratio (-benchtime 5x: five readings each, so one
 // disturbed reading on the shared machine does not make the figure).
-// check, if not nil, sees each answer.
-func timeScaleCases(b *testing.B, h http.Handler, token string, cases []scaleCase, exact func(query string) time.Duration, check func(b *testing.B, c scaleCase, body []byte)) {
+// check, if not nil, sees each answer. With inProcess (the store runs in
+// this process: SQLite) it reports the medians of the process CPU time
+// too, the firmer measure on a shared, loaded machine.
+func timeScaleCases(b *testing.B, h http.Handler, token string, cases []scaleCase, exact func(query string) time.Duration, inProcess bool, check func(b *testing.B, c scaleCase, body []byte)) {
 	b.ResetTimer()
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			var tooks, exacts []time.Duration
+			var tooks, exacts, cpus, exactCPUs []time.Duration
 			for range b.N {
 				req := httptest.NewRequest(http.MethodGet, "/api/v1/stats/"+c.path, nil)
 				req.Header.Set("Authorization", "Bearer "+token)
 				rec := httptest.NewRecorder()
-				t0 := time.Now()
+				t0, cpu0 := time.Now(), processCPU(b)
 				h.ServeHTTP(rec, req)
-				tooks = append(tooks, time.Since(t0))
+				tooks, cpus = append(tooks, time.Since(t0)), append(cpus, processCPU(b)-cpu0)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("%s: %d %s", c.path, rec.Code, rec.Body)
 				}
+				cpu0 = processCPU(b)
 				exacts = append(exacts, exact(c.exact))
+				exactCPUs = append(exactCPUs, processCPU(b)-cpu0)
 				if check != nil {
 					check(b, c, rec.Body.Bytes())
 				}
@@ -109,8 +114,24 @@ func timeScaleCases(b *testing.B, h http.Handler, token string, cases []scaleCas
 			b.ReportMetric(float64(took.Milliseconds()), "footfall_ms")
 			b.ReportMetric(float64(ex.Milliseconds()), "exact_ms")
 			b.ReportMetric(took.Seconds()/ex.Seconds(), "ratio")
+			if !inProcess {
+				return
+			}
+			cpu, exCPU := median(cpus), median(exactCPUs)
+			b.ReportMetric(float64(cpu.Milliseconds()), "footfall_cpu_ms")
+			b.ReportMetric(float64(exCPU.Milliseconds()), "exact_cpu_ms")
+			b.ReportMetric(cpu.Seconds()/exCPU.Seconds(), "cpu_ratio")
 		})
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // checkFunnel fails b unless the funnel API's answer (body) has per step
