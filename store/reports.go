@@ -118,7 +118,7 @@ type FilteredBreakdownQuery struct {
 	// A visit of the range that matches every filter matches each one in
 	// a daily row of its own (its first event's session values, the
 	// values its events touched), so the answer is the same; a store may
-	// ignore it (SQLite does). The planner sets it only where the daily
+	// ignore it. The planner sets it only where the daily
 	// visit rows answer the range (docs/reports.md, Funnels).
 	FromVisits bool
 	Fresh      time.Time

@@ -392,6 +392,10 @@ func TestVisitPropsClickHouse(t *testing.T) {
 	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
 }
 
+func TestFunnelsFromVisitsClickHouse(t *testing.T) {
+	storetest.RunFunnelsFromVisits(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
+}
+
 func TestVisitGoalsClickHouse(t *testing.T) {
 	storetest.RunVisitGoals(t, func(t *testing.T) storetest.VisitBackend { return open(t) })
 }

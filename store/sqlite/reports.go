@@ -91,7 +91,8 @@ func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery)
 // FilteredBreakdown answers a FilteredBreakdownQuery from the raw events
 // in one query: every bucket is a window of the rows fragment. A funnel
 // without filters needs no visit's other values, so it reads less
-// (reports_funnel.sql).
+// (reports_funnel.sql). With FromVisits it reads only the events of the
+// visits the daily visit rows allow (reports_narrow.sql).
 func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdownQuery) ([]store.RollupRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -122,7 +123,20 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 	if q.Dimension == store.DimFunnel && !slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f != store.EveryFunnelVisit }) {
 		query = "reports_funnel"
 	}
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery(query), args)
+	var swap map[string]string
+	if idx := q.NarrowingFilters(); len(idx) > 0 {
+		narrow := make([]store.Filter, len(idx))
+		for j, i := range idx {
+			narrow[j] = q.Filters[i]
+		}
+		nj, err := visitFiltersJSON(narrow)
+		if err != nil {
+			return nil, fmt.Errorf("filtered breakdown: %w", err)
+		}
+		args = append(args, sql.Named("narrow", nj), sql.Named("fresh", q.Fresh.Unix()))
+		swap = map[string]string{"narrow": "reports_narrow"}
+	}
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQueryWith(query, swap), args)
 	if err != nil {
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
 	}

@@ -20,12 +20,22 @@ var fragmentRef = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
 // the rollups and the partner cells share. Fragments are files of this
 // package, never input.
 func (s *Store) rollupQuery(name string) string {
+	return s.rollupQueryWith(name, nil)
+}
+
+// rollupQueryWith is rollupQuery with the fragments that swap names
+// replaced by the embedded queries it maps them to.
+func (s *Store) rollupQueryWith(name string, swap map[string]string) string {
 	q := s.query(name)
 	// A fragment may name others (the rows fragment: goal_hits); the
 	// fragments are few and name no cycle.
 	for fragmentRef.MatchString(q) {
 		q = fragmentRef.ReplaceAllStringFunc(q, func(ref string) string {
-			return s.query("rollup_frag_" + fragmentRef.FindStringSubmatch(ref)[1])
+			frag := fragmentRef.FindStringSubmatch(ref)[1]
+			if other, ok := swap[frag]; ok {
+				return s.query(other)
+			}
+			return s.query("rollup_frag_" + frag)
 		})
 	}
 	return q

@@ -190,6 +190,10 @@ func TestVisitPropsSQLite(t *testing.T) {
 	storetest.RunVisitProps(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
 }
 
+func TestFunnelsFromVisitsSQLite(t *testing.T) {
+	storetest.RunFunnelsFromVisits(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
+}
+
 func TestVisitGoalsSQLite(t *testing.T) {
 	storetest.RunVisitGoals(t, func(t *testing.T) storetest.VisitBackend { return Open(t) })
 }

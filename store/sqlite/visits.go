@@ -70,18 +70,7 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	if q.Sample > 1 {
 		return nil, fmt.Errorf("visit breakdown: the SQLite store does not sample (asked for 1/%d)", q.Sample)
 	}
-	filters := make([][4]any, len(q.Filters))
-	for i, f := range q.Filters {
-		session := 0
-		switch {
-		case f.Dim == store.DimGoal:
-			session = 2
-		case store.SessionDimension(f.Dim):
-			session = 1
-		}
-		filters[i] = [4]any{f.Dim, f.Op, f.Value, session}
-	}
-	fj, err := json.Marshal(filters)
+	fj, err := visitFiltersJSON(q.Filters)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}
@@ -119,11 +108,31 @@ func (s *Store) VisitBreakdown(ctx context.Context, q store.VisitQuery) ([]store
 	args := append(rangeArgs(q.SiteID, q.Granularity, q.From, q.To),
 		sql.Named("filters", string(fj)), sql.Named("buckets", string(bj)), sql.Named("goal_keys", string(kj)),
 		sql.Named("bdim", q.Dimension), sql.Named("bkind", kind))
-	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.query("visits_breakdown"), args)
+	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQuery("visits_breakdown"), args)
 	if err != nil {
 		return nil, fmt.Errorf("visit breakdown: %w", err)
 	}
 	return out, nil
+}
+
+// visitFiltersJSON encodes filters as visits_breakdown.sql and
+// reports_narrow.sql read them: [dimension, operator, value, session]
+// each, session 1 for a session dimension, 2 for the goals
+// (rollup_frag_visit_filter_hit.sql).
+func visitFiltersJSON(filters []store.Filter) (string, error) {
+	out := make([][4]any, len(filters))
+	for i, f := range filters {
+		session := 0
+		switch {
+		case f.Dim == store.DimGoal:
+			session = 2
+		case store.SessionDimension(f.Dim):
+			session = 1
+		}
+		out[i] = [4]any{f.Dim, f.Op, f.Value, session}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
 }
 
 // WindowsMissing says what the windows of q that have rollups lack

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
@@ -167,4 +169,123 @@ func RunFunnels(t *testing.T, open func(t *testing.T) PropsBackend) {
 			c("Filtered", []store.Filter{f(store.DimCountry, "==", "DE")}, step("1", 1, 2), step("2", 1, 1)),
 		})
 	})
+}
+
+// RunFunnelsFromVisits checks that a funnel narrowed by the daily visit
+// rows (store.FilteredBreakdownQuery.FromVisits) reads the visits it must,
+// over three days (D1 = PropsDay) of which the aggregator has seen the
+// first two (the third is fresh: no visit rows), funnel Home, Pricing,
+// Signup:
+//
+//	X1  visitor 11, DE: / D1 10:00, /pricing 10:01, Signup 10:02
+//	X2  visitor 11, FR: / D1 14:00, /pricing 14:01 (another visit, the same visitor)
+//	X3  visitor 12: / D1 23:58 (DE), /pricing D2 00:01 and Signup 00:02 (US, plan=pro):
+//	    one visit of the period, DE; its daily rows are DE with / and US with /pricing
+//	X4  visitor 13, no session id, FR: / D1 23:50, /pricing D2 00:10, Signup 00:15
+//	X5  visitor 13, no session id, DE: / D2 12:00, /pricing 12:01
+//	X6  visitor 14, DE: / D3 09:00, /pricing 09:01 (fresh only)
+//	X7  visitor 15, FR: / D2 23:59, /pricing D3 00:01, Signup 00:02 (/pricing fresh only)
+//
+// Each answer is worked out by hand and must equal the one from every
+// event, with D3 fresh and with every day aggregated.
+func RunFunnelsFromVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
+	ctx := context.Background()
+	b := open(t)
+	site := addSite(t, b).ID
+	ev := func(visitor, session uint64, country string, typ store.EventType, path, name string, day int, hms string) store.Event {
+		e := funnelEvent(site, visitor, session, country, typ, path, name, hms)
+		e.Time = e.Time.AddDate(0, 0, day-1)
+		e.ReceivedAt = e.Time
+		return e
+	}
+	pv := func(visitor, session uint64, country, path string, day int, hms string) store.Event {
+		return ev(visitor, session, country, store.Pageview, path, "", day, hms)
+	}
+	signup := func(visitor, session uint64, country string, day int, hms string) store.Event {
+		return ev(visitor, session, country, store.Custom, "/signup", "Signup", day, hms)
+	}
+	events := []store.Event{
+		pv(11, 21, "DE", "/", 1, "10:00:00"), pv(11, 21, "DE", "/pricing", 1, "10:01:00"), signup(11, 21, "DE", 1, "10:02:00"),
+		pv(11, 22, "FR", "/", 1, "14:00:00"), pv(11, 22, "FR", "/pricing", 1, "14:01:00"),
+		pv(12, 23, "DE", "/", 1, "23:58:00"), pv(12, 23, "US", "/pricing", 2, "00:01:00"), signup(12, 23, "US", 2, "00:02:00"),
+		pv(13, 0, "FR", "/", 1, "23:50:00"), pv(13, 0, "FR", "/pricing", 2, "00:10:00"), signup(13, 0, "FR", 2, "00:15:00"),
+		pv(13, 0, "DE", "/", 2, "12:00:00"), pv(13, 0, "DE", "/pricing", 2, "12:01:00"),
+		pv(14, 24, "DE", "/", 3, "09:00:00"), pv(14, 24, "DE", "/pricing", 3, "09:01:00"),
+		pv(15, 25, "FR", "/", 2, "23:59:00"), pv(15, 25, "FR", "/pricing", 3, "00:01:00"), signup(15, 25, "FR", 3, "00:02:00"),
+	}
+	events[7].Props = []store.Prop{{Key: "plan", Value: "pro"}}
+	if err := b.InsertEvents(ctx, events); err != nil {
+		t.Fatalf("InsertEvents: %v", err)
+	}
+	day := 24 * time.Hour
+	from, fresh, to := PropsDay, PropsDay.Add(2*day), PropsDay.Add(3*day)
+	f := func(dim, op, value string) store.Filter { return store.Filter{Dim: dim, Op: op, Value: value} }
+	step := func(n string, visitors, visits uint64) handRow {
+		return handRow{value: n, visitors: visitors, visits: visits}
+	}
+	cases := []handCase{
+		{"Country", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "DE")},
+			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}}, // X1, X3, X5, X6
+		{"CountryContains", store.DimFunnel, []store.Filter{f(store.DimCountry, "~", "d")},
+			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}},
+		{"CountryNotEqual", store.DimFunnel, []store.Filter{f(store.DimCountry, "!=", "DE")},
+			[]handRow{step("1", 3, 3), step("2", 3, 3), step("3", 2, 2)}}, // X2, X4, X7
+		// X3's second daily row is US; the visit is DE.
+		{"LaterPartOnly", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "US")}, nil},
+		// X3 passes each filter in another daily row; X7's /pricing is fresh.
+		{"SessionAndEvent", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "DE"), f(store.DimPage, "==", "/pricing")},
+			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}},
+		{"Event", store.DimFunnel, []store.Filter{f(store.DimPage, "==", "/pricing")},
+			[]handRow{step("1", 5, 7), step("2", 5, 7), step("3", 4, 4)}},
+		// The last event's page: X1, X3, X4 and X7, whose second daily rows have it.
+		{"ExitPage", store.DimFunnel, []store.Filter{f(store.DimExitPage, "==", "/signup")},
+			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 4, 4)}},
+		{"Property", store.DimFunnel, []store.Filter{f("props:plan", "==", "pro")},
+			[]handRow{step("1", 1, 1), step("2", 1, 1), step("3", 1, 1)}},
+	}
+	check := func(fresh time.Time) {
+		t.Helper()
+		for _, c := range cases {
+			every, narrowed := everyAndNarrowed(t, b, store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimFunnel,
+				Filters: c.filters, From: from, To: to, Goals: funnelGoals, Funnel: []string{"Home", "Pricing", "Signup"}}, fresh)
+			for _, rows := range [][]store.RollupRow{every, narrowed} {
+				var hand []handRow
+				for _, r := range rows {
+					hand = append(hand, handRow{value: r.Value, visitors: r.Visitors, visits: r.Visits})
+				}
+				if diff := gocmp.Diff(c.want, hand, gocmp.AllowUnexported(handRow{}), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s, fresh from %v (every event, then narrowed): steps (-want +got):\n%s", c.name, fresh, diff)
+				}
+			}
+		}
+	}
+	aggregate := func(from, to time.Time) {
+		t.Helper()
+		if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: site, Granularity: store.Daily, From: from, To: to, Version: 1}); err != nil {
+			t.Fatalf("ReplaceRollups: %v", err)
+		}
+	}
+	aggregate(from, fresh)
+	check(fresh)
+	aggregate(fresh, to)
+	check(to)
+}
+
+// everyAndNarrowed is q's answer from every event, then narrowed by the
+// visit rows (FromVisits, Fresh fresh), each sorted.
+func everyAndNarrowed(t *testing.T, b VisitBackend, q store.FilteredBreakdownQuery, fresh time.Time) (every, narrowed []store.RollupRow) {
+	t.Helper()
+	ctx := context.Background()
+	every, err := b.FilteredBreakdown(ctx, q)
+	if err != nil {
+		t.Fatalf("FilteredBreakdown: %v", err)
+	}
+	q.FromVisits, q.Fresh = true, fresh
+	narrowed, err = b.FilteredBreakdown(ctx, q)
+	if err != nil {
+		t.Fatalf("FilteredBreakdown from visits: %v", err)
+	}
+	sortRollups(every)
+	sortRollups(narrowed)
+	return every, narrowed
 }

@@ -331,19 +331,8 @@ func RunVisitGoals(t *testing.T, open func(t *testing.T) VisitBackend) {
 				{f("props:plan", "==", "pro")},
 				{f(store.DimEventName, "!=", "Buy"), f(store.DimGoal, "==", "Home")},
 			} {
-				q := store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimFunnel, Filters: filters, From: from, To: to,
-					Goals: visitGoals, Funnel: []string{"Home", "Signup"}}
-				want, err := b.FilteredBreakdown(ctx, q)
-				if err != nil {
-					t.Fatalf("FilteredBreakdown: %v", err)
-				}
-				q.FromVisits, q.Fresh = true, fresh
-				got, err := b.FilteredBreakdown(ctx, q)
-				if err != nil {
-					t.Fatalf("FilteredBreakdown from visits: %v", err)
-				}
-				sortRollups(want)
-				sortRollups(got)
+				want, got := everyAndNarrowed(t, b, store.FilteredBreakdownQuery{SiteID: site, Dimension: store.DimFunnel,
+					Filters: filters, From: from, To: to, Goals: visitGoals, Funnel: []string{"Home", "Signup"}}, fresh)
 				if diff := gocmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("funnel %v, fresh from %v, from the visit rows' visitors (-every event +narrowed):\n%s", filters, fresh, diff)
 				}

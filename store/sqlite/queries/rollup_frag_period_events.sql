@@ -1,7 +1,9 @@
 -- Fragment: common table expressions ending in "ev", the keys of the
 -- events of :site in :windows (a JSON array of [start, end) pairs in Unix
 -- seconds) within [:from, :to), bots and e-mail events left out, and with
--- :exclude_gpc = 1 every visitor key that had GPC on in the range: each
+-- :exclude_gpc = 1 every visitor key that had GPC on in the range (and,
+-- where reports.go narrows by the visit rows, only the events of the
+-- visits reports_narrow.sql allows): each
 -- with its window (win), its rowid (rid) and order key k (time, then type:
 -- pageview first). Only keys: the window passes sort these, and the
 -- queries read the other columns they need by rowid once, after them.
@@ -23,4 +25,5 @@ ev AS (
     WHERE e.site_id = :site AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
       AND e.visitor_key NOT IN (SELECT visitor_key FROM gpc_keys)
+      {{narrow}}
 )

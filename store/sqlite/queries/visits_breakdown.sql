@@ -4,7 +4,8 @@
 -- (store.VisitQuery; session is 1 for a session dimension, 2 for the
 -- goals). A filter fails
 -- a visit when its hit (the session value, or one of the touched values of
--- that dimension, that is or contains the filter's value) is there for
+-- that dimension, that is or contains the filter's value:
+-- rollup_frag_visit_filter_hit.sql; for the goals, below) is there for
 -- "!=" or missing for "==" and "~"; a visit matches when no filter fails
 -- it. :bkind says what :bdim is: 0 the totals, 1 a session dimension (the
 -- visit's value, its metrics), 2 an event dimension (each touched value
@@ -38,18 +39,11 @@ matched AS (
     WHERE v.site_id = :site AND v.granularity = :granularity AND v.window_start >= :from AND v.window_start < :to
       AND NOT EXISTS (
           SELECT 1 FROM filters f
-          WHERE (f.fop = '!=') = (CASE WHEN f.fsession = 1 THEN
-                    CASE f.fop WHEN '~' THEN instr(lower(COALESCE(json_extract(v.session, '$.' || f.fdim), '')), lower(f.fval)) > 0
-                               ELSE COALESCE(json_extract(v.session, '$.' || f.fdim), '') = f.fval END
-                WHEN f.fsession = 2 THEN EXISTS (
+          WHERE (f.fop = '!=') = (CASE WHEN f.fsession = 2 THEN EXISTS (
                     SELECT 1 FROM goal_keys k JOIN visit_values x ON x.visit_id = v.id AND x.dimension = k.kdim AND x.value = k.kval
                     WHERE CASE k.kdim WHEN 'page' THEN x.pageviews ELSE x.events END > 0
                       AND CASE f.fop WHEN '~' THEN instr(lower(k.gname), lower(f.fval)) > 0 ELSE k.gname = f.fval END)
-                ELSE EXISTS (
-                    SELECT 1 FROM visit_values x
-                    WHERE x.visit_id = v.id AND x.dimension = f.fdim
-                      AND CASE f.fop WHEN '~' THEN instr(lower(x.value), lower(f.fval)) > 0 ELSE x.value = f.fval END)
-                END)
+                ELSE {{visit_filter_hit}} END)
       )
 ),
 picked AS (

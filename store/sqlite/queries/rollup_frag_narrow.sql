@@ -1,0 +1,4 @@
+-- Fragment: a further condition on the period's events (e, in
+-- rollup_frag_period_events.sql); none: every event of the windows.
+-- reports.go puts reports_narrow.sql in its place for a filtered
+-- breakdown that narrows by the visit rows (FromVisits).
