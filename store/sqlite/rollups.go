@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/footfall/footfall/store"
@@ -26,7 +25,11 @@ func (s *Store) rollupQuery(name string) string {
 // rollupQueryWith is rollupQuery with the fragments that swap names
 // replaced by the embedded queries it maps them to.
 func (s *Store) rollupQueryWith(name string, swap map[string]string) string {
-	q := s.query(name)
+	return s.expandFragments(s.query(name), swap)
+}
+
+// expandFragments replaces every {{name}} in q as rollupQueryWith does.
+func (s *Store) expandFragments(q string, swap map[string]string) string {
 	// A fragment may name others (the rows fragment: goal_hits); the
 	// fragments are few and name no cycle.
 	for fragmentRef.MatchString(q) {
@@ -74,6 +77,18 @@ func rangeArgs(siteID uint32, g store.Granularity, from, to time.Time) []any {
 	}
 }
 
+// rollupArgs are the named arguments of the rollup statements of spec's
+// windows, for the dimensions dims.
+func rollupArgs(spec store.RollupSpec, windows []store.Window, dims []string) []any {
+	return append(rangeArgs(spec.SiteID, spec.Granularity, spec.From, spec.To),
+		sql.Named("windows", windowsJSON(windows)),
+		sql.Named("dims", jsonStrings(dims)),
+		sql.Named("exclude_gpc", 0),
+		sql.Named("partial", spec.Partial),
+		sql.Named("version", int64(spec.Version)),
+	)
+}
+
 // ReplaceRollups (re)computes the rollups and consent rollups of the
 // windows of spec. Computing reads the events in one snapshot into
 // temporary tables of its own connection, holding no write lock; only
@@ -85,19 +100,13 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	if err != nil {
 		return nil, err
 	}
-	args := append(rangeArgs(spec.SiteID, spec.Granularity, spec.From, spec.To),
-		sql.Named("windows", windowsJSON(windows)),
-		sql.Named("dims", jsonStrings(store.RollupDimensions)),
-		sql.Named("exclude_gpc", 0),
-		sql.Named("partial", spec.Partial),
-		sql.Named("version", int64(spec.Version)),
-	)
+	args := rollupArgs(spec, windows, store.RollupDimensions)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
 	defer conn.Close()
-	read, written, err := s.stageRollups(ctx, conn, args)
+	read, written, err := s.stageRollups(ctx, conn, spec, windows, args)
 	if err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
@@ -126,11 +135,11 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	return out, nil
 }
 
-// stageRollups computes the windows of args into conn's stage tables in
-// one read transaction (BEGIN DEFERRED: writing temporary tables takes no
-// lock on the database file) and counts the rows read and staged per
-// window.
-func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (read, written map[int64]uint64, err error) {
+// stageRollups computes the windows of spec (args are its named
+// arguments) into conn's stage tables in one read transaction (BEGIN
+// DEFERRED: writing temporary tables takes no lock on the database file)
+// and counts the rows read and staged per window.
+func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, windows []store.Window, args []any) (read, written map[int64]uint64, err error) {
 	if _, err := conn.ExecContext(ctx, s.query("rollups_stage_create")); err != nil {
 		return nil, nil, fmt.Errorf("create stage: %w", err)
 	}
@@ -142,15 +151,14 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
+	// The one pass over the events; the rollups are made from its visits.
+	if err := s.stageVisits(ctx, conn, spec, windows); err != nil {
+		return nil, nil, fmt.Errorf("insert visits: %w", err)
+	}
 	steps := []struct {
 		name, query string
 		args        []any
 	}{
-		// The one pass over the events: the rows fragment yields only
-		// event-dimension rows for these dims, besides the visits.
-		{"insert visits", s.rollupQuery("visits_insert"), append(withArg(args, "dims", jsonStrings(store.TouchedDimensions)), noGoals,
-			sql.Named("touched_version", store.TouchedVersion))},
-		{"insert visit values", s.query("visit_values_insert"), args},
 		{"insert rollups", s.query("rollups_insert"), args},
 		{"insert e-mail rollups", s.query("rollups_insert_email"), args},
 		{"insert consent rollups", s.query("consent_rollups_insert"), args},
@@ -170,18 +178,6 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, args []any) (r
 		return nil, nil, err
 	}
 	return read, written, nil
-}
-
-// withArg returns a copy of args with the named argument name set to value.
-func withArg(args []any, name string, value any) []any {
-	out := slices.Clone(args)
-	for i, a := range out {
-		if na, ok := a.(sql.NamedArg); ok && na.Name == name {
-			out[i] = sql.Named(name, value)
-			return out
-		}
-	}
-	return append(out, sql.Named(name, value))
 }
 
 func countByWindow(ctx context.Context, tx interface {

@@ -1,5 +1,5 @@
--- Aggregates the staged visit rows (visits_insert.sql,
--- visit_values_insert.sql) into the rollup stage, per window and value of
+-- Aggregates the staged visit rows and their values (stageVisits,
+-- sessionise.go) into the rollup stage, per window and value of
 -- each dimension in :dims: the totals and session dimensions one row per
 -- visit (its value, its metrics), the event dimensions one row per value a
 -- visit touched (the pageviews, events and engaged time of those events;

@@ -1,6 +1,6 @@
 -- The stage a ReplaceRollups computes into: temporary tables of its own
 -- connection, so computing takes no write lock on the database file. The
--- staged visits carry their touched values as JSON (visits_insert.sql).
+-- visits and their values are staged by stageVisits (sessionise.go).
 CREATE TEMP TABLE IF NOT EXISTS rollups_stage AS SELECT * FROM main.rollups WHERE 0;
 CREATE TEMP TABLE IF NOT EXISTS consent_rollups_stage AS SELECT * FROM main.consent_rollups WHERE 0;
 CREATE TEMP TABLE IF NOT EXISTS visits_stage AS SELECT *, '' AS touched FROM main.visits WHERE 0;

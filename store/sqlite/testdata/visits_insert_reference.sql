@@ -1,10 +1,12 @@
--- Stages the visit rows of the windows of one site in one pass of the rows
--- fragment: its visits (the sessions CTE), numbered from 1 in the stage,
+-- The visit rows of the rows fragment, as the aggregation staged them
+-- before it cut visits in Go (stageVisits): TestStageVisitsMatchesRowsFragment
+-- holds the two to the same rows. Stages the visit rows of the windows of
+-- one site in one pass of the rows fragment: its visits (the sessions CTE), numbered from 1 in the stage,
 -- each with the event-dimension values it touched (rollup_rows of :dims,
 -- which holds the event dimensions only, store.TouchedDimensions: "props:"
 -- stands for every key's values) and what those hold, :touched_version
 -- (store.TouchedVersion), as a JSON array of [dimension,
--- value, pageviews, events, engaged_ms] in touched; visit_values_insert.sql
+-- value, pageviews, events, engaged_ms] in touched; visit_values_insert_reference.sql
 -- spreads those into the stage's visit_values. Every visit has a page row,
 -- so the join keeps every visit. The session dimensions are one JSON
 -- object, expanded from store.Dimensions at start-up. The caller publishes
