@@ -1,9 +1,10 @@
--- The events one ReplaceRollups sessionises (stageVisits, visits.go): those
--- of :site in [:from, :to), bots and e-mail events left out (e-mail events
--- have their own rollups), with the columns a visit row reads: the session
--- dimensions' columns (expanded from store.Dimensions at start-up), the
--- event dimensions' and the engaged time. In the order of the events index,
--- so SQLite sorts nothing: stageVisits groups and orders them itself.
+-- The events one ReplaceRollups sessionises (stageVisits, sessionise.go):
+-- those of :site in [:from, :to), bots and e-mail events left out (e-mail
+-- events have their own rollups). The columns a visit row reads: the fixed
+-- ones first, then the session dimensions' columns (expanded from
+-- store.Dimensions at start-up; stageVisits finds them by name). In the
+-- order of the events index, so SQLite sorts nothing: stageVisits groups
+-- and orders the events itself.
 SELECT visitor_key, session_id, ts, type, event_id, path, name, target, props, engaged_ms[[range .Columns]], [[.]][[end]]
 FROM events
 WHERE site_id = :site AND ts >= :from AND ts < :to AND bot = 0
