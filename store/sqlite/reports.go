@@ -119,11 +119,10 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("goals", goalsJSON(q.Goals)),
 		sql.Named("funnel", jsonStrings(q.Funnel)),
 	)
-	query := "reports_filtered_breakdown"
+	query, swap := "reports_filtered_breakdown", map[string]string{}
 	if q.Dimension == store.DimFunnel && !slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f != store.EveryFunnelVisit }) {
-		query = "reports_funnel"
+		query, swap["period_columns"] = "reports_funnel", "reports_funnel_columns"
 	}
-	var swap map[string]string
 	if idx := q.NarrowingFilters(); len(idx) > 0 {
 		narrow := make([]store.Filter, len(idx))
 		for j, i := range idx {
@@ -134,7 +133,7 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 			return nil, fmt.Errorf("filtered breakdown: %w", err)
 		}
 		args = append(args, sql.Named("narrow", nj), sql.Named("fresh", q.Fresh.Unix()))
-		swap = map[string]string{"narrow": "reports_narrow"}
+		swap["narrow"] = "reports_narrow"
 	}
 	out, err := s.breakdownRows(ctx, q.SiteID, q.Dimension, s.rollupQueryWith(query, swap), args)
 	if err != nil {

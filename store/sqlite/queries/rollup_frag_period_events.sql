@@ -6,7 +6,9 @@
 -- visits reports_narrow.sql allows): each
 -- with its window (win), its rowid (rid) and order key k (time, then type:
 -- pageview first). Only keys: the window passes sort these, and the
--- queries read the other columns they need by rowid once, after them.
+-- queries read the other columns they need by rowid once, after them
+-- (a query that sorts none of them may take more here instead,
+-- the period_columns slot: reports_funnel.sql).
 wins AS MATERIALIZED (
     SELECT json_extract(value, '$[0]') AS ws, json_extract(value, '$[1]') AS we FROM json_each(:windows)
 ),
@@ -17,6 +19,7 @@ gpc_keys AS (
 ev AS (
     SELECT w.ws AS win, e.rowid AS rid, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k
+           {{period_columns}}
     -- The events of the range are the outer loop (CROSS JOIN keeps them
     -- there), bound by :from and :to, each matched to its window in the
     -- small materialised wins: so SQLite (3.54, with the bounds' values)

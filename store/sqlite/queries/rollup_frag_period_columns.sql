@@ -1,0 +1,3 @@
+-- Fragment: more columns of the period's events (rollup_frag_period_events.sql,
+-- ev); none: keys only. reports.go puts reports_funnel_columns.sql in its
+-- place for reports_funnel.sql.
