@@ -151,15 +151,15 @@ func (s *Store) stageRollups(ctx context.Context, conn *sql.Conn, spec store.Rol
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	// The one pass over the events; the rollups are made from its visits.
+	// The one pass over the events: the visits, their values and the
+	// rollups they make.
 	if err := s.stageVisits(ctx, conn, spec, windows); err != nil {
-		return nil, nil, fmt.Errorf("insert visits: %w", err)
+		return nil, nil, fmt.Errorf("insert visits and rollups: %w", err)
 	}
 	steps := []struct {
 		name, query string
 		args        []any
 	}{
-		{"insert rollups", s.query("rollups_insert"), args},
 		{"insert e-mail rollups", s.query("rollups_insert_email"), args},
 		{"insert consent rollups", s.query("consent_rollups_insert"), args},
 	}

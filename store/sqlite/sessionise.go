@@ -14,15 +14,15 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// stageVisits stages the visit rows of a ReplaceRollups' windows and the
-// values each touched (visits_stage, visit_values_stage) from one read of
-// the events in the order of their index (visits_events.sql). The visits
-// are cut here, in Go, by the rules the rows fragment states in SQL
-// (rollup_frag_rows.sql), which the reports keep reading: SQLite's window
-// functions sorted every event, all its columns along, twice per
-// granularity, and that was three quarters of the aggregation's time. The
-// store conformance suite and TestStageVisitsMatchesRowsFragment hold the
-// two to the same answers.
+// stageVisits stages the visit rows of a ReplaceRollups' windows, the
+// values each touched and the rollups they make (visits_stage,
+// visit_values_stage, rollups_stage) from one read of the events in the
+// order of their index (visits_events.sql). The visits are cut here, in
+// Go, by the rules the rows fragment states in SQL (rollup_frag_rows.sql),
+// which the reports keep reading: SQLite's window functions sorted every
+// event twice per granularity, and that was three quarters of the
+// aggregation's time. The store conformance suite and
+// TestStageVisitsMatchesRowsFragment hold the two to the same answers.
 func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, windows []store.Window) error {
 	groups, dims, err := s.readVisitEvents(ctx, conn, spec, windows)
 	if err != nil {
@@ -42,6 +42,7 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 		id      int64
 		session bytes.Buffer
 		touched = map[touchedKey]*touchedSums{}
+		cells   = rollupCells{}
 	)
 	for _, g := range groups {
 		for _, v := range g.visits(dims) {
@@ -57,6 +58,12 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 				sql.Named("partial", spec.Partial), sql.Named("version", int64(spec.Version))); err != nil {
 				return fmt.Errorf("stage visit: %w", err)
 			}
+			cells.add(g.key, store.DimTotal, "", m)
+			for _, d := range dims {
+				if d.rollup {
+					cells.add(g.key, d.name, v.sessionValue(d), m)
+				}
+			}
 			clear(touched)
 			if err := v.touch(touched); err != nil {
 				return err
@@ -65,7 +72,73 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 				if _, err := insertValue.ExecContext(ctx, id, k.dim, k.value, t.pageviews, t.events, t.engagedMS); err != nil {
 					return fmt.Errorf("stage visit values: %w", err)
 				}
+				if rollupDimension[k.dim] {
+					cells.add(g.key, k.dim, k.value, visitMetrics{pageviews: t.pageviews, events: t.events, engagedMS: t.engagedMS})
+				}
 			}
+		}
+	}
+	return s.stageRollupCells(ctx, conn, spec, cells)
+}
+
+// rollupDimension says which dimensions the rollups have (the e-mail ones
+// come from rollups_insert_email.sql, not from visits).
+var rollupDimension = func() map[string]bool {
+	m := map[string]bool{}
+	for _, d := range store.RollupDimensions {
+		m[d] = true
+	}
+	return m
+}()
+
+type cellKey struct {
+	win        int64
+	dim, value string
+}
+
+// rollupCell is one rollup row being summed. Visits come in order of
+// window and visitor key, so a visitor's visits to a cell are consecutive
+// and counting distinct visitors needs only the last one.
+type rollupCell struct {
+	visitors, visits int64
+	m                visitMetrics // summed; start unused
+	last             int64        // the last visitor key counted
+}
+
+type rollupCells map[cellKey]*rollupCell
+
+// add counts one visit (of the group's visitor key) in the cell of dim and
+// value, with the metrics m it brings there.
+func (cs rollupCells) add(g groupKey, dim, value string, m visitMetrics) {
+	k := cellKey{g.win, dim, value}
+	c := cs[k]
+	if c == nil {
+		c = &rollupCell{visitors: 1, last: g.visitorKey}
+		cs[k] = c
+	} else if c.last != g.visitorKey {
+		c.visitors++
+		c.last = g.visitorKey
+	}
+	c.visits++
+	c.m.pageviews += m.pageviews
+	c.m.events += m.events
+	c.m.bounce += m.bounce
+	c.m.duration += m.duration
+	c.m.engagedMS += m.engagedMS
+}
+
+// stageRollupCells writes the summed cells to the rollup stage.
+func (s *Store) stageRollupCells(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, cells rollupCells) error {
+	insert, err := conn.PrepareContext(ctx, s.query("rollups_stage_insert"))
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	for k, c := range cells {
+		if _, err := insert.ExecContext(ctx, spec.SiteID, string(spec.Granularity), k.win, k.dim, k.value,
+			c.visitors, c.visits, c.m.pageviews, c.m.events, c.m.bounce, c.m.duration, c.m.engagedMS,
+			spec.Partial, int64(spec.Version)); err != nil {
+			return fmt.Errorf("stage rollups: %w", err)
 		}
 	}
 	return nil
@@ -100,6 +173,7 @@ type sessionDim struct {
 	name   string
 	column int
 	last   bool
+	rollup bool // the rollups have it (store.DimSpec.Rollup)
 }
 
 // readVisitEvents reads the events of spec's windows, grouped per window,
@@ -186,7 +260,7 @@ func sessionDims(columns []string) []sessionDim {
 		if !d.Session || d.Name == store.DimTotal {
 			continue
 		}
-		out = append(out, sessionDim{name: d.Name, column: slices.Index(columns, d.Column), last: d.Last})
+		out = append(out, sessionDim{name: d.Name, column: slices.Index(columns, d.Column), last: d.Last, rollup: d.Rollup})
 	}
 	return out
 }
@@ -240,23 +314,27 @@ func (v visit) metrics() visitMetrics {
 	return m
 }
 
+// sessionValue is the visit's value of d: its first event's, its last
+// event's for exit_page.
+func (v visit) sessionValue(d sessionDim) string {
+	if d.last {
+		return v.events[len(v.events)-1].session[d.column]
+	}
+	return v.events[0].session[d.column]
+}
+
 // sessionJSON writes the visit's session values, a JSON object by
-// dimension name: its first event's, its last event's for exit_page.
+// dimension name.
 func (v visit) sessionJSON(b *bytes.Buffer) {
 	b.Reset()
 	b.WriteByte('{')
-	first, last := v.events[0], v.events[len(v.events)-1]
 	for i, d := range v.dims {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		e := first
-		if d.last {
-			e = last
-		}
 		writeJSONString(b, d.name)
 		b.WriteByte(':')
-		writeJSONString(b, e.session[d.column])
+		writeJSONString(b, v.sessionValue(d))
 	}
 	b.WriteByte('}')
 }

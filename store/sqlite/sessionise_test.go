@@ -17,8 +17,8 @@ import (
 	"github.com/footfall/footfall/store"
 )
 
-// TestStageVisitsMatchesRowsFragment holds stageVisits (visits cut in Go)
-// to the rows fragment's SQL (the reports' definition of a visit) on
+// TestStageVisitsMatchesRowsFragment holds stageVisits (visits cut and
+// rollups summed in Go) to the rows fragment's SQL and the rollups' SQL (the reports' definition of a visit) on
 // random events made to hit the rules' edges: gaps of exactly 1800 and 1801
 // seconds, several events in one second (of one type and of several, with
 // other values), visits crossing window edges, session ids and none,
@@ -53,6 +53,10 @@ func TestStageVisitsMatchesRowsFragment(t *testing.T) {
 		t.Fatal(err)
 	}
 	referenceValues, err := os.ReadFile("testdata/visit_values_insert_reference.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	referenceRollups, err := os.ReadFile("testdata/rollups_insert_reference.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +95,13 @@ func TestStageVisitsMatchesRowsFragment(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, string(referenceValues)); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := conn.ExecContext(ctx, string(referenceRollups), rollupArgs(spec, windows, store.RollupDimensions)...); err != nil {
+				t.Fatal(err)
+			}
 			want := readStage(t, conn)
-			if len(want.Visits) < 50 || len(want.Values) < 200 {
-				t.Fatalf("the fixture makes too few visits to test anything: %d visits, %d values", len(want.Visits), len(want.Values))
+			if len(want.Visits) < 50 || len(want.Values) < 200 || len(want.Rollups) < 30 {
+				t.Fatalf("the fixture makes too few visits to test anything: %d visits, %d values, %d rollup rows",
+					len(want.Visits), len(want.Values), len(want.Rollups))
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("stageVisits differs from the rows fragment (-rows fragment +stageVisits):\n%s", diff)
@@ -122,9 +130,17 @@ type stagedValue struct {
 	Pageviews, Events, EngagedMS int64
 }
 
+type stagedRollup struct {
+	Window                                                            int64
+	Dimension, Value                                                  string
+	Visitors, Visits, Pageviews, Events, Bounces, Duration, EngagedMS int64
+	Partial, Version                                                  int64
+}
+
 type stage struct {
-	Visits []stagedVisit
-	Values []stagedValue
+	Visits  []stagedVisit
+	Values  []stagedValue
+	Rollups []stagedRollup
 }
 
 func readStage(t *testing.T, conn interface {
@@ -168,6 +184,23 @@ func readStage(t *testing.T, conn interface {
 			t.Fatal(err)
 		}
 		out.Values = append(out.Values, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	rows, err = conn.QueryContext(ctx, `SELECT window_start, dimension, value, visitors, visits, pageviews, events, bounces,
+		duration_s, engaged_ms, partial, run_version FROM temp.rollups_stage ORDER BY window_start, dimension, value`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r stagedRollup
+		if err := rows.Scan(&r.Window, &r.Dimension, &r.Value, &r.Visitors, &r.Visits, &r.Pageviews, &r.Events, &r.Bounces,
+			&r.Duration, &r.EngagedMS, &r.Partial, &r.Version); err != nil {
+			t.Fatal(err)
+		}
+		out.Rollups = append(out.Rollups, r)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,7 @@
--- Aggregates the staged visit rows and their values (stageVisits,
--- sessionise.go) into the rollup stage, per window and value of
+-- The rollups of the staged visit rows and their values, as the
+-- aggregation made them in SQL before stageVisits summed them in Go
+-- (TestStageVisitsMatchesRowsFragment holds the two to the same rows).
+-- Aggregates the staged visit rows and their values into the rollup stage, per window and value of
 -- each dimension in :dims: the totals and session dimensions one row per
 -- visit (its value, its metrics), the event dimensions one row per value a
 -- visit touched (the pageviews, events and engaged time of those events;
