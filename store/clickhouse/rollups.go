@@ -45,7 +45,7 @@ func rollupQuery(name string) string {
 }
 
 func expandFragments(q string, depth int) string {
-	if depth > 3 {
+	if depth > 6 {
 		panic("clickhouse: query fragments nest too deep")
 	}
 	return fragmentRef.ReplaceAllStringFunc(q, func(ref string) string {

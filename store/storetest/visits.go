@@ -8,6 +8,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
 )
@@ -263,6 +264,35 @@ func RunVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
 		}
 		if diff := gocmp.Diff(visits, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("VisitBreakdown (-want +got):\n%s", diff)
+		}
+	})
+	// A replayed event (the same event stored again, a second part on
+	// ClickHouse until a merge) counts once in the visit rows, as in the
+	// reports.
+	t.Run("ReplayedEventsCountOnce", func(t *testing.T) {
+		// New ids: the fixture's are stored already, under the other site.
+		replayed := addSite(t, b).ID
+		events := make([]store.Event, len(f.Events))
+		for i, e := range f.Events {
+			e.SiteID, e.ID = replayed, uuid.New()
+			events[i] = e
+		}
+		for i := range 2 {
+			if err := b.InsertEvents(ctx, events); err != nil {
+				t.Fatalf("InsertEvents #%d: %v", i+1, err)
+			}
+		}
+		for _, g := range []store.Granularity{store.Hourly, store.Daily} {
+			if _, err := b.ReplaceRollups(ctx, store.RollupSpec{SiteID: replayed, Granularity: g, From: from, To: to, Version: 1}); err != nil {
+				t.Fatalf("ReplaceRollups: %v", err)
+			}
+			got, err := b.Visits(ctx, store.RollupQuery{SiteID: replayed, Granularity: g, From: from, To: to})
+			if err != nil {
+				t.Fatalf("Visits: %v", err)
+			}
+			if diff := gocmp.Diff(ExpectVisits(f.Events, replayed, g, time.UTC, from, to), got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s visits of events stored twice (-want +got):\n%s", g, diff)
+			}
 		}
 	})
 	// Visit rows hold visitor keys: erasing a subject's raw events erases
