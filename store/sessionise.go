@@ -1,0 +1,154 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// VisitEvent is one raw event as the aggregator cuts visits from it.
+type VisitEvent struct {
+	ID        string
+	Time      int64 // Unix seconds
+	Type      EventType
+	Path      string
+	Name      string
+	Target    string
+	Props     []Prop
+	EngagedMS uint64
+	// Session holds the event's values of SessionColumns, in that order.
+	Session []string
+}
+
+// SessionColumns are the events columns the session dimensions but the
+// totals read, each once, in the order of Dimensions: the order of the
+// stores' SQL lists ([[.Columns]], ExpandDimensions).
+var SessionColumns = sqlDimensions.Columns
+
+// VisitGroup is the events of one visitor key and session id in one
+// window of a rollup job: one visit with a session id, else as many as
+// SessionTimeout's gaps make.
+type VisitGroup struct {
+	SiteID      uint32
+	Granularity Granularity
+	WindowStart time.Time
+	VisitorKey  uint64
+	SessionID   uint64
+	Partial     bool
+	Events      []VisitEvent
+}
+
+// typeOrder ranks event types within one second, pageview first: with the
+// time it orders a visit's events (k in the stores' SQL), so a visit's
+// first and last events are the same on every backend.
+func typeOrder(t EventType) int64 {
+	switch t {
+	case Pageview:
+		return 1
+	case Click:
+		return 2
+	case Custom:
+		return 3
+	}
+	return 4
+}
+
+// CutVisits returns the visit rows of g by the aggregator's rules (the
+// ones the stores' row fragments state in SQL for the reports): the events
+// ordered by time, type and id, a replay (an id seen before) dropped, one
+// visit for a session id, else a new visit after SessionTimeout without
+// events; a visit described by its first event, exit page by its last;
+// its values those of TouchedDimensions. Number is 0 for a session id's
+// visit, else 1, 2, … in order. g.Events is reordered.
+func CutVisits(g VisitGroup) []Visit {
+	evs := g.Events
+	slices.SortFunc(evs, func(a, b VisitEvent) int {
+		return cmp.Or(cmp.Compare(a.Time*8+typeOrder(a.Type), b.Time*8+typeOrder(b.Type)), cmp.Compare(a.ID, b.ID))
+	})
+	evs = slices.CompactFunc(evs, func(a, b VisitEvent) bool { return a.ID == b.ID })
+	var out []Visit
+	if g.SessionID != 0 {
+		return append(out, g.visit(evs, 0))
+	}
+	gap := int64(SessionTimeout / time.Second)
+	start := 0
+	for i := 1; i <= len(evs); i++ {
+		if i == len(evs) || evs[i].Time-evs[i-1].Time > gap {
+			out = append(out, g.visit(evs[start:i], uint32(len(out)+1)))
+			start = i
+		}
+	}
+	return out
+}
+
+// sessionColumn is where each session dimension but the totals finds its
+// value in VisitEvent.Session.
+var sessionColumn = func() map[string]int {
+	m := map[string]int{}
+	for _, d := range sqlDimensions.Session {
+		m[d.Name] = slices.Index(SessionColumns, d.Column)
+	}
+	return m
+}()
+
+func (g VisitGroup) visit(evs []VisitEvent, number uint32) Visit {
+	first, last := evs[0], evs[len(evs)-1]
+	v := Visit{
+		SiteID: g.SiteID, Granularity: g.Granularity, WindowStart: g.WindowStart,
+		VisitorKey: g.VisitorKey, SessionID: g.SessionID, Number: number, Partial: g.Partial,
+		Start:       time.Unix(first.Time, 0).UTC(),
+		DurationSec: uint64(last.Time - first.Time),
+		Session:     make(map[string]string, len(sqlDimensions.Session)),
+	}
+	for _, d := range sqlDimensions.Session {
+		e := first
+		if d.Last {
+			e = last
+		}
+		v.Session[d.Name] = e.Session[sessionColumn[d.Name]]
+	}
+	type key struct{ dim, value string }
+	index := map[key]int{}
+	touch := func(dim, value string, e VisitEvent) {
+		i, ok := index[key{dim, value}]
+		if !ok {
+			i = len(v.Values)
+			index[key{dim, value}] = i
+			v.Values = append(v.Values, VisitValue{Dimension: dim, Value: value})
+		}
+		switch e.Type {
+		case Pageview:
+			v.Values[i].Pageviews++
+		case Click, Custom:
+			v.Values[i].Events++
+		}
+		v.Values[i].EngagedMS += e.EngagedMS
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case Pageview:
+			v.Pageviews++
+		case Click, Custom:
+			v.Events++
+		}
+		v.EngagedMS += e.EngagedMS
+		touch(DimPage, e.Path, e)
+		if e.Name != "" {
+			touch(DimEventName, e.Name, e)
+		}
+		if e.Target != "" {
+			touch(DimEventTarget, e.Target, e)
+		}
+		for _, p := range e.Props {
+			if p.Value != "" {
+				touch(DimProps, p.Key, e)
+				touch(PropPrefix+p.Key, p.Value, e)
+			}
+		}
+	}
+	v.Bounce = v.Pageviews == 1 && v.Events == 0
+	slices.SortFunc(v.Values, func(a, b VisitValue) int {
+		return cmp.Or(cmp.Compare(a.Dimension, b.Dimension), cmp.Compare(a.Value, b.Value))
+	})
+	return v
+}
