@@ -46,7 +46,7 @@ func (s *Store) VisitorsByValue(ctx context.Context, q store.ValueVisitorQuery) 
 		sql.Named("exclude_gpc", 0),
 		noGoals,
 	)
-	rows, err := s.db.QueryContext(ctx, s.rollupQuery("reports_visitors_by_value"), args...)
+	rows, err := s.db.QueryContext(ctx, s.rollupQueryWith("reports_visitors_by_value", oneWindow()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("visitors by value: %w", err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) VisitorsMatching(ctx context.Context, q store.MatchVisitorQuery)
 		noGoals,
 	)
 	var n int64
-	if err := s.db.QueryRowContext(ctx, s.rollupQuery("reports_visitors_matching"), args...).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.rollupQueryWith("reports_visitors_matching", oneWindow()), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("matching visitors: %w", err)
 	}
 	return uint64(n), nil
@@ -120,6 +120,9 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		sql.Named("funnel", jsonStrings(q.Funnel)),
 	)
 	query, swap := "reports_filtered_breakdown", map[string]string{}
+	if len(q.Buckets) <= 1 {
+		swap = oneWindow()
+	}
 	if q.Dimension == store.DimFunnel && !slices.ContainsFunc(q.Filters, func(f store.Filter) bool { return f != store.EveryFunnelVisit }) {
 		query, swap["period_columns"] = "reports_funnel", "reports_funnel_columns"
 	}
@@ -140,6 +143,12 @@ func (s *Store) FilteredBreakdown(ctx context.Context, q store.FilteredBreakdown
 		return nil, fmt.Errorf("filtered breakdown: %w", err)
 	}
 	return out, nil
+}
+
+// oneWindow swaps the events fragment's join to its windows for the one
+// of a query with one window (reports_period_one_window.sql).
+func oneWindow() map[string]string {
+	return map[string]string{"period_join": "reports_period_one_window"}
 }
 
 // breakdownRows runs a query whose rows are a window (Unix seconds), a

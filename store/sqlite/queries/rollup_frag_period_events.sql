@@ -20,16 +20,8 @@ ev AS (
     SELECT w.ws AS win, e.rowid AS rid, e.visitor_key, e.session_id, e.ts, e.event_id,
            e.ts * 8 + CASE e.type WHEN 'pageview' THEN 1 WHEN 'click' THEN 2 WHEN 'event' THEN 3 ELSE 4 END AS k
            {{period_columns}}
-    -- The events of the range are the outer loop (CROSS JOIN keeps them
-    -- there), bound by :from and :to, each matched to its window in the
-    -- small materialised wins: so SQLite (3.54, with the bounds' values)
-    -- picks the index range or, for a range that holds most of the table,
-    -- one sequential scan (4x cheaper than the index's random reads at 1M
-    -- events); and it reads the range once, not once per window. With the
-    -- windows as the outer loop it searched the index by site alone and
-    -- parsed :windows again for every event of the site.
-    FROM events e CROSS JOIN wins w ON e.ts >= w.ws AND e.ts < w.we
-    WHERE e.site_id = :site AND e.ts >= :from AND e.ts < :to AND e.bot = 0
+    FROM {{period_join}}
+    WHERE e.site_id = :site AND e.bot = 0
       AND e.type NOT IN ('email_open', 'email_click')
       AND e.visitor_key NOT IN (SELECT visitor_key FROM gpc_keys)
       {{narrow}}
