@@ -185,6 +185,8 @@ func RunFunnels(t *testing.T, open func(t *testing.T) PropsBackend) {
 //	X5  visitor 13, no session id, DE: / D2 12:00, /pricing 12:01
 //	X6  visitor 14, DE: / D3 09:00, /pricing 09:01 (fresh only)
 //	X7  visitor 15, FR: / D2 23:59, /pricing D3 00:01, Signup 00:02 (/pricing fresh only)
+//	X8  visitor 16, DE: / D1 00:00:00 (the range's first second), /pricing 00:01
+//	X9  visitor 17, FR: / D3 23:58, /pricing 23:59, Signup 23:59:59 (its last second)
 //
 // Each answer is worked out by hand and must equal the one from every
 // event, with D3 fresh and with every day aggregated.
@@ -212,6 +214,8 @@ func RunFunnelsFromVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
 		pv(13, 0, "DE", "/", 2, "12:00:00"), pv(13, 0, "DE", "/pricing", 2, "12:01:00"),
 		pv(14, 24, "DE", "/", 3, "09:00:00"), pv(14, 24, "DE", "/pricing", 3, "09:01:00"),
 		pv(15, 25, "FR", "/", 2, "23:59:00"), pv(15, 25, "FR", "/pricing", 3, "00:01:00"), signup(15, 25, "FR", 3, "00:02:00"),
+		pv(16, 26, "DE", "/", 1, "00:00:00"), pv(16, 26, "DE", "/pricing", 1, "00:01:00"),
+		pv(17, 27, "FR", "/", 3, "23:58:00"), pv(17, 27, "FR", "/pricing", 3, "23:59:00"), signup(17, 27, "FR", 3, "23:59:59"),
 	}
 	events[7].Props = []store.Prop{{Key: "plan", Value: "pro"}}
 	if err := b.InsertEvents(ctx, events); err != nil {
@@ -225,21 +229,22 @@ func RunFunnelsFromVisits(t *testing.T, open func(t *testing.T) VisitBackend) {
 	}
 	cases := []handCase{
 		{"Country", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "DE")},
-			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}}, // X1, X3, X5, X6
+			[]handRow{step("1", 5, 5), step("2", 5, 5), step("3", 2, 2)}}, // X1, X3, X5, X6, X8
 		{"CountryContains", store.DimFunnel, []store.Filter{f(store.DimCountry, "~", "d")},
-			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}},
+			[]handRow{step("1", 5, 5), step("2", 5, 5), step("3", 2, 2)}},
 		{"CountryNotEqual", store.DimFunnel, []store.Filter{f(store.DimCountry, "!=", "DE")},
-			[]handRow{step("1", 3, 3), step("2", 3, 3), step("3", 2, 2)}}, // X2, X4, X7
+			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 3, 3)}}, // X2, X4, X7, X9
 		// X3's second daily row is US; the visit is DE.
 		{"LaterPartOnly", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "US")}, nil},
 		// X3 passes each filter in another daily row; X7's /pricing is fresh.
 		{"SessionAndEvent", store.DimFunnel, []store.Filter{f(store.DimCountry, "==", "DE"), f(store.DimPage, "==", "/pricing")},
-			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 2, 2)}},
+			[]handRow{step("1", 5, 5), step("2", 5, 5), step("3", 2, 2)}},
 		{"Event", store.DimFunnel, []store.Filter{f(store.DimPage, "==", "/pricing")},
-			[]handRow{step("1", 5, 7), step("2", 5, 7), step("3", 4, 4)}},
-		// The last event's page: X1, X3, X4 and X7, whose second daily rows have it.
+			[]handRow{step("1", 7, 9), step("2", 7, 9), step("3", 5, 5)}},
+		// The last event's page: X1, X3, X4, X7 (whose second daily rows
+		// have it) and X9.
 		{"ExitPage", store.DimFunnel, []store.Filter{f(store.DimExitPage, "==", "/signup")},
-			[]handRow{step("1", 4, 4), step("2", 4, 4), step("3", 4, 4)}},
+			[]handRow{step("1", 5, 5), step("2", 5, 5), step("3", 5, 5)}},
 		{"Property", store.DimFunnel, []store.Filter{f("props:plan", "==", "pro")},
 			[]handRow{step("1", 1, 1), step("2", 1, 1), step("3", 1, 1)}},
 	}
