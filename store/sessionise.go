@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 )
@@ -151,4 +152,46 @@ func (g VisitGroup) visit(evs []VisitEvent, number uint32) Visit {
 		return cmp.Or(cmp.Compare(a.Dimension, b.Dimension), cmp.Compare(a.Value, b.Value))
 	})
 	return v
+}
+
+// VisitGroups gathers a rollup job's events into VisitGroups.
+type VisitGroups struct {
+	spec   RollupSpec
+	groups map[visitGroupKey]*VisitGroup
+}
+
+type visitGroupKey struct {
+	window                int64
+	visitorKey, sessionID uint64
+}
+
+// NewVisitGroups starts gathering the events of spec's windows.
+func NewVisitGroups(spec RollupSpec) *VisitGroups {
+	return &VisitGroups{spec: spec, groups: map[visitGroupKey]*VisitGroup{}}
+}
+
+// Add puts e in the group of its window (by start), visitor key and
+// session id.
+func (gs *VisitGroups) Add(window time.Time, visitorKey, sessionID uint64, e VisitEvent) {
+	k := visitGroupKey{window.Unix(), visitorKey, sessionID}
+	g := gs.groups[k]
+	if g == nil {
+		g = &VisitGroup{SiteID: gs.spec.SiteID, Granularity: gs.spec.Granularity, WindowStart: window.UTC(),
+			VisitorKey: visitorKey, SessionID: sessionID, Partial: gs.spec.Partial}
+		gs.groups[k] = g
+	}
+	g.Events = append(g.Events, e)
+}
+
+// Sorted returns the groups in order of window, visitor key and session
+// id: a visitor key's visits of one window come one after the other.
+func (gs *VisitGroups) Sorted() []VisitGroup {
+	keys := slices.SortedFunc(maps.Keys(gs.groups), func(a, b visitGroupKey) int {
+		return cmp.Or(cmp.Compare(a.window, b.window), cmp.Compare(a.visitorKey, b.visitorKey), cmp.Compare(a.sessionID, b.sessionID))
+	})
+	out := make([]VisitGroup, len(keys))
+	for i, k := range keys {
+		out[i] = *gs.groups[k]
+	}
+	return out
 }

@@ -2,6 +2,9 @@ package clickhouse
 
 import (
 	"context"
+	"os"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/footfall/footfall/store"
 )
@@ -18,4 +21,32 @@ func (s *Store) Endless(ctx context.Context) error {
 // an older release left it.
 func (s *Store) MigrateTo(ctx context.Context, version int) ([]store.MigrationFile, error) {
 	return s.migrate(ctx, version)
+}
+
+// InsertVisits writes the visit rows of spec's windows as ReplaceRollups
+// does, or, with reference, by the SQL statement insertVisits replaced
+// (testdata/visits_insert_reference.sql).
+func (s *Store) InsertVisits(ctx context.Context, spec store.RollupSpec, reference bool) error {
+	if _, err := spec.Validate(); err != nil {
+		return err
+	}
+	args := append(append(windowArgs(spec.SiteID, spec.Granularity, spec.TimeZone, spec.From, spec.To), goalArgs(nil, "g")...),
+		ch.Named("dims", store.TouchedDimensions),
+		ch.Named("touched_version", store.TouchedVersion),
+		ch.Named("exclude_gpc", 0),
+		ch.Named("partial", boolUInt8(spec.Partial)),
+		ch.Named("version", spec.Version),
+	)
+	if !reference {
+		return s.insertVisits(ctx, spec, args)
+	}
+	body, err := os.ReadFile("testdata/visits_insert_reference.sql")
+	if err != nil {
+		return err
+	}
+	q, err := store.ExpandDimensions("visits_insert_reference", string(body))
+	if err != nil {
+		return err
+	}
+	return s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), expandFragments(q, 0), args...)
 }

@@ -5,19 +5,17 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/footfall/footfall/store"
 )
 
 var (
-	// The visits first: the rollups of the totals, session and event
-	// dimensions are made from them.
-	qRollupsInsert        = []string{rollupQuery("visits_insert"), mustQuery("rollups_insert_sessions"), mustQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
+	// After the visits (insertVisits): the rollups of the totals, session
+	// and event dimensions are made from them.
+	qRollupsInsert        = []string{mustQuery("rollups_insert_sessions"), mustQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
 	qConsentRollupsInsert = mustQuery("consent_rollups_insert")
 	qRollupsDelete        = mustQuery("rollups_delete")
 	qVisitsDelete         = mustQuery("visits_delete")
@@ -102,18 +100,12 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 		ch.Named("partial", boolUInt8(spec.Partial)),
 		ch.Named("version", spec.Version),
 	)
-	for i, q := range qRollupsInsert {
-		qargs := insertArgs
-		if i == 0 {
-			// The visit rows keep the touched values of more dimensions
-			// than the rollups have (the custom properties).
-			qargs = append(slices.DeleteFunc(slices.Clone(insertArgs), func(a any) bool {
-				n, ok := a.(driver.NamedValue)
-				return ok && n.Name == "dims"
-			}), ch.Named("dims", store.TouchedDimensions), ch.Named("touched_version", store.TouchedVersion))
-		}
-		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, qargs...); err != nil {
-			return nil, fmt.Errorf("replace rollups: insert visits and rollups: %w", err)
+	if err := s.insertVisits(ctx, spec, insertArgs); err != nil {
+		return nil, fmt.Errorf("replace rollups: %w", err)
+	}
+	for _, q := range qRollupsInsert {
+		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, insertArgs...); err != nil {
+			return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
 		}
 	}
 	if err := s.insertSketches(ctx, insertArgs); err != nil {

@@ -2,12 +2,10 @@ package sqlite
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 
@@ -152,8 +150,7 @@ func (s *Store) stageRollupCells(ctx context.Context, conn *sql.Conn, spec store
 }
 
 // readVisitEvents reads the events of spec's windows, grouped per window,
-// visitor key and session id, in that order (the stage numbers visits so,
-// as the rows fragment's reference statement does).
+// visitor key and session id, in that order.
 func (s *Store) readVisitEvents(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, windows []store.Window) ([]store.VisitGroup, error) {
 	rows, err := conn.QueryContext(ctx, s.query("visits_events"),
 		sql.Named("site", spec.SiteID), sql.Named("from", spec.From.Unix()), sql.Named("to", spec.To.Unix()))
@@ -161,15 +158,14 @@ func (s *Store) readVisitEvents(ctx context.Context, conn *sql.Conn, spec store.
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	defer rows.Close()
-	type groupKey struct{ win, visitorKey, sessionID int64 }
 	var (
-		groups     = map[groupKey]*store.VisitGroup{}
-		key        groupKey
-		e          store.VisitEvent
-		typ, props string
-		session    = make([]string, len(store.SessionColumns))
+		groups                = store.NewVisitGroups(spec)
+		visitorKey, sessionID int64
+		e                     store.VisitEvent
+		typ, props            string
+		session               = make([]string, len(store.SessionColumns))
 	)
-	dest := []any{&key.visitorKey, &key.sessionID, &e.Time, &typ, &e.ID, &e.Path, &e.Name, &e.Target, &props, &e.EngagedMS}
+	dest := []any{&visitorKey, &sessionID, &e.Time, &typ, &e.ID, &e.Path, &e.Name, &e.Target, &props, &e.EngagedMS}
 	for i := range session {
 		dest = append(dest, &session[i])
 	}
@@ -181,7 +177,6 @@ func (s *Store) readVisitEvents(ctx context.Context, conn *sql.Conn, spec store.
 		if i == len(windows) || e.Time < windows[i].Start.Unix() {
 			continue
 		}
-		key.win = windows[i].Start.Unix()
 		e.Type = store.EventType(typ)
 		e.Props = nil
 		if props != "[]" && props != "" {
@@ -190,25 +185,13 @@ func (s *Store) readVisitEvents(ctx context.Context, conn *sql.Conn, spec store.
 			}
 		}
 		e.Session = slices.Clone(session)
-		g := groups[key]
-		if g == nil {
-			g = &store.VisitGroup{SiteID: spec.SiteID, Granularity: spec.Granularity, WindowStart: windows[i].Start,
-				VisitorKey: uint64(key.visitorKey), SessionID: uint64(key.sessionID), Partial: spec.Partial}
-			groups[key] = g
-		}
-		g.Events = append(g.Events, e)
+		// SQLite keeps the keys as the int64 of their bits.
+		groups.Add(windows[i].Start, uint64(visitorKey), uint64(sessionID), e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	keys := slices.SortedFunc(maps.Keys(groups), func(a, b groupKey) int {
-		return cmp.Or(cmp.Compare(a.win, b.win), cmp.Compare(a.visitorKey, b.visitorKey), cmp.Compare(a.sessionID, b.sessionID))
-	})
-	out := make([]store.VisitGroup, len(keys))
-	for i, k := range keys {
-		out[i] = *groups[k]
-	}
-	return out, nil
+	return groups.Sorted(), nil
 }
 
 // sessionJSON writes a visit's session values as one JSON object by

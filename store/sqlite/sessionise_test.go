@@ -12,18 +12,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/uuid"
 
 	"github.com/footfall/footfall/store"
+	"github.com/footfall/footfall/store/storetest"
 )
 
-// TestStageVisitsMatchesRowsFragment holds stageVisits (visits cut and
-// rollups summed in Go) to the rows fragment's SQL and the rollups' SQL (the reports' definition of a visit) on
-// random events made to hit the rules' edges: gaps of exactly 1800 and 1801
-// seconds, several events in one second (of one type and of several, with
-// other values), visits crossing window edges, session ids and none,
-// properties with and without values, bots, e-mail events and events just
-// outside the range.
+// TestStageVisitsMatchesRowsFragment holds stageVisits (visits cut by
+// store.CutVisits, rollups summed in Go) to the rows fragment's SQL (the
+// reports' definition of a visit) and the rollups' SQL, on random events
+// made for the rules' edges (storetest.RandomVisitEvents) and a range
+// that cuts visits at its ends.
 func TestStageVisitsMatchesRowsFragment(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "footfall.db"))
@@ -39,7 +37,7 @@ func TestStageVisitsMatchesRowsFragment(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
-	if err := s.InsertEvents(ctx, randomVisitEvents(rand.New(rand.NewPCG(15, 2026)), site.ID, day)); err != nil {
+	if err := s.InsertEvents(ctx, storetest.RandomVisitEvents(rand.New(rand.NewPCG(15, 2026)), site.ID, day)); err != nil {
 		t.Fatal(err)
 	}
 	specs := []store.RollupSpec{
@@ -204,45 +202,6 @@ func readStage(t *testing.T, conn interface {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
-	}
-	return out
-}
-
-// randomVisitEvents makes a day of events for a few visitors, each a
-// walk of small gaps, gaps at the session timeout's edge and long gaps.
-func randomVisitEvents(r *rand.Rand, siteID uint32, day time.Time) []store.Event {
-	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
-	gaps := []int{0, 0, 0, 1, 30, 600, 1799, 1800, 1801, 3600, 7200}
-	types := []store.EventType{store.Pageview, store.Pageview, store.Pageview, store.Click, store.Custom, store.Engagement,
-		store.EmailOpen}
-	props := [][]store.Prop{nil, nil, {{Key: "plan", Value: "pro"}}, {{Key: "plan", Value: ""}},
-		{{Key: "plan", Value: "team"}, {Key: "ab", Value: "x"}}}
-	var out []store.Event
-	for visitor := uint64(1); visitor <= 8; visitor++ {
-		for _, session := range []uint64{0, 0, visitor * 100, visitor*100 + 1} {
-			ts := day.Add(-2*time.Hour + time.Duration(r.IntN(26*3600))*time.Second)
-			for range 20 + r.IntN(40) {
-				ts = ts.Add(time.Duration(gaps[r.IntN(len(gaps))]) * time.Second)
-				typ := types[r.IntN(len(types))]
-				e := store.Event{
-					ID: uuid.New(), SiteID: siteID, Type: typ, Time: ts, ReceivedAt: ts,
-					Host: "example.test", Path: pick("/", "/a", "/b", "/pricing"),
-					ReferrerHost: pick("", "google.com"), Source: pick("direct", "search"),
-					UTMCampaign: pick("", "spring"), VisitorKey: visitor, SessionID: session,
-					Country: pick("DE", "FR"), Region: pick("", "BY"), City: pick("", "Munich"),
-					Device: pick("desktop", "mobile"), Browser: pick("Firefox", "Chrome"), OS: pick("Linux", "iOS"),
-					Language: pick("de", "en"), Bot: r.IntN(20) == 0,
-				}
-				switch typ {
-				case store.Click, store.Custom:
-					e.Name, e.Target = pick("", "signup", "404"), pick("", "https://out.example/")
-					e.Props = props[r.IntN(len(props))]
-				case store.Engagement:
-					e.EngagedMS = uint32(r.IntN(60_000))
-				}
-				out = append(out, e)
-			}
-		}
 	}
 	return out
 }
