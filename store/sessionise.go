@@ -195,3 +195,86 @@ func (gs *VisitGroups) Sorted() []VisitGroup {
 	}
 	return out
 }
+
+// RollupCells sums visit rows into the rollup rows they make, per window,
+// dimension and value: the totals, the visit's value of each session
+// dimension the rollups have, and each value it touched of the event
+// dimensions they have (with that value's pageviews, events and engaged
+// time; bounces and duration are the visit's, so kept for the others
+// only). Visits must come in order of window and visitor key (CutVisits
+// over VisitGroups.Sorted): a visitor's visits to a cell are then
+// consecutive, and counting its distinct visitors needs only the last key.
+type RollupCells struct {
+	cells map[rollupCellKey]*RollupRow
+	last  map[rollupCellKey]uint64 // the last visitor key counted
+}
+
+type rollupCellKey struct {
+	window     int64
+	dim, value string
+}
+
+// rollupDimension says which dimensions the rollups have.
+var rollupDimension = func() map[string]bool {
+	m := map[string]bool{}
+	for _, d := range RollupDimensions {
+		m[d] = true
+	}
+	return m
+}()
+
+// NewRollupCells starts summing.
+func NewRollupCells() *RollupCells {
+	return &RollupCells{cells: map[rollupCellKey]*RollupRow{}, last: map[rollupCellKey]uint64{}}
+}
+
+// Add counts v in its cells.
+func (cs *RollupCells) Add(v Visit) {
+	whole := RollupRow{Pageviews: v.Pageviews, Events: v.Events, DurationSec: v.DurationSec, EngagedMS: v.EngagedMS}
+	if v.Bounce {
+		whole.Bounces = 1
+	}
+	cs.add(v, DimTotal, "", whole)
+	for _, d := range sqlDimensions.Session {
+		if d.Rollup {
+			cs.add(v, d.Name, v.Session[d.Name], whole)
+		}
+	}
+	for _, x := range v.Values {
+		if rollupDimension[x.Dimension] {
+			cs.add(v, x.Dimension, x.Value, RollupRow{Pageviews: x.Pageviews, Events: x.Events, EngagedMS: x.EngagedMS})
+		}
+	}
+}
+
+func (cs *RollupCells) add(v Visit, dim, value string, m RollupRow) {
+	k := rollupCellKey{v.WindowStart.Unix(), dim, value}
+	c := cs.cells[k]
+	if c == nil {
+		c = &RollupRow{SiteID: v.SiteID, Granularity: v.Granularity, WindowStart: v.WindowStart, Dimension: dim, Value: value,
+			Partial: v.Partial}
+		cs.cells[k] = c
+	}
+	if last, ok := cs.last[k]; !ok || last != v.VisitorKey {
+		c.Visitors++
+		cs.last[k] = v.VisitorKey
+	}
+	c.Visits++
+	c.Pageviews += m.Pageviews
+	c.Events += m.Events
+	c.Bounces += m.Bounces
+	c.DurationSec += m.DurationSec
+	c.EngagedMS += m.EngagedMS
+}
+
+// Rows returns the summed rows, by window, dimension and value.
+func (cs *RollupCells) Rows() []RollupRow {
+	out := make([]RollupRow, 0, len(cs.cells))
+	for _, c := range cs.cells {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b RollupRow) int {
+		return cmp.Or(a.WindowStart.Compare(b.WindowStart), cmp.Compare(a.Dimension, b.Dimension), cmp.Compare(a.Value, b.Value))
+	})
+	return out
+}

@@ -23,9 +23,9 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]store.MigrationFi
 	return s.migrate(ctx, version)
 }
 
-// InsertVisits writes the visit rows of spec's windows as ReplaceRollups
-// does, or, with reference, by the SQL statement insertVisits replaced
-// (testdata/visits_insert_reference.sql).
+// InsertVisits writes the visit rows and rollups of spec's windows (but
+// the e-mail ones) as ReplaceRollups does, or, with reference, by the SQL
+// statements insertVisits replaced (testdata/*_reference.sql).
 func (s *Store) InsertVisits(ctx context.Context, spec store.RollupSpec, reference bool) error {
 	if _, err := spec.Validate(); err != nil {
 		return err
@@ -40,13 +40,21 @@ func (s *Store) InsertVisits(ctx context.Context, spec store.RollupSpec, referen
 	if !reference {
 		return s.insertVisits(ctx, spec, args)
 	}
-	body, err := os.ReadFile("testdata/visits_insert_reference.sql")
-	if err != nil {
-		return err
+	for _, name := range []string{"visits_insert_reference", "rollups_insert_sessions_reference", "rollups_insert_events_reference"} {
+		body, err := os.ReadFile("testdata/" + name + ".sql")
+		if err != nil {
+			return err
+		}
+		q, err := store.ExpandDimensions(name, string(body))
+		if err != nil {
+			return err
+		}
+		if name != "visits_insert_reference" {
+			args = append(args, ch.Named("dims", store.RollupDimensions))
+		}
+		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), expandFragments(q, 0), args...); err != nil {
+			return err
+		}
 	}
-	q, err := store.ExpandDimensions("visits_insert_reference", string(body))
-	if err != nil {
-		return err
-	}
-	return s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), expandFragments(q, 0), args...)
+	return nil
 }

@@ -13,9 +13,7 @@ import (
 )
 
 var (
-	// After the visits (insertVisits): the rollups of the totals, session
-	// and event dimensions are made from them.
-	qRollupsInsert        = []string{mustQuery("rollups_insert_sessions"), mustQuery("rollups_insert_events"), mustQuery("rollups_insert_email")}
+	qRollupsInsertEmail   = mustQuery("rollups_insert_email")
 	qConsentRollupsInsert = mustQuery("consent_rollups_insert")
 	qRollupsDelete        = mustQuery("rollups_delete")
 	qVisitsDelete         = mustQuery("visits_delete")
@@ -103,10 +101,8 @@ func (s *Store) ReplaceRollups(ctx context.Context, spec store.RollupSpec) ([]st
 	if err := s.insertVisits(ctx, spec, insertArgs); err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)
 	}
-	for _, q := range qRollupsInsert {
-		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), q, insertArgs...); err != nil {
-			return nil, fmt.Errorf("replace rollups: insert rollups: %w", err)
-		}
+	if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(aggregationSettings)), qRollupsInsertEmail, insertArgs...); err != nil {
+		return nil, fmt.Errorf("replace rollups: insert e-mail rollups: %w", err)
 	}
 	if err := s.insertSketches(ctx, insertArgs); err != nil {
 		return nil, fmt.Errorf("replace rollups: %w", err)

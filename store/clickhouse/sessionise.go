@@ -10,8 +10,9 @@ import (
 )
 
 var (
-	qVisitsEvents = rollupQuery("visits_events")
-	qVisitsAppend = mustQuery("visits_append")
+	qVisitsEvents  = rollupQuery("visits_events")
+	qVisitsAppend  = mustQuery("visits_append")
+	qRollupsAppend = mustQuery("rollups_append")
 )
 
 // sessionNames are the session dimensions a visit row keeps values of:
@@ -19,9 +20,11 @@ var (
 var sessionNames = store.SessionDimensions[1:]
 
 // insertVisits writes the visit rows of spec's windows (args are their
-// named arguments): it reads the job's events once and cuts their visits
-// in Go by store.CutVisits, the aggregator's rules that SQLite's
-// aggregation follows too, then appends them in one batch. Cutting them
+// named arguments) and the rollups they make: it reads the job's events
+// once, cuts their visits in Go by store.CutVisits, the aggregator's rules
+// that SQLite's aggregation follows too, sums them into rollup rows
+// (store.RollupCells; the e-mail rollups come from rollups_insert_email.sql)
+// and appends both in a batch each. Cutting them
 // in SQL (visits_insert_reference.sql in testdata, which
 // TestInsertVisitsMatchesSQL holds this to) cost the server about 8 µs of
 // CPU an event, nearly all of it the arrays that stand in for a sort and a
@@ -37,8 +40,10 @@ func (s *Store) insertVisits(ctx context.Context, spec store.RollupSpec, args []
 	}
 	defer batch.Close()
 	sessionValues := make([]string, len(sessionNames))
+	cells := store.NewRollupCells()
 	for _, g := range groups {
 		for _, v := range store.CutVisits(g) {
+			cells.Add(v)
 			for i, name := range sessionNames {
 				sessionValues[i] = v.Session[name]
 			}
@@ -57,6 +62,21 @@ func (s *Store) insertVisits(ctx context.Context, spec store.RollupSpec, args []
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert visits: %w", err)
+	}
+	rollups, err := s.conn.PrepareBatch(ctx, qRollupsAppend)
+	if err != nil {
+		return fmt.Errorf("insert rollups: %w", err)
+	}
+	defer rollups.Close()
+	for _, r := range cells.Rows() {
+		if err := rollups.Append(spec.SiteID, string(spec.Granularity), r.WindowStart, r.Dimension, r.Value,
+			r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec, r.EngagedMS,
+			boolUInt8(spec.Partial), spec.Version); err != nil {
+			return fmt.Errorf("insert rollups: %w", err)
+		}
+	}
+	if err := rollups.Send(); err != nil {
+		return fmt.Errorf("insert rollups: %w", err)
 	}
 	return nil
 }

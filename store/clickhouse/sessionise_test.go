@@ -14,7 +14,8 @@ import (
 )
 
 // TestInsertVisitsMatchesSQL holds the visit rows ReplaceRollups cuts in
-// Go (store.CutVisits) to those of the SQL statement it replaced, on
+// Go (store.CutVisits) and the rollups it sums from them
+// (store.RollupCells) to those of the SQL statements they replaced, on
 // random events made for the rules' edges (storetest.RandomVisitEvents),
 // some stored twice (a replay not yet merged away), in hourly windows,
 // daily ones and daily ones of a +05:30 zone. The SQL broke a tie of time
@@ -37,7 +38,10 @@ func TestInsertVisitsMatchesSQL(t *testing.T) {
 	}
 	for i, spec := range specs {
 		t.Run(fmt.Sprintf("%s %s", spec.Granularity, spec.TimeZone), func(t *testing.T) {
-			var visits [2][]store.Visit
+			var (
+				visits  [2][]store.Visit
+				rollups [2][]store.RollupRow
+			)
 			for j, reference := range []bool{false, true} {
 				site, err := s.AddSite(ctx, fmt.Sprintf("s%d-%d.example", i, j))
 				if err != nil {
@@ -64,6 +68,13 @@ func TestInsertVisitsMatchesSQL(t *testing.T) {
 				for k := range visits[j] {
 					visits[j][k].SiteID = 0
 				}
+				q := store.RollupQuery{SiteID: site.ID, Granularity: spec.Granularity, From: spec.From, To: spec.To}
+				if rollups[j], err = s.Rollups(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+				for k := range rollups[j] {
+					rollups[j][k].SiteID = 0
+				}
 			}
 			got, want := visits[0], visits[1]
 			if len(want) < 50 {
@@ -71,6 +82,12 @@ func TestInsertVisitsMatchesSQL(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("visits cut in Go differ from the SQL's (-SQL +Go):\n%s", diff)
+			}
+			if len(rollups[1]) < 30 {
+				t.Fatalf("the fixture makes too few rollup rows to test anything: %d", len(rollups[1]))
+			}
+			if diff := cmp.Diff(rollups[1], rollups[0]); diff != "" {
+				t.Errorf("rollups summed in Go differ from the SQL's (-SQL +Go):\n%s", diff)
 			}
 		})
 	}

@@ -39,7 +39,7 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 	var (
 		id      int64
 		session bytes.Buffer
-		cells   = rollupCells{}
+		cells   = store.NewRollupCells()
 	)
 	for _, g := range groups {
 		for _, v := range store.CutVisits(g) {
@@ -54,7 +54,7 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 				sql.Named("partial", spec.Partial), sql.Named("version", int64(spec.Version))); err != nil {
 				return fmt.Errorf("stage visit: %w", err)
 			}
-			cells.addVisit(v)
+			cells.Add(v)
 			for _, x := range v.Values {
 				if _, err := insertValue.ExecContext(ctx, id, x.Dimension, x.Value, x.Pageviews, x.Events, x.EngagedMS); err != nil {
 					return fmt.Errorf("stage visit values: %w", err)
@@ -65,83 +65,16 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 	return s.stageRollupCells(ctx, conn, spec, cells)
 }
 
-// rollupDimension says which dimensions the rollups have (the e-mail ones
-// come from rollups_insert_email.sql, not from visits).
-var rollupDimension = func() map[string]bool {
-	m := map[string]bool{}
-	for _, d := range store.RollupDimensions {
-		m[d] = true
-	}
-	return m
-}()
-
-type cellKey struct {
-	win        int64
-	dim, value string
-}
-
-// rollupCell is one rollup row being summed. Visits come in order of
-// window and visitor key, so a visitor's visits to a cell are consecutive
-// and counting distinct visitors needs only the last one.
-type rollupCell struct {
-	visitors, visits                                   int64
-	pageviews, events, bounces, durationSec, engagedMS uint64
-	last                                               uint64 // the last visitor key counted
-}
-
-type rollupCells map[cellKey]*rollupCell
-
-// addVisit counts v in its cells: the totals, its value of each session
-// dimension the rollups have, and each value it touched of the event
-// dimensions they have (with that value's pageviews, events and engaged
-// time; bounces and duration are the visit's, so kept for the others only).
-func (cs rollupCells) addVisit(v store.Visit) {
-	bounce := uint64(0)
-	if v.Bounce {
-		bounce = 1
-	}
-	whole := rollupCell{pageviews: v.Pageviews, events: v.Events, bounces: bounce, durationSec: v.DurationSec, engagedMS: v.EngagedMS}
-	cs.add(v, store.DimTotal, "", whole)
-	for _, d := range store.RollupDimensions {
-		if value, ok := v.Session[d]; ok {
-			cs.add(v, d, value, whole)
-		}
-	}
-	for _, x := range v.Values {
-		if rollupDimension[x.Dimension] {
-			cs.add(v, x.Dimension, x.Value, rollupCell{pageviews: x.Pageviews, events: x.Events, engagedMS: x.EngagedMS})
-		}
-	}
-}
-
-func (cs rollupCells) add(v store.Visit, dim, value string, m rollupCell) {
-	k := cellKey{v.WindowStart.Unix(), dim, value}
-	c := cs[k]
-	if c == nil {
-		c = &rollupCell{visitors: 1, last: v.VisitorKey}
-		cs[k] = c
-	} else if c.last != v.VisitorKey {
-		c.visitors++
-		c.last = v.VisitorKey
-	}
-	c.visits++
-	c.pageviews += m.pageviews
-	c.events += m.events
-	c.bounces += m.bounces
-	c.durationSec += m.durationSec
-	c.engagedMS += m.engagedMS
-}
-
 // stageRollupCells writes the summed cells to the rollup stage.
-func (s *Store) stageRollupCells(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, cells rollupCells) error {
+func (s *Store) stageRollupCells(ctx context.Context, conn *sql.Conn, spec store.RollupSpec, cells *store.RollupCells) error {
 	insert, err := conn.PrepareContext(ctx, s.query("rollups_stage_insert"))
 	if err != nil {
 		return err
 	}
 	defer insert.Close()
-	for k, c := range cells {
-		if _, err := insert.ExecContext(ctx, spec.SiteID, string(spec.Granularity), k.win, k.dim, k.value,
-			c.visitors, c.visits, c.pageviews, c.events, c.bounces, c.durationSec, c.engagedMS,
+	for _, r := range cells.Rows() {
+		if _, err := insert.ExecContext(ctx, spec.SiteID, string(spec.Granularity), r.WindowStart.Unix(), r.Dimension, r.Value,
+			r.Visitors, r.Visits, r.Pageviews, r.Events, r.Bounces, r.DurationSec, r.EngagedMS,
 			spec.Partial, int64(spec.Version)); err != nil {
 			return fmt.Errorf("stage rollups: %w", err)
 		}
