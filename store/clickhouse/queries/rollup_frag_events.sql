@@ -5,8 +5,8 @@
 -- rollup_frag_visit_number.sql). E-mail events (email_open, email_click)
 -- are no part of any visit: they have their own rows
 -- (rollups_insert_email.sql). The visit starts are read without FINAL: a
--- replayed event repeats a time and starts no visit. visits_insert.sql
--- sessionises the same read without this join.
+-- replayed event repeats a time and starts no visit. The aggregation cuts
+-- its visit rows by the same rules in Go (store.CutVisits).
 SELECT win, visitor_key, session_id, t, k, etype, path,[[range .Columns]] c_[[.]],[[end]] name, target, prop_keys, prop_values, engaged_ms, revenue_amount, revenue_currency, scroll_depth,
        {{visit_number}} AS sess
 FROM
