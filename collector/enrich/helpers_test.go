@@ -24,13 +24,14 @@ import (
 // do: a cancelled context fails every call, salts are whole UTC days of
 // store.SaltSize bytes, and callers get copies, never the stored slices.
 type memSalts struct {
-	mu     sync.Mutex
-	salts  []store.Salt
-	unique bool // refuse a second salt of a day, as a store with a unique key does
-	stamp  bool // set Created on insert, strictly increasing, as a store's clock does
-	last   time.Time
-	fail   error // every call fails with it when set
-	calls  int
+	mu      sync.Mutex
+	salts   []store.Salt
+	unique  bool // refuse a second salt of a day, as a store with a unique key does
+	stamp   bool // set Created on insert, strictly increasing, as a store's clock does
+	last    time.Time
+	fail    error // every call fails with it when set
+	calls   int
+	deletes int // DeleteSaltsBefore calls
 	// beforeAdd runs before AddSalt stores, outside the lock; tests use it
 	// to line up replicas.
 	beforeAdd func()
@@ -125,6 +126,7 @@ func (m *memSalts) DeleteSaltsBefore(ctx context.Context, day time.Time) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.deletes++
 	m.salts = slices.DeleteFunc(m.salts, func(x store.Salt) bool { return x.Day.Before(day) })
 	return nil
 }

@@ -102,6 +102,9 @@ type salts struct {
 	log   *slog.Logger
 	cur   atomic.Pointer[saltSet]
 	io    chan struct{} // one store conversation at a time
+	// expired: the last reload saw a stored salt of a day before
+	// oldestKept (read and written under io).
+	expired bool
 
 	retryAt atomic.Int64 // unix ns before which requests do not ask the store
 }
@@ -201,6 +204,7 @@ func (s *salts) reload(ctx context.Context) error {
 	}
 	old := *s.cur.Load()
 	oldest := s.oldestKept()
+	s.expired = false
 	chosen := map[time.Time]store.Salt{}
 	bad := 0
 	for _, x := range all {
@@ -210,6 +214,7 @@ func (s *salts) reload(ctx context.Context) error {
 		}
 		day := utcDay(x.Day)
 		if day.Before(oldest) {
+			s.expired = true
 			continue
 		}
 		if c, ok := chosen[day]; !ok || x.Created.Before(c.Created) ||
@@ -251,8 +256,9 @@ func (s *salts) refresh(ctx context.Context) error {
 	}
 	defer s.unlock()
 	var errs []error
-	if err := s.reload(ctx); err != nil {
-		errs = append(errs, err)
+	reloadErr := s.reload(ctx)
+	if reloadErr != nil {
+		errs = append(errs, reloadErr)
 	}
 	now := s.now().UTC()
 	today := utcDay(now)
@@ -265,8 +271,14 @@ func (s *salts) refresh(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.store.DeleteSaltsBefore(ctx, s.oldestKept()); err != nil {
-		errs = append(errs, fmt.Errorf("delete old salts: %w", err))
+	// Destroying is a mutation (on a ClickHouse cluster, a DDL task every
+	// node runs in turn): only when the store holds an expired salt, or
+	// could not be read. Once a minute per collector, for nothing, it
+	// queued ahead of the aggregator's deletes on a cluster.
+	if reloadErr != nil || s.expired {
+		if err := s.store.DeleteSaltsBefore(ctx, s.oldestKept()); err != nil {
+			errs = append(errs, fmt.Errorf("delete old salts: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
