@@ -54,28 +54,36 @@ func typeOrder(t EventType) int64 {
 	return 4
 }
 
+// CutVisit is a visit row as the aggregator writes it: with its Number,
+// which tells apart the visits of one visitor key without a session id in
+// one window (1, 2, … in order; 0 for a session id's visit) and which the
+// stores keep but no reader needs.
+type CutVisit struct {
+	Visit
+	Number uint32
+}
+
 // CutVisits returns the visit rows of g by the aggregator's rules (the
 // ones the stores' row fragments state in SQL for the reports): the events
 // ordered by time, type and id, a replay (an id seen before) dropped, one
 // visit for a session id, else a new visit after SessionTimeout without
 // events; a visit described by its first event, exit page by its last;
-// its values those of TouchedDimensions. Number is 0 for a session id's
-// visit, else 1, 2, … in order. g.Events is reordered.
-func CutVisits(g VisitGroup) []Visit {
+// its values those of TouchedDimensions. g.Events is reordered.
+func CutVisits(g VisitGroup) []CutVisit {
 	evs := g.Events
 	slices.SortFunc(evs, func(a, b VisitEvent) int {
 		return cmp.Or(cmp.Compare(a.Time*8+typeOrder(a.Type), b.Time*8+typeOrder(b.Type)), cmp.Compare(a.ID, b.ID))
 	})
 	evs = slices.CompactFunc(evs, func(a, b VisitEvent) bool { return a.ID == b.ID })
-	var out []Visit
+	var out []CutVisit
 	if g.SessionID != 0 {
-		return append(out, g.visit(evs, 0))
+		return append(out, CutVisit{g.visit(evs), 0})
 	}
 	gap := int64(SessionTimeout / time.Second)
 	start := 0
 	for i := 1; i <= len(evs); i++ {
 		if i == len(evs) || evs[i].Time-evs[i-1].Time > gap {
-			out = append(out, g.visit(evs[start:i], uint32(len(out)+1)))
+			out = append(out, CutVisit{g.visit(evs[start:i]), uint32(len(out) + 1)})
 			start = i
 		}
 	}
@@ -92,11 +100,11 @@ var sessionColumn = func() map[string]int {
 	return m
 }()
 
-func (g VisitGroup) visit(evs []VisitEvent, number uint32) Visit {
+func (g VisitGroup) visit(evs []VisitEvent) Visit {
 	first, last := evs[0], evs[len(evs)-1]
 	v := Visit{
 		SiteID: g.SiteID, Granularity: g.Granularity, WindowStart: g.WindowStart,
-		VisitorKey: g.VisitorKey, SessionID: g.SessionID, Number: number, Partial: g.Partial,
+		VisitorKey: g.VisitorKey, SessionID: g.SessionID, Partial: g.Partial,
 		Start:       time.Unix(first.Time, 0).UTC(),
 		DurationSec: uint64(last.Time - first.Time),
 		Session:     make(map[string]string, len(sqlDimensions.Session)),
@@ -205,8 +213,12 @@ func (gs *VisitGroups) Sorted() []VisitGroup {
 // over VisitGroups.Sorted): a visitor's visits to a cell are then
 // consecutive, and counting its distinct visitors needs only the last key.
 type RollupCells struct {
-	cells map[rollupCellKey]*RollupRow
-	last  map[rollupCellKey]uint64 // the last visitor key counted
+	cells map[rollupCellKey]*rollupCell
+}
+
+type rollupCell struct {
+	RollupRow
+	last uint64 // the last visitor key counted
 }
 
 type rollupCellKey struct {
@@ -225,7 +237,7 @@ var rollupDimension = func() map[string]bool {
 
 // NewRollupCells starts summing.
 func NewRollupCells() *RollupCells {
-	return &RollupCells{cells: map[rollupCellKey]*RollupRow{}, last: map[rollupCellKey]uint64{}}
+	return &RollupCells{cells: map[rollupCellKey]*rollupCell{}}
 }
 
 // Add counts v in its cells.
@@ -251,13 +263,12 @@ func (cs *RollupCells) add(v Visit, dim, value string, m RollupRow) {
 	k := rollupCellKey{v.WindowStart.Unix(), dim, value}
 	c := cs.cells[k]
 	if c == nil {
-		c = &RollupRow{SiteID: v.SiteID, Granularity: v.Granularity, WindowStart: v.WindowStart, Dimension: dim, Value: value,
-			Partial: v.Partial}
+		c = &rollupCell{RollupRow: RollupRow{SiteID: v.SiteID, Granularity: v.Granularity, WindowStart: v.WindowStart,
+			Dimension: dim, Value: value, Partial: v.Partial, Visitors: 1}, last: v.VisitorKey}
 		cs.cells[k] = c
-	}
-	if last, ok := cs.last[k]; !ok || last != v.VisitorKey {
+	} else if c.last != v.VisitorKey {
 		c.Visitors++
-		cs.last[k] = v.VisitorKey
+		c.last = v.VisitorKey
 	}
 	c.Visits++
 	c.Pageviews += m.Pageviews
@@ -271,7 +282,7 @@ func (cs *RollupCells) add(v Visit, dim, value string, m RollupRow) {
 func (cs *RollupCells) Rows() []RollupRow {
 	out := make([]RollupRow, 0, len(cs.cells))
 	for _, c := range cs.cells {
-		out = append(out, *c)
+		out = append(out, c.RollupRow)
 	}
 	slices.SortFunc(out, func(a, b RollupRow) int {
 		return cmp.Or(a.WindowStart.Compare(b.WindowStart), cmp.Compare(a.Dimension, b.Dimension), cmp.Compare(a.Value, b.Value))

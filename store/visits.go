@@ -20,9 +20,6 @@ type Visit struct {
 	WindowStart time.Time
 	VisitorKey  uint64
 	SessionID   uint64
-	// Number tells apart the visits of one visitor key without a session
-	// id in one window: 1, 2, … in order; 0 for a session id's visit.
-	Number      uint32
 	Start       time.Time // the visit's first event within the window
 	Pageviews   uint64
 	Events      uint64 // clicks and custom events

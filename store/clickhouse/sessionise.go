@@ -56,7 +56,7 @@ func (s *Store) insertVisits(ctx context.Context, spec store.RollupSpec, args []
 	}()
 	for _, g := range groups {
 		for _, v := range store.CutVisits(g) {
-			cells.Add(v)
+			cells.Add(v.Visit)
 			if batch == nil {
 				if batch, err = s.conn.PrepareBatch(ctx, qVisitsAppend); err != nil {
 					return fmt.Errorf("insert visits: %w", err)

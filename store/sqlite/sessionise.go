@@ -54,7 +54,7 @@ func (s *Store) stageVisits(ctx context.Context, conn *sql.Conn, spec store.Roll
 				sql.Named("partial", spec.Partial), sql.Named("version", int64(spec.Version))); err != nil {
 				return fmt.Errorf("stage visit: %w", err)
 			}
-			cells.Add(v)
+			cells.Add(v.Visit)
 			for _, x := range v.Values {
 				if _, err := insertValue.ExecContext(ctx, id, x.Dimension, x.Value, x.Pageviews, x.Events, x.EngagedMS); err != nil {
 					return fmt.Errorf("stage visit values: %w", err)
